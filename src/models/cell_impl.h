@@ -1,0 +1,183 @@
+// Private helpers shared by the cell implementations: parameter views, activations, and the
+// time-batched parts of forward and backward that every cell has in common.
+#pragma once
+
+#include <Eigen/Core>
+#include <type_traits>
+
+#include "rnnatlas/error.h"
+#include "rnnatlas/models/cell.h"
+
+namespace rnnatlas::internal {
+
+template <typename Scalar>
+using RowMat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename Scalar>
+using ConstRowMap = Eigen::Map<const RowMat<Scalar>>;
+template <typename Scalar>
+using RowMap = Eigen::Map<RowMat<Scalar>>;
+template <typename Scalar>
+using ConstVecMap = Eigen::Map<const Vec<Scalar>>;
+template <typename Scalar>
+using VecMap = Eigen::Map<Vec<Scalar>>;
+
+/// The activation phi and its derivative written in terms of its output y = phi(a), which is what
+/// the caches keep: tanh' = 1 - y^2, relu' = [y > 0], softplus' = sigma(a) = 1 - e^{-y}, linear' = 1.
+template <Activation A>
+struct Phi;
+
+template <>
+struct Phi<Activation::kTanh> {
+  template <typename E>
+  static auto value(const E& a) { return a.tanh(); }
+  template <typename E>
+  static auto slope(const E& y) {
+    using S = typename E::Scalar;
+    return S(1) - y.square();
+  }
+};
+
+template <>
+struct Phi<Activation::kRelu> {
+  template <typename E>
+  static auto value(const E& a) {
+    using S = typename E::Scalar;
+    return a.max(S(0));
+  }
+  template <typename E>
+  static auto slope(const E& y) {
+    using S = typename E::Scalar;
+    return (y > S(0)).template cast<S>();
+  }
+};
+
+template <>
+struct Phi<Activation::kSoftplus> {
+  // log(1 + e^a) = max(a, 0) + log1p(e^{-|a|}): no overflow for large |a|.
+  template <typename E>
+  static auto value(const E& a) {
+    using S = typename E::Scalar;
+    return a.max(S(0)) + (-a.abs()).exp().log1p();
+  }
+  template <typename E>
+  static auto slope(const E& y) {
+    using S = typename E::Scalar;
+    return S(1) - (-y).exp();
+  }
+};
+
+template <>
+struct Phi<Activation::kLinear> {
+  template <typename E>
+  static auto value(const E& a) { return a; }
+  template <typename E>
+  static auto slope(const E& y) {
+    using S = typename E::Scalar;
+    return y * S(0) + S(1);
+  }
+};
+
+/// sigma(a) = 1 / (1 + e^{-a}); sigma' = y (1 - y).
+template <typename E>
+auto sigmoid(const E& a) { return a.logistic(); }
+template <typename E>
+auto sigmoid_slope(const E& y) {
+  using S = typename E::Scalar;
+  return y * (S(1) - y);
+}
+
+/// Calls f(std::integral_constant<Activation, A>{}) for the run-time activation, so that the kernels
+/// are compiled once per activation with no branch inside the time loop.
+template <typename F>
+decltype(auto) dispatch_activation(Activation activation, F&& f) {
+  switch (activation) {
+    case Activation::kTanh: return f(std::integral_constant<Activation, Activation::kTanh>{});
+    case Activation::kRelu: return f(std::integral_constant<Activation, Activation::kRelu>{});
+    case Activation::kSoftplus:
+      return f(std::integral_constant<Activation, Activation::kSoftplus>{});
+    case Activation::kLinear: return f(std::integral_constant<Activation, Activation::kLinear>{});
+  }
+  RNNATLAS_ASSERT(false, "unhandled activation");
+}
+
+/// Views of the standard parameter layout: W_ih [G, n_input], W_hh [G, n_hidden], then the biases
+/// (b_ih [G] and b_hh [G], or one bias [G] for cells with a single bias), G = n_gates * n_hidden.
+template <typename Scalar>
+struct ParamViews {
+  ConstRowMap<Scalar> W_ih;
+  ConstRowMap<Scalar> W_hh;
+  ConstVecMap<Scalar> b_ih;
+  ConstVecMap<Scalar> b_hh;  ///< size 0 for single-bias cells
+
+  ParamViews(const Scalar* theta, int G, int n_input, int n_hidden, bool two_biases)
+      : W_ih(theta, G, n_input),
+        W_hh(theta + G * n_input, G, n_hidden),
+        b_ih(theta + G * (n_input + n_hidden), G),
+        b_hh(theta + G * (n_input + n_hidden + 1), two_biases ? G : 0) {}
+};
+
+template <typename Scalar>
+struct GradViews {
+  RowMap<Scalar> W_ih;
+  RowMap<Scalar> W_hh;
+  VecMap<Scalar> b_ih;
+  VecMap<Scalar> b_hh;
+
+  GradViews(Scalar* g, int G, int n_input, int n_hidden, bool two_biases)
+      : W_ih(g, G, n_input),
+        W_hh(g + G * n_input, G, n_hidden),
+        b_ih(g + G * (n_input + n_hidden), G),
+        b_hh(g + G * (n_input + n_hidden + 1), two_biases ? G : 0) {}
+};
+
+/// Sizes the cache for a forward pass and stores S_0; returns n_batch.
+template <typename Scalar>
+int begin_forward(const Cell<Scalar>& cell, const Eigen::Ref<const Mat<Scalar>>& X,
+                  const Eigen::Ref<const Mat<Scalar>>& S0, int n_time,
+                  SequenceCache<Scalar>& cache) {
+  RNNATLAS_CHECK_ARG(n_time >= 1, "n_time = " << n_time << ": must be >= 1");
+  RNNATLAS_CHECK_ARG(S0.rows() == cell.n_state() && S0.cols() >= 1,
+                     "initial state has shape [" << S0.rows() << ", " << S0.cols() << "], expected ["
+                                                 << cell.n_state() << ", n_batch >= 1]");
+  const int n_batch = static_cast<int>(S0.cols());
+  RNNATLAS_CHECK_ARG(X.rows() == cell.n_input() && X.cols() == Eigen::Index(n_time) * n_batch,
+                     "inputs have shape [" << X.rows() << ", " << X.cols() << "], expected ["
+                                           << cell.n_input() << ", n_time * n_batch = "
+                                           << Eigen::Index(n_time) * n_batch << "]");
+  cache.n_time = n_time;
+  cache.n_batch = n_batch;
+  cache.states.resize(cell.n_state(), Eigen::Index(n_time + 1) * n_batch);
+  cache.states.leftCols(n_batch) = S0;
+  return n_batch;
+}
+
+/// Pre-activations from the inputs for all steps at once: P = W_ih X + bias, [G, n_time * n_batch].
+template <typename Scalar, typename Bias>
+void input_projection(const ConstRowMap<Scalar>& W_ih, const Bias& bias,
+                      const Eigen::Ref<const Mat<Scalar>>& X, Mat<Scalar>& P) {
+  P.resize(W_ih.rows(), X.cols());
+  P.noalias() = W_ih * X;
+  P.colwise() += bias;
+}
+
+/// After the time loop of backward(): the parameter gradients from the gate-gradient matrices.
+/// dQ [G, T*B] is dL/d(W_hh h + b_hh) and dP [G, T*B] is dL/d(W_ih x + b_ih) (the same matrix for
+/// every cell but GRU). H_prev [n_hidden, T*B] are the hidden states each step started from.
+template <typename Scalar, typename HPrev>
+void accumulate_param_gradients(const Mat<Scalar>& dQ, const Mat<Scalar>* dP_rows,
+                                int dP_first_row, const HPrev& H_prev,
+                                const Eigen::Ref<const Mat<Scalar>>& X, GradViews<Scalar>& g) {
+  g.W_hh.noalias() += dQ * H_prev.transpose();
+  const Eigen::Index n_rows_shared = dP_rows ? dP_first_row : dQ.rows();
+  g.W_ih.topRows(n_rows_shared).noalias() += dQ.topRows(n_rows_shared) * X.transpose();
+  const Vec<Scalar> dQ_sum = dQ.rowwise().sum();
+  g.b_ih.head(n_rows_shared) += dQ_sum.head(n_rows_shared);
+  if (g.b_hh.size() > 0) g.b_hh += dQ_sum;
+  if (dP_rows) {
+    const Eigen::Index n_rest = dQ.rows() - dP_first_row;
+    g.W_ih.bottomRows(n_rest).noalias() += (*dP_rows) * X.transpose();
+    g.b_ih.tail(n_rest) += dP_rows->rowwise().sum();
+  }
+}
+
+}  // namespace rnnatlas::internal

@@ -1,0 +1,124 @@
+// GRU, as torch.nn.GRU (gate order r, z, n):
+//   r = sigma(W_ir x + b_ir + W_hr h + b_hr),  z = sigma(W_iz x + b_iz + W_hz h + b_hz)
+//   n = phi(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h
+#include "models/cell_impl.h"
+
+namespace rnnatlas {
+namespace {
+
+using namespace internal;
+
+template <typename Scalar>
+class GruCell final : public Cell<Scalar> {
+ public:
+  using MatS = Mat<Scalar>;
+  using Cell<Scalar>::Cell;
+
+  CellKind kind() const override { return CellKind::kGru; }
+  int n_gates() const override { return 3; }
+
+  void forward(const Scalar* theta, const Eigen::Ref<const MatS>& X,
+               const Eigen::Ref<const MatS>& S0, int n_time,
+               SequenceCache<Scalar>& cache) const override {
+    dispatch_activation(this->activation_, [&](auto a) {
+      forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
+    });
+  }
+
+  void backward(const Scalar* theta, const Eigen::Ref<const MatS>& X, SequenceCache<Scalar>& cache,
+                const MatS* G_h, const MatS* G_final, Scalar* g_theta, MatS* G_S0,
+                MatS* G_X) const override {
+    dispatch_activation(this->activation_, [&](auto a) {
+      backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
+    });
+  }
+
+ private:
+  ParamViews<Scalar> views(const Scalar* theta) const {
+    return ParamViews<Scalar>(theta, 3 * this->n_hidden_, this->n_input_, this->n_hidden_, true);
+  }
+
+  // cache.gates [3N, T*B] holds r, z, n; cache.extra [N, T*B] holds W_hn h + b_hn.
+  template <Activation A>
+  void forward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
+                    const Eigen::Ref<const MatS>& S0, int n_time,
+                    SequenceCache<Scalar>& cache) const {
+    const ParamViews<Scalar> p = views(theta);
+    const int N = this->n_hidden_;
+    const int B = begin_forward(*this, X, S0, n_time, cache);
+    input_projection<Scalar>(p.W_ih, p.b_ih, X, cache.gates);
+    cache.extra.resize(N, Eigen::Index(n_time) * B);
+    MatS& Q = cache.scratch;  // W_hh h + b_hh for one step, [3N, B]
+    Q.resize(3 * N, B);
+    for (int k = 0; k < n_time; ++k) {
+      const Eigen::Index col = Eigen::Index(k) * B;
+      const auto h = cache.states.middleCols(col, B);
+      Q.noalias() = p.W_hh * h;
+      Q.colwise() += p.b_hh;
+      auto gates = cache.gates.middleCols(col, B);
+      auto r = gates.topRows(N).array();
+      auto z = gates.middleRows(N, N).array();
+      auto n = gates.bottomRows(N).array();
+      r = sigmoid(r + Q.topRows(N).array());
+      z = sigmoid(z + Q.middleRows(N, N).array());
+      auto hn = cache.extra.middleCols(col, B);
+      hn = Q.bottomRows(N);
+      n = Phi<A>::value(n + r * hn.array());
+      cache.states.middleCols(col + B, B).array() = (Scalar(1) - z) * n + z * h.array();
+    }
+  }
+
+  template <Activation A>
+  void backward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
+                     SequenceCache<Scalar>& cache, const MatS* G_h, const MatS* G_final,
+                     Scalar* g_theta, MatS* G_S0, MatS* G_X) const {
+    const ParamViews<Scalar> p = views(theta);
+    const int T = cache.n_time, B = cache.n_batch, N = this->n_hidden_;
+    MatS& dQ = cache.d_pre;    // dL/d(W_hh h + b_hh), [3N, T*B]
+    MatS& dP_n = cache.scratch; // dL/d(W_in x + b_in), [N, T*B]; the r, z rows equal dQ's
+    dQ.resize(3 * N, Eigen::Index(T) * B);
+    dP_n.resize(N, Eigen::Index(T) * B);
+    MatS dh = G_final ? *G_final : MatS::Zero(N, B);
+    MatS dh_prev(N, B);
+    for (int k = T - 1; k >= 0; --k) {
+      const Eigen::Index col = Eigen::Index(k) * B;
+      if (G_h) dh += G_h->middleCols(col, B);
+      const auto gates = cache.gates.middleCols(col, B);
+      const auto r = gates.topRows(N).array();
+      const auto z = gates.middleRows(N, N).array();
+      const auto n = gates.bottomRows(N).array();
+      const auto hn = cache.extra.middleCols(col, B).array();
+      const auto h = cache.states.middleCols(col, B).array();
+      auto dq = dQ.middleCols(col, B);
+      auto dA_n = dP_n.middleCols(col, B).array();
+      dA_n = dh.array() * (Scalar(1) - z) * Phi<A>::slope(n);
+      dq.middleRows(N, N).array() = dh.array() * (h - n) * sigmoid_slope(z);
+      dq.topRows(N).array() = dA_n * hn * sigmoid_slope(r);
+      dq.bottomRows(N).array() = dA_n * r;
+      dh_prev.array() = dh.array() * z;
+      dh_prev.noalias() += p.W_hh.transpose() * dq;
+      dh.swap(dh_prev);
+    }
+    if (G_S0) *G_S0 = dh;
+    if (G_X) {
+      G_X->noalias() = p.W_ih.topRows(2 * N).transpose() * dQ.topRows(2 * N);
+      G_X->noalias() += p.W_ih.bottomRows(N).transpose() * dP_n;
+    }
+    if (g_theta) {
+      GradViews<Scalar> g(g_theta, 3 * N, this->n_input_, N, true);
+      accumulate_param_gradients<Scalar>(dQ, &dP_n, 2 * N,
+                                         cache.states.leftCols(Eigen::Index(T) * B), X, g);
+    }
+  }
+};
+
+}  // namespace
+
+template <typename Scalar>
+std::unique_ptr<Cell<Scalar>> make_gru_cell(Activation activation, int n_input, int n_hidden) {
+  return std::make_unique<GruCell<Scalar>>(activation, n_input, n_hidden);
+}
+template std::unique_ptr<Cell<float>> make_gru_cell<float>(Activation, int, int);
+template std::unique_ptr<Cell<double>> make_gru_cell<double>(Activation, int, int);
+
+}  // namespace rnnatlas

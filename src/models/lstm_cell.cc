@@ -1,0 +1,126 @@
+// LSTM, as torch.nn.LSTM (gate order i, f, g, o); the state is S = [h; c]:
+//   i, f, o = sigma(W_i* x + b_i* + W_h* h + b_h*),  g = phi(W_ig x + b_ig + W_hg h + b_hg)
+//   c' = f * c + i * g,  h' = o * phi(c')
+#include "models/cell_impl.h"
+
+namespace rnnatlas {
+namespace {
+
+using namespace internal;
+
+template <typename Scalar>
+class LstmCell final : public Cell<Scalar> {
+ public:
+  using MatS = Mat<Scalar>;
+  using Cell<Scalar>::Cell;
+
+  CellKind kind() const override { return CellKind::kLstm; }
+  int n_gates() const override { return 4; }
+  int n_state() const override { return 2 * this->n_hidden_; }
+
+  void forward(const Scalar* theta, const Eigen::Ref<const MatS>& X,
+               const Eigen::Ref<const MatS>& S0, int n_time,
+               SequenceCache<Scalar>& cache) const override {
+    dispatch_activation(this->activation_, [&](auto a) {
+      forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
+    });
+  }
+
+  void backward(const Scalar* theta, const Eigen::Ref<const MatS>& X, SequenceCache<Scalar>& cache,
+                const MatS* G_h, const MatS* G_final, Scalar* g_theta, MatS* G_S0,
+                MatS* G_X) const override {
+    dispatch_activation(this->activation_, [&](auto a) {
+      backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
+    });
+  }
+
+ private:
+  ParamViews<Scalar> views(const Scalar* theta) const {
+    return ParamViews<Scalar>(theta, 4 * this->n_hidden_, this->n_input_, this->n_hidden_, true);
+  }
+
+  // cache.gates [4N, T*B] holds i, f, g, o; cache.extra [N, T*B] holds phi(c').
+  template <Activation A>
+  void forward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
+                    const Eigen::Ref<const MatS>& S0, int n_time,
+                    SequenceCache<Scalar>& cache) const {
+    const ParamViews<Scalar> p = views(theta);
+    const int N = this->n_hidden_;
+    const int B = begin_forward(*this, X, S0, n_time, cache);
+    input_projection<Scalar>(p.W_ih, p.b_ih + p.b_hh, X, cache.gates);
+    cache.extra.resize(N, Eigen::Index(n_time) * B);
+    for (int k = 0; k < n_time; ++k) {
+      const Eigen::Index col = Eigen::Index(k) * B;
+      const auto S = cache.states.middleCols(col, B);
+      auto gates = cache.gates.middleCols(col, B);
+      gates.noalias() += p.W_hh * S.topRows(N);
+      auto i = gates.topRows(N).array();
+      auto f = gates.middleRows(N, N).array();
+      auto g = gates.middleRows(2 * N, N).array();
+      auto o = gates.bottomRows(N).array();
+      i = sigmoid(i);
+      f = sigmoid(f);
+      g = Phi<A>::value(g);
+      o = sigmoid(o);
+      auto S_next = cache.states.middleCols(col + B, B);
+      auto c_next = S_next.bottomRows(N).array();
+      auto tc = cache.extra.middleCols(col, B).array();
+      c_next = f * S.bottomRows(N).array() + i * g;
+      tc = Phi<A>::value(c_next);
+      S_next.topRows(N).array() = o * tc;
+    }
+  }
+
+  template <Activation A>
+  void backward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
+                     SequenceCache<Scalar>& cache, const MatS* G_h, const MatS* G_final,
+                     Scalar* g_theta, MatS* G_S0, MatS* G_X) const {
+    const ParamViews<Scalar> p = views(theta);
+    const int T = cache.n_time, B = cache.n_batch, N = this->n_hidden_;
+    MatS& dA = cache.d_pre;  // dL/d(pre-activations), [4N, T*B]
+    dA.resize(4 * N, Eigen::Index(T) * B);
+    MatS dh = G_final ? MatS(G_final->topRows(N)) : MatS::Zero(N, B);
+    MatS dc = G_final ? MatS(G_final->bottomRows(N)) : MatS::Zero(N, B);
+    for (int k = T - 1; k >= 0; --k) {
+      const Eigen::Index col = Eigen::Index(k) * B;
+      if (G_h) dh += G_h->middleCols(col, B);
+      const auto gates = cache.gates.middleCols(col, B);
+      const auto i = gates.topRows(N).array();
+      const auto f = gates.middleRows(N, N).array();
+      const auto g = gates.middleRows(2 * N, N).array();
+      const auto o = gates.bottomRows(N).array();
+      const auto tc = cache.extra.middleCols(col, B).array();
+      const auto c = cache.states.middleCols(col, B).bottomRows(N).array();
+      auto dA_k = dA.middleCols(col, B);
+      dc.array() += dh.array() * o * Phi<A>::slope(tc);
+      dA_k.topRows(N).array() = dc.array() * g * sigmoid_slope(i);
+      dA_k.middleRows(N, N).array() = dc.array() * c * sigmoid_slope(f);
+      dA_k.middleRows(2 * N, N).array() = dc.array() * i * Phi<A>::slope(g);
+      dA_k.bottomRows(N).array() = dh.array() * tc * sigmoid_slope(o);
+      dc.array() *= f;
+      dh.noalias() = p.W_hh.transpose() * dA_k;
+    }
+    if (G_S0) {
+      G_S0->resize(2 * N, B);
+      G_S0->topRows(N) = dh;
+      G_S0->bottomRows(N) = dc;
+    }
+    if (G_X) G_X->noalias() = p.W_ih.transpose() * dA;
+    if (g_theta) {
+      GradViews<Scalar> grad(g_theta, 4 * N, this->n_input_, N, true);
+      accumulate_param_gradients<Scalar>(
+          dA, nullptr, 0, cache.states.leftCols(Eigen::Index(T) * B).topRows(N), X, grad);
+    }
+  }
+};
+
+}  // namespace
+
+template <typename Scalar>
+std::unique_ptr<Cell<Scalar>> make_lstm_cell(Activation activation, int n_input, int n_hidden) {
+  return std::make_unique<LstmCell<Scalar>>(activation, n_input, n_hidden);
+}
+template std::unique_ptr<Cell<float>> make_lstm_cell<float>(Activation, int, int);
+template std::unique_ptr<Cell<double>> make_lstm_cell<double>(Activation, int, int);
+
+}  // namespace rnnatlas

@@ -1,0 +1,123 @@
+#include "rnnatlas/models/network.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "rnnatlas/error.h"
+#include "testing/random_matrix.h"
+
+namespace rnnatlas {
+namespace {
+
+using ::testing::HasSubstr;
+
+Architecture arch(CellKind kind, int n_hidden = 6) {
+  return Architecture{kind, Activation::kTanh, 3, n_hidden, 2};
+}
+
+TEST(Network, ParameterTableHasPyTorchNamesAndShapes) {
+  const Network gru(arch(CellKind::kGru));
+  const auto& t = gru.parameter_table();
+  ASSERT_EQ(t.size(), 6u);
+  EXPECT_EQ(t[0].name, "weight_ih_l0");
+  EXPECT_EQ(t[0].rows, 18);
+  EXPECT_EQ(t[0].cols, 3);
+  EXPECT_EQ(t[1].name, "weight_hh_l0");
+  EXPECT_EQ(t[2].name, "bias_ih_l0");
+  EXPECT_EQ(t[3].name, "bias_hh_l0");
+  EXPECT_EQ(t[4].name, "readout.weight");
+  EXPECT_EQ(t[4].rows, 2);
+  EXPECT_EQ(t[4].cols, 6);
+  EXPECT_EQ(t[5].name, "readout.bias");
+  EXPECT_EQ(gru.n_params(), 18 * 3 + 18 * 6 + 18 + 18 + 12 + 2);
+}
+
+TEST(Network, InitialisationFollowsPyTorchBoundsAndUgrnnGateBias) {
+  for (CellKind kind : {CellKind::kVanilla, CellKind::kGru, CellKind::kLstm, CellKind::kUgrnn}) {
+    const Network net(arch(kind, 16), 7);
+    const double bound = 1.0 / std::sqrt(16.0);
+    const Eigen::MatrixXd W = net.parameter("weight_hh_l0");
+    EXPECT_LE(W.cwiseAbs().maxCoeff(), bound) << to_string(kind);
+    EXPECT_GT(W.cwiseAbs().maxCoeff(), 0.8 * bound) << to_string(kind);
+    if (kind == CellKind::kUgrnn) {
+      const Eigen::MatrixXd b = net.parameter("bias_l0");
+      EXPECT_TRUE((b.topRows(16).array() == 1.0).all());
+      EXPECT_LE(b.bottomRows(16).cwiseAbs().maxCoeff(), bound);
+    }
+  }
+}
+
+TEST(Network, SameSeedSameParametersOtherSeedOther) {
+  const Network a(arch(CellKind::kLstm), 3), b(arch(CellKind::kLstm), 3), c(arch(CellKind::kLstm), 4);
+  EXPECT_EQ(a.parameters(), b.parameters());
+  EXPECT_NE(a.parameters(), c.parameters());
+}
+
+TEST(Network, SetParameterRoundTripsAndChecksShape) {
+  Network net(arch(CellKind::kVanilla));
+  Eigen::MatrixXd W = Eigen::MatrixXd::Constant(6, 6, 0.25);
+  W(1, 2) = -3;
+  net.set_parameter("weight_hh_l0", W);
+  EXPECT_EQ(net.parameter("weight_hh_l0"), W);
+  // Row-major storage: element (1, 2) of a [6, 6] tensor sits at offset 1 * 6 + 2.
+  EXPECT_EQ(net.parameters()[net.parameter_table()[1].offset + 8], -3);
+  try {
+    net.set_parameter("weight_hh_l0", Eigen::MatrixXd::Zero(5, 6));
+    FAIL() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("weight_hh_l0"));
+    EXPECT_THAT(e.what(), HasSubstr("[5, 6]"));
+    EXPECT_THAT(e.what(), HasSubstr("[6, 6]"));
+  }
+  try {
+    net.parameter("weight_xx");
+    FAIL() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("readout.weight"));
+  }
+  Eigen::MatrixXd bad = W;
+  bad(0, 0) = std::nan("");
+  EXPECT_THROW(net.set_parameter("weight_hh_l0", bad), InvalidArgument);
+}
+
+TEST(Network, RunMatchesStepByStepAndReadout) {
+  const Network net(arch(CellKind::kGru), 11);
+  internal::Rng rng(5);
+  const int n_batch = 3, n_time = 4;
+  const Eigen::MatrixXd X = testing::random_normal(3, n_time * n_batch, 1.0, rng);
+  const Network::Trajectory run = net.run(X, n_batch);
+  for (int b = 0; b < n_batch; ++b) {
+    Eigen::VectorXd s = Eigen::VectorXd::Zero(6);
+    for (int t = 0; t < n_time; ++t) {
+      s = net.step(s, X.col(t * n_batch + b));
+      EXPECT_LT((s - run.states.col(t * n_batch + b)).cwiseAbs().maxCoeff(), 1e-14);
+    }
+  }
+  const Eigen::MatrixXd W = net.parameter("readout.weight");
+  const Eigen::VectorXd bias = net.parameter("readout.bias");
+  const Eigen::VectorXd y = W * run.states.col(5) + bias;
+  EXPECT_LT((y - run.outputs.col(5)).cwiseAbs().maxCoeff(), 1e-14);
+}
+
+TEST(Network, RejectsBadShapesAndSizes) {
+  EXPECT_THROW(Network(Architecture{CellKind::kGru, Activation::kTanh, 3, 0, 2}), InvalidArgument);
+  EXPECT_THROW(Network(Architecture{CellKind::kGru, Activation::kTanh, 0, 4, 2}), InvalidArgument);
+  const Network net(arch(CellKind::kLstm));
+  EXPECT_THROW(net.step(Eigen::VectorXd::Zero(6), Eigen::VectorXd::Zero(3)), InvalidArgument);
+  EXPECT_NO_THROW(net.step(Eigen::VectorXd::Zero(12), Eigen::VectorXd::Zero(3)));
+  EXPECT_THROW(net.run(Eigen::MatrixXd::Zero(2, 8), 2), InvalidArgument);
+  EXPECT_THROW(net.run(Eigen::MatrixXd::Zero(3, 7), 2), InvalidArgument);
+}
+
+TEST(Network, JacobiansHaveStateAndInputShapes) {
+  const Network net(arch(CellKind::kLstm), 1);
+  const Eigen::VectorXd s = Eigen::VectorXd::Constant(12, 0.1), x = Eigen::VectorXd::Ones(3);
+  EXPECT_EQ(net.state_jacobian(s, x).rows(), 12);
+  EXPECT_EQ(net.state_jacobian(s, x).cols(), 12);
+  EXPECT_EQ(net.input_jacobian(s, x).cols(), 3);
+}
+
+}  // namespace
+}  // namespace rnnatlas

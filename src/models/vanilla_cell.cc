@@ -1,0 +1,88 @@
+// Vanilla RNN, as torch.nn.RNN: h' = phi(W_ih x + b_ih + W_hh h + b_hh).
+#include "models/cell_impl.h"
+
+namespace rnnatlas {
+namespace {
+
+using namespace internal;
+
+template <typename Scalar>
+class VanillaCell final : public Cell<Scalar> {
+ public:
+  using MatS = Mat<Scalar>;
+  using Cell<Scalar>::Cell;
+
+  CellKind kind() const override { return CellKind::kVanilla; }
+  int n_gates() const override { return 1; }
+
+  void forward(const Scalar* theta, const Eigen::Ref<const MatS>& X,
+               const Eigen::Ref<const MatS>& S0, int n_time,
+               SequenceCache<Scalar>& cache) const override {
+    dispatch_activation(this->activation_, [&](auto a) {
+      forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
+    });
+  }
+
+  void backward(const Scalar* theta, const Eigen::Ref<const MatS>& X, SequenceCache<Scalar>& cache,
+                const MatS* G_h, const MatS* G_final, Scalar* g_theta, MatS* G_S0,
+                MatS* G_X) const override {
+    dispatch_activation(this->activation_, [&](auto a) {
+      backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
+    });
+  }
+
+ private:
+  ParamViews<Scalar> views(const Scalar* theta) const {
+    return ParamViews<Scalar>(theta, this->n_hidden_, this->n_input_, this->n_hidden_, true);
+  }
+
+  template <Activation A>
+  void forward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
+                    const Eigen::Ref<const MatS>& S0, int n_time,
+                    SequenceCache<Scalar>& cache) const {
+    const ParamViews<Scalar> p = views(theta);
+    const int B = begin_forward(*this, X, S0, n_time, cache);
+    input_projection<Scalar>(p.W_ih, p.b_ih + p.b_hh, X, cache.gates);
+    for (int k = 0; k < n_time; ++k) {
+      auto a = cache.gates.middleCols(Eigen::Index(k) * B, B);
+      a.noalias() += p.W_hh * cache.states.middleCols(Eigen::Index(k) * B, B);
+      cache.states.middleCols(Eigen::Index(k + 1) * B, B) = Phi<A>::value(a.array());
+    }
+  }
+
+  template <Activation A>
+  void backward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
+                     SequenceCache<Scalar>& cache, const MatS* G_h, const MatS* G_final,
+                     Scalar* g_theta, MatS* G_S0, MatS* G_X) const {
+    const ParamViews<Scalar> p = views(theta);
+    const int T = cache.n_time, B = cache.n_batch, N = this->n_hidden_;
+    MatS& dA = cache.d_pre;
+    dA.resize(N, Eigen::Index(T) * B);
+    MatS dh = G_final ? *G_final : MatS::Zero(N, B);
+    for (int k = T - 1; k >= 0; --k) {
+      const Eigen::Index col = Eigen::Index(k) * B;
+      if (G_h) dh += G_h->middleCols(col, B);
+      auto dA_k = dA.middleCols(col, B);
+      dA_k.array() = dh.array() * Phi<A>::slope(cache.states.middleCols(col + B, B).array());
+      dh.noalias() = p.W_hh.transpose() * dA_k;
+    }
+    if (G_S0) *G_S0 = dh;
+    if (G_X) G_X->noalias() = p.W_ih.transpose() * dA;
+    if (g_theta) {
+      GradViews<Scalar> g(g_theta, N, this->n_input_, N, true);
+      accumulate_param_gradients<Scalar>(dA, nullptr, 0,
+                                         cache.states.leftCols(Eigen::Index(T) * B), X, g);
+    }
+  }
+};
+
+}  // namespace
+
+template <typename Scalar>
+std::unique_ptr<Cell<Scalar>> make_vanilla_cell(Activation activation, int n_input, int n_hidden) {
+  return std::make_unique<VanillaCell<Scalar>>(activation, n_input, n_hidden);
+}
+template std::unique_ptr<Cell<float>> make_vanilla_cell<float>(Activation, int, int);
+template std::unique_ptr<Cell<double>> make_vanilla_cell<double>(Activation, int, int);
+
+}  // namespace rnnatlas

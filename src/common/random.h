@@ -53,7 +53,8 @@ class Rng {
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
   /// Uniform integer in [0, n), n >= 1 (Lemire's multiply-shift; bias < n / 2^64).
   std::uint64_t uniform_int(std::uint64_t n) {
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next_u64()) * n) >> 64);
+    __extension__ using u128 = unsigned __int128;
+    return static_cast<std::uint64_t>((static_cast<u128>(next_u64()) * n) >> 64);
   }
   /// Standard normal by the Box-Muller transform; the second variate is kept for the next call.
   double normal() {

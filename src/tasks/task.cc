@@ -1,0 +1,141 @@
+#include "rnnatlas/tasks/task.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <thread>
+
+#include "common/random.h"
+#include "rnnatlas/error.h"
+#include "rnnatlas/tasks/tasks.h"
+#include "tasks/task_params.h"
+
+namespace rnnatlas {
+
+TrialBatch Task::sample(int n_batch, std::uint64_t seed, int n_threads) const {
+  RNNATLAS_CHECK_ARG(n_batch >= 1, "sample: n_batch = " << n_batch << ": must be >= 1");
+  RNNATLAS_CHECK_ARG(n_threads >= 1, "sample: n_threads = " << n_threads << ": must be >= 1");
+
+  TrialBatch batch;
+  batch.n_batch = n_batch;
+  batch.n_time = n_time();
+  const Eigen::Index n_columns = static_cast<Eigen::Index>(n_time()) * n_batch;
+  batch.inputs.setZero(n_input(), n_columns);
+  batch.targets.setZero(n_output(), n_columns);
+  batch.mask.setOnes(n_output(), n_columns);
+
+  // Trial b draws only from stream (seed, b) and writes only its own columns, so any split of the
+  // trials over threads gives the same batch.
+  const auto generate_range = [&](int begin, int end) {
+    for (int b = begin; b < end; ++b) {
+      internal::Rng rng(seed, static_cast<std::uint64_t>(b));
+      generate_trial(rng, b, batch);
+    }
+  };
+  const int n_workers = std::min(n_threads, n_batch);
+  if (n_workers == 1) {
+    generate_range(0, n_batch);
+    return batch;
+  }
+
+  // Contiguous ranges; the calling thread takes the last one. Exceptions are carried back here.
+  const auto range_begin = [&](int w) {
+    return static_cast<int>(static_cast<long long>(n_batch) * w / n_workers);
+  };
+  std::vector<std::exception_ptr> errors(n_workers);
+  {
+    std::vector<std::jthread> workers;  // joined on scope exit, also if a later spawn throws
+    workers.reserve(n_workers - 1);
+    for (int w = 0; w + 1 < n_workers; ++w) {
+      workers.emplace_back([&, w] {
+        try {
+          generate_range(range_begin(w), range_begin(w + 1));
+        } catch (...) {
+          errors[w] = std::current_exception();
+        }
+      });
+    }
+    try {
+      generate_range(range_begin(n_workers - 1), n_batch);
+    } catch (...) {
+      errors[n_workers - 1] = std::current_exception();
+    }
+  }
+  for (const auto& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+  return batch;
+}
+
+std::unique_ptr<Task> make_task(std::string_view name, const TaskParams& params) {
+  std::string key(name);
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (key == "flip_flop" || key == "flipflop") {
+    return make_flip_flop(internal::flip_flop_options(params));
+  }
+  if (key == "sine_wave" || key == "sine") {
+    return make_sine_wave(internal::sine_wave_options(params));
+  }
+  if (key == "context_integration" || key == "cdi") {
+    return make_context_integration(internal::context_integration_options(params));
+  }
+  RNNATLAS_CHECK_ARG(false, "unknown task '" << name
+                                             << "'; allowed: flip_flop (alias flipflop), sine_wave "
+                                                "(alias sine), context_integration (alias cdi)");
+}
+
+std::vector<std::string> task_names() { return {"flip_flop", "sine_wave", "context_integration"}; }
+
+namespace internal {
+
+std::string format_number(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, result.ptr);
+}
+
+void check_option(bool ok, std::string_view name, double value, std::string_view rule) {
+  RNNATLAS_CHECK_ARG(ok, name << " = " << format_number(value) << ": must be " << rule);
+}
+
+void check_known_keys(std::string_view task,
+                      const TaskParams& params,
+                      const std::vector<std::string_view>& allowed) {
+  for (const auto& [key, value] : params) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string list;
+    for (const auto allowed_key : allowed) {
+      if (!list.empty()) list += ", ";
+      list += allowed_key;
+    }
+    RNNATLAS_CHECK_ARG(
+        false, "unknown parameter '" << key << "' for task " << task << "; allowed: " << list);
+  }
+}
+
+void set_field(std::string_view task, std::string_view key, double value, int& field) {
+  RNNATLAS_CHECK_ARG(
+      std::isfinite(value) && value == std::trunc(value),
+      task << " parameter " << key << " = " << format_number(value) << ": must be a whole number");
+  RNNATLAS_CHECK_ARG(
+      value >= std::numeric_limits<int>::min() && value <= std::numeric_limits<int>::max(),
+      task << " parameter " << key << " = " << format_number(value) << ": must be at most "
+           << std::numeric_limits<int>::max() << " in magnitude");
+  field = static_cast<int>(value);
+}
+
+void set_field(std::string_view, std::string_view, double value, double& field) { field = value; }
+
+void set_field(std::string_view task, std::string_view key, double value, bool& field) {
+  RNNATLAS_CHECK_ARG(value == 0.0 || value == 1.0, task << " parameter " << key << " = "
+                                                        << format_number(value)
+                                                        << ": must be 0 (false) or 1 (true)");
+  field = value == 1.0;
+}
+
+}  // namespace internal
+}  // namespace rnnatlas

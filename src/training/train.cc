@@ -1,0 +1,201 @@
+#include "rnnatlas/training/train.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "common/random.h"
+#include "training/objective.h"
+#include "rnnatlas/error.h"
+
+namespace rnnatlas {
+namespace {
+
+// Domain tag that keeps training-trial seeds apart from every other use of the seed.
+constexpr std::uint64_t kTrainTrialDomain = 0x7472616e;  // "tran"
+
+template <typename T>
+void require(bool ok, const char* field, const T& value, const char* rule) {
+  if (ok) return;
+  std::ostringstream ss;
+  ss << "TrainOptions::" << field << " = " << value << ": must be " << rule;
+  throw InvalidArgument(ss.str());
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+#define RNNATLAS_REQUIRE(field, condition, rule) require((condition), #field, field, rule)
+
+void TrainOptions::validate() const {
+  RNNATLAS_REQUIRE(n_iterations, n_iterations >= 1, ">= 1");
+  RNNATLAS_REQUIRE(n_batch, n_batch >= 1, ">= 1");
+  RNNATLAS_REQUIRE(learning_rate, learning_rate > 0 && std::isfinite(learning_rate), "> 0 and finite");
+  RNNATLAS_REQUIRE(adam_beta1, adam_beta1 >= 0 && adam_beta1 < 1, "in [0, 1)");
+  RNNATLAS_REQUIRE(adam_beta2, adam_beta2 >= 0 && adam_beta2 < 1, "in [0, 1)");
+  RNNATLAS_REQUIRE(adam_epsilon, adam_epsilon > 0 && std::isfinite(adam_epsilon), "> 0");
+  RNNATLAS_REQUIRE(lr_decay_rate, lr_decay_rate > 0 && lr_decay_rate <= 1, "in (0, 1]");
+  RNNATLAS_REQUIRE(lr_decay_steps, lr_decay_steps >= 1, ">= 1");
+  RNNATLAS_REQUIRE(gradient_clip_norm, !std::isnan(gradient_clip_norm), "a number (<= 0 disables)");
+  RNNATLAS_REQUIRE(l2, l2 >= 0 && std::isfinite(l2), ">= 0 and finite");
+  RNNATLAS_REQUIRE(divergence_factor, divergence_factor > 1, "> 1");
+  RNNATLAS_REQUIRE(n_eval_batch, n_eval_batch >= 1, ">= 1");
+  RNNATLAS_REQUIRE(progress_every, progress_every >= 1, ">= 1");
+}
+
+#undef RNNATLAS_REQUIRE
+
+std::string TrainSummary::brief_report() const {
+  char buf[256];
+  const double last = loss_history.empty() ? std::nan("") : loss_history.back();
+  std::snprintf(buf, sizeof buf,
+                "%s after %d iterations in %.1f s: final loss %.4g, held-out normalized MSE %.4g",
+                std::string(to_string(termination)).c_str(), n_iterations_done, seconds, last,
+                eval.normalized_mse);
+  std::string out = buf;
+  if (!std::isnan(eval.sign_accuracy)) {
+    std::snprintf(buf, sizeof buf, ", sign accuracy %.4f", eval.sign_accuracy);
+    out += buf;
+  }
+  return out;
+}
+
+template <typename Scalar>
+double masked_mse(const Mat<Scalar>& outputs, const TrialBatch& batch, Mat<Scalar>* grad) {
+  RNNATLAS_CHECK_ARG(outputs.rows() == batch.targets.rows() && outputs.cols() == batch.targets.cols(),
+                     "outputs have shape [" << outputs.rows() << ", " << outputs.cols()
+                                            << "], targets [" << batch.targets.rows() << ", "
+                                            << batch.targets.cols() << "]");
+  const double n_scored = batch.mask.sum();
+  if (n_scored <= 0) {
+    if (grad) grad->setZero(outputs.rows(), outputs.cols());
+    return 0.0;
+  }
+  const Eigen::ArrayXXd diff =
+      (outputs.template cast<double>().array() - batch.targets.array()) * batch.mask.array();
+  if (grad) *grad = (diff * (2.0 / n_scored)).template cast<Scalar>();
+  return diff.square().sum() / n_scored;
+}
+
+template double masked_mse<float>(const Mat<float>&, const TrialBatch&, Mat<float>*);
+template double masked_mse<double>(const Mat<double>&, const TrialBatch&, Mat<double>*);
+
+EvalMetrics evaluate(const Network& network, const Task& task, int n_batch, std::uint64_t seed) {
+  RNNATLAS_CHECK_ARG(n_batch >= 1, "n_eval_batch = " << n_batch << ": must be >= 1");
+  const Architecture& arch = network.architecture();
+  RNNATLAS_CHECK_ARG(task.n_input() == arch.n_input && task.n_output() == arch.n_output,
+                     "task '" << task.name() << "' has " << task.n_input() << " inputs and "
+                              << task.n_output() << " outputs, the network " << arch.n_input
+                              << " and " << arch.n_output);
+  const TrialBatch batch = task.sample(n_batch, seed);
+  const Network::Trajectory run = network.run(batch.inputs, n_batch);
+  EvalMetrics m;
+  m.n_trials = n_batch;
+  m.mse = masked_mse<double>(run.outputs, batch, nullptr);
+  const double n_scored = batch.mask.sum();
+  if (n_scored > 0) {
+    const double mean = (batch.targets.array() * batch.mask.array()).sum() / n_scored;
+    const double var =
+        ((batch.targets.array() - mean).square() * batch.mask.array()).sum() / n_scored;
+    m.normalized_mse = var > 0 ? m.mse / var : std::numeric_limits<double>::infinity();
+    if (task.has_sign_targets()) {
+      const Eigen::ArrayXXd agree =
+          ((run.outputs.array() > 0) == (batch.targets.array() > 0)).cast<double>();
+      m.sign_accuracy = (agree * batch.mask.array()).sum() / n_scored;
+    }
+  }
+  return m;
+}
+
+TrainSummary train(const TrainOptions& options, const Task& task, Network& network) {
+  options.validate();
+  const Architecture arch = network.architecture();
+  RNNATLAS_CHECK_ARG(task.n_input() == arch.n_input && task.n_output() == arch.n_output,
+                     "task '" << task.name() << "' has " << task.n_input() << " inputs and "
+                              << task.n_output() << " outputs, but the network has n_input = "
+                              << arch.n_input << " and n_output = " << arch.n_output);
+  using VecF = Vec<float>;
+  const auto start = std::chrono::steady_clock::now();
+  const auto cell = make_cell<float>(arch.cell, arch.activation, arch.n_input, arch.n_hidden);
+  internal::Objective<float> objective(*cell, arch.n_output, options.l2);
+  const int n_params = network.n_params();
+  RNNATLAS_ASSERT(objective.n_params() == n_params, "parameter count mismatch");
+
+  VecF theta = network.parameters().cast<float>();
+  VecF theta_good = theta;  // the last parameters whose loss was finite
+  VecF grad(n_params);
+  VecF adam_m = VecF::Zero(n_params), adam_v = VecF::Zero(n_params);
+
+  TrainSummary summary;
+  summary.loss_history.reserve(options.n_iterations);
+  double loss_scale = 0;  // the largest of the first losses, for the explosion test
+  double lr = options.learning_rate;
+  auto report = [&](int done, double loss) {
+    if (!options.progress) return;
+    options.progress(TrainProgress{done, options.n_iterations, loss, lr, seconds_since(start)});
+  };
+
+  for (int it = 0; it < options.n_iterations; ++it) {
+    const TrialBatch batch =
+        task.sample(options.n_batch, internal::derive_seed(options.seed, it, kTrainTrialDomain));
+    double loss = 0;
+    objective.evaluate(theta.data(), batch, grad.data(), &loss);
+
+    // Divergence: a non-finite loss or gradient, or a loss far above where training started.
+    if (it < 10) loss_scale = std::max(loss_scale, loss);
+    const bool finite = std::isfinite(loss) && grad.allFinite();
+    if (!finite || loss > options.divergence_factor * loss_scale) {
+      summary.termination = Termination::kDiverged;
+      std::ostringstream ss;
+      ss << "diverged at iteration " << it + 1 << ": loss " << loss
+         << (finite ? " exceeds divergence_factor times the initial loss"
+                    : " or its gradient is not finite")
+         << "; the network keeps the last parameters with a finite loss. Try a lower "
+            "learning_rate or a tighter gradient_clip_norm.";
+      summary.message = ss.str();
+      theta = theta_good;
+      break;
+    }
+    theta_good = theta;
+    summary.loss_history.push_back(loss);
+    summary.n_iterations_done = it + 1;
+
+    // Global-norm clipping, then Adam with PyTorch's bias correction.
+    if (options.gradient_clip_norm > 0) {
+      const double norm = grad.template cast<double>().norm();
+      if (norm > options.gradient_clip_norm)
+        grad *= static_cast<float>(options.gradient_clip_norm / norm);
+    }
+    lr = options.learning_rate *
+         std::pow(options.lr_decay_rate, static_cast<double>(it) / options.lr_decay_steps);
+    const double b1 = options.adam_beta1, b2 = options.adam_beta2;
+    const double correction1 = 1 - std::pow(b1, it + 1);
+    const double correction2 = 1 - std::pow(b2, it + 1);
+    const float step = static_cast<float>(lr / correction1);
+    const float inv_sqrt_c2 = static_cast<float>(1 / std::sqrt(correction2));
+    const float eps = static_cast<float>(options.adam_epsilon);
+    adam_m = float(b1) * adam_m + float(1 - b1) * grad;
+    adam_v = float(b2) * adam_v + float(1 - b2) * grad.cwiseAbs2();
+    theta.array() -= step * adam_m.array() / (adam_v.array().sqrt() * inv_sqrt_c2 + eps);
+
+    if ((it + 1) % options.progress_every == 0 || it + 1 == options.n_iterations)
+      report(it + 1, loss);
+  }
+  if (summary.termination == Termination::kNotRun) {
+    summary.termination = Termination::kCompleted;
+    summary.message = "completed " + std::to_string(summary.n_iterations_done) + " iterations";
+  }
+  // The last update may itself have produced non-finite values; keep the last good ones then.
+  if (!theta.allFinite()) theta = theta_good;
+  network.set_parameters(theta.cast<double>());
+  summary.seconds = seconds_since(start);
+  summary.eval = evaluate(network, task, options.n_eval_batch, options.eval_seed);
+  return summary;
+}
+
+}  // namespace rnnatlas

@@ -1,0 +1,49 @@
+// Shared declarations of the Python binding (rnnatlas._core). Module maintainer: rnnatlas python.
+//
+// One bind_<dir>() per include/rnnatlas/<dir>/, called in that order by module.cc, plus the two
+// layout helpers that move data between numpy's batch-major arrays and the library's time-major
+// matrices. Nothing here computes anything.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <Eigen/Core>
+
+namespace rnnatlas::python {
+
+namespace py = pybind11;
+
+void bind_tasks(py::module_& m);
+void bind_models(py::module_& m);
+void bind_training(py::module_& m);
+void bind_io(py::module_& m);
+
+/// A numpy array [n_batch, n_time, n_channel] that views the time-major matrix `m`
+/// [n_channel, n_time * n_batch] (column t * n_batch + b, see TrialBatch) without copying.
+/// `owner` keeps the memory alive; the array is writable and aliases `m`.
+inline py::array batch_major_view(const Eigen::MatrixXd& m,
+                                  int n_batch,
+                                  int n_time,
+                                  py::handle owner) {
+  const auto item = static_cast<py::ssize_t>(sizeof(double));
+  const py::ssize_t n_channel = m.rows();
+  return py::array(py::dtype::of<double>(), {py::ssize_t{n_batch}, py::ssize_t{n_time}, n_channel},
+                   {n_channel * item, n_channel * n_batch * item, item}, m.data(), owner);
+}
+
+/// Copies a numpy array [n_batch, n_time, n_channel] into a time-major matrix
+/// [n_channel, n_time * n_batch].
+inline Eigen::MatrixXd time_major_copy(const py::array_t<double, py::array::forcecast>& array) {
+  const auto a = array.unchecked<3>();
+  const py::ssize_t n_batch = a.shape(0), n_time = a.shape(1), n_channel = a.shape(2);
+  Eigen::MatrixXd m(n_channel, n_time * n_batch);
+  for (py::ssize_t t = 0; t < n_time; ++t) {
+    for (py::ssize_t b = 0; b < n_batch; ++b) {
+      for (py::ssize_t c = 0; c < n_channel; ++c) m(c, t * n_batch + b) = a(b, t, c);
+    }
+  }
+  return m;
+}
+
+}  // namespace rnnatlas::python

@@ -1,0 +1,47 @@
+// rnnatlas._core: the private extension module that python/rnnatlas/__init__.py re-exports.
+// Module maintainer: rnnatlas python.
+#include <Python.h>
+
+#include "bindings.h"
+#include "rnnatlas/config.h"
+#include "rnnatlas/error.h"
+
+PYBIND11_MODULE(_core, m) {
+  namespace py = pybind11;
+  m.doc() = R"pbdoc(
+rnnatlas._core: bindings of the rnnatlas C++ library (use the `rnnatlas` package instead).
+
+Tasks:     Task, TrialBatch, make_task, task_names
+Models:    Network
+Training:  TrainOptions, TrainProgress, TrainSummary, EvalMetrics, train, evaluate
+Files:     NetworkRecord, save_network_file, load_network_file, Network.save
+Errors:    InvalidArgument (a ValueError), IoError (an OSError)
+)pbdoc";
+  m.attr("__version__") = RNNATLAS_VERSION;
+
+  // The exception types are leaked on purpose: a static py::object would be released after the
+  // interpreter has shut down. Messages pass through unchanged.
+  static PyObject* const invalid_argument = PyErr_NewExceptionWithDoc(
+      "rnnatlas.InvalidArgument",
+      "A caller mistake; the message names the value and what is allowed.", PyExc_ValueError,
+      nullptr);
+  static PyObject* const io_error = PyErr_NewExceptionWithDoc(
+      "rnnatlas.IoError", "A missing, unreadable, corrupt or unwritable file.", PyExc_OSError,
+      nullptr);
+  m.attr("InvalidArgument") = py::handle(invalid_argument);
+  m.attr("IoError") = py::handle(io_error);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const rnnatlas::InvalidArgument& e) {
+      PyErr_SetString(invalid_argument, e.what());
+    } catch (const rnnatlas::IoError& e) {
+      PyErr_SetString(io_error, e.what());
+    }
+  });
+
+  rnnatlas::python::bind_tasks(m);
+  rnnatlas::python::bind_models(m);
+  rnnatlas::python::bind_training(m);
+  rnnatlas::python::bind_io(m);
+}

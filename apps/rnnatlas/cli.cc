@@ -1,0 +1,72 @@
+#include "cli.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdarg>
+#include <cstdlib>
+#include <iostream>
+
+namespace rnnatlas::cli {
+
+void print_error(std::string_view message) {
+  std::cout.flush();  // keep results and the error in order when both go to one terminal
+  std::cerr << "rnnatlas: error: " << message << '\n';
+}
+
+void print_note(std::string_view message) { std::cerr << "rnnatlas: " << message << '\n'; }
+
+std::string strprintf(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  va_list copy;
+  va_copy(copy, args);
+  const int n = std::vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  std::string out(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(out.data(), out.size() + 1, format, args);
+  va_end(args);
+  return out;
+}
+
+std::string seed_error(const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  std::strtoull(text.c_str(), &end, 10);
+  const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (digits && errno != ERANGE && end == text.c_str() + text.size()) return {};
+  return "must be an integer in [0, 2^64 - 1], got " + text;
+}
+
+std::string format_exact(double value) {
+  // The shortest %g form that parses back to the same double.
+  for (int precision = 6; precision < 17; ++precision) {
+    std::string s = strprintf("%.*g", precision, value);
+    if (std::strtod(s.c_str(), nullptr) == value) return s;
+  }
+  return strprintf("%.17g", value);
+}
+
+std::string format_metrics(double mse, double normalized_mse, double sign_accuracy) {
+  std::string out = strprintf("mse %.4e  normalized mse %.4e", mse, normalized_mse);
+  if (!std::isnan(sign_accuracy)) out += strprintf("  sign accuracy %.2f%%", 100.0 * sign_accuracy);
+  return out;
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const long s = std::lround(seconds);
+  if (s < 60) return strprintf("%lds", s);
+  if (s < 3600) return strprintf("%ldm%02lds", s / 60, s % 60);
+  return strprintf("%ldh%02ldm", s / 3600, (s % 3600) / 60);
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += separator;
+    out += items[i];
+  }
+  return out;
+}
+
+}  // namespace rnnatlas::cli

@@ -1,0 +1,70 @@
+// Shared pieces of the `rnnatlas` command-line program. Module maintainer: rnnatlas CLI.
+//
+// Each subcommand lives in its own <name>_command.cc and registers itself with
+// add_<name>_command(). Exit codes: 0 success; 2 usage errors (bad flags, bad values, bad config
+// files); 1 failures (unreadable or unwritable files, a diverged training run). Every error printed
+// to stderr begins with "rnnatlas: error: ". Results go to stdout; progress and notes go to stderr.
+// The library never writes to the terminal: this program owns it.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace rnnatlas::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+/// A mistake on the command line or in a config file that the user must fix; exit code 2.
+/// The message names the flag or config key, the value and what is allowed.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A subcommand: its parser, and what runs after a successful parse (returns the exit code).
+/// Runners may throw UsageError, rnnatlas::InvalidArgument (exit 2) or rnnatlas::IoError (exit 1).
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+Command add_train_command(CLI::App& parent);
+Command add_eval_command(CLI::App& parent);
+Command add_info_command(CLI::App& parent);
+
+/// Prints "rnnatlas: error: <message>" on stderr.
+void print_error(std::string_view message);
+/// Prints "rnnatlas: <message>" on stderr (notes that are not errors).
+void print_note(std::string_view message);
+
+/// printf into a std::string.
+std::string strprintf(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
+/// A CLI11 validator for seed flags: "" for a plain integer in [0, 2^64 - 1], else the complaint.
+/// (CLI11 alone would read "-1" as 2^64 - 1 and clamp larger values.)
+std::string seed_error(const std::string& text);
+
+/// A value in the shortest form that reads back exactly ("0.001", "1e-05", "3").
+std::string format_exact(double value);
+
+/// The metrics line printed by `train` and `eval`: "mse 1.234e-03  normalized mse ...".
+/// NaN metrics (sign accuracy of a task without sign targets) are left out.
+std::string format_metrics(double mse, double normalized_mse, double sign_accuracy);
+
+/// Seconds as "12s", "3m05s" or "2h07m".
+std::string format_duration(double seconds);
+
+/// Joins strings with `separator`.
+std::string join(const std::vector<std::string>& items, std::string_view separator);
+
+}  // namespace rnnatlas::cli

@@ -1,0 +1,68 @@
+// The settings of `rnnatlas train`: library defaults, overridden by a TOML config file (--config),
+// overridden by flags. Module maintainer: rnnatlas CLI.
+//
+// Flags and TOML keys use the library's field names: TOML keys are the names with underscores,
+// grouped as
+//   out = "run.h5"
+//   [task]      name = "flip_flop", then task parameters, e.g. n_time = 50
+//   [model]     cell, activation, n_hidden, seed            (seed: the weights' initialisation)
+//   [training]  the fields of TrainOptions (n_iterations, learning_rate, seed, ...)
+// and flags are the same names with dashes (--n-hidden, --learning-rate, ...), with a few
+// exceptions that read better on a command line: --iterations (n_iterations), --clip
+// (gradient_clip_norm), --train-seed ([training] seed), --task-param KEY=VALUE (a task parameter).
+// Everything is validated by the library (make_task, Architecture::validate,
+// TrainOptions::validate); its InvalidArgument messages come back prefixed by the flag or the
+// file:line of the config key that set the offending value.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rnnatlas/models/network.h"
+#include "rnnatlas/tasks/task.h"
+#include "rnnatlas/training/train.h"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
+namespace rnnatlas::cli {
+
+struct TrainValues;
+
+/// A validated training run, ready for train().
+struct TrainPlan {
+  std::unique_ptr<Task> task;
+  Architecture architecture;  ///< n_input and n_output come from the task
+  std::uint64_t init_seed = 0;
+  TrainOptions options;  ///< `progress` is left unset
+  std::string out;       ///< the network file to write
+  bool quiet = false;    ///< no progress output
+};
+
+/// The flags of `train` and their merge with the config file.
+class TrainSettings {
+ public:
+  /// Declares every flag on `cmd`; help texts show the library's defaults. `cmd` must outlive this.
+  explicit TrainSettings(CLI::App& cmd);
+  ~TrainSettings();
+  TrainSettings(const TrainSettings&) = delete;
+  TrainSettings& operator=(const TrainSettings&) = delete;
+
+  /// After parsing: reads --config (when given), applies the flags given over it, and validates
+  /// everything through the library. Throws UsageError naming the flag, or the config file:line
+  /// and key, of the value to fix.
+  TrainPlan resolve() const;
+
+ private:
+  std::unique_ptr<TrainValues> flag_values_;  // bound to the CLI11 options
+  std::vector<CLI::Option*> options_;         // one per entry of the settings table
+  std::vector<std::string> task_param_flags_;
+  std::string config_path_;
+  bool quiet_ = false;
+};
+
+}  // namespace rnnatlas::cli

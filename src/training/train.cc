@@ -152,7 +152,8 @@ TrainSummary train(const TrainOptions& options, const Task& task, Network& netwo
     if (!finite || loss > options.divergence_factor * loss_scale) {
       summary.termination = Termination::kDiverged;
       std::ostringstream ss;
-      ss << "diverged at iteration " << it + 1 << ": loss " << loss
+      ss << "diverged at iteration " << it + 1 << ": loss "
+         << (std::isnan(loss) ? std::string("NaN") : std::to_string(loss))
          << (finite ? " exceeds divergence_factor times the initial loss"
                     : " or its gradient is not finite")
          << "; the network keeps the last parameters with a finite loss. Try a lower "

@@ -172,6 +172,22 @@ def test_eval_with_other_trials(run, tiny_network):
     assert values["normalized_mse"] != default["normalized_mse"]
 
 
+def test_eval_show_trial_draws_inputs_targets_and_outputs(run, tiny_network):
+    path, _ = tiny_network
+    result = run("eval", path, "--show-trial")
+    assert result.returncode == 0, result.stderr
+    strips = re.findall(r"(input|target|output) +([-+.]+)", result.stdout)
+    assert [kind for kind, _ in strips] == ["input", "target", "output"] * 3  # three channels
+    for channel in range(3):
+        pulses, target, output = (strip for _, strip in strips[3 * channel : 3 * channel + 3])
+        assert len(pulses) == len(target) == len(output) == 20  # n_time of the tiny task
+        # The target holds the sign of the last pulse on its channel, including the pulse's step.
+        last = None
+        for pulse, held in zip(pulses, target):
+            last = pulse if pulse != "." else last
+            assert held == last
+
+
 def test_same_seed_gives_the_same_network(run, tiny_network, tmp_path):
     path, _ = tiny_network
     again = tmp_path / "again.h5"

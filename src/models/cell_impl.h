@@ -160,6 +160,13 @@ void input_projection(const ConstRowMap<Scalar>& W_ih, const Bias& bias,
   P.colwise() += bias;
 }
 
+/// out += M summed over its columns. A column-by-column loop streams M once with contiguous
+/// vector adds; Eigen's rowwise().sum() on a column-major matrix is 3-4x slower here.
+template <typename Scalar, typename Derived, typename Out>
+void add_column_sum(const Eigen::MatrixBase<Derived>& M, Out&& out) {
+  for (Eigen::Index j = 0; j < M.cols(); ++j) out += M.col(j);
+}
+
 /// After the time loop of backward(): the parameter gradients from the gate-gradient matrices.
 /// dQ [G, T*B] is dL/d(W_hh h + b_hh) and dP [G, T*B] is dL/d(W_ih x + b_ih) (the same matrix for
 /// every cell but GRU). H_prev [n_hidden, T*B] are the hidden states each step started from.
@@ -170,13 +177,14 @@ void accumulate_param_gradients(const Mat<Scalar>& dQ, const Mat<Scalar>* dP_row
   g.W_hh.noalias() += dQ * H_prev.transpose();
   const Eigen::Index n_rows_shared = dP_rows ? dP_first_row : dQ.rows();
   g.W_ih.topRows(n_rows_shared).noalias() += dQ.topRows(n_rows_shared) * X.transpose();
-  const Vec<Scalar> dQ_sum = dQ.rowwise().sum();
+  Vec<Scalar> dQ_sum = Vec<Scalar>::Zero(dQ.rows());
+  add_column_sum<Scalar>(dQ, dQ_sum);
   g.b_ih.head(n_rows_shared) += dQ_sum.head(n_rows_shared);
   if (g.b_hh.size() > 0) g.b_hh += dQ_sum;
   if (dP_rows) {
     const Eigen::Index n_rest = dQ.rows() - dP_first_row;
     g.W_ih.bottomRows(n_rest).noalias() += (*dP_rows) * X.transpose();
-    g.b_ih.tail(n_rest) += dP_rows->rowwise().sum();
+    add_column_sum<Scalar>(*dP_rows, g.b_ih.tail(n_rest));
   }
 }
 

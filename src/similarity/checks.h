@@ -1,0 +1,93 @@
+// Input checks shared by the similarity stage (internal). Module maintainer: rnnatlas similarity.
+#pragma once
+
+#include <Eigen/Core>
+#include <cmath>
+#include <sstream>
+#include <string>
+
+#include "rnnatlas/error.h"
+
+namespace rnnatlas::similarity::internal {
+
+/// Throws InvalidArgument "<owner>::<field> = <value>: must be <rule>" unless `ok`.
+template <typename T>
+void require(bool ok, const char* owner, const char* field, const T& value, const char* rule) {
+  if (ok) return;
+  std::ostringstream ss;
+  ss << owner << "::" << field << " = " << value << ": must be " << rule;
+  throw InvalidArgument(ss.str());
+}
+
+/// "[rows, cols]", for messages.
+inline std::string shape_of(const Eigen::Ref<const Eigen::MatrixXd>& m) {
+  std::ostringstream ss;
+  ss << "[" << m.rows() << ", " << m.cols() << "]";
+  return ss.str();
+}
+
+/// Throws InvalidArgument naming the first non-finite entry of `m`.
+inline void check_finite(const Eigen::Ref<const Eigen::MatrixXd>& m,
+                         const char* what,
+                         const char* name) {
+  for (Eigen::Index j = 0; j < m.cols(); ++j)
+    for (Eigen::Index i = 0; i < m.rows(); ++i)
+      RNNATLAS_CHECK_ARG(std::isfinite(m(i, j)), what << ": " << name << shape_of(m)
+                                                      << " has a non-finite entry " << m(i, j)
+                                                      << " at (" << i << ", " << j
+                                                      << "); remove NaN/inf activity first");
+}
+
+/// Checks an activity matrix [n_samples, n_units]: non-empty, finite, at least `min_samples` rows.
+inline void check_activity(const Eigen::Ref<const Eigen::MatrixXd>& m,
+                           const char* what,
+                           const char* name,
+                           int min_samples) {
+  RNNATLAS_CHECK_ARG(m.cols() >= 1,
+                     what << ": " << name << shape_of(m)
+                          << " has no units (columns); expected [n_samples, n_units]");
+  RNNATLAS_CHECK_ARG(m.rows() >= min_samples,
+                     what << ": " << name << shape_of(m) << " has " << m.rows()
+                          << " samples (rows); this metric needs at least " << min_samples);
+  check_finite(m, what, name);
+}
+
+inline void check_same_samples(int n_x, int n_y, const char* what) {
+  RNNATLAS_CHECK_ARG(n_x == n_y, what << ": X has " << n_x << " samples (rows) but Y has " << n_y
+                                      << "; rows must be the same trials and time steps in both");
+}
+
+/// X minus its column means.
+inline Eigen::MatrixXd centre_columns(const Eigen::Ref<const Eigen::MatrixXd>& x) {
+  return x.rowwise() - x.colwise().mean();
+}
+
+}  // namespace rnnatlas::similarity::internal
+
+namespace rnnatlas::similarity::internal {
+
+/// Checks a distance matrix [n, n]: square, at least `min_n` points, finite, non-negative,
+/// symmetric (to 1e-9 relative) and zero on the diagonal.
+inline void check_distance_matrix(const Eigen::Ref<const Eigen::MatrixXd>& d,
+                                  const char* what,
+                                  int min_n = 2) {
+  RNNATLAS_CHECK_ARG(d.rows() == d.cols(),
+                     what << ": distances" << shape_of(d) << " is not square");
+  RNNATLAS_CHECK_ARG(d.rows() >= min_n, what << ": distances" << shape_of(d) << " has " << d.rows()
+                                             << " points; need at least " << min_n);
+  check_finite(d, what, "distances");
+  const double scale = d.cwiseAbs().maxCoeff();
+  for (Eigen::Index i = 0; i < d.rows(); ++i) {
+    RNNATLAS_CHECK_ARG(d(i, i) == 0.0, what << ": distances(" << i << ", " << i << ") = " << d(i, i)
+                                            << "; the diagonal must be 0");
+    for (Eigen::Index j = 0; j < i; ++j) {
+      RNNATLAS_CHECK_ARG(d(i, j) >= 0.0, what << ": distances(" << i << ", " << j
+                                              << ") = " << d(i, j) << " is negative");
+      RNNATLAS_CHECK_ARG(std::abs(d(i, j) - d(j, i)) <= 1e-9 * scale,
+                         what << ": distances is not symmetric: (" << i << ", " << j << ") = "
+                              << d(i, j) << " but (" << j << ", " << i << ") = " << d(j, i));
+    }
+  }
+}
+
+}  // namespace rnnatlas::similarity::internal

@@ -8,7 +8,7 @@ packages=(
   libeigen3-dev libhdf5-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-h5py python3-pytest
-  python3-torch python3-threadpoolctl libopenblas0-openmp libopenblas-serial-dev
+  python3-torch python3-threadpoolctl libopenblas0-openmp
 )
 
 missing=()

@@ -20,7 +20,7 @@
 namespace rnnatlas {
 namespace {
 
-constexpr int kTrainIterations = 10;  // minibatch updates per benchmark iteration
+constexpr int kTrainIterations = 40;  // minibatch updates per benchmark iteration
 
 // FLOPs of the matrix products of one training iteration, with G = n_gates * N rows of W_hh:
 // forward W_hh h, backward W_hh^T dq and dW_hh = dQ H^T (2 G N B T each), plus the input

@@ -155,9 +155,9 @@ int begin_forward(const Cell<Scalar>& cell, const Eigen::Ref<const Mat<Scalar>>&
 template <typename Scalar, typename Bias>
 void input_projection(const ConstRowMap<Scalar>& W_ih, const Bias& bias,
                       const Eigen::Ref<const Mat<Scalar>>& X, Mat<Scalar>& P) {
-  P.resize(W_ih.rows(), X.cols());
-  P.noalias() = W_ih * X;
-  P.colwise() += bias;
+  // Bias first, then accumulate the product: one pass over P fewer than `P = W X; P += b`.
+  P = bias.replicate(1, X.cols());
+  P.noalias() += W_ih * X;
 }
 
 /// out += M summed over its columns. A column-by-column loop streams M once with contiguous

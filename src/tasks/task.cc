@@ -16,10 +16,15 @@
 namespace rnnatlas {
 
 TrialBatch Task::sample(int n_batch, std::uint64_t seed, int n_threads) const {
+  TrialBatch batch;
+  sample_into(batch, n_batch, seed, n_threads);
+  return batch;
+}
+
+void Task::sample_into(TrialBatch& batch, int n_batch, std::uint64_t seed, int n_threads) const {
   RNNATLAS_CHECK_ARG(n_batch >= 1, "sample: n_batch = " << n_batch << ": must be >= 1");
   RNNATLAS_CHECK_ARG(n_threads >= 1, "sample: n_threads = " << n_threads << ": must be >= 1");
 
-  TrialBatch batch;
   batch.n_batch = n_batch;
   batch.n_time = n_time();
   const Eigen::Index n_columns = static_cast<Eigen::Index>(n_time()) * n_batch;
@@ -38,7 +43,7 @@ TrialBatch Task::sample(int n_batch, std::uint64_t seed, int n_threads) const {
   const int n_workers = std::min(n_threads, n_batch);
   if (n_workers == 1) {
     generate_range(0, n_batch);
-    return batch;
+    return;
   }
 
   // Contiguous ranges; the calling thread takes the last one. Exceptions are carried back here.
@@ -67,7 +72,6 @@ TrialBatch Task::sample(int n_batch, std::uint64_t seed, int n_threads) const {
   for (const auto& error : errors) {
     if (error) std::rethrow_exception(error);
   }
-  return batch;
 }
 
 std::unique_ptr<Task> make_task(std::string_view name, const TaskParams& params) {

@@ -72,14 +72,22 @@ double masked_mse(const Mat<Scalar>& outputs, const TrialBatch& batch, Mat<Scala
                                             << "], targets [" << batch.targets.rows() << ", "
                                             << batch.targets.cols() << "]");
   const double n_scored = batch.mask.sum();
+  if (grad) grad->resize(outputs.rows(), outputs.cols());
   if (n_scored <= 0) {
-    if (grad) grad->setZero(outputs.rows(), outputs.cols());
+    if (grad) grad->setZero();
     return 0.0;
   }
-  const Eigen::ArrayXXd diff =
-      (outputs.template cast<double>().array() - batch.targets.array()) * batch.mask.array();
-  if (grad) *grad = (diff * (2.0 / n_scored)).template cast<Scalar>();
-  return diff.square().sum() / n_scored;
+  // One pass, no temporaries: accumulated in double whatever Scalar is.
+  const double scale = 2.0 / n_scored;
+  double sum = 0;
+  for (Eigen::Index j = 0; j < outputs.cols(); ++j) {
+    for (Eigen::Index i = 0; i < outputs.rows(); ++i) {
+      const double d = (static_cast<double>(outputs(i, j)) - batch.targets(i, j)) * batch.mask(i, j);
+      sum += d * d;
+      if (grad) (*grad)(i, j) = static_cast<Scalar>(scale * d);
+    }
+  }
+  return sum / n_scored;
 }
 
 template double masked_mse<float>(const Mat<float>&, const TrialBatch&, Mat<float>*);
@@ -140,9 +148,10 @@ TrainSummary train(const TrainOptions& options, const Task& task, Network& netwo
     options.progress(TrainProgress{done, options.n_iterations, loss, lr, seconds_since(start)});
   };
 
+  TrialBatch batch;
   for (int it = 0; it < options.n_iterations; ++it) {
-    const TrialBatch batch =
-        task.sample(options.n_batch, internal::derive_seed(options.seed, it, kTrainTrialDomain));
+    task.sample_into(batch, options.n_batch,
+                     internal::derive_seed(options.seed, it, kTrainTrialDomain));
     double loss = 0;
     objective.evaluate(theta.data(), batch, grad.data(), &loss);
 

@@ -42,6 +42,9 @@ class Task {
   /// `n_batch` (>= 1) trials of stream `seed`. Trials are generated on `n_threads` (>= 1) threads;
   /// the result does not depend on n_threads.
   TrialBatch sample(int n_batch, std::uint64_t seed, int n_threads = 1) const;
+  /// The same, into `batch`, reusing its storage when the sizes match (a training loop allocates
+  /// nothing after its first iteration).
+  void sample_into(TrialBatch& batch, int n_batch, std::uint64_t seed, int n_threads = 1) const;
 
   /// True when the targets are signs (+1/-1) and sign accuracy is a meaningful metric.
   virtual bool has_sign_targets() const { return false; }

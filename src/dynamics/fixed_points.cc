@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "common/random.h"
-#include "dynamics/parallel.h"
+#include "common/parallel.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/tasks/task.h"
 

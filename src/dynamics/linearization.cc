@@ -8,7 +8,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "dynamics/parallel.h"
+#include "common/parallel.h"
 #include "rnnatlas/error.h"
 
 namespace rnnatlas {

@@ -8,6 +8,7 @@
 #include <limits>
 #include <thread>
 
+#include "common/parallel.h"
 #include "common/random.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/tasks/tasks.h"
@@ -34,44 +35,12 @@ void Task::sample_into(TrialBatch& batch, int n_batch, std::uint64_t seed, int n
 
   // Trial b draws only from stream (seed, b) and writes only its own columns, so any split of the
   // trials over threads gives the same batch.
-  const auto generate_range = [&](int begin, int end) {
+  internal::parallel_ranges(n_batch, n_threads, [&](int begin, int end, int) {
     for (int b = begin; b < end; ++b) {
       internal::Rng rng(seed, static_cast<std::uint64_t>(b));
       generate_trial(rng, b, batch);
     }
-  };
-  const int n_workers = std::min(n_threads, n_batch);
-  if (n_workers == 1) {
-    generate_range(0, n_batch);
-    return;
-  }
-
-  // Contiguous ranges; the calling thread takes the last one. Exceptions are carried back here.
-  const auto range_begin = [&](int w) {
-    return static_cast<int>(static_cast<long long>(n_batch) * w / n_workers);
-  };
-  std::vector<std::exception_ptr> errors(n_workers);
-  {
-    std::vector<std::jthread> workers;  // joined on scope exit, also if a later spawn throws
-    workers.reserve(n_workers - 1);
-    for (int w = 0; w + 1 < n_workers; ++w) {
-      workers.emplace_back([&, w] {
-        try {
-          generate_range(range_begin(w), range_begin(w + 1));
-        } catch (...) {
-          errors[w] = std::current_exception();
-        }
-      });
-    }
-    try {
-      generate_range(range_begin(n_workers - 1), n_batch);
-    } catch (...) {
-      errors[n_workers - 1] = std::current_exception();
-    }
-  }
-  for (const auto& error : errors) {
-    if (error) std::rethrow_exception(error);
-  }
+  });
 }
 
 std::unique_ptr<Task> make_task(std::string_view name, const TaskParams& params) {

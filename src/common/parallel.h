@@ -1,5 +1,6 @@
-// A static split of [0, n) over threads, for the per-point stages of the dynamics analysis.
-// Module maintainer: rnnatlas dynamics.
+// A static split of [0, n) over threads: trial generation, the per-point stages of the dynamics
+// analysis.
+// Module maintainer: rnnatlas core.
 #pragma once
 
 #include <algorithm>

@@ -7,6 +7,10 @@ Tasks:     make_task, task_names, Task, TrialBatch
 Models:    Network
 Training:  train, evaluate, TrainOptions, TrainProgress, TrainSummary, EvalMetrics
 Files:     Network.save, load_network, load_network_record, save_network, NetworkRecord
+Dynamics:  find_fixed_points, linearize, sample_initial_states, find_transitions,
+           FixedPointOptions, NewtonOptions, FixedPointResult, FixedPoints, Linearization
+Similarity: rnnatlas.similarity (cca, svcca, pwcca, cka, shape_distance), distance_matrix, mds,
+           cluster_stats, mantel_test
 Errors:    InvalidArgument (a ValueError), IoError (an OSError)
 """
 # Module maintainer: rnnatlas python.
@@ -14,11 +18,25 @@ Errors:    InvalidArgument (a ValueError), IoError (an OSError)
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence, Union
+
+import numpy as np
+import numpy.typing as npt
 
 from ._core import (
     NETWORK_FILE_FORMAT_VERSION,
+    ClassicalMdsResult,
+    ClusterStats,
     EvalMetrics,
+    FixedPointOptions,
+    FixedPointResult,
+    FixedPoints,
+    FixedPointSummary,
+    Linearization,
+    MantelResult,
+    NewtonOptions,
+    SmacofSummary,
+    TransitionGraph,
     InvalidArgument,
     IoError,
     Network,
@@ -31,11 +49,23 @@ from ._core import (
     __version__,
     task_names,
 )
-from . import _core
+from . import _core, similarity
+from ._options import fill as _fill
 
 __all__ = [
     "NETWORK_FILE_FORMAT_VERSION",
+    "ClassicalMdsResult",
+    "ClusterStats",
     "EvalMetrics",
+    "FixedPointOptions",
+    "FixedPointResult",
+    "FixedPointSummary",
+    "FixedPoints",
+    "Linearization",
+    "MantelResult",
+    "NewtonOptions",
+    "SmacofSummary",
+    "TransitionGraph",
     "InvalidArgument",
     "IoError",
     "Network",
@@ -46,11 +76,20 @@ __all__ = [
     "TrainSummary",
     "TrialBatch",
     "__version__",
+    "cluster_stats",
+    "distance_matrix",
     "evaluate",
+    "find_fixed_points",
+    "find_transitions",
+    "linearize",
     "load_network",
     "load_network_record",
     "make_task",
+    "mantel_test",
+    "mds",
+    "sample_initial_states",
     "save_network",
+    "similarity",
     "task_names",
     "train",
     "train_options",
@@ -163,3 +202,151 @@ def save_network(
     if summary is not None:
         record.summary = summary
     _core.save_network_file(path, record)
+
+
+# ---- dynamics ----------------------------------------------------------------------------------
+
+
+def find_fixed_points(
+    network: Network,
+    initial_states: npt.ArrayLike,
+    input: Optional[npt.ArrayLike] = None,
+    **options: Any,
+) -> FixedPointResult:
+    """Fixed and slow points of s -> F(s, input) from each row of ``initial_states``
+    [n_init, n_state]; ``input`` [n_input] defaults to zeros.
+
+    ``options`` are FixedPointOptions fields by name (``tol_q``, ``max_iters``, ``tol_unique``,
+    ...); ``newton`` takes a NewtonOptions or a dict of its fields. Returns ``result.points``
+    (FixedPoints: ``states`` [n_points, n_state], ``q``, ``is_slow``, ``stop``, ...) sorted by q,
+    and ``result.summary`` (counts, ``brief_report()``). Runs without the GIL. Non-convergence is
+    reported in the summary; invalid shapes, values or options raise ValueError.
+    """
+    if input is None:
+        input = np.zeros(network.n_input)
+    opts = _fill(FixedPointOptions(), "fixed-point", options)
+    return _core.find_fixed_points(opts, network, initial_states, input)
+
+
+def linearize(
+    network: Network,
+    point: Union[FixedPoints, npt.ArrayLike],
+    input: Optional[npt.ArrayLike] = None,
+    **options: Any,
+) -> Union[Linearization, list[Linearization]]:
+    """The linearization (J, B, eigenvalues sorted by modulus, right/left eigenvectors, n_unstable,
+    ``stability`` 'stable'/'marginal'/'saddle'/'unstable', frequencies()) of the network at a
+    state [n_state] and ``input`` [n_input] (zeros by default), or a list of them, one per point,
+    when ``point`` is a FixedPoints (its own input is used). ``options``: stability_tol,
+    compute_eigenvectors, n_threads."""
+    opts = _fill(_core.LinearizationOptions(), "linearization", options)
+    if isinstance(point, FixedPoints):
+        if input is not None:
+            raise TypeError("linearize: pass no input with FixedPoints (their own input is used)")
+        return _core.linearize(opts, network, point)
+    if input is None:
+        input = np.zeros(network.n_input)
+    return _core.linearize(opts, network, np.asarray(point, dtype=np.float64), input)
+
+
+def sample_initial_states(
+    network_or_pool: Union[Network, npt.ArrayLike],
+    task: Optional[Task] = None,
+    **options: Any,
+) -> np.ndarray:
+    """Initial states for find_fixed_points, [n_states, n_state]: states visited by a network on
+    ``task`` trials (``sample_initial_states(net, task, ...)``) or rows of a given pool
+    [n_pool, n_state] (``sample_initial_states(pool, ...)``), drawn with replacement, plus
+    ``noise_scale`` * N(0, 1). ``options``: n_states, n_trials, noise_scale, seed."""
+    opts = _fill(_core.InitialStateOptions(), "initial-state", options)
+    if isinstance(network_or_pool, Network):
+        if task is None:
+            raise TypeError("sample_initial_states: a network needs a task")
+        return _core.sample_initial_states(opts, network_or_pool, task)
+    if task is not None:
+        raise TypeError("sample_initial_states: pass a task only with a network")
+    return _core.sample_initial_states(opts, network_or_pool)
+
+
+def find_transitions(
+    network: Network,
+    points: FixedPoints,
+    linearizations: Optional[Sequence[Linearization]] = None,
+    **options: Any,
+) -> TransitionGraph:
+    """Where the unstable manifolds of ``points`` lead: a TransitionGraph whose ``weights[i, j]``
+    counts perturbed runs from point i that settled at point j. ``linearizations`` default to
+    ``linearize(network, points)``. ``options``: perturbation, max_steps, tol_settled, tol_match."""
+    if linearizations is None:
+        linearizations = linearize(network, points)
+    opts = _fill(_core.TransitionOptions(), "transition", options)
+    return _core.find_transitions(opts, network, points, list(linearizations))
+
+
+# ---- similarity of populations -----------------------------------------------------------------
+
+_METRIC_OPTIONS = {"cca": "cca", "pwcca": "cca", "svcca": "svcca", "cka": "cka", "shape": "shape"}
+
+
+def distance_matrix(
+    activities: Sequence[npt.ArrayLike],
+    metric: str = "svcca",
+    n_threads: int = 1,
+    **metric_options: Any,
+) -> np.ndarray:
+    """The [N, N] distance matrix between N activities [n_samples, n_units_i] (same n_samples).
+
+    ``metric``: "cca", "svcca", "pwcca", "cka" or "shape" (distance = 1 - similarity, except
+    shape); ``metric_options`` are that metric's options (e.g. ``k=20`` for svcca,
+    ``kernel="rbf"`` for cka, ``alpha=0.5`` for shape). Symmetric with a zero diagonal and the
+    same for any ``n_threads``; runs without the GIL.
+    """
+    opts = _core.DistanceMatrixOptions()
+    opts.metric = metric
+    opts.n_threads = n_threads
+    field = _METRIC_OPTIONS[opts.metric]
+    _fill(getattr(opts, field), f"{opts.metric}", metric_options)
+    return _core.distance_matrix(opts, [np.asarray(a, dtype=np.float64) for a in activities])
+
+
+def mds(
+    distances: npt.ArrayLike,
+    n_components: int = 2,
+    method: str = "classical",
+    **options: Any,
+) -> Union[ClassicalMdsResult, SmacofSummary]:
+    """An embedding of a distance matrix [n, n]; ``result.coordinates`` is [n, n_components].
+
+    ``method="classical"``: Torgerson MDS (ClassicalMdsResult, with all ``eigenvalues``).
+    ``method="smacof"``: metric MDS by stress majorization (SmacofSummary, with ``stress``,
+    ``normalized_stress``); ``options``: n_starts, classical_start, max_iterations, tolerance,
+    seed.
+    """
+    if method == "classical":
+        if options:
+            raise TypeError(f"mds: method 'classical' takes no options, got {sorted(options)}")
+        return _core.classical_mds(distances, n_components)
+    if method == "smacof":
+        opts = _fill(_core.SmacofOptions(), "smacof", dict(options, n_components=n_components))
+        return _core.smacof(opts, distances)
+    raise ValueError(f"mds: method = {method!r}; allowed: 'classical', 'smacof'")
+
+
+def _integer_labels(labels: Sequence[Any]) -> list[int]:
+    """Any hashable labels (strings, ints) as integer codes; only equality matters."""
+    return [int(i) for i in np.unique(np.asarray(labels), return_inverse=True)[1]]
+
+
+def cluster_stats(distances: npt.ArrayLike, labels: Sequence[Any], **options: Any) -> ClusterStats:
+    """How well ``labels`` [n] (any values, e.g. architecture names) cluster in ``distances``
+    [n, n]: silhouette and leave-one-out k-NN accuracy, each with a one-sided label-permutation
+    p-value. ``options``: k (5), n_permutations (999), seed, n_threads."""
+    opts = _fill(_core.ClusterStatsOptions(), "cluster-stats", options)
+    return _core.cluster_stats(opts, distances, _integer_labels(labels))
+
+
+def mantel_test(a: npt.ArrayLike, b: npt.ArrayLike, **options: Any) -> MantelResult:
+    """Mantel test between two distance matrices [n, n]: Pearson ``r`` of the upper triangles and
+    a one-sided permutation ``p_value``. ``options``: n_permutations (999), seed."""
+    opts = _fill(_core.MantelOptions(), "mantel", options)
+    return _core.mantel_test(opts, a, b)

@@ -1,7 +1,7 @@
 """Typed stubs of rnnatlas._core, the C++ bindings that the rnnatlas package re-exports."""
 
 import os
-from typing import Callable, Optional, Union
+from typing import Callable, Optional, Sequence, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -12,6 +12,8 @@ NETWORK_FILE_FORMAT_VERSION: int
 _Path = Union[str, os.PathLike[str]]
 _Array = npt.ArrayLike
 _F64 = npt.NDArray[np.float64]
+_C128 = npt.NDArray[np.complex128]
+_I32 = npt.NDArray[np.int32]
 
 class InvalidArgument(ValueError):
     """A caller mistake; the message names the value and what is allowed."""
@@ -254,3 +256,396 @@ def save_network_file(path: _Path, record: NetworkRecord) -> None:
 
 def load_network_file(path: _Path) -> NetworkRecord:
     """Reads a network file; OSError (IoError) naming the path and the problem on failure."""
+
+# ---- dynamics --------------------------------------------------------------------------------
+
+class NewtonOptions:
+    """Newton refinement after the Adam search (rnnatlas/dynamics/fixed_points.h)."""
+
+    enabled: bool
+    max_iters: int
+    tol_q: float
+    max_backtracks: int
+    min_rcond: float
+    lm_damping: float
+    def __init__(self) -> None: ...
+
+class FixedPointOptions:
+    """Options of find_fixed_points(); fields, rules and defaults of dynamics/fixed_points.h."""
+
+    tol_q: float
+    tol_dq: float
+    max_iters: int
+    adam_beta1: float
+    adam_beta2: float
+    adam_epsilon: float
+    lr_initial: float
+    lr_min: float
+    lr_max: float
+    lr_decrease_factor: float
+    lr_increase_factor: float
+    lr_steps_per_increase: int
+    newton: NewtonOptions
+    tol_unique: float
+    outlier_distance_scale: float
+    n_threads: int
+    def __init__(self) -> None: ...
+    def validate(self) -> None:
+        """Raises ValueError naming the first field that breaks its rule."""
+
+class FixedPoints:
+    """The points found, sorted by q ascending. Arrays are copies."""
+
+    @property
+    def input(self) -> _F64:
+        """float64 [n_input], the constant input."""
+    @property
+    def states(self) -> _F64:
+        """float64 [n_points, n_state], row i = point i."""
+    @property
+    def q(self) -> _F64:
+        """float64 [n_points], 1/2 ||F(s) - s||^2."""
+    @property
+    def is_slow(self) -> npt.NDArray[np.bool_]:
+        """bool [n_points]: q > tol_q."""
+    @property
+    def stop(self) -> list[str]:
+        """'tol_q', 'tol_dq', 'max_iters' or 'non_finite' per point."""
+    @property
+    def n_adam_iters(self) -> _I32: ...
+    @property
+    def n_newton_iters(self) -> _I32: ...
+    @property
+    def initial_index(self) -> _I32: ...
+    @property
+    def n_merged(self) -> _I32: ...
+    @property
+    def n_points(self) -> int: ...
+    @property
+    def n_slow(self) -> int: ...
+    def __len__(self) -> int: ...
+
+class FixedPointSummary:
+    """How find_fixed_points() went."""
+
+    @property
+    def termination(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def n_candidates(self) -> int: ...
+    @property
+    def n_converged(self) -> int: ...
+    @property
+    def n_slow(self) -> int: ...
+    @property
+    def n_stalled(self) -> int: ...
+    @property
+    def n_max_iters(self) -> int: ...
+    @property
+    def n_non_finite(self) -> int: ...
+    @property
+    def n_merged(self) -> int: ...
+    @property
+    def n_outliers(self) -> int: ...
+    @property
+    def n_points(self) -> int: ...
+    @property
+    def n_slow_points(self) -> int: ...
+    @property
+    def n_adam_iters(self) -> int: ...
+    @property
+    def n_newton_refined(self) -> int: ...
+    @property
+    def max_q(self) -> float: ...
+    @property
+    def seconds_adam(self) -> float: ...
+    @property
+    def seconds_newton(self) -> float: ...
+    @property
+    def mean_q_history(self) -> _F64: ...
+    def brief_report(self) -> str: ...
+
+class FixedPointResult:
+    @property
+    def points(self) -> FixedPoints: ...
+    @property
+    def summary(self) -> FixedPointSummary: ...
+
+def find_fixed_points(
+    options: FixedPointOptions, network: Network, initial_states: _Array, input: _Array
+) -> FixedPointResult:
+    """Fixed and slow points from initial_states [n_init, n_state] at input [n_input]; runs
+    without the GIL. rnnatlas.find_fixed_points takes keyword options."""
+
+def fixed_point_objective(
+    network: Network, states: _Array, input: _Array
+) -> tuple[_F64, _F64]:
+    """(q [n], grad q [n, n_state]) for states [n, n_state]."""
+
+class InitialStateOptions:
+    n_states: int
+    n_trials: int
+    noise_scale: float
+    seed: int
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+@overload
+def sample_initial_states(
+    options: InitialStateOptions, network: Network, task: Task
+) -> _F64: ...
+@overload
+def sample_initial_states(options: InitialStateOptions, pool: _Array) -> _F64:
+    """[n_states, n_state] drawn from task trajectories or from the rows of a pool."""
+
+class LinearizationOptions:
+    stability_tol: float
+    compute_eigenvectors: bool
+    n_threads: int
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class Linearization:
+    """J, B and the eigen-decomposition of J (sorted by |lambda| descending); read-only views."""
+
+    @property
+    def state(self) -> _F64: ...
+    @property
+    def input(self) -> _F64: ...
+    @property
+    def J(self) -> _F64: ...
+    @property
+    def B(self) -> _F64: ...
+    @property
+    def eigenvalues(self) -> _C128: ...
+    @property
+    def right_eigenvectors(self) -> _C128:
+        """[n_state, n_state], column i pairs with eigenvalues[i]."""
+    @property
+    def left_eigenvectors(self) -> _C128:
+        """[n_state, n_state], column i = l_i with l_i^T r_j = delta_ij."""
+    @property
+    def eigenvector_rcond(self) -> float: ...
+    @property
+    def n_unstable(self) -> int: ...
+    @property
+    def n_marginal(self) -> int: ...
+    @property
+    def stability(self) -> str:
+        """'stable', 'marginal', 'saddle' or 'unstable'."""
+    @property
+    def leading_frequency(self) -> float: ...
+    @property
+    def stability_tol(self) -> float: ...
+    def frequencies(self) -> _F64:
+        """|arg lambda_i| [n_state], rad/step."""
+    def unstable_modes(self) -> list[int]:
+        """Indices (ascending) of the eigenvalues with |lambda| > 1 + stability_tol."""
+
+@overload
+def linearize(
+    options: LinearizationOptions, network: Network, state: _Array, input: _Array
+) -> Linearization: ...
+@overload
+def linearize(
+    options: LinearizationOptions, network: Network, points: FixedPoints
+) -> list[Linearization]:
+    """The linearization at one (state, input), or at every point of `points`."""
+
+def analyze_jacobian(options: LinearizationOptions, J: _Array) -> Linearization:
+    """Eigen-decomposition and stability class of J [n, n]."""
+
+class TransitionOptions:
+    perturbation: float
+    max_steps: int
+    tol_settled: float
+    tol_match: float
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class Transition:
+    @property
+    def from_(self) -> int:
+        """Index of the unstable point ('from' in C++)."""
+    @property
+    def mode(self) -> int: ...
+    @property
+    def sign(self) -> int: ...
+    @property
+    def to(self) -> int: ...
+    @property
+    def settled(self) -> bool: ...
+    @property
+    def n_steps(self) -> int: ...
+    @property
+    def final_state(self) -> _F64: ...
+
+class TransitionGraph:
+    @property
+    def transitions(self) -> list[Transition]: ...
+    @property
+    def weights(self) -> _I32: ...
+    @property
+    def n_unresolved(self) -> int: ...
+    @property
+    def n_unmatched(self) -> int: ...
+
+def find_transitions(
+    options: TransitionOptions,
+    network: Network,
+    points: FixedPoints,
+    linearizations: Sequence[Linearization],
+) -> TransitionGraph: ...
+
+# ---- similarity ------------------------------------------------------------------------------
+
+class CcaOptions:
+    rank_tolerance: float
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class SvccaOptions:
+    k: int
+    variance_fraction: float
+    rank_tolerance: float
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class CkaOptions:
+    kernel: str
+    """'linear' or 'rbf'."""
+    threshold: float
+    debiased: bool
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class ShapeOptions:
+    alpha: float
+    distance: str
+    """'angular' or 'euclidean'."""
+    rank_tolerance: float
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class SvccaResult:
+    @property
+    def rho(self) -> _F64: ...
+    @property
+    def mean_rho(self) -> float: ...
+    @property
+    def distance(self) -> float: ...
+
+class PwccaResult:
+    @property
+    def rho(self) -> _F64: ...
+    @property
+    def weights(self) -> _F64: ...
+    @property
+    def weighted_rho(self) -> float: ...
+    @property
+    def distance(self) -> float: ...
+
+def cca(options: CcaOptions, x: _Array, y: _Array) -> _F64: ...
+def svcca(options: SvccaOptions, x: _Array, y: _Array) -> SvccaResult: ...
+def pwcca(options: CcaOptions, x: _Array, y: _Array) -> PwccaResult: ...
+def cka(options: CkaOptions, x: _Array, y: _Array) -> float: ...
+def shape_distance(options: ShapeOptions, x: _Array, y: _Array) -> float: ...
+
+class DistanceMatrixOptions:
+    metric: str
+    """'cca', 'svcca', 'pwcca', 'cka' or 'shape'."""
+    cca: CcaOptions
+    svcca: SvccaOptions
+    cka: CkaOptions
+    shape: ShapeOptions
+    n_threads: int
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+def distance_matrix(options: DistanceMatrixOptions, activities: Sequence[_Array]) -> _F64:
+    """[N, N], symmetric, zero diagonal; runs without the GIL."""
+
+class ClassicalMdsResult:
+    @property
+    def coordinates(self) -> _F64: ...
+    @property
+    def eigenvalues(self) -> _F64: ...
+
+def classical_mds(distances: _Array, n_components: int = 2) -> ClassicalMdsResult: ...
+
+class SmacofOptions:
+    n_components: int
+    n_starts: int
+    classical_start: bool
+    max_iterations: int
+    tolerance: float
+    seed: int
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class SmacofSummary:
+    @property
+    def termination(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def coordinates(self) -> _F64: ...
+    @property
+    def stress(self) -> float: ...
+    @property
+    def normalized_stress(self) -> float: ...
+    @property
+    def best_start(self) -> int: ...
+    @property
+    def n_iterations(self) -> int: ...
+    @property
+    def stress_history(self) -> list[float]: ...
+    @property
+    def start_stress(self) -> list[float]: ...
+
+def smacof(options: SmacofOptions, distances: _Array) -> SmacofSummary: ...
+def silhouette_score(distances: _Array, labels: Sequence[int]) -> float: ...
+def knn_accuracy(distances: _Array, labels: Sequence[int], k: int) -> float: ...
+
+class ClusterStatsOptions:
+    k: int
+    n_permutations: int
+    seed: int
+    n_threads: int
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class ClusterStats:
+    @property
+    def silhouette(self) -> float: ...
+    @property
+    def silhouette_p_value(self) -> float: ...
+    @property
+    def knn_accuracy(self) -> float: ...
+    @property
+    def knn_p_value(self) -> float: ...
+    @property
+    def majority_accuracy(self) -> float: ...
+    @property
+    def n_permutations(self) -> int: ...
+
+def cluster_stats(
+    options: ClusterStatsOptions, distances: _Array, labels: Sequence[int]
+) -> ClusterStats: ...
+
+class MantelOptions:
+    n_permutations: int
+    seed: int
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class MantelResult:
+    @property
+    def r(self) -> float: ...
+    @property
+    def p_value(self) -> float: ...
+    @property
+    def n_permutations(self) -> int: ...
+
+def mantel_test(options: MantelOptions, a: _Array, b: _Array) -> MantelResult: ...

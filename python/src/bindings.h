@@ -1,14 +1,17 @@
 // Shared declarations of the Python binding (rnnatlas._core). Module maintainer: rnnatlas python.
 //
-// One bind_<dir>() per include/rnnatlas/<dir>/, called in that order by module.cc, plus the two
-// layout helpers that move data between numpy's batch-major arrays and the library's time-major
-// matrices. Nothing here computes anything.
+// One bind_<dir>() per include/rnnatlas/<dir>/, called in that order by module.cc, plus the layout
+// helpers that move data between numpy's batch-major (row-per-item) arrays and the library's
+// time-major (column-per-item) matrices. Nothing here computes anything.
 #pragma once
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <Eigen/Core>
+#include <string>
+
+#include "rnnatlas/error.h"
 
 namespace rnnatlas::python {
 
@@ -18,6 +21,8 @@ void bind_tasks(py::module_& m);
 void bind_models(py::module_& m);
 void bind_training(py::module_& m);
 void bind_io(py::module_& m);
+void bind_dynamics(py::module_& m);
+void bind_similarity(py::module_& m);
 
 /// A numpy array [n_batch, n_time, n_channel] that views the time-major matrix `m`
 /// [n_channel, n_time * n_batch] (column t * n_batch + b, see TrialBatch) without copying.
@@ -42,6 +47,27 @@ inline Eigen::MatrixXd time_major_copy(const py::array_t<double, py::array::forc
     for (py::ssize_t b = 0; b < n_batch; ++b) {
       for (py::ssize_t c = 0; c < n_channel; ++c) m(c, t * n_batch + b) = a(b, t, c);
     }
+  }
+  return m;
+}
+
+/// A numpy array [n, n_cols] of row vectors, copied into the library's column layout
+/// [n_cols, n] (column i = row i). `what` names the argument in the shape error.
+inline Eigen::MatrixXd rows_to_columns(const py::array_t<double, py::array::forcecast>& array,
+                                       const char* what,
+                                       py::ssize_t n_cols) {
+  if (array.ndim() != 2 || array.shape(1) != n_cols) {
+    std::string shape = "(";
+    for (py::ssize_t i = 0; i < array.ndim(); ++i) {
+      shape += (i ? ", " : "") + std::to_string(array.shape(i));
+    }
+    shape += array.ndim() == 1 ? ",)" : ")";
+    RNNATLAS_CHECK_ARG(false, what << " must have shape [n, " << n_cols << "], got " << shape);
+  }
+  const auto a = array.unchecked<2>();
+  Eigen::MatrixXd m(n_cols, a.shape(0));
+  for (py::ssize_t j = 0; j < a.shape(0); ++j) {
+    for (py::ssize_t i = 0; i < n_cols; ++i) m(i, j) = a(j, i);
   }
   return m;
 }

@@ -15,6 +15,11 @@ Tasks:     Task, TrialBatch, make_task, task_names
 Models:    Network
 Training:  TrainOptions, TrainProgress, TrainSummary, EvalMetrics, train, evaluate
 Files:     NetworkRecord, save_network_file, load_network_file, Network.save
+Dynamics:  FixedPointOptions (NewtonOptions), find_fixed_points, fixed_point_objective,
+           sample_initial_states, LinearizationOptions, linearize, analyze_jacobian,
+           TransitionOptions, find_transitions
+Similarity: cca, svcca, pwcca, cka, shape_distance (and their *Options), distance_matrix,
+           classical_mds, smacof, silhouette_score, knn_accuracy, cluster_stats, mantel_test
 Errors:    InvalidArgument (a ValueError), IoError (an OSError)
 )pbdoc";
   m.attr("__version__") = RNNATLAS_VERSION;
@@ -44,4 +49,6 @@ Errors:    InvalidArgument (a ValueError), IoError (an OSError)
   rnnatlas::python::bind_models(m);
   rnnatlas::python::bind_training(m);
   rnnatlas::python::bind_io(m);
+  rnnatlas::python::bind_dynamics(m);
+  rnnatlas::python::bind_similarity(m);
 }

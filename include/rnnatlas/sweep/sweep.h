@@ -1,0 +1,74 @@
+// Training a population: `rnnatlas sweep` as a library call. Module maintainer: rnnatlas sweep.
+//
+// Directory layout (docs/sweep.md):
+//   DIR/sweep.toml        the config as given, stored by the first run
+//   DIR/sweep.hash        SweepSpec::hash() of that config
+//   DIR/manifest.csv      one row per network (manifest.h), rewritten atomically after each one
+//   DIR/networks/<id>.h5  one network file per finished network, written atomically
+//   DIR/.lock             flock(2)ed for the duration of a run
+// Resume: a network whose file exists and loads is not trained again; its manifest row is rebuilt
+// from the file. A run killed at any moment loses only the networks in flight.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "rnnatlas/sweep/manifest.h"
+#include "rnnatlas/sweep/runner.h"
+#include "rnnatlas/sweep/sweep_spec.h"
+
+namespace rnnatlas {
+
+/// Reported after every finished network (on one thread at a time).
+struct SweepProgress {
+  int n_networks = 0;  ///< in the spec
+  int n_done = 0;      ///< finished, resumed ones included
+  int n_resumed = 0;   ///< found finished in DIR at the start
+  int n_diverged = 0;
+  int n_kept = 0;
+  double seconds = 0.0;  ///< since this run started training
+  /// Estimated fraction of this run's work done, in [0, 1]: networks weighted by their estimated
+  /// cost (iterations x batch x steps x gates x n_hidden x (n_hidden + n_input)), so that
+  /// seconds * (1 - work_done) / work_done is an ETA that big-first scheduling does not bias.
+  double work_done = 0.0;
+  const ManifestRow* last = nullptr;  ///< the network that just finished; null for the first report
+};
+
+struct SweepOptions {
+  /// Threads for the default ThreadRunner; 0 = std::thread::hardware_concurrency(). >= 0.
+  int n_threads = 0;
+  /// Distributes the work; null = ThreadRunner(n_threads). Not owned.
+  SweepRunner* runner = nullptr;
+  /// Optional; called after the resume scan (last == null) and after every finished network.
+  std::function<void(const SweepProgress&)> progress;
+  /// Throws InvalidArgument naming the field.
+  void validate() const;
+};
+
+struct SweepSummary {
+  int n_networks = 0;
+  int n_resumed = 0;   ///< already finished in DIR
+  int n_trained = 0;   ///< trained by this run
+  int n_diverged = 0;  ///< over the whole population
+  int n_kept = 0;
+  double seconds = 0.0;  ///< wall time of this run
+  std::string brief_report() const;
+};
+
+/// Trains every network of `spec` that DIR does not hold yet. `config_text` is stored as
+/// DIR/sweep.toml on the first run. Throws InvalidArgument when DIR holds a different sweep (its
+/// hash differs) or is not a sweep directory, IoError when another run holds DIR's lock or a
+/// file cannot be written. Diverged networks are recorded, not errors.
+SweepSummary run_sweep(const SweepOptions& options,
+                       const SweepSpec& spec,
+                       const std::string& config_text,
+                       const std::string& dir);
+
+/// The manifest rows of a sweep directory (reads DIR/manifest.csv). Throws IoError.
+std::vector<ManifestRow> read_manifest(const std::string& dir);
+
+/// Summarizes DIR's manifest by cell x activation and writes it atomically as DIR/summary.csv.
+/// Throws IoError.
+std::vector<PopulationGroup> write_population_summary(const std::string& dir);
+
+}  // namespace rnnatlas

@@ -1,0 +1,221 @@
+#include "rnnatlas/sweep/manifest.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+
+#include "rnnatlas/error.h"
+
+namespace rnnatlas {
+namespace {
+
+/// The shortest %g text that reads back exactly ("nan" for NaN).
+std::string exact(double v) {
+  if (std::isnan(v)) return "nan";
+  char buf[64];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+std::vector<std::string> split(const std::string& line, char separator) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = line.find(separator, start);
+    out.push_back(line.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) return out;
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& manifest_columns() {
+  static const std::vector<std::string> columns = [] {
+    std::vector<std::string> c = {"index", "id", "grid_index"};
+    for (const std::string& key : sweep_grid_keys()) c.push_back(key);
+    for (const char* name :
+         {"seed", "init_seed", "train_seed", "outcome", "n_iterations_done", "final_loss", "mse",
+          "normalized_mse", "sign_accuracy", "kept", "seconds", "file"}) {
+      c.emplace_back(name);
+    }
+    return c;
+  }();
+  return columns;
+}
+
+std::string format_manifest_csv(const std::vector<ManifestRow>& rows) {
+  std::string out;
+  const std::vector<std::string>& columns = manifest_columns();
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    if (c > 0) out += ',';
+    out += columns[c];
+  }
+  out += '\n';
+  for (const ManifestRow& row : rows) {
+    const SweepNetwork& n = row.network;
+    const Architecture& a = n.architecture;
+    const TrainOptions& o = n.train_options;
+    const std::map<std::string, double> values = {{"cell", static_cast<double>(a.cell)},
+                                                  {"activation", static_cast<double>(a.activation)},
+                                                  {"n_hidden", a.n_hidden},
+                                                  {"learning_rate", o.learning_rate},
+                                                  {"lr_decay_rate", o.lr_decay_rate},
+                                                  {"lr_decay_steps", o.lr_decay_steps},
+                                                  {"l2", o.l2},
+                                                  {"n_iterations", o.n_iterations},
+                                                  {"n_batch", o.n_batch},
+                                                  {"gradient_clip_norm", o.gradient_clip_norm},
+                                                  {"adam_beta1", o.adam_beta1},
+                                                  {"adam_beta2", o.adam_beta2},
+                                                  {"adam_epsilon", o.adam_epsilon},
+                                                  {"divergence_factor", o.divergence_factor}};
+    std::vector<std::string> fields = {std::to_string(n.index), n.id, std::to_string(n.grid_index)};
+    for (const std::string& key : sweep_grid_keys()) {
+      fields.push_back(format_grid_value(key, values.at(key)));
+    }
+    for (std::string field :
+         {std::to_string(n.seed), std::to_string(n.init_seed), std::to_string(o.seed), row.outcome,
+          std::to_string(row.n_iterations_done), exact(row.final_loss), exact(row.mse),
+          exact(row.normalized_mse), exact(row.sign_accuracy), std::string(row.kept ? "1" : "0"),
+          exact(row.seconds), row.file}) {
+      fields.push_back(std::move(field));
+    }
+    for (std::size_t c = 0; c < fields.size(); ++c) {
+      if (c > 0) out += ',';
+      out += fields[c];
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::vector<ManifestRow> parse_manifest_csv(const std::string& text,
+                                            const std::string& source_name) {
+  std::istringstream in(text);
+  std::string line;
+  int line_number = 0;
+  auto fail = [&](const std::string& what) -> IoError {
+    return IoError(source_name + ":" + std::to_string(line_number) + ": " + what);
+  };
+  const std::vector<std::string>& columns = manifest_columns();
+  std::map<std::string, std::size_t> column;
+  for (std::size_t c = 0; c < columns.size(); ++c) column[columns[c]] = c;
+
+  std::vector<ManifestRow> rows;
+  while (std::getline(in, line)) {
+    ++line_number;
+    const std::vector<std::string> fields = split(line, ',');
+    if (line_number == 1) {
+      if (fields != columns) throw fail("not an rnnatlas manifest: unexpected header");
+      continue;
+    }
+    if (line.empty()) continue;
+    if (fields.size() != columns.size()) {
+      throw fail("expected " + std::to_string(columns.size()) + " fields, found " +
+                 std::to_string(fields.size()));
+    }
+    auto get = [&](const char* name) -> const std::string& { return fields[column.at(name)]; };
+    auto number = [&](const char* name) {
+      const std::string& s = get(name);
+      char* end = nullptr;
+      const double v = std::strtod(s.c_str(), &end);
+      if (s.empty() || end != s.c_str() + s.size()) {
+        throw fail(std::string(name) + ": `" + s + "` is not a number");
+      }
+      return v;
+    };
+    auto integer = [&](const char* name) {
+      const std::string& s = get(name);
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+      if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE) {
+        throw fail(std::string(name) + ": `" + s + "` is not a non-negative integer");
+      }
+      return static_cast<std::uint64_t>(v);
+    };
+    ManifestRow row;
+    SweepNetwork& n = row.network;
+    n.index = static_cast<int>(integer("index"));
+    n.id = get("id");
+    n.grid_index = static_cast<int>(integer("grid_index"));
+    try {
+      n.architecture.cell = parse_cell_kind(get("cell"));
+      n.architecture.activation = parse_activation(get("activation"));
+    } catch (const InvalidArgument& e) {
+      throw fail(e.what());
+    }
+    n.architecture.n_hidden = static_cast<int>(integer("n_hidden"));
+    n.seed = integer("seed");
+    n.init_seed = integer("init_seed");
+    n.train_options.seed = integer("train_seed");
+    row.outcome = get("outcome");
+    if (row.outcome != "pending" && row.outcome != "completed" && row.outcome != "diverged") {
+      throw fail("outcome: `" + row.outcome + "` is not pending, completed or diverged");
+    }
+    row.n_iterations_done = static_cast<int>(integer("n_iterations_done"));
+    row.final_loss = number("final_loss");
+    row.mse = number("mse");
+    row.normalized_mse = number("normalized_mse");
+    row.sign_accuracy = number("sign_accuracy");
+    row.kept = get("kept") == "1";
+    row.seconds = number("seconds");
+    row.file = get("file");
+    rows.push_back(std::move(row));
+  }
+  if (line_number == 0) throw IoError(source_name + ": empty file, not an rnnatlas manifest");
+  return rows;
+}
+
+std::vector<PopulationGroup> summarize_population(const std::vector<ManifestRow>& rows) {
+  std::vector<PopulationGroup> groups;
+  for (const CellKind cell :
+       {CellKind::kVanilla, CellKind::kUgrnn, CellKind::kGru, CellKind::kLstm}) {
+    for (const Activation activation :
+         {Activation::kTanh, Activation::kRelu, Activation::kSoftplus, Activation::kLinear}) {
+      PopulationGroup g{.cell = cell, .activation = activation};
+      std::vector<double> nmse;
+      for (const ManifestRow& row : rows) {
+        const Architecture& a = row.network.architecture;
+        if (a.cell != cell || a.activation != activation) continue;
+        ++g.n_networks;
+        if (row.outcome == "pending") continue;
+        ++g.n_trained;
+        g.n_kept += row.kept ? 1 : 0;
+        g.n_diverged += row.outcome == "diverged" ? 1 : 0;
+        g.seconds += row.seconds;
+        if (std::isfinite(row.normalized_mse)) nmse.push_back(row.normalized_mse);
+      }
+      if (g.n_networks == 0) continue;
+      if (!nmse.empty()) {
+        std::sort(nmse.begin(), nmse.end());
+        const std::size_t m = nmse.size();
+        g.median_normalized_mse = m % 2 == 1 ? nmse[m / 2] : 0.5 * (nmse[m / 2 - 1] + nmse[m / 2]);
+      }
+      groups.push_back(g);
+    }
+  }
+  return groups;
+}
+
+std::string format_summary_csv(const std::vector<PopulationGroup>& groups) {
+  std::string out =
+      "cell,activation,networks,trained,kept,diverged,median_normalized_mse,seconds\n";
+  for (const PopulationGroup& g : groups) {
+    out += std::string(to_string(g.cell)) + "," + std::string(to_string(g.activation)) + "," +
+           std::to_string(g.n_networks) + "," + std::to_string(g.n_trained) + "," +
+           std::to_string(g.n_kept) + "," + std::to_string(g.n_diverged) + "," +
+           exact(g.median_normalized_mse) + "," + exact(g.seconds) + "\n";
+  }
+  return out;
+}
+
+}  // namespace rnnatlas

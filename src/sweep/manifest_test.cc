@@ -1,0 +1,142 @@
+#include "rnnatlas/sweep/manifest.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "rnnatlas/error.h"
+
+namespace rnnatlas {
+namespace {
+
+SweepSpec small_spec() {
+  return parse_sweep_config(R"([task]
+name = "flip_flop"
+[grid]
+cell = ["vanilla", "lstm"]
+activation = ["tanh", "relu"]
+l2 = [0, 1e-5]
+seeds = 2
+)",
+                            "small.toml");
+}
+
+ManifestRow pending(const SweepNetwork& n) {
+  ManifestRow row;
+  row.network = n;
+  return row;
+}
+
+ManifestRow finished(
+    const SweepNetwork& n, const std::string& outcome, double nmse, bool kept, double seconds) {
+  ManifestRow row;
+  row.network = n;
+  row.outcome = outcome;
+  row.n_iterations_done = 17;
+  row.final_loss = 0.125;
+  row.mse = nmse / 3;
+  row.normalized_mse = nmse;
+  row.sign_accuracy = 0.1 + 0.2;  // not exactly representable: must still round-trip
+  row.kept = kept;
+  row.seconds = seconds;
+  row.file = "networks/" + n.id + ".h5";
+  return row;
+}
+
+TEST(Manifest, CsvRoundTripsExactly) {
+  const SweepSpec spec = small_spec();
+  std::vector<ManifestRow> rows;
+  for (int i = 0; i < spec.n_networks(); ++i) {
+    if (i % 3 == 0) {
+      rows.push_back(pending(spec.network(i)));  // pending
+    } else {
+      rows.push_back(finished(spec.network(i), i % 3 == 1 ? "completed" : "diverged", 1.0 / (i + 3),
+                              i % 3 == 1, 0.7 * i));
+    }
+  }
+  const std::string text = format_manifest_csv(rows);
+  EXPECT_EQ(text.substr(0, text.find('\n')).substr(0, 21), "index,id,grid_index,c");
+  const std::vector<ManifestRow> back = parse_manifest_csv(text, "manifest.csv");
+  ASSERT_EQ(back.size(), rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const ManifestRow& a = rows[i];
+    const ManifestRow& b = back[i];
+    EXPECT_EQ(b.network.index, a.network.index);
+    EXPECT_EQ(b.network.id, a.network.id);
+    EXPECT_EQ(b.network.grid_index, a.network.grid_index);
+    EXPECT_EQ(b.network.architecture.cell, a.network.architecture.cell);
+    EXPECT_EQ(b.network.architecture.activation, a.network.architecture.activation);
+    EXPECT_EQ(b.network.architecture.n_hidden, a.network.architecture.n_hidden);
+    EXPECT_EQ(b.network.seed, a.network.seed);
+    EXPECT_EQ(b.network.init_seed, a.network.init_seed);
+    EXPECT_EQ(b.network.train_options.seed, a.network.train_options.seed);
+    EXPECT_EQ(b.outcome, a.outcome);
+    EXPECT_EQ(b.kept, a.kept);
+    EXPECT_EQ(b.file, a.file);
+    if (a.outcome == "pending") {
+      EXPECT_TRUE(std::isnan(b.normalized_mse));
+    } else {
+      EXPECT_EQ(b.normalized_mse, a.normalized_mse);
+      EXPECT_EQ(b.sign_accuracy, a.sign_accuracy);
+      EXPECT_EQ(b.seconds, a.seconds);
+      EXPECT_EQ(b.final_loss, a.final_loss);
+    }
+  }
+}
+
+TEST(Manifest, MalformedFilesAreIoErrorsNamingTheLine) {
+  const SweepSpec spec = small_spec();
+  std::string text = format_manifest_csv({finished(spec.network(0), "completed", 0.01, false, 1)});
+  EXPECT_THROW(parse_manifest_csv("", "m.csv"), IoError);
+  EXPECT_THROW(parse_manifest_csv("a,b,c\n", "m.csv"), IoError);
+  const std::string truncated = text.substr(0, text.find(",completed,")) + "\n";
+  try {
+    parse_manifest_csv(truncated, "m.csv");
+    FAIL();
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("m.csv:2:"));
+  }
+  std::string bad_outcome = text;
+  bad_outcome.replace(bad_outcome.find(",completed,"), 11, ",finished,");
+  EXPECT_THROW(parse_manifest_csv(bad_outcome, "m.csv"), IoError);
+}
+
+TEST(Manifest, SummaryCountsAndMedianPerCellAndActivation) {
+  const SweepSpec spec = small_spec();  // 16 networks: 4 per (cell, activation)
+  std::vector<ManifestRow> rows;
+  for (int i = 0; i < spec.n_networks(); ++i) rows.push_back(pending(spec.network(i)));
+  // vanilla/tanh = networks 0..3: three finished, one pending.
+  rows[0] = finished(spec.network(0), "completed", 0.004, true, 1.0);
+  rows[1] = finished(spec.network(1), "completed", 0.5, false, 2.0);
+  rows[2] = finished(spec.network(2), "diverged", 9.0, false, 4.0);
+  // lstm/relu = networks 12..15: two finished, nmse 0.001 and 0.003 -> median 0.002.
+  rows[12] = finished(spec.network(12), "completed", 0.001, true, 1.5);
+  rows[15] = finished(spec.network(15), "completed", 0.003, true, 2.5);
+
+  const std::vector<PopulationGroup> groups = summarize_population(rows);
+  ASSERT_EQ(groups.size(), 4u);
+  EXPECT_EQ(groups[0].cell, CellKind::kVanilla);
+  EXPECT_EQ(groups[0].activation, Activation::kTanh);
+  EXPECT_EQ(groups[0].n_networks, 4);
+  EXPECT_EQ(groups[0].n_trained, 3);
+  EXPECT_EQ(groups[0].n_kept, 1);
+  EXPECT_EQ(groups[0].n_diverged, 1);
+  EXPECT_DOUBLE_EQ(groups[0].median_normalized_mse, 0.5);
+  EXPECT_DOUBLE_EQ(groups[0].seconds, 7.0);
+  EXPECT_EQ(groups[1].activation, Activation::kRelu);
+  EXPECT_EQ(groups[1].n_trained, 0);
+  EXPECT_TRUE(std::isnan(groups[1].median_normalized_mse));
+  EXPECT_EQ(groups[3].cell, CellKind::kLstm);
+  EXPECT_EQ(groups[3].activation, Activation::kRelu);
+  EXPECT_EQ(groups[3].n_kept, 2);
+  EXPECT_DOUBLE_EQ(groups[3].median_normalized_mse, 0.002);
+
+  const std::string csv = format_summary_csv(groups);
+  EXPECT_THAT(csv, ::testing::StartsWith("cell,activation,networks,trained,kept,diverged,"));
+  EXPECT_THAT(csv, ::testing::HasSubstr("\nvanilla,tanh,4,3,1,1,0.5,7\n"));
+  EXPECT_THAT(csv, ::testing::HasSubstr("\nlstm,relu,4,2,2,0,0.002,4\n"));
+}
+
+}  // namespace
+}  // namespace rnnatlas

@@ -1,0 +1,57 @@
+#include "rnnatlas/sweep/runner.h"
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "rnnatlas/error.h"
+
+namespace rnnatlas {
+
+ThreadRunner::ThreadRunner(int n_threads) : n_threads_(n_threads) {
+  RNNATLAS_CHECK_ARG(n_threads >= 1, "n_threads = " << n_threads << ": must be >= 1");
+}
+
+void ThreadRunner::run(const std::vector<int>& items,
+                       const std::function<void(int)>& work,
+                       const std::function<void(int)>& done) {
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex done_mutex;  // serializes done() and guards `first_error`
+  std::exception_ptr first_error;
+
+  auto keep_error = [&](std::exception_ptr error) {  // call with done_mutex held
+    if (!first_error) first_error = error;
+    stop = true;
+  };
+  auto worker = [&] {
+    while (!stop) {
+      const std::size_t k = next.fetch_add(1);
+      if (k >= items.size()) return;
+      try {
+        work(items[k]);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(done_mutex);
+        keep_error(std::current_exception());
+        return;
+      }
+      const std::lock_guard<std::mutex> lock(done_mutex);
+      try {
+        done(items[k]);
+      } catch (...) {
+        keep_error(std::current_exception());
+        return;
+      }
+    }
+  };
+
+  const int n_threads = static_cast<int>(std::min<std::size_t>(n_threads_, items.size()));
+  std::vector<std::thread> threads;
+  for (int t = 1; t < n_threads; ++t) threads.emplace_back(worker);
+  worker();  // the calling thread is worker 0
+  for (std::thread& thread : threads) thread.join();
+  if (first_error) std::rethrow_exception(first_error);
+}
+
+}  // namespace rnnatlas

@@ -1,0 +1,343 @@
+#include "rnnatlas/sweep/sweep.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "rnnatlas/error.h"
+#include "rnnatlas/io/network_file.h"
+
+namespace rnnatlas {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kConfigFile = "sweep.toml";
+constexpr const char* kHashFile = "sweep.hash";
+constexpr const char* kManifestFile = "manifest.csv";
+constexpr const char* kLockFile = ".lock";
+constexpr const char* kNetworksDir = "networks";
+constexpr const char* kTempMarker = ".tmp-";  // save_network_file's temporary files contain this
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+/// Writes `text` to `path` atomically and durably: temporary file, fsync, rename, fsync of the
+/// directory. Throws IoError naming the path.
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string temp = path + kTempMarker + std::to_string(::getpid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw IoError("cannot create '" + temp + "': " + errno_text(errno));
+  auto fail = [&](const char* what, int error) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw IoError(std::string(what) + " '" + temp + "': " + errno_text(error));
+  };
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("cannot write", errno);
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail("cannot fsync", errno);
+  if (::close(fd) != 0) {
+    const int error = errno;
+    ::unlink(temp.c_str());
+    throw IoError("cannot close '" + temp + "': " + errno_text(error));
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(temp.c_str());
+    throw IoError("cannot rename '" + temp + "' to '" + path + "': " + errno_text(error));
+  }
+  const std::string directory = fs::path(path).parent_path().string();
+  const int dir_fd = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);  // best effort: some file systems cannot fsync a directory
+    ::close(dir_fd);
+  }
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot read '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  return s;
+}
+
+/// An exclusive flock(2) on DIR/.lock, held for the object's lifetime. The kernel releases it
+/// when the process dies, however it dies.
+class DirectoryLock {
+ public:
+  explicit DirectoryLock(const std::string& dir) {
+    const std::string path = (fs::path(dir) / kLockFile).string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd_ < 0) throw IoError("cannot open lock file '" + path + "': " + errno_text(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      ::close(fd_);
+      if (error == EWOULDBLOCK) {
+        throw IoError("another rnnatlas sweep is running on " + dir + " (it holds " + path +
+                      "); wait for it to finish or stop it, then rerun to resume");
+      }
+      throw IoError("cannot lock '" + path + "': " + errno_text(error));
+    }
+  }
+  ~DirectoryLock() { ::close(fd_); }  // closing releases the lock
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+/// Makes sure DIR holds this sweep: a new or empty DIR is initialised with the config and its
+/// hash; a DIR of another sweep, or one that is not a sweep directory, is refused.
+void claim_directory(const std::string& dir,
+                     const SweepSpec& spec,
+                     const std::string& config_text) {
+  const fs::path root(dir);
+  const fs::path hash_path = root / kHashFile;
+  const std::string hash = spec.hash();
+  std::error_code error;
+  if (fs::exists(hash_path, error)) {
+    const std::string stored = trim(read_text(hash_path.string()));
+    RNNATLAS_CHECK_ARG(stored == hash,
+                       dir << " holds a different sweep: its config "
+                           << (root / kConfigFile).string() << " has hash " << stored
+                           << ", this config has hash " << hash
+                           << ". Give a new --out directory, or resume that sweep with its own "
+                              "config (rnnatlas sweep "
+                           << (root / kConfigFile).string() << " --out " << dir << ")");
+  } else {
+    for (const fs::directory_entry& entry : fs::directory_iterator(root)) {
+      const std::string name = entry.path().filename().string();
+      const bool ours = name == kLockFile || name == kConfigFile ||
+                        name.rfind(std::string(kConfigFile) + kTempMarker, 0) == 0 ||
+                        name.rfind(std::string(kHashFile) + kTempMarker, 0) == 0;
+      RNNATLAS_CHECK_ARG(ours, dir << " is not empty and is not a sweep directory (no " << kHashFile
+                                   << "; found " << name
+                                   << "). Give a new or empty --out directory");
+    }
+    // The config first, then the hash that marks the directory as initialised.
+    write_file_atomically((root / kConfigFile).string(), config_text);
+    write_file_atomically(hash_path.string(), hash + "\n");
+  }
+  fs::create_directories(root / kNetworksDir, error);
+  if (error) {
+    throw IoError("cannot create " + (root / kNetworksDir).string() + ": " + error.message());
+  }
+}
+
+/// Removes temporary files left by a killed run (we hold the lock: no one else is writing).
+void remove_stale_temporaries(const fs::path& directory) {
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory, error)) {
+    if (entry.path().filename().string().find(kTempMarker) != std::string::npos) {
+      fs::remove(entry.path(), error);
+    }
+  }
+}
+
+/// Relative cost of training a network, for scheduling the expensive ones first (which balances
+/// the load: the last networks to start are the cheap ones).
+double estimated_cost(const SweepNetwork& n, double n_time) {
+  const Architecture& a = n.architecture;
+  const double gates = a.cell == CellKind::kVanilla ? 1
+                       : a.cell == CellKind::kUgrnn ? 2
+                       : a.cell == CellKind::kGru   ? 3
+                                                    : 4;
+  return static_cast<double>(n.train_options.n_iterations) * n.train_options.n_batch * n_time *
+         gates * a.n_hidden * (a.n_hidden + a.n_input + 1);
+}
+
+ManifestRow row_from(const SweepNetwork& network,
+                     const TrainSummary& summary,
+                     double max_nmse,
+                     const std::string& file) {
+  ManifestRow row;
+  row.network = network;
+  row.outcome = std::string(to_string(summary.termination));
+  row.n_iterations_done = summary.n_iterations_done;
+  row.final_loss = summary.loss_history.empty() ? NAN : summary.loss_history.back();
+  row.mse = summary.eval.mse;
+  row.normalized_mse = summary.eval.normalized_mse;
+  row.sign_accuracy = summary.eval.sign_accuracy;
+  row.kept =
+      summary.termination == Termination::kCompleted && summary.eval.normalized_mse < max_nmse;
+  row.seconds = summary.seconds;
+  row.file = file;
+  return row;
+}
+
+/// True when `record` is the finished network `n` (guards against a stray file under its name).
+bool record_matches(const NetworkRecord& record, const SweepNetwork& n) {
+  const Architecture& a = record.network.architecture();
+  return a.cell == n.architecture.cell && a.activation == n.architecture.activation &&
+         a.n_hidden == n.architecture.n_hidden && record.init_seed == n.init_seed &&
+         record.train_options.seed == n.train_options.seed &&
+         record.summary.termination != Termination::kNotRun;
+}
+
+}  // namespace
+
+void SweepOptions::validate() const {
+  RNNATLAS_CHECK_ARG(n_threads >= 0,
+                     "n_threads = " << n_threads << ": must be >= 1, or 0 for all cores");
+}
+
+std::string SweepSummary::brief_report() const {
+  std::ostringstream ss;
+  ss << n_networks << " networks: " << n_trained << " trained by this run, " << n_resumed
+     << " already done; " << n_diverged << " diverged, " << n_kept << " kept; "
+     << std::lround(seconds) << " s";
+  return ss.str();
+}
+
+SweepSummary run_sweep(const SweepOptions& options,
+                       const SweepSpec& spec,
+                       const std::string& config_text,
+                       const std::string& dir) {
+  options.validate();
+  const auto start = std::chrono::steady_clock::now();
+  const fs::path root(dir);
+  std::error_code error;
+  fs::create_directories(root, error);
+  if (error || !fs::is_directory(root)) {
+    throw IoError("cannot create sweep directory " + dir + ": " +
+                  (error ? error.message() : "a file of that name exists"));
+  }
+  const DirectoryLock lock(dir);
+  claim_directory(dir, spec, config_text);
+  const fs::path networks_dir = root / kNetworksDir;
+  remove_stale_temporaries(networks_dir);
+  remove_stale_temporaries(root);
+
+  const std::unique_ptr<Task> task = make_task(spec.task_name, spec.task_params);
+  const int n = spec.n_networks();
+  std::vector<ManifestRow> rows(n);
+  std::vector<int> todo;
+  SweepProgress progress{.n_networks = n};
+  for (int i = 0; i < n; ++i) {
+    ManifestRow& row = rows[i];
+    row.network = spec.network(i);
+    const std::string file = std::string(kNetworksDir) + "/" + row.network.id + ".h5";
+    const fs::path path = root / file;
+    if (fs::exists(path, error)) {
+      try {
+        const NetworkRecord record = load_network_file(path.string());
+        if (record_matches(record, row.network)) {
+          row = row_from(row.network, record.summary, spec.max_normalized_mse, file);
+          ++progress.n_resumed;
+          ++progress.n_done;
+          progress.n_diverged += row.outcome == "diverged" ? 1 : 0;
+          progress.n_kept += row.kept ? 1 : 0;
+          continue;
+        }
+      } catch (const IoError&) {
+        // Unreadable: train it again; save_network_file replaces the file atomically.
+      }
+    }
+    todo.push_back(i);
+  }
+  const std::string manifest_path = (root / kManifestFile).string();
+  write_file_atomically(manifest_path, format_manifest_csv(rows));
+  if (options.progress) options.progress(progress);
+
+  // Expensive networks first; ties in index order. The order affects only the wall time.
+  const double n_time = spec.task_params.count("n_time") ? spec.task_params.at("n_time") : 1.0;
+  std::vector<double> cost(n);
+  for (int i : todo) cost[i] = estimated_cost(rows[i].network, n_time);
+  std::stable_sort(todo.begin(), todo.end(), [&](int a, int b) { return cost[a] > cost[b]; });
+  double cost_total = 0.0;
+  for (int i : todo) cost_total += cost[i];
+  double cost_done = 0.0;
+
+  std::unique_ptr<ThreadRunner> own_runner;
+  SweepRunner* runner = options.runner;
+  if (runner == nullptr) {
+    const int n_threads = options.n_threads > 0
+                              ? options.n_threads
+                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    own_runner = std::make_unique<ThreadRunner>(n_threads);
+    runner = own_runner.get();
+  }
+
+  // Each worker fills results[i] for its own i; done(i) moves it into the manifest.
+  std::vector<ManifestRow> results(n);
+  auto work = [&](int i) {
+    const SweepNetwork& net = rows[i].network;
+    Network network(net.architecture, net.init_seed);
+    const TrainSummary summary = train(net.train_options, *task, network);
+    const std::string file = std::string(kNetworksDir) + "/" + net.id + ".h5";
+    NetworkRecord record{.network = std::move(network),
+                         .init_seed = net.init_seed,
+                         .task_name = spec.task_name,
+                         .task_params = spec.task_params,
+                         .train_options = net.train_options,
+                         .summary = summary,
+                         .library_version = {}};
+    save_network_file((root / file).string(), record);
+    results[i] = row_from(net, summary, spec.max_normalized_mse, file);
+  };
+  int n_trained = 0;
+  auto done = [&](int i) {
+    rows[i] = std::move(results[i]);
+    ++n_trained;
+    ++progress.n_done;
+    cost_done += cost[i];
+    progress.work_done = cost_total > 0 ? std::min(1.0, cost_done / cost_total) : 1.0;
+    progress.n_diverged += rows[i].outcome == "diverged" ? 1 : 0;
+    progress.n_kept += rows[i].kept ? 1 : 0;
+    write_file_atomically(manifest_path, format_manifest_csv(rows));
+    progress.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress.last = &rows[i];
+    if (options.progress) options.progress(progress);
+  };
+  runner->run(todo, work, done);
+
+  SweepSummary summary;
+  summary.n_networks = n;
+  summary.n_resumed = progress.n_resumed;
+  summary.n_trained = n_trained;
+  summary.n_diverged = progress.n_diverged;
+  summary.n_kept = progress.n_kept;
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+std::vector<ManifestRow> read_manifest(const std::string& dir) {
+  const std::string path = (fs::path(dir) / kManifestFile).string();
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) {
+    throw IoError("cannot read " + path + ": no such file (is " + dir +
+                  " a directory written by `rnnatlas sweep`?)");
+  }
+  return parse_manifest_csv(read_text(path), path);
+}
+
+std::vector<PopulationGroup> write_population_summary(const std::string& dir) {
+  const std::vector<PopulationGroup> groups = summarize_population(read_manifest(dir));
+  write_file_atomically((fs::path(dir) / "summary.csv").string(), format_summary_csv(groups));
+  return groups;
+}
+
+}  // namespace rnnatlas

@@ -1,0 +1,233 @@
+#include "rnnatlas/sweep/sweep.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "rnnatlas/error.h"
+#include "rnnatlas/io/network_file.h"
+
+namespace rnnatlas {
+namespace {
+
+namespace fs = std::filesystem;
+
+SweepOptions with_threads(int n_threads) {
+  SweepOptions options;
+  options.n_threads = n_threads;
+  return options;
+}
+
+// 6 tiny networks: trains in a fraction of a second.
+constexpr const char* kTiny = R"([task]
+name = "flip_flop"
+n_time = 10
+[grid]
+cell = ["vanilla", "gru", "lstm"]
+activation = ["tanh", "relu"]
+n_hidden = 4
+n_iterations = 15
+n_batch = 8
+[evaluation]
+n_eval_batch = 8
+)";
+
+class SweepTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    root_ = fs::temp_directory_path() /
+            ("rnnatlas_sweep_" + std::to_string(::getpid()) + "_" + info->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  std::string dir(const std::string& name) const { return (root_ / name).string(); }
+
+  /// Parameters of every network file in DIR/networks, by file name.
+  static std::map<std::string, Eigen::VectorXd> parameters(const std::string& d) {
+    std::map<std::string, Eigen::VectorXd> out;
+    for (const auto& entry : fs::directory_iterator(fs::path(d) / "networks")) {
+      out[entry.path().filename().string()] =
+          load_network_file(entry.path().string()).network.parameters();
+    }
+    return out;
+  }
+
+  fs::path root_;
+};
+
+TEST(ThreadRunner, RunsEveryItemOnceAndSerializesDone) {
+  for (int n_threads : {1, 2, 5}) {
+    ThreadRunner runner(n_threads);
+    std::vector<int> items;
+    for (int i = 0; i < 50; ++i) items.push_back(i);
+    std::vector<std::atomic<int>> work_count(50);
+    std::vector<int> done_order;
+    std::atomic<int> in_done{0};
+    bool overlapped = false;
+    runner.run(
+        items, [&](int i) { ++work_count[i]; },
+        [&](int i) {
+          if (in_done.fetch_add(1) != 0) overlapped = true;
+          done_order.push_back(i);
+          std::this_thread::yield();
+          in_done.fetch_sub(1);
+        });
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(work_count[i].load(), 1) << i;
+    EXPECT_EQ(std::set<int>(done_order.begin(), done_order.end()).size(), 50u);
+    EXPECT_FALSE(overlapped);
+  }
+  EXPECT_THROW(ThreadRunner(0), InvalidArgument);
+}
+
+TEST(ThreadRunner, RethrowsTheFirstErrorAndStopsHandingOutWork) {
+  ThreadRunner runner(2);
+  std::vector<int> items(1000);
+  for (int i = 0; i < 1000; ++i) items[i] = i;
+  std::atomic<int> started{0};
+  EXPECT_THROW(runner.run(
+                   items,
+                   [&](int i) {
+                     ++started;
+                     if (i == 3) throw IoError("disk full");
+                   },
+                   [](int) {}),
+               IoError);
+  EXPECT_LT(started.load(), 1000);
+}
+
+TEST_F(SweepTest, TrainsEveryNetworkAndWritesManifest) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  std::vector<SweepProgress> reports;
+  SweepOptions options = with_threads(2);
+  options.progress = [&](const SweepProgress& p) { reports.push_back(p); };
+  const SweepSummary summary = run_sweep(options, spec, kTiny, dir("a"));
+  EXPECT_EQ(summary.n_networks, 6);
+  EXPECT_EQ(summary.n_trained, 6);
+  EXPECT_EQ(summary.n_resumed, 0);
+  ASSERT_EQ(reports.size(), 7u);  // the start, then one per network
+  EXPECT_EQ(reports.back().n_done, 6);
+
+  const std::vector<ManifestRow> rows = read_manifest(dir("a"));
+  ASSERT_EQ(rows.size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    const SweepNetwork n = spec.network(i);
+    EXPECT_EQ(rows[i].network.id, n.id);
+    EXPECT_NE(rows[i].outcome, "pending");
+    EXPECT_EQ(rows[i].file, "networks/" + n.id + ".h5");
+    EXPECT_EQ(rows[i].kept,
+              rows[i].outcome == "completed" && rows[i].normalized_mse < spec.max_normalized_mse);
+    const NetworkRecord record = load_network_file(dir("a") + "/" + rows[i].file);
+    EXPECT_EQ(record.init_seed, n.init_seed);
+    EXPECT_EQ(record.train_options.seed, n.train_options.seed);
+    EXPECT_EQ(record.network.architecture().cell, n.architecture.cell);
+    EXPECT_EQ(record.summary.eval.normalized_mse, rows[i].normalized_mse);
+    EXPECT_EQ(record.summary.n_iterations_done, 15);
+  }
+  EXPECT_TRUE(fs::exists(dir("a") + "/sweep.toml"));
+  EXPECT_EQ(spec.hash().size(), 16u);
+}
+
+TEST_F(SweepTest, ResultsDoNotDependOnTheThreadCount) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  run_sweep(with_threads(1), spec, kTiny, dir("one"));
+  run_sweep(with_threads(3), spec, kTiny, dir("three"));
+  const auto a = parameters(dir("one"));
+  const auto b = parameters(dir("three"));
+  ASSERT_EQ(a.size(), 6u);
+  ASSERT_EQ(b.size(), 6u);
+  for (const auto& [name, params] : a) {
+    ASSERT_TRUE(b.count(name)) << name;
+    EXPECT_EQ(params, b.at(name)) << name;  // bit for bit
+  }
+}
+
+TEST_F(SweepTest, RerunResumesAndRetrainsOnlyMissingNetworks) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  run_sweep(with_threads(2), spec, kTiny, dir("d"));
+  const auto before = parameters(dir("d"));
+
+  SweepSummary again = run_sweep(with_threads(2), spec, kTiny, dir("d"));
+  EXPECT_EQ(again.n_resumed, 6);
+  EXPECT_EQ(again.n_trained, 0);
+
+  // A lost network, a corrupt one and a leftover temporary file of a killed run.
+  const std::string lost = dir("d") + "/networks/" + spec.network(1).id + ".h5";
+  const std::string corrupt = dir("d") + "/networks/" + spec.network(4).id + ".h5";
+  fs::remove(lost);
+  fs::resize_file(corrupt, 100);
+  { std::ofstream(dir("d") + "/networks/x.h5.tmp-123-0") << "partial"; }
+  again = run_sweep(with_threads(2), spec, kTiny, dir("d"));
+  EXPECT_EQ(again.n_resumed, 4);
+  EXPECT_EQ(again.n_trained, 2);
+  EXPECT_EQ(parameters(dir("d")), before);
+  EXPECT_EQ(read_manifest(dir("d")).size(), 6u);
+}
+
+TEST_F(SweepTest, ADifferentConfigIsRefused) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  run_sweep(with_threads(1), spec, kTiny, dir("d"));
+  std::string other = kTiny;
+  other.replace(other.find("n_iterations = 15"), 17, "n_iterations = 16");
+  try {
+    run_sweep(with_threads(1), parse_sweep_config(other, "other.toml"), other, dir("d"));
+    FAIL() << "a different config was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("different sweep"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr(spec.hash()));
+  }
+  // Only comments differ: the same sweep.
+  EXPECT_NO_THROW(run_sweep(with_threads(1), spec, std::string("# a comment\n") + kTiny, dir("d")));
+}
+
+TEST_F(SweepTest, ANonSweepDirectoryIsRefused) {
+  fs::create_directories(dir("d"));
+  { std::ofstream(dir("d") + "/thesis.tex") << "precious"; }
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  EXPECT_THROW(run_sweep(with_threads(1), spec, kTiny, dir("d")), InvalidArgument);
+  EXPECT_TRUE(fs::exists(dir("d") + "/thesis.tex"));
+}
+
+/// A runner that tries to start a second sweep on the same directory while the first holds it.
+class ReentrantRunner final : public SweepRunner {
+ public:
+  ReentrantRunner(const SweepSpec& spec, std::string dir) : spec_(spec), dir_(std::move(dir)) {}
+  void run(const std::vector<int>&,
+           const std::function<void(int)>&,
+           const std::function<void(int)>&) override {
+    try {
+      run_sweep(with_threads(1), spec_, kTiny, dir_);
+    } catch (const IoError& e) {
+      second_run_error = e.what();
+    }
+  }
+  int n_workers() const override { return 1; }
+  std::string second_run_error;
+
+ private:
+  const SweepSpec& spec_;
+  std::string dir_;
+};
+
+TEST_F(SweepTest, ASecondConcurrentRunIsRefusedByTheLock) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  ReentrantRunner runner(spec, dir("d"));
+  SweepOptions options;
+  options.runner = &runner;
+  run_sweep(options, spec, kTiny, dir("d"));
+  EXPECT_THAT(runner.second_run_error, ::testing::HasSubstr("another rnnatlas sweep is running"));
+  // The lock is released at the end of the run.
+  EXPECT_NO_THROW(run_sweep(with_threads(1), spec, kTiny, dir("d")));
+}
+
+}  // namespace
+}  // namespace rnnatlas

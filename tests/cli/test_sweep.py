@@ -1,0 +1,263 @@
+"""End-to-end tests of `rnnatlas sweep` and `rnnatlas summary`.
+
+A sweep directory holds sweep.toml, sweep.hash, manifest.csv, networks/<id>.h5 and .lock
+(docs/sweep.md). These tests check: files and manifest of a small sweep, identical weights for 1
+and 2 threads, resume after SIGKILL to the same result as an uninterrupted run, refusal of a
+different config and of a concurrent run, and the summary table.
+"""
+
+import csv
+import os
+import pathlib
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+ERROR = "rnnatlas: error: "
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+# 6 networks of n_hidden 4: the whole sweep trains in about a second.
+TINY = """\
+[task]
+name = "flip_flop"
+n_time = 10
+
+[grid]
+cell = ["vanilla", "gru", "lstm"]
+activation = ["tanh", "relu"]
+n_hidden = 4
+n_iterations = 20
+n_batch = 8
+seeds = 1
+
+[evaluation]
+n_eval_batch = 8
+"""
+
+# 16 slower networks (about half a second each), so that a run can be killed in the middle.
+SLOW = """\
+[task]
+name = "flip_flop"
+n_time = 20
+
+[grid]
+cell = ["vanilla", "ugrnn", "gru", "lstm"]
+activation = "tanh"
+n_hidden = 12
+n_iterations = 1500
+n_batch = 16
+seeds = 4
+
+[evaluation]
+n_eval_batch = 16
+"""
+
+
+def write(path, text):
+    path.write_text(text)
+    return path
+
+
+def weights(directory):
+    """{file name: {parameter name: array}} of every network file in DIR/networks."""
+    out = {}
+    for path in sorted((directory / "networks").iterdir()):
+        with h5py.File(path, "r") as f:
+            group = f["model/parameters"]
+            out[path.name] = {name: group[name][()] for name in group}
+    return out
+
+
+def assert_same_weights(a, b):
+    assert sorted(a) == sorted(b)
+    for name in a:
+        assert sorted(a[name]) == sorted(b[name])
+        for tensor in a[name]:
+            np.testing.assert_array_equal(a[name][tensor], b[name][tensor], err_msg=name + tensor)
+
+
+def manifest(directory):
+    with open(directory / "manifest.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def assert_error(result, code, *needles):
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert ERROR in result.stderr, result.stderr
+    for needle in needles:
+        assert needle in result.stderr, (needle, result.stderr)
+    for crash in ("terminate called", "what():", "Aborted"):
+        assert crash not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def tiny_sweep(run, tmp_path_factory):
+    """A finished tiny sweep on 2 threads: (config path, directory, CompletedProcess)."""
+    root = tmp_path_factory.mktemp("sweep")
+    config = write(root / "tiny.toml", TINY)
+    out = root / "out"
+    result = run("sweep", config, "--out", out, "--threads", 2)
+    assert result.returncode == 0, result.stderr
+    return config, out, result
+
+
+def test_sweep_writes_every_network_and_the_manifest(tiny_sweep):
+    config, out, result = tiny_sweep
+    files = sorted(p.name for p in (out / "networks").iterdir())
+    assert len(files) == 6
+    rows = manifest(out)
+    assert [row["id"] for row in rows] == [f[:-3] for f in files]  # index order = name order
+    assert rows[0]["id"] == "0000-vanilla-tanh-h4-s0"
+    assert rows[5]["id"] == "0005-lstm-relu-h4-s0"
+    for row in rows:
+        assert row["outcome"] in ("completed", "diverged")
+        assert row["kept"] in ("0", "1")
+        assert float(row["seconds"]) > 0
+        with h5py.File(out / row["file"], "r") as f:
+            assert f["model"].attrs["cell"] == row["cell"]
+            assert f["model"].attrs["activation"] == row["activation"]
+            assert int(f["model"].attrs["init_seed"]) == int(row["init_seed"])
+            assert int(f["training"].attrs["seed"]) == int(row["train_seed"])
+            assert f["training"].attrs["n_iterations_done"] == 20
+            assert f["evaluation"].attrs["normalized_mse"] == pytest.approx(
+                float(row["normalized_mse"]), rel=1e-15)
+    assert (out / "sweep.toml").read_text() == config.read_text()
+    assert len((out / "sweep.hash").read_text().strip()) == 16
+    # Progress on stderr: one line per network with done/total; the report on stdout.
+    assert "[6/6]" in result.stderr
+    assert "ETA" in result.stderr
+    assert "6 networks: 6 trained by this run" in result.stdout
+
+
+def test_one_and_two_threads_give_identical_weights(run, tiny_sweep, tmp_path):
+    config, out, _ = tiny_sweep
+    one = tmp_path / "one"
+    result = run("sweep", config, "--out", one, "--threads", 1, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert_same_weights(weights(one), weights(out))
+
+
+def test_rerun_resumes_without_training(run, tiny_sweep):
+    config, out, _ = tiny_sweep
+    before = weights(out)
+    result = run("sweep", config, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "0 trained by this run, 6 already done" in result.stdout
+    assert_same_weights(weights(out), before)
+
+
+def test_killed_run_resumes_to_the_uninterrupted_result(run, cli_path, tmp_path):
+    config = write(tmp_path / "slow.toml", SLOW)
+    reference = tmp_path / "reference"
+    result = run("sweep", config, "--out", reference, "--threads", 2, "--quiet", timeout=120)
+    assert result.returncode == 0, result.stderr
+
+    out = tmp_path / "killed"
+    process = subprocess.Popen([str(cli_path), "sweep", str(config), "--out", str(out),
+                                "--threads", "2", "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    networks = out / "networks"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if networks.is_dir() and any(p.suffix == ".h5" for p in networks.iterdir()):
+            break
+        time.sleep(0.01)
+    assert process.poll() is None, "the sweep finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished = [p for p in networks.iterdir() if p.name.endswith(".h5")]
+    assert 1 <= len(finished) < 16
+    for path in finished:  # every file under its final name is complete
+        with h5py.File(path, "r") as f:
+            assert f["training"].attrs["termination"] in ("completed", "diverged")
+    rows = manifest(out)  # the manifest is complete and readable at any moment
+    assert len(rows) == 16
+    assert sum(row["outcome"] != "pending" for row in rows) <= len(finished)
+
+    result = run("sweep", config, "--out", out, "--threads", 2, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "resuming" in result.stderr
+    assert sorted(p.name for p in networks.iterdir()) == sorted(
+        p.name for p in (reference / "networks").iterdir())  # no temporary files left
+    assert_same_weights(weights(out), weights(reference))
+    assert all(row["outcome"] != "pending" for row in manifest(out))
+
+
+def test_a_different_config_is_refused(run, tiny_sweep, tmp_path):
+    _, out, _ = tiny_sweep
+    other = write(tmp_path / "other.toml", TINY.replace("n_iterations = 20", "n_iterations = 21"))
+    before = weights(out)
+    result = run("sweep", other, "--out", out)
+    assert_error(result, 2, "holds a different sweep", str(out / "sweep.toml"))
+    assert_same_weights(weights(out), before)
+
+
+def test_a_second_concurrent_run_is_refused(run, cli_path, tmp_path):
+    config = write(tmp_path / "slow.toml", SLOW)
+    out = tmp_path / "out"
+    first = subprocess.Popen([str(cli_path), "sweep", str(config), "--out", str(out),
+                              "--threads", "1", "--quiet"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not (out / "sweep.hash").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert first.poll() is None
+        second = run("sweep", config, "--out", out)
+        assert_error(second, 1, "another rnnatlas sweep is running")
+    finally:
+        first.kill()
+        first.wait()
+
+
+def test_config_errors_name_the_file_line_and_key(run, tmp_path):
+    config = write(tmp_path / "bad.toml", TINY.replace("n_hidden = 4", "n_hidden = [4, 0]"))
+    result = run("sweep", config, "--out", tmp_path / "out")
+    assert_error(result, 2, f"{config}:8:", "[grid] n_hidden = 0", ">= 1")
+    assert not (tmp_path / "out").exists()
+    config = write(tmp_path / "bad2.toml", TINY + "[keep]\nmax_nmse = 0.1\n")
+    line = len(TINY.splitlines()) + 2
+    assert_error(run("sweep", config, "--out", tmp_path / "out"), 2, f"{config}:{line}:", "max_nmse")
+    assert_error(run("sweep", tmp_path / "missing.toml", "--out", tmp_path / "out"), 1,
+                 "missing.toml")
+
+
+@pytest.mark.parametrize("config", sorted((REPO / "experiments").glob("*.toml")), ids=lambda p: p.stem)
+def test_shipped_experiment_configs_are_valid(run, config):
+    result = run("sweep", config, "--list")
+    assert result.returncode == 0, result.stderr
+    ids = result.stdout.split()
+    assert len(ids) == len(set(ids)) >= 24
+    cells = {i.split("-")[1] for i in ids}
+    activations = {i.split("-")[2] for i in ids}
+    assert cells == {"vanilla", "ugrnn", "gru", "lstm"} and activations == {"tanh", "relu"}
+    if config.stem.endswith("_paper"):
+        assert len(ids) == 96 * 10
+
+
+def test_summary_prints_and_writes_the_table(run, tiny_sweep):
+    _, out, _ = tiny_sweep
+    result = run("summary", out)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["cell", "activation", "networks", "trained"]
+    body = [line.split() for line in lines[1:-1]]
+    assert [(row[0], row[1]) for row in body] == [
+        ("vanilla", "tanh"), ("vanilla", "relu"), ("gru", "tanh"), ("gru", "relu"),
+        ("lstm", "tanh"), ("lstm", "relu")]
+    assert all(row[2] == "1" and row[3] == "1" for row in body)
+    assert lines[-1].split()[:3] == ["total", "6", "6"]
+    with open(out / "summary.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == 6
+    rows = manifest(out)
+    for group in table:
+        (row,) = [r for r in rows if (r["cell"], r["activation"]) == (group["cell"], group["activation"])]
+        assert float(group["median_normalized_mse"]) == float(row["normalized_mse"])
+        assert int(group["kept"]) == int(row["kept"])
+    assert_error(run("summary", out / "networks"), 1, "manifest.csv")

@@ -37,15 +37,6 @@ std::string seed_error(const std::string& text) {
   return "must be an integer in [0, 2^64 - 1], got " + text;
 }
 
-std::string format_exact(double value) {
-  // The shortest %g form that parses back to the same double.
-  for (int precision = 6; precision < 17; ++precision) {
-    std::string s = strprintf("%.*g", precision, value);
-    if (std::strtod(s.c_str(), nullptr) == value) return s;
-  }
-  return strprintf("%.17g", value);
-}
-
 std::string format_metrics(double mse, double normalized_mse, double sign_accuracy) {
   std::string out = strprintf("mse %.4e  normalized mse %.4e", mse, normalized_mse);
   if (!std::isnan(sign_accuracy)) out += strprintf("  sign accuracy %.2f%%", 100.0 * sign_accuracy);

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rnnatlas/format.h"
+
 namespace CLI {
 class App;
 }
@@ -56,8 +58,6 @@ std::string strprintf(const char* format, ...) __attribute__((format(printf, 1, 
 /// (CLI11 alone would read "-1" as 2^64 - 1 and clamp larger values.)
 std::string seed_error(const std::string& text);
 
-/// A value in the shortest form that reads back exactly ("0.001", "1e-05", "3").
-std::string format_exact(double value);
 
 /// The metrics line printed by `train` and `eval`: "mse 1.234e-03  normalized mse ...".
 /// NaN metrics (sign accuracy of a task without sign targets) are left out.

@@ -86,10 +86,10 @@ int run_eval(const EvalArgs& args) {
             << "task           " << record.task_name << '\n'
             << "n_trials       " << m.n_trials << '\n'
             << "seed           " << seed << '\n'
-            << "mse            " << format_exact(m.mse) << '\n'
-            << "normalized_mse " << format_exact(m.normalized_mse) << '\n';
+            << "mse            " << format_shortest(m.mse) << '\n'
+            << "normalized_mse " << format_shortest(m.normalized_mse) << '\n';
   if (!std::isnan(m.sign_accuracy)) {
-    std::cout << "sign_accuracy  " << format_exact(m.sign_accuracy) << '\n';
+    std::cout << "sign_accuracy  " << format_shortest(m.sign_accuracy) << '\n';
   }
   if (args.show_trial) print_trial(record.network, *task, task->sample(n_batch, seed));
   return kExitOk;

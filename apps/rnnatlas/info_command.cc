@@ -54,7 +54,7 @@ std::string json_string(std::string_view s) {
 
 /// JSON has no NaN or infinity: they become null.
 std::string json_number(double value) {
-  return std::isfinite(value) ? format_exact(value) : "null";
+  return std::isfinite(value) ? format_shortest(value) : "null";
 }
 
 /// `items` (rendered JSON values) between `open` and `close`, one per line, indented by two.
@@ -182,7 +182,7 @@ std::string info_text(const std::string& file, const NetworkRecord& r) {
        strprintf("%d in %zu tensors", r.network.n_params(), r.network.parameter_table().size()));
   for (const ParameterInfo& p : r.network.parameter_table()) line("  " + p.name, shape_of(p));
   line("task", r.task_name.empty() ? "(none: never trained)" : r.task_name);
-  for (const auto& [key, value] : r.task_params) line("  " + key, format_exact(value));
+  for (const auto& [key, value] : r.task_params) line("  " + key, format_shortest(value));
   line("training", "");
   for (const auto& [key, value] : training_fields(r.train_options)) line("  " + key, value);
   const TrainSummary& s = r.summary;

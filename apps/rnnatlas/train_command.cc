@@ -96,7 +96,7 @@ void check_output_directory(const std::string& out) {
 
 std::string describe_task(const Task& task) {
   std::vector<std::string> params;
-  for (const auto& [key, value] : task.params()) params.push_back(key + "=" + format_exact(value));
+  for (const auto& [key, value] : task.params()) params.push_back(key + "=" + format_shortest(value));
   return std::string(task.name()) + " (" + join(params, " ") + ")";
 }
 
@@ -106,7 +106,7 @@ std::string train_footer() {
     const std::unique_ptr<Task> task = make_task(name);
     std::vector<std::string> params;
     for (const auto& [key, value] : task->params()) {
-      params.push_back(key + "=" + format_exact(value));
+      params.push_back(key + "=" + format_shortest(value));
     }
     text += "  " + name + ": " + join(params, " ") + "\n";
   }

@@ -9,20 +9,10 @@
 #include <sstream>
 
 #include "rnnatlas/error.h"
+#include "rnnatlas/format.h"
 
 namespace rnnatlas {
 namespace {
-
-/// The shortest %g text that reads back exactly ("nan" for NaN).
-std::string exact(double v) {
-  if (std::isnan(v)) return "nan";
-  char buf[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
 
 std::vector<std::string> split(const std::string& line, char separator) {
   std::vector<std::string> out;
@@ -83,9 +73,9 @@ std::string format_manifest_csv(const std::vector<ManifestRow>& rows) {
     }
     for (std::string field :
          {std::to_string(n.seed), std::to_string(n.init_seed), std::to_string(o.seed), row.outcome,
-          std::to_string(row.n_iterations_done), exact(row.final_loss), exact(row.mse),
-          exact(row.normalized_mse), exact(row.sign_accuracy), std::string(row.kept ? "1" : "0"),
-          exact(row.seconds), row.file}) {
+          std::to_string(row.n_iterations_done), format_shortest(row.final_loss), format_shortest(row.mse),
+          format_shortest(row.normalized_mse), format_shortest(row.sign_accuracy), std::string(row.kept ? "1" : "0"),
+          format_shortest(row.seconds), row.file}) {
       fields.push_back(std::move(field));
     }
     for (std::size_t c = 0; c < fields.size(); ++c) {
@@ -213,7 +203,7 @@ std::string format_summary_csv(const std::vector<PopulationGroup>& groups) {
     out += std::string(to_string(g.cell)) + "," + std::string(to_string(g.activation)) + "," +
            std::to_string(g.n_networks) + "," + std::to_string(g.n_trained) + "," +
            std::to_string(g.n_kept) + "," + std::to_string(g.n_diverged) + "," +
-           exact(g.median_normalized_mse) + "," + exact(g.seconds) + "\n";
+           format_shortest(g.median_normalized_mse) + "," + format_shortest(g.seconds) + "\n";
   }
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include "common/random.h"
 #include "rnnatlas/error.h"
+#include "rnnatlas/format.h"
 #include "rnnatlas/tasks/tasks.h"
 #include "tasks/task_params.h"
 
@@ -55,7 +56,7 @@ void SineWaveOptions::validate() const {
   internal::check_option(std::isfinite(w_min) && w_min > 0.0, "SineWaveOptions::w_min", w_min,
                          "finite and > 0");
   internal::check_option(std::isfinite(w_max) && w_max >= w_min, "SineWaveOptions::w_max", w_max,
-                         "finite and >= w_min (" + internal::format_number(w_min) + ")");
+                         "finite and >= w_min (" + format_shortest(w_min) + ")");
   internal::check_option(std::isfinite(input_offset), "SineWaveOptions::input_offset", input_offset,
                          "finite");
   internal::check_option(n_time >= 1, "SineWaveOptions::n_time", n_time, ">= 1");

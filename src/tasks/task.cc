@@ -11,6 +11,7 @@
 #include "common/parallel.h"
 #include "common/random.h"
 #include "rnnatlas/error.h"
+#include "rnnatlas/format.h"
 #include "rnnatlas/tasks/tasks.h"
 #include "tasks/task_params.h"
 
@@ -65,14 +66,8 @@ std::vector<std::string> task_names() { return {"flip_flop", "sine_wave", "conte
 
 namespace internal {
 
-std::string format_number(double value) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, result.ptr);
-}
-
 void check_option(bool ok, std::string_view name, double value, std::string_view rule) {
-  RNNATLAS_CHECK_ARG(ok, name << " = " << format_number(value) << ": must be " << rule);
+  RNNATLAS_CHECK_ARG(ok, name << " = " << format_shortest(value) << ": must be " << rule);
 }
 
 void check_known_keys(std::string_view task,
@@ -93,10 +88,10 @@ void check_known_keys(std::string_view task,
 void set_field(std::string_view task, std::string_view key, double value, int& field) {
   RNNATLAS_CHECK_ARG(
       std::isfinite(value) && value == std::trunc(value),
-      task << " parameter " << key << " = " << format_number(value) << ": must be a whole number");
+      task << " parameter " << key << " = " << format_shortest(value) << ": must be a whole number");
   RNNATLAS_CHECK_ARG(
       value >= std::numeric_limits<int>::min() && value <= std::numeric_limits<int>::max(),
-      task << " parameter " << key << " = " << format_number(value) << ": must be at most "
+      task << " parameter " << key << " = " << format_shortest(value) << ": must be at most "
            << std::numeric_limits<int>::max() << " in magnitude");
   field = static_cast<int>(value);
 }
@@ -105,7 +100,7 @@ void set_field(std::string_view, std::string_view, double value, double& field) 
 
 void set_field(std::string_view task, std::string_view key, double value, bool& field) {
   RNNATLAS_CHECK_ARG(value == 0.0 || value == 1.0, task << " parameter " << key << " = "
-                                                        << format_number(value)
+                                                        << format_shortest(value)
                                                         << ": must be 0 (false) or 1 (true)");
   field = value == 1.0;
 }

@@ -17,8 +17,6 @@
 
 namespace rnnatlas::internal {
 
-/// Shortest decimal text that reads back as exactly `value` ("0.1", "1.5", "100", "nan").
-std::string format_number(double value);
 
 /// Throws InvalidArgument "<name> = <value>: must be <rule>" unless `ok`.
 /// Example: check_option(n_bits >= 1, "FlipFlopOptions::n_bits", n_bits, ">= 1").

@@ -51,13 +51,4 @@ std::string format_duration(double seconds) {
   return strprintf("%ldh%02ldm", s / 3600, (s % 3600) / 60);
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += separator;
-    out += items[i];
-  }
-  return out;
-}
-
 }  // namespace rnnatlas::cli

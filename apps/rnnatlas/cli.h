@@ -66,7 +66,5 @@ std::string format_metrics(double mse, double normalized_mse, double sign_accura
 /// Seconds as "12s", "3m05s" or "2h07m".
 std::string format_duration(double seconds);
 
-/// Joins strings with `separator`.
-std::string join(const std::vector<std::string>& items, std::string_view separator);
 
 }  // namespace rnnatlas::cli

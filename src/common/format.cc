@@ -12,4 +12,13 @@ std::string format_shortest(double value) {
   return std::string(buffer, result.ptr);
 }
 
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += separator;
+    out += items[i];
+  }
+  return out;
+}
+
 }  // namespace rnnatlas

@@ -16,6 +16,7 @@
 
 #include "common/random.h"
 #include "rnnatlas/error.h"
+#include "rnnatlas/format.h"
 #include "rnnatlas/types.h"
 
 namespace rnnatlas {
@@ -153,15 +154,6 @@ std::string tidy_exponent(std::string s) {
   const std::size_t nonzero = exponent.find_first_not_of('0');
   exponent = nonzero == std::string::npos ? "0" : exponent.substr(nonzero);
   return mantissa + "e" + sign + exponent;
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += separator;
-    out += items[i];
-  }
-  return out;
 }
 
 // ---- TOML reading -----------------------------------------------------------------------------

@@ -11,16 +11,9 @@ namespace rnnatlas::similarity {
 namespace {
 
 using Eigen::MatrixXd;
+using testing::distances_of;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
-
-MatrixXd distances_of(const MatrixXd& points) {
-  const auto n = points.rows();
-  MatrixXd d(n, n);
-  for (Eigen::Index i = 0; i < n; ++i)
-    for (Eigen::Index j = 0; j < n; ++j) d(i, j) = (points.row(i) - points.row(j)).norm();
-  return d;
-}
 
 MatrixXd on_a_line(std::initializer_list<double> xs) {
   MatrixXd p(xs.size(), 1);

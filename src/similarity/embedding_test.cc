@@ -13,14 +13,7 @@ namespace rnnatlas::similarity {
 namespace {
 
 using Eigen::MatrixXd;
-
-MatrixXd distances_of(const MatrixXd& points) {
-  const auto n = points.rows();
-  MatrixXd d(n, n);
-  for (Eigen::Index i = 0; i < n; ++i)
-    for (Eigen::Index j = 0; j < n; ++j) d(i, j) = (points.row(i) - points.row(j)).norm();
-  return d;
-}
+using testing::distances_of;
 
 TEST(ClassicalMds, RecoversAConfigurationUpToRotationAndReflection) {
   internal::Rng rng(1);

@@ -45,6 +45,7 @@ Command add_eval_command(CLI::App& parent);
 Command add_info_command(CLI::App& parent);
 Command add_sweep_command(CLI::App& parent);
 Command add_summary_command(CLI::App& parent);
+Command add_reproduce_command(CLI::App& parent);
 
 /// Prints "rnnatlas: error: <message>" on stderr.
 void print_error(std::string_view message);

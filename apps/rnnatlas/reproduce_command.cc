@@ -1,0 +1,399 @@
+// `rnnatlas reproduce`: the whole study, for each task: train the population, analyse its
+// dynamics, compare the networks, embed the comparisons, and write the report (docs/pipeline.md).
+//
+// The driver runs each stage as the stage's own command (`rnnatlas sweep|dynamics|compare|embed`
+// and `python3 -m rnnatlas.report`) in a child process, so that a stage behaves exactly as when run
+// by hand, with its own validation, progress display and resume logic. A study config
+// (experiments/study_<scale>.toml, compiled in) lists the tasks and the flags of each stage; a
+// stage whose files exist is skipped by the stage itself, so rerunning resumes where it stopped.
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <toml++/toml.h>
+#include <vector>
+
+#include "cli.h"
+#include "experiments.h"
+#include "rnnatlas/config.h"
+#include "rnnatlas/error.h"
+#include "rnnatlas/format.h"
+
+namespace rnnatlas::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ReproduceArgs {
+  std::string scale = "demo";
+  std::string out;
+  std::string experiments_dir;  // empty: the compiled-in experiments/
+  std::vector<std::string> tasks;
+  int n_threads = 0;
+  std::string python;
+  bool no_report = false;
+};
+
+/// One child process: argv[0] is the program.
+struct Step {
+  std::string title;  // e.g. "dynamics"
+  std::vector<std::string> argv;
+  std::vector<std::pair<std::string, std::string>> env;  // added to the environment
+};
+
+/// The study config of one scale: tasks, and the flags of each stage.
+struct Study {
+  std::string name;  // e.g. "study_demo.toml"
+  std::vector<std::string> tasks;
+  // Flags per stage, from the TOML tables; task-specific subtables override.
+  toml::table dynamics, compare, embed, report;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot read '" + path + "': no such file or not readable");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// The text of experiments/<name> from --experiments DIR or the compiled-in copy.
+std::string experiment_text(const ReproduceArgs& args, const std::string& name) {
+  if (!args.experiments_dir.empty()) return read_text((fs::path(args.experiments_dir) / name));
+  const auto& builtin = builtin_experiments();
+  const auto it = builtin.find(name);
+  if (it == builtin.end()) {
+    std::vector<std::string> studies;
+    for (const auto& [file, text] : builtin) {
+      if (file.rfind("study_", 0) == 0) studies.push_back(file.substr(6, file.size() - 11));
+    }
+    throw UsageError("no experiment config '" + name + "' is built in; --scale must be one of " +
+                     join(studies, ", ") + ", or give --experiments DIR holding " + name);
+  }
+  return std::string(it->second);
+}
+
+/// "n_initial_states" -> "--n-initial-states".
+std::string flag_name(std::string_view key) {
+  std::string flag = "--";
+  for (char c : key) flag += c == '_' ? '-' : c;
+  return flag;
+}
+
+/// The flags of a stage table: scalars (and arrays, comma-joined) become "--key value"; booleans
+/// become "--key" when true; subtables (per task or per metric) are skipped here.
+std::vector<std::string> table_flags(const toml::table& table, const std::string& where) {
+  std::vector<std::string> flags;
+  for (const auto& [key, node] : table) {
+    if (node.is_table()) continue;
+    const std::string flag = flag_name(key.str());
+    if (const auto* b = node.as_boolean()) {
+      if (b->get()) flags.push_back(flag);
+      continue;
+    }
+    std::string value;
+    if (const auto* s = node.as_string()) {
+      value = s->get();
+    } else if (const auto* i = node.as_integer()) {
+      value = std::to_string(i->get());
+    } else if (const auto* f = node.as_floating_point()) {
+      value = format_shortest(f->get());
+    } else if (const auto* a = node.as_array()) {
+      std::vector<std::string> items;
+      for (const toml::node& item : *a) {
+        if (const auto* is = item.as_string()) {
+          items.push_back(is->get());
+        } else if (const auto* ii = item.as_integer()) {
+          items.push_back(std::to_string(ii->get()));
+        } else if (const auto* fi = item.as_floating_point()) {
+          items.push_back(format_shortest(fi->get()));
+        } else {
+          throw UsageError(where + "." + std::string(key.str()) +
+                           ": array items must be strings or numbers");
+        }
+      }
+      value = join(items, ",");
+    } else {
+      throw UsageError(where + "." + std::string(key.str()) +
+                       ": must be a string, number, boolean or array");
+    }
+    flags.push_back(flag);
+    flags.push_back(value);
+  }
+  return flags;
+}
+
+/// `table` flags, then those of its subtable `sub` (if any) which override them on the command
+/// line (CLI11 keeps the last value of a repeated option).
+std::vector<std::string> stage_flags(const toml::table& table,
+                                     const std::string& sub,
+                                     const std::string& where) {
+  std::vector<std::string> flags = table_flags(table, where);
+  if (const toml::table* t = table[sub].as_table()) {
+    const std::vector<std::string> more = table_flags(*t, where + "." + sub);
+    flags.insert(flags.end(), more.begin(), more.end());
+  }
+  return flags;
+}
+
+Study parse_study(const std::string& text, const std::string& name) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream ss;
+    ss << name << ":" << e.source().begin.line << ": " << e.description();
+    throw UsageError(ss.str());
+  }
+  Study study;
+  study.name = name;
+  for (const auto& [key, node] : doc) {
+    const std::string k(key.str());
+    const std::string at = name + ":" + std::to_string(node.source().begin.line);
+    if (k == "tasks") {
+      const toml::array* tasks = node.as_array();
+      if (tasks == nullptr || tasks->empty()) {
+        throw UsageError(at + ": tasks must be a non-empty array of task names");
+      }
+      for (const toml::node& t : *tasks) {
+        if (!t.is_string()) throw UsageError(at + ": tasks must hold strings");
+        study.tasks.push_back(t.as_string()->get());
+      }
+    } else if (k == "dynamics" || k == "compare" || k == "embed" || k == "report") {
+      if (!node.is_table()) throw UsageError(at + ": [" + k + "] must be a table");
+      toml::table& slot = k == "dynamics" ? study.dynamics
+                          : k == "compare" ? study.compare
+                          : k == "embed"   ? study.embed
+                                           : study.report;
+      slot = *node.as_table();
+    } else {
+      throw UsageError(at + ": unknown key '" + k +
+                       "'; a study config has tasks, [dynamics], [compare], [embed], [report]");
+    }
+  }
+  if (study.tasks.empty()) throw UsageError(name + ": missing `tasks = [...]`");
+  return study;
+}
+
+/// This program's own path, to run its other subcommands.
+std::string self_path() {
+  std::error_code error;
+  const fs::path path = fs::read_symlink("/proc/self/exe", error);
+  if (error) throw IoError("cannot find this program's path (/proc/self/exe): " + error.message());
+  return path.string();
+}
+
+/// The interpreter for the report, and the PYTHONPATH entry of the build tree's package (when
+/// this program runs from its build tree).
+std::pair<std::string, std::string> python_for_report(const std::string& requested) {
+  std::string python = requested;
+  if (python.empty()) {
+    const char* env = std::getenv("RNNATLAS_PYTHON");
+    python = env != nullptr && *env ? env : RNNATLAS_PYTHON_EXECUTABLE;
+  }
+  std::string path;
+  const fs::path build_package = fs::path(RNNATLAS_BUILD_PYTHON_DIR) / "rnnatlas" / "report";
+  if (fs::exists(build_package)) path = RNNATLAS_BUILD_PYTHON_DIR;
+  return {python, path};
+}
+
+/// Runs `step` and waits; returns its exit status (128 + signal when killed). The child dies
+/// with this process (PR_SET_PDEATHSIG), so killing `reproduce` never leaves a stage running.
+int run_step(const Step& step) {
+  std::vector<char*> argv;
+  for (const std::string& a : step.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw IoError(std::string("cannot start a process: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
+    for (const auto& [name, value] : step.env) ::setenv(name.c_str(), value.c_str(), 1);
+    ::execvp(argv[0], argv.data());
+    std::fprintf(stderr, "rnnatlas: error: cannot run %s: %s\n", argv[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw IoError(std::string("waitpid failed: ") + std::strerror(errno));
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+std::string command_line(const std::vector<std::string>& argv) {
+  std::string line;
+  for (const std::string& a : argv) {
+    if (!line.empty()) line += ' ';
+    const bool plain = a.find_first_of(" \t'\"$\\") == std::string::npos && !a.empty();
+    line += plain ? a : "'" + a + "'";
+  }
+  return line;
+}
+
+/// Writes `text` to `path` unless it already holds exactly that (so a rerun keeps the file and
+/// the sweep directory's config check sees the same config).
+void write_config(const fs::path& path, const std::string& text) {
+  std::error_code error;
+  if (fs::exists(path, error) && read_text(path.string()) == text) return;
+  fs::create_directories(path.parent_path());
+  const fs::path temp = path.string() + ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary);
+    out << text;
+    out.flush();
+    if (!out) throw IoError("cannot write '" + temp.string() + "'");
+  }
+  fs::rename(temp, path);
+}
+
+int run_reproduce(const ReproduceArgs& args) {
+  if (args.out.empty()) throw UsageError("--out DIR is required");
+  const std::string study_file = "study_" + args.scale + ".toml";
+  const Study study = parse_study(experiment_text(args, study_file), study_file);
+  std::vector<std::string> tasks = args.tasks.empty() ? study.tasks : args.tasks;
+  for (const std::string& task : tasks) {  // fail before any work on a task without a config
+    experiment_text(args, task + "_" + args.scale + ".toml");
+  }
+
+  const fs::path out(args.out);
+  fs::create_directories(out / "configs");
+  const std::string self = self_path();
+  const std::string threads = std::to_string(args.n_threads);
+
+  std::vector<Step> steps;
+  for (const std::string& task : tasks) {
+    const std::string sweep_name = task + "_" + args.scale + ".toml";
+    const fs::path config = out / "configs" / sweep_name;
+    write_config(config, experiment_text(args, sweep_name));
+    const std::string dir = (out / task).string();
+    const std::string where = study.name;
+    steps.push_back({task + ": train the population", {self, "sweep", config.string(), "--out", dir,
+                                                       "--threads", threads}});
+    steps.push_back({task + ": summary", {self, "summary", dir}});
+    Step dynamics{task + ": fixed points, linearizations, transitions",
+                  {self, "dynamics", dir, "--threads", threads}};
+    for (std::string& f : stage_flags(study.dynamics, task, where + " [dynamics]")) {
+      dynamics.argv.push_back(std::move(f));
+    }
+    steps.push_back(std::move(dynamics));
+    // [compare.<metric>] tables, one per metric, in the config's order; [compare] keys (not
+    // tables) apply to all of them. A metric's [compare.<metric>.<task>] overrides for one task.
+    const std::vector<std::string> common = table_flags(study.compare, where + " [compare]");
+    for (const auto& [metric_key, metric_node] : study.compare) {
+      const toml::table* metric_table = metric_node.as_table();
+      if (metric_table == nullptr) continue;
+      const std::string metric(metric_key.str());
+      Step compare{task + ": " + metric + " distances",
+                   {self, "compare", dir, "--metric", metric, "--threads", threads}};
+      compare.argv.insert(compare.argv.end(), common.begin(), common.end());
+      for (std::string& f : stage_flags(*metric_table, task, where + " [compare." + metric + "]")) {
+        compare.argv.push_back(std::move(f));
+      }
+      steps.push_back(std::move(compare));
+      Step embed{task + ": " + metric + " embedding and cluster statistics",
+                 {self, "embed", dir, "--metric", metric}};
+      for (std::string& f : stage_flags(study.embed, task, where + " [embed]")) {
+        embed.argv.push_back(std::move(f));
+      }
+      steps.push_back(std::move(embed));
+    }
+  }
+  if (!args.no_report) {
+    const auto [python, python_path] = python_for_report(args.python);
+    Step report{"report", {python, "-m", "rnnatlas.report", out.string(), "--tasks",
+                           join(tasks, ",")}};
+    for (std::string& f : table_flags(study.report, study.name + " [report]")) {
+      report.argv.push_back(std::move(f));
+    }
+    if (!python_path.empty()) {
+      const char* existing = std::getenv("PYTHONPATH");
+      report.env.emplace_back("PYTHONPATH", existing != nullptr && *existing
+                                                ? python_path + ":" + existing
+                                                : python_path);
+    }
+    steps.push_back(std::move(report));
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  print_note(strprintf("reproduce --scale %s: %zu tasks, %zu stages, into %s", args.scale.c_str(),
+                       tasks.size(), steps.size(), args.out.c_str()));
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Step& step = steps[i];
+    std::cerr << strprintf("\n== [%zu/%zu %s] %s\n", i + 1, steps.size(),
+                           format_duration(elapsed()).c_str(), step.title.c_str())
+              << "   $ " << command_line(step.argv) << std::endl;
+    const int status = run_step(step);
+    if (status != 0) {
+      print_error(strprintf("stage %zu/%zu (%s) failed with exit status %d; its messages are "
+                            "above. Fix the cause and rerun the same command: finished work "
+                            "is kept.",
+                            i + 1, steps.size(), step.title.c_str(), status));
+      return status == kExitUsage ? kExitUsage : kExitFailure;
+    }
+  }
+  std::cout << strprintf("reproduce --scale %s done in %s\n", args.scale.c_str(),
+                         format_duration(elapsed()).c_str());
+  if (!args.no_report) std::cout << "report: " << (out / "report" / "index.html").string() << '\n';
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_reproduce_command(CLI::App& parent) {
+  CLI::App* cmd = parent.add_subcommand(
+      "reproduce",
+      "Run the whole study (train, dynamics, similarity, embedding, report) for each task");
+  auto args = std::make_shared<ReproduceArgs>();
+  cmd->add_option("-s,--scale", args->scale,
+                  "demo (minutes), small (about 30 minutes on 2 cores) or paper (a cluster)")
+      ->capture_default_str();
+  cmd->add_option("-o,--out", args->out, "output directory (rerun the same command to resume)")
+      ->required()
+      ->type_name("DIR");
+  cmd->add_option("--tasks", args->tasks, "only these tasks (default: the study config's)")
+      ->delimiter(',')
+      ->type_name("TASK,...");
+  cmd->add_option("--experiments", args->experiments_dir,
+                  "read study_<scale>.toml and <task>_<scale>.toml from DIR instead of the "
+                  "compiled-in experiments/")
+      ->type_name("DIR");
+  cmd->add_option("-j,--threads", args->n_threads, "threads per stage; 0 = all cores")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--python", args->python,
+                  "Python interpreter with numpy, h5py and matplotlib for the report "
+                  "(default: $RNNATLAS_PYTHON, else the one rnnatlas was built with)")
+      ->type_name("EXE");
+  cmd->add_flag("--no-report", args->no_report, "stop before the report");
+  cmd->footer(
+      "Stages per task: rnnatlas sweep, summary, dynamics, then compare and embed for each metric\n"
+      "of the study config; finally python3 -m rnnatlas.report. Each stage is resumable, so a\n"
+      "killed run continues where it stopped. Layout of DIR: docs/pipeline.md.\n"
+      "\n"
+      "Exit status: 0 done; 1 a stage failed (files, training); 2 invalid flags or configs.");
+  return {cmd, [args] { return run_reproduce(*args); }};
+}
+
+}  // namespace rnnatlas::cli

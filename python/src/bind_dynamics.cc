@@ -1,7 +1,7 @@
-// Binds include/rnnatlas/dynamics/: fixed points, linearization and transitions. Options structs
-// have one def_readwrite per field; results are read-only. Points are rows in Python
-// ([n_points, n_state]) and columns in the library, so the binding transposes; nothing else is
-// computed here. Long calls run without the GIL once their arguments are converted.
+// Binds include/rnnatlas/dynamics/: fixed points, linearization, transitions and limit cycles.
+// Options structs have one def_readwrite per field; results are read-only. Points are rows in
+// Python ([n_points, n_state]) and columns in the library, so the binding transposes; nothing else
+// is computed here. Long calls run without the GIL once their arguments are converted.
 // Module maintainer: rnnatlas python.
 #include <pybind11/complex.h>
 #include <pybind11/eigen.h>
@@ -12,6 +12,7 @@
 
 #include "bindings.h"
 #include "rnnatlas/dynamics/fixed_points.h"
+#include "rnnatlas/dynamics/limit_cycles.h"
 #include "rnnatlas/dynamics/linearization.h"
 #include "rnnatlas/dynamics/transitions.h"
 #include "rnnatlas/tasks/task.h"
@@ -289,6 +290,226 @@ are biorthonormal to them). Arrays are read-only views of the object.
       py::arg("options"), py::arg("network"), py::arg("points"), py::arg("linearizations"),
       py::call_guard<py::gil_scoped_release>(),
       "`linearizations` must be linearize(network, points).");
+
+  // ---- limit_cycles.h ----------------------------------------------------------------------
+  py::class_<ShootingOptions>(m, "ShootingOptions",
+                              "Newton shooting on F^P(s) - s; see dynamics/limit_cycles.h.")
+      .def(py::init<>())
+      .def_readwrite("newton", &ShootingOptions::newton)
+      .def_readwrite("tol_residual", &ShootingOptions::tol_residual)
+      .def_readwrite("stability_tol", &ShootingOptions::stability_tol)
+      .def("validate", &ShootingOptions::validate);
+
+  py::class_<OrbitAmplitude>(m, "OrbitAmplitude", "Size of an orbit around its mean.")
+      .def_readonly("center", &OrbitAmplitude::center, "float64 [n_state], mean of the points")
+      .def_readonly("half_range", &OrbitAmplitude::half_range,
+                    "float64 [n_state], (max - min) / 2 per coordinate")
+      .def_readonly("rms_radius", &OrbitAmplitude::rms_radius)
+      .def_readonly("max_radius", &OrbitAmplitude::max_radius);
+
+  py::class_<PeriodicOrbit>(m, "PeriodicOrbit", R"pbdoc(
+A periodic orbit (period 1: a fixed point) refined by Newton shooting, with its monodromy matrix,
+Floquet multipliers (sorted by |mu| descending), stability, frequency and amplitude.
+)pbdoc")
+      .def_readonly("period", &PeriodicOrbit::period, "minimal period P")
+      .def_readonly("input", &PeriodicOrbit::input)
+      .def_property_readonly(
+          "points", [](const PeriodicOrbit& o) { return rows_of(o.points); },
+          "float64 [P, n_state]: s, F(s), ..., F^{P-1}(s) (a copy)")
+      .def_readonly("residual", &PeriodicOrbit::residual, "||F^P(s) - s||")
+      .def_readonly("converged", &PeriodicOrbit::converged)
+      .def_readonly("n_newton_iters", &PeriodicOrbit::n_newton_iters)
+      .def_property_readonly(
+          "residual_history",
+          [](const PeriodicOrbit& o) {
+            return py::array_t<double>(static_cast<py::ssize_t>(o.residual_history.size()),
+                                       o.residual_history.data());
+          },
+          "float64 [n_newton_iters + 1], ||F^P(s) - s|| before each Newton step and at the end")
+      .def_readonly("monodromy", &PeriodicOrbit::monodromy, "float64 [n_state, n_state]")
+      .def_readonly("multipliers", &PeriodicOrbit::multipliers,
+                    "complex128 [n_state], Floquet multipliers, |mu| descending")
+      .def_readonly("n_unstable", &PeriodicOrbit::n_unstable)
+      .def_readonly("n_marginal", &PeriodicOrbit::n_marginal)
+      .def_property_readonly(
+          "stability", [](const PeriodicOrbit& o) { return std::string(to_string(o.stability)); },
+          "'stable', 'marginal', 'saddle' or 'unstable'")
+      .def_readonly("frequency", &PeriodicOrbit::frequency, "rad/step, in [0, pi]")
+      .def_readonly("winding_number", &PeriodicOrbit::winding_number)
+      .def_readonly("amplitude", &PeriodicOrbit::amplitude)
+      .def("lyapunov_exponents", &PeriodicOrbit::lyapunov_exponents,
+           "log|mu_i| / P [n_state], descending")
+      .def("__repr__", [](const PeriodicOrbit& o) {
+        return py::str("PeriodicOrbit(period={}, converged={}, residual={:.3g}, stability={!r})")
+            .format(o.period, o.converged, o.residual, std::string(to_string(o.stability)));
+      });
+
+  py::class_<LimitCycleOptions>(m, "LimitCycleOptions",
+                                "Options of classify_attractors(); see dynamics/limit_cycles.h.")
+      .def(py::init<>())
+      .def_readwrite("n_transient", &LimitCycleOptions::n_transient)
+      .def_readwrite("n_record", &LimitCycleOptions::n_record)
+      .def_readwrite("divergence_norm", &LimitCycleOptions::divergence_norm)
+      .def_readwrite("max_period", &LimitCycleOptions::max_period)
+      .def_readwrite("tol_recurrence", &LimitCycleOptions::tol_recurrence)
+      .def_readwrite("shooting", &LimitCycleOptions::shooting)
+      .def_readwrite("tol_match", &LimitCycleOptions::tol_match)
+      .def_readwrite("min_turns", &LimitCycleOptions::min_turns)
+      .def_readwrite("min_winding_consistency", &LimitCycleOptions::min_winding_consistency)
+      .def_readwrite("max_curve_gap", &LimitCycleOptions::max_curve_gap)
+      .def_readwrite("max_radius_drift", &LimitCycleOptions::max_radius_drift)
+      .def_readwrite("n_curve_points", &LimitCycleOptions::n_curve_points)
+      .def_readwrite("n_lyapunov", &LimitCycleOptions::n_lyapunov)
+      .def_readwrite("tol_lyapunov", &LimitCycleOptions::tol_lyapunov)
+      .def_readwrite("tol_unique", &LimitCycleOptions::tol_unique)
+      .def_readwrite("n_threads", &LimitCycleOptions::n_threads)
+      .def("validate", &LimitCycleOptions::validate,
+           "Raises ValueError naming the first field that breaks its rule.");
+
+  py::class_<InvariantCurve>(m, "InvariantCurve", R"pbdoc(
+Measures of a bounded non-periodic orbit over its recorded window: frequency (rad/step, weighted
+Birkhoff average), the curve tests, the principal plane and the amplitude.
+)pbdoc")
+      .def_readonly("frequency", &InvariantCurve::frequency, "rad/step, in [0, pi]")
+      .def_readonly("frequency_error", &InvariantCurve::frequency_error)
+      .def_readonly("period", &InvariantCurve::period, "2 pi / frequency, in steps")
+      .def_readonly("n_turns", &InvariantCurve::n_turns)
+      .def_readonly("winding_consistency", &InvariantCurve::winding_consistency)
+      .def_readonly("curve_gap", &InvariantCurve::curve_gap)
+      .def_readonly("radius_drift", &InvariantCurve::radius_drift)
+      .def_readonly("plane", &InvariantCurve::plane,
+                    "float64 [n_state, 2], the two leading principal directions (columns)")
+      .def_readonly("plane_variance", &InvariantCurve::plane_variance)
+      .def_readonly("plane_radius", &InvariantCurve::plane_radius)
+      .def_readonly("amplitude", &InvariantCurve::amplitude)
+      .def_property_readonly(
+          "points", [](const InvariantCurve& c) { return rows_of(c.points); },
+          "float64 [n_curve_points, n_state], the last consecutive window points (a copy)")
+      .def_readonly("attracting", &InvariantCurve::attracting)
+      .def("__repr__", [](const InvariantCurve& c) {
+        return py::str("InvariantCurve(frequency={:.6g}, n_turns={:.4g}, rms_radius={:.4g})")
+            .format(c.frequency, c.n_turns, c.amplitude.rms_radius);
+      });
+
+  py::class_<Attractor>(m, "Attractor", "Where one simulation went; see dynamics/limit_cycles.h.")
+      .def_property_readonly(
+          "kind", [](const Attractor& a) { return std::string(to_string(a.kind)); },
+          "'fixed_point', 'periodic_orbit', 'invariant_curve', 'chaotic', 'unresolved' or "
+          "'diverged'")
+      .def_readonly("message", &Attractor::message)
+      .def_readonly("initial_index", &Attractor::initial_index)
+      .def_readonly("final_state", &Attractor::final_state)
+      .def_readonly("n_steps", &Attractor::n_steps)
+      .def_readonly("recurrence_distance", &Attractor::recurrence_distance)
+      .def_readonly("recurrence_period", &Attractor::recurrence_period)
+      .def_readonly("orbit", &Attractor::orbit, "valid for fixed_point and periodic_orbit")
+      .def_readonly("curve", &Attractor::curve,
+                    "valid for invariant_curve; diagnostics for chaotic and unresolved")
+      .def_readonly("lyapunov_exponents", &Attractor::lyapunov_exponents)
+      .def_readonly("same_as", &Attractor::same_as,
+                    "first run that reached the same attractor; -1 when not applicable")
+      .def("__repr__", [](const Attractor& a) {
+        return py::str("Attractor(kind={!r}: {})")
+            .format(std::string(to_string(a.kind)), a.message);
+      });
+
+  py::class_<AttractorResult>(m, "AttractorResult", "classify_attractors(): one run per start.")
+      .def_readonly("input", &AttractorResult::input)
+      .def_readonly("runs", &AttractorResult::runs, "list of Attractor (copies)")
+      .def_readonly("n_unique", &AttractorResult::n_unique)
+      .def_property_readonly(
+          "counts",
+          [](const AttractorResult& r) {
+            py::dict counts;
+            for (std::size_t k = 0; k < r.counts.size(); ++k) {
+              counts[py::str(std::string(to_string(static_cast<AttractorKind>(k))))] = r.counts[k];
+            }
+            return counts;
+          },
+          "{kind: number of runs}")
+      .def_property_readonly(
+          "kinds",
+          [](const AttractorResult& r) {
+            std::vector<std::string> kinds;
+            for (const Attractor& a : r.runs) kinds.emplace_back(to_string(a.kind));
+            return kinds;
+          },
+          "the kind of each run, in the order of the initial states")
+      .def_property_readonly(
+          "same_as",
+          [](const AttractorResult& r) {
+            Eigen::VectorXi same(static_cast<Eigen::Index>(r.runs.size()));
+            for (std::size_t i = 0; i < r.runs.size(); ++i) same[i] = r.runs[i].same_as;
+            return same;
+          },
+          "int [n_init], each run's same_as")
+      .def("brief_report", &AttractorResult::brief_report)
+      .def("__len__", [](const AttractorResult& r) { return r.runs.size(); })
+      .def("__repr__", &AttractorResult::brief_report);
+
+  m.def(
+      "classify_attractors",
+      [](const LimitCycleOptions& options, const Network& network, const Array& initial_states,
+         const Eigen::VectorXd& input) {
+        const Eigen::MatrixXd s0 =
+            rows_to_columns(initial_states, "classify_attractors: initial_states",
+                            network.architecture().n_state());
+        py::gil_scoped_release no_gil;
+        return classify_attractors(network, s0, input, options);
+      },
+      py::arg("options"), py::arg("network"), py::arg("initial_states"), py::arg("input"),
+      "Where runs from initial_states [n_init, n_state] at the constant input [n_input] go; runs "
+      "without the GIL. rnnatlas.classify_attractors takes keyword options.");
+  m.def(
+      "refine_periodic_orbit",
+      [](const ShootingOptions& options, const Network& network, const Eigen::VectorXd& state,
+         const Eigen::VectorXd& input,
+         int period) { return refine_periodic_orbit(network, state, input, period, options); },
+      py::arg("options"), py::arg("network"), py::arg("state"), py::arg("input"), py::arg("period"),
+      py::call_guard<py::gil_scoped_release>(),
+      "Newton shooting for an orbit of `period` through state [n_state].");
+  m.def(
+      "lyapunov_exponents",
+      [](const Network& network, const Eigen::VectorXd& state, const Eigen::VectorXd& input,
+         int n_steps, int n_exponents, int n_transient) {
+        return lyapunov_exponents(network, state, input, n_steps, n_exponents, n_transient);
+      },
+      py::arg("network"), py::arg("state"), py::arg("input"), py::arg("n_steps"),
+      py::arg("n_exponents"), py::arg("n_transient") = 0, py::call_guard<py::gil_scoped_release>(),
+      "The n_exponents leading Lyapunov exponents per step (QR method), descending.");
+  m.def(
+      "iterate_map",
+      [](const Network& network, const Eigen::VectorXd& state, const Eigen::VectorXd& input,
+         int n_steps) {
+        Eigen::MatrixXd jacobian;
+        Eigen::VectorXd end = iterate_map(network, state, input, n_steps, &jacobian);
+        return py::make_tuple(end, jacobian);
+      },
+      py::arg("network"), py::arg("state"), py::arg("input"), py::arg("n_steps"),
+      "(F^n(state) [n_state], its Jacobian [n_state, n_state]) at the constant input.");
+  m.def(
+      "analyze_curve",
+      [](const Array& window, int n_points) {
+        RNNATLAS_CHECK_ARG(window.ndim() == 2,
+                           "analyze_curve: window must have shape "
+                           "[N, n_state], got ndim "
+                               << window.ndim());
+        const Eigen::MatrixXd w = rows_to_columns(window, "analyze_curve: window", window.shape(1));
+        return analyze_curve(w, n_points);
+      },
+      py::arg("window"), py::arg("n_points") = 0,
+      "Curve measures of consecutive orbit points window [N, n_state] (rows), keeping the last "
+      "n_points.");
+  m.def(
+      "orbit_amplitude",
+      [](const Array& points) {
+        RNNATLAS_CHECK_ARG(points.ndim() == 2,
+                           "orbit_amplitude: points must have shape "
+                           "[n, n_state], got ndim "
+                               << points.ndim());
+        return orbit_amplitude(rows_to_columns(points, "orbit_amplitude: points", points.shape(1)));
+      },
+      py::arg("points"), "Center, half ranges and radii of points [n, n_state] (rows).");
 }
 
 }  // namespace rnnatlas::python

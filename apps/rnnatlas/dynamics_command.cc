@@ -1,0 +1,384 @@
+// `rnnatlas dynamics`: fixed points, linearizations, transitions and the task analysis of one
+// network file or of every kept network of a sweep directory (docs/dynamics.md).
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "cli.h"
+#include "rnnatlas/dynamics/dynamics_file.h"
+#include "rnnatlas/dynamics/population.h"
+#include "rnnatlas/error.h"
+#include "rnnatlas/io/network_file.h"
+
+namespace rnnatlas::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct DynamicsArgs {
+  std::string input;
+  std::string out;
+  int n_threads = 0;
+  bool quiet = false;
+  AnalysisOptions options;
+  std::string seed = std::to_string(AnalysisOptions{}.seed);
+};
+
+/// The flag of each option field, to name flags rather than fields in validation errors.
+const std::vector<std::pair<std::string, std::string>>& flag_names() {
+  static const std::vector<std::pair<std::string, std::string>> names = {
+      {"AnalysisOptions::n_initial_states", "--n-initial-states"},
+      {"AnalysisOptions::noise_scale", "--noise-scale"},
+      {"AnalysisOptions::n_trials", "--n-trials"},
+      {"AnalysisOptions::input_stride", "--input-stride"},
+      {"AnalysisOptions::frequency_transient_steps", "--frequency-transient"},
+      {"AnalysisOptions::frequency_measure_steps", "--frequency-steps"},
+      {"AnalysisOptions::line_attractor_tol", "--line-attractor-tol"},
+      {"FixedPointOptions::max_iters", "--max-iters"},
+      {"FixedPointOptions::tol_q", "--tol-q"},
+      {"FixedPointOptions::lr_initial", "--lr-initial"},
+      {"FixedPointOptions::tol_unique", "--tol-unique"},
+      {"FixedPointOptions::newton.max_iters", "--newton-iters"},
+      {"LinearizationOptions::stability_tol", "--stability-tol"},
+      {"TransitionOptions::max_steps", "--transition-steps"},
+      {"TransitionOptions::perturbation", "--perturbation"},
+  };
+  return names;
+}
+
+/// options.validate(), with the flag in place of the field in the message.
+void validate_flags(const AnalysisOptions& options) {
+  try {
+    options.validate();
+  } catch (const InvalidArgument& e) {
+    std::string message = e.what();
+    for (const auto& [field, flag] : flag_names()) {
+      if (message.rfind(field, 0) == 0) message = flag + message.substr(field.size());
+    }
+    throw UsageError(message);
+  }
+}
+
+std::string frequency_text(double w) { return std::isnan(w) ? "-" : strprintf("%.4f", w); }
+
+/// The conditions table: points by stability per condition, plus task columns for the sine wave.
+void print_conditions(const NetworkDynamics& d) {
+  const bool sine = d.sine_wave.has_value();
+  std::size_t width = 9;
+  for (const ConditionDynamics& c : d.conditions) width = std::max(width, c.label.size());
+  std::cout << strprintf("%-*s %6s %6s %8s %6s %8s %5s %10s", static_cast<int>(width), "condition",
+                         "points", "stable", "marginal", "saddle", "unstable", "slow",
+                         "unresolved");
+  if (sine) std::cout << strprintf(" %8s %8s %8s", "w", "w_hat", "w_output");
+  std::cout << '\n';
+  for (std::size_t k = 0; k < d.conditions.size(); ++k) {
+    const ConditionDynamics& c = d.conditions[k];
+    const int n_slow = static_cast<int>(std::count(c.is_slow.begin(), c.is_slow.end(), true));
+    std::cout << strprintf("%-*s %6d %6d %8d %6d %8d %5d %10d", static_cast<int>(width),
+                           c.label.c_str(), c.n_points(), c.count(StabilityClass::kStable),
+                           c.count(StabilityClass::kMarginal), c.count(StabilityClass::kSaddle),
+                           c.count(StabilityClass::kUnstable), n_slow, c.n_unresolved);
+    if (sine) {
+      const SineWaveAnalysis& a = *d.sine_wave;
+      std::cout << strprintf(" %8.4f %8s %8s", a.target_frequency[k],
+                             frequency_text(a.predicted_frequency[k]).c_str(),
+                             frequency_text(a.measured_frequency[k]).c_str());
+    }
+    std::cout << '\n';
+  }
+}
+
+/// Least-squares slope and R^2 of y against x over the pairs where both are finite.
+std::pair<double, double> fit(const Eigen::VectorXd& x, const Eigen::VectorXd& y, int* n_used) {
+  std::vector<std::pair<double, double>> pairs;
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    if (std::isfinite(x[i]) && std::isfinite(y[i])) pairs.emplace_back(x[i], y[i]);
+  }
+  *n_used = static_cast<int>(pairs.size());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (pairs.size() < 2) return {nan, nan};
+  double mx = 0, my = 0;
+  for (const auto& [a, b] : pairs) mx += a, my += b;
+  mx /= pairs.size();
+  my /= pairs.size();
+  double sxx = 0, sxy = 0, syy = 0;
+  for (const auto& [a, b] : pairs) {
+    sxx += (a - mx) * (a - mx);
+    sxy += (a - mx) * (b - my);
+    syy += (b - my) * (b - my);
+  }
+  if (!(sxx > 0)) return {nan, nan};
+  const double slope = sxy / sxx;
+  const double r2 = syy > 0 ? sxy * sxy / (sxx * syy) : nan;
+  return {slope, r2};
+}
+
+void print_task_analysis(const NetworkDynamics& d) {
+  if (d.flip_flop) {
+    const FlipFlopAnalysis& a = *d.flip_flop;
+    std::string by_unstable;
+    int last = 0;
+    for (int k = 0; k < a.count_by_unstable.size(); ++k) {
+      if (a.count_by_unstable[k] > 0) last = k;
+    }
+    for (int k = 0; k <= last; ++k) {
+      by_unstable += (k ? " " : "") + std::to_string(a.count_by_unstable[k]);
+    }
+    std::cout << strprintf(
+        "flip_flop: %d stable points, %d stable corners (of %d), %d saddles; fixed points by "
+        "unstable dimensions 0, 1, ...: %s; saddles joining corners one bit apart: %d of %d\n",
+        a.n_stable, a.n_stable_corners, 1 << a.labels.cols(), a.n_saddles, by_unstable.c_str(),
+        a.corner_transitions_one_bit, a.corner_transitions_total);
+  } else if (d.sine_wave) {
+    const SineWaveAnalysis& a = *d.sine_wave;
+    const int n_complex = static_cast<int>(
+        std::count(a.has_unstable_complex.begin(), a.has_unstable_complex.end(), true));
+    int n_predicted = 0, n_measured = 0;
+    const auto [slope, r2] = fit(a.target_frequency, a.predicted_frequency, &n_predicted);
+    const auto [slope_out, r2_out] = fit(a.target_frequency, a.measured_frequency, &n_measured);
+    std::cout << strprintf(
+        "sine_wave: %d of %zu inputs have a fixed point with an unstable complex pair; "
+        "w_hat vs w: slope %.3f, R^2 %.3f (%d inputs); output frequency vs w: slope %.3f, "
+        "R^2 %.3f (%d inputs)\n",
+        n_complex, static_cast<std::size_t>(a.target_frequency.size()), slope, r2, n_predicted,
+        slope_out, r2_out, n_measured);
+  } else if (d.context_integration) {
+    const ContextIntegrationAnalysis& a = *d.context_integration;
+    for (Eigen::Index c = 0; c < a.n_points.size(); ++c) {
+      std::string spectrum = "-";
+      if (a.n_points[c] > 0) {
+        spectrum.clear();
+        for (Eigen::Index i = 0; i < std::min<Eigen::Index>(3, a.eigenvalue_modulus.cols()); ++i) {
+          spectrum += strprintf("%s%.4f", i ? " " : "", a.eigenvalue_modulus(c, i));
+        }
+      }
+      std::cout << strprintf(
+          "context_integration, context %d: %d points, %d on a line attractor (| |lambda| - 1 | "
+          "<= %.3g); leading |lambda| %s; modes for 90%% of the input response: %d\n",
+          static_cast<int>(c + 1), a.n_points[c], a.n_marginal_points[c], a.line_attractor_tol,
+          spectrum.c_str(), a.n_modes_90[c]);
+    }
+  }
+}
+
+/// FILE.h5 -> FILE.dynamics.h5 beside it.
+std::string default_output(const std::string& network_file) {
+  fs::path path(network_file);
+  return (path.parent_path() / (path.stem().string() + ".dynamics.h5")).string();
+}
+
+int run_file(const DynamicsArgs& args, AnalysisOptions options) {
+  const std::string out = args.out.empty() ? default_output(args.input) : args.out;
+  const fs::path out_dir = fs::absolute(out).parent_path();
+  std::error_code error;
+  if (!fs::is_directory(out_dir, error)) {
+    throw IoError("cannot write '" + out + "': directory '" + out_dir.string() +
+                  "' does not exist");
+  }
+  const NetworkRecord record = load_network_file(args.input);
+  if (record.task_name.empty()) {
+    throw IoError(args.input +
+                  ": the network was never trained (no task is stored), so there is nothing to "
+                  "analyse it on");
+  }
+  std::unique_ptr<Task> task;
+  try {
+    task = make_task(record.task_name, record.task_params);
+  } catch (const InvalidArgument& e) {
+    throw IoError(args.input + ": the stored task cannot be rebuilt: " + e.what());
+  }
+  const Architecture& arch = record.network.architecture();
+  if (!args.quiet) {
+    print_note(
+        strprintf("analysing %s (%s %s, n_hidden %d, task %s): %d initial states per "
+                  "condition, %d threads",
+                  args.input.c_str(), std::string(to_string(arch.cell)).c_str(),
+                  std::string(to_string(arch.activation)).c_str(), arch.n_hidden,
+                  record.task_name.c_str(), options.n_initial_states, options.n_threads));
+  }
+  NetworkDynamics d = analyze_network(record.network, *task, options);
+  d.network_id = fs::path(args.input).stem().string();
+  d.network_file = fs::absolute(args.input).lexically_relative(out_dir).string();
+  save_dynamics_file(out, d);
+
+  std::cout << strprintf("network %s: %s %s, n_hidden %d, task %s\n", args.input.c_str(),
+                         std::string(to_string(arch.cell)).c_str(),
+                         std::string(to_string(arch.activation)).c_str(), arch.n_hidden,
+                         d.task.c_str());
+  print_conditions(d);
+  print_task_analysis(d);
+  std::cout << "dynamics: " << out << std::endl;
+  if (!args.quiet) print_note(strprintf("done in %.1f s", d.seconds));
+  return kExitOk;
+}
+
+void print_progress(const PopulationProgress& p) {
+  if (p.last_id.empty()) {
+    print_note(strprintf("%d kept networks; %d already analysed", p.n_networks, p.n_resumed));
+    return;
+  }
+  const int width = static_cast<int>(std::to_string(p.n_networks).size());
+  std::cerr << strprintf("[%*d/%d] %s %.1fs | %.2f networks/min, ETA %s\n", width, p.n_done,
+                         p.n_networks, p.last_id.c_str(), p.last_seconds, 60.0 * p.rate,
+                         format_duration(p.eta_seconds).c_str())
+            << std::flush;
+}
+
+int run_directory(const DynamicsArgs& args, const AnalysisOptions& options, int n_threads) {
+  std::error_code error;
+  if (!fs::is_regular_file(fs::path(args.input) / "manifest.csv", error)) {
+    throw UsageError("'" + args.input +
+                     "' is not a sweep directory (it has no manifest.csv): give a network file "
+                     "or a directory written by `rnnatlas sweep`");
+  }
+  if (!args.out.empty()) {
+    throw UsageError("--out applies to a network file; a sweep directory's results go to " +
+                     args.input + "/dynamics/");
+  }
+  PopulationOptions population;
+  population.analysis = options;
+  population.n_threads = n_threads;
+  if (!args.quiet) population.progress = print_progress;
+  const PopulationSummary summary = analyze_population(args.input, population);
+  std::cout << summary.brief_report() << '\n'
+            << "dynamics: " << (fs::path(args.input) / "dynamics").string() << "/" << std::endl;
+  return kExitOk;
+}
+
+int run_dynamics(DynamicsArgs args) {
+  std::error_code error;
+  if (!fs::exists(args.input, error)) {
+    throw UsageError("'" + args.input +
+                     "' does not exist: give a network file written by "
+                     "`rnnatlas train` or a sweep directory written by `rnnatlas sweep`");
+  }
+  const std::string seed_problem = seed_error(args.seed);
+  if (!seed_problem.empty()) throw UsageError("--seed: " + seed_problem);
+  args.options.seed = std::stoull(args.seed);
+  const int n_threads = args.n_threads > 0
+                            ? args.n_threads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  args.options.n_threads = n_threads;
+  // The rate's floor follows a smaller initial rate (FixedPointOptions needs lr_min <= lr_initial).
+  FixedPointOptions& fp = args.options.fixed_points;
+  if (fp.lr_initial > 0) fp.lr_min = std::min(fp.lr_min, fp.lr_initial);
+  validate_flags(args.options);
+  if (fs::is_directory(args.input, error)) return run_directory(args, args.options, n_threads);
+  return run_file(args, args.options);
+}
+
+}  // namespace
+
+Command add_dynamics_command(CLI::App& parent) {
+  CLI::App* cmd = parent.add_subcommand(
+      "dynamics",
+      "Fixed points, linearizations, transitions and task analysis of a network or a population");
+  // A repeated flag keeps its last value: `rnnatlas reproduce` appends a task's overrides.
+  cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  auto args = std::make_shared<DynamicsArgs>();
+  AnalysisOptions& o = args->options;
+  cmd->add_option("input", args->input,
+                  "a network file (`rnnatlas train`) or a sweep directory (`rnnatlas sweep`)")
+      ->required()
+      ->type_name("FILE|DIR");
+  cmd->add_option("-o,--out", args->out,
+                  "output for a network file [default: FILE's stem + .dynamics.h5, beside it]")
+      ->type_name("FILE");
+  cmd->add_option("-j,--threads", args->n_threads,
+                  "threads; a directory's networks run one per thread; 0 = all cores")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_flag("-q,--quiet", args->quiet, "no progress output");
+
+  const std::string search = "Fixed-point search";
+  cmd->add_option("--n-initial-states", o.n_initial_states,
+                  "initial states per condition (visited states plus noise)")
+      ->capture_default_str()
+      ->group(search);
+  cmd->add_option("--noise-scale", o.noise_scale, "std of the noise added to visited states")
+      ->capture_default_str()
+      ->group(search);
+  cmd->add_option("--n-trials", o.n_trials,
+                  "task trials for the visited states and the stored example trajectories")
+      ->capture_default_str()
+      ->group(search);
+  cmd->add_option("--seed", args->seed, "stream of the example trials and initial states")
+      ->capture_default_str()
+      ->type_name("UINT")
+      ->group(search);
+  cmd->add_option("--max-iters", o.fixed_points.max_iters, "Adam iterations per initial state")
+      ->capture_default_str()
+      ->group(search);
+  cmd->add_option("--lr-initial", o.fixed_points.lr_initial,
+                  "initial Adam learning rate (FixedPointFinder's 1.0 loses gated networks' "
+                  "fixed points)")
+      ->capture_default_str()
+      ->group(search);
+  cmd->add_option("--tol-q", o.fixed_points.tol_q,
+                  "a point is fixed when q = |F(s) - s|^2 / 2 <= this, else slow")
+      ->capture_default_str()
+      ->group(search);
+  cmd->add_option("--newton-iters", o.fixed_points.newton.max_iters,
+                  "Newton refinement steps per candidate after Adam (0 = none)")
+      ->capture_default_str()
+      ->group(search);
+  cmd->add_option("--tol-unique", o.fixed_points.tol_unique, "points closer than this are one")
+      ->capture_default_str()
+      ->group(search);
+
+  const std::string stability = "Stability and transitions";
+  cmd->add_option("--stability-tol", o.linearization.stability_tol,
+                  "half-width of the marginal band around |lambda| = 1")
+      ->capture_default_str()
+      ->group(stability);
+  cmd->add_option("--transition-steps", o.transitions.max_steps,
+                  "steps to follow each unstable direction")
+      ->capture_default_str()
+      ->group(stability);
+  cmd->add_option("--perturbation", o.transitions.perturbation,
+                  "initial step along each unstable direction")
+      ->capture_default_str()
+      ->group(stability);
+
+  const std::string tasks = "Task analyses";
+  cmd->add_option("--input-stride", o.input_stride,
+                  "sine_wave: analyse every k-th static input (1 = all 51)")
+      ->capture_default_str()
+      ->group(tasks);
+  cmd->add_option("--frequency-transient", o.frequency_transient_steps,
+                  "sine_wave: steps dropped before measuring the output frequency")
+      ->capture_default_str()
+      ->group(tasks);
+  cmd->add_option("--frequency-steps", o.frequency_measure_steps,
+                  "sine_wave: steps the output frequency is measured on")
+      ->capture_default_str()
+      ->group(tasks);
+  cmd->add_option("--line-attractor-tol", o.line_attractor_tol,
+                  "context_integration: | |lambda| - 1 | of a line-attractor mode; 0 = 1/n_time")
+      ->capture_default_str()
+      ->group(tasks);
+
+  cmd->footer(
+      "For a network file: prints the fixed points per condition (zero input for the flip-flop,\n"
+      "each static input for the sine wave, each context for context-dependent integration) by\n"
+      "stability, and the task analysis; writes FILE.dynamics.h5 (or --out). For a sweep\n"
+      "directory: analyses every kept network into DIR/dynamics/<id>.h5; rerunning resumes.\n"
+      "Defaults are the paper's (1024 initial states, FixedPointFinder's tolerances); for a quick\n"
+      "look try --n-initial-states 256 --max-iters 500 --newton-iters 5 --transition-steps 1000\n"
+      "--input-stride 10. Analysis and file layout: docs/dynamics.md, docs/pipeline.md.\n"
+      "\n"
+      "Exit status: 0 ok; 1 a file could not be read or written; 2 bad flags, or FILE|DIR does\n"
+      "not exist or is not a sweep directory.");
+  return {cmd, [args] { return run_dynamics(*args); }};
+}
+
+}  // namespace rnnatlas::cli

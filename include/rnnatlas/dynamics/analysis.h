@@ -1,0 +1,275 @@
+// The dynamics analysis of one trained network: fixed points, linearizations and transitions at
+// every constant input of its task, example trajectories, and the task analysis of paper-spec.md
+// section 6. Module maintainer: rnnatlas dynamics.
+//
+// Conditions (the constant inputs at which the fixed points are sought), by Task::name():
+//   flip_flop            one condition: zero input;
+//   sine_wave            condition k: the static input u_j of frequency index j = 1 + k * stride;
+//   context_integration  condition c: context c one-hot (input 2 + c = 1), zero evidence.
+// For each condition the initial states of the fixed-point search are states the network visits on
+// task trials at that condition, plus noise_scale * N(0, 1) (sample_initial_states); the points are
+// linearized and the unstable manifolds of the fixed points followed to the fixed points they reach
+// (find_transitions).
+//
+// The task analyses (docs/dynamics.md gives every definition):
+//   flip_flop  readout labels in {-1, 0, +1}^n_bits, stable corners, saddles, points by number of
+//              unstable dimensions, and whether the saddles with one unstable dimension connect
+//              corners one bit apart;
+//   sine_wave  target frequency w_j, the frequency predicted by the linearization of the unstable
+//              point, w_hat = |arg lambda| of its leading complex pair, and the frequency of the
+//              network's own output driven by u_j (estimate_frequency());
+//   context_integration  per context: points, line-attractor points (an eigenvalue within
+//              line_attractor_tol of modulus 1), the mean sorted |lambda| spectrum, and the
+//              fraction of the linearized response to the relevant input explained by the leading k
+//              modes (mode_response_fractions()).
+// Topology counts, transitions and task statistics use the fixed points (q <= tol_q); slow points
+// are kept and flagged, and count only towards the point counts of context_integration, whose line
+// attractors are approximate.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rnnatlas/dynamics/fixed_points.h"
+#include "rnnatlas/dynamics/linearization.h"
+#include "rnnatlas/dynamics/transitions.h"
+#include "rnnatlas/models/network.h"
+#include "rnnatlas/tasks/task.h"
+
+namespace rnnatlas {
+
+/// Options of analyze_network(). Defaults are the paper's and FixedPointFinder's (paper-spec.md
+/// section 6) except fixed_points.lr_initial (see there); a cheap run lowers n_initial_states,
+/// fixed_points.max_iters, fixed_points.newton.max_iters, transitions.max_steps and (sine wave)
+/// raises input_stride (docs/dynamics.md lists measured costs).
+struct AnalysisOptions {
+  /// The fixed-point search at each condition. Its n_threads is ignored (see n_threads).
+  /// FixedPointFinder's defaults except the initial Adam learning rate, 0.01 instead of 1.0: at
+  /// 1.0 Adam's first steps move every coordinate by ~1 (rnnatlas has no adaptive gradient
+  /// clipping), which throws a gated network's candidates into regions of saturated gates where
+  /// q -> 0 without a fixed point. Measured on a GRU (n_hidden 32) trained on the flip-flop: 0
+  /// fixed points of 998 found at 1.0; 8 corners and 12 one-bit saddles at 0.01.
+  FixedPointOptions fixed_points = [] {
+    FixedPointOptions o;
+    o.lr_initial = 0.01;
+    return o;
+  }();
+  /// Stability tolerance of the linearizations (stability_tol: the marginal band around
+  /// |lambda| = 1). compute_eigenvectors and n_threads are ignored (always true; see n_threads).
+  LinearizationOptions linearization;
+  /// Following the unstable manifolds from each fixed point.
+  TransitionOptions transitions;
+  /// A transition run still moving after transitions.max_steps counts as reaching a fixed point
+  /// without unstable modes when it ends closer to it than capture_fraction times the distance
+  /// from that point to its nearest other fixed point (gated networks approach their memories
+  /// along modes with |lambda| ~ 1 - 1e-4 that take ~1e5 steps to settle). In [0, 0.5]; 0 counts
+  /// only settled runs.
+  double capture_fraction = 0.25;
+  /// Initial states of the fixed-point search per condition, >= 1.
+  int n_initial_states = 1024;
+  /// Std of the Gaussian noise added to each visited state to make an initial state, >= 0.
+  double noise_scale = 0.5;
+  /// Task trials that provide the visited states (flip_flop, context_integration) and the stored
+  /// example trajectories, >= 1. The trials are task.sample(n_trials, seed): with a fixed seed,
+  /// every network of a population sees the same trials.
+  int n_trials = 16;
+  /// Stream of the example trials and of the initial-state draws. The default is the default
+  /// held-out stream of training (TrainOptions::eval_seed), so the example trials are the first
+  /// held-out trials.
+  std::uint64_t seed = 20190719;
+  /// sine_wave: analyse the static inputs j = 1, 1 + input_stride, 1 + 2 input_stride, ... (of
+  /// n_frequencies), >= 1. 1 = all of them (the paper); 10 = 6 of the 51 inputs.
+  int input_stride = 1;
+  /// sine_wave: the output frequency is measured on steps [transient, transient + measure) of the
+  /// network driven by u_j from the zero state. transient >= 0, measure >= 8.
+  int frequency_transient_steps = 100;
+  int frequency_measure_steps = 1000;
+  /// context_integration: a point is on a line attractor when one of its eigenvalues has
+  /// | |lambda| - 1 | <= line_attractor_tol (a time constant of at least 1 / tol steps). <= 0 means
+  /// 1 / n_time of the task: memory over a whole trial.
+  double line_attractor_tol = 0.0;
+  /// Threads for one network: its conditions run concurrently (or, for a single condition, the
+  /// Newton and linearization stages of the search). >= 1. Results do not depend on it.
+  int n_threads = 1;
+
+  /// Throws InvalidArgument naming the first field that breaks its rule (nested options too, e.g.
+  /// "FixedPointOptions::tol_q").
+  void validate() const;
+};
+
+/// The fixed points at one constant input, their linearizations (eigenvalues) and transitions:
+/// what the dynamics file stores per condition. Points are columns, sorted by q ascending.
+struct ConditionDynamics {
+  std::string label;          ///< "zero input", "u = 0.2696 (w = 0.1)", "context 1"
+  Eigen::VectorXd input;      ///< [n_input], the constant input u
+  Eigen::MatrixXd states;     ///< [n_state, n_points]
+  Eigen::VectorXd q;          ///< [n_points], 1/2 ||F(s, u) - s||^2
+  std::vector<bool> is_slow;  ///< [n_points], q > tol_q
+  /// [n_state, n_points]: column p = the eigenvalues of J at point p, sorted by |lambda|
+  /// descending (a conjugate pair: positive imaginary part first).
+  Eigen::MatrixXcd eigenvalues;
+  Eigen::VectorXi n_unstable;             ///< [n_points], |lambda| > 1 + tol (pairs count 2)
+  std::vector<StabilityClass> stability;  ///< [n_points]
+  Eigen::VectorXd leading_frequency;      ///< [n_points], rad/step; NaN when all real
+  Eigen::MatrixXd readout;                ///< [n_output, n_points], W_out h* + b_out
+  /// [n_points, n_points]: runs from fixed point i (along its unstable modes, + and -) that
+  /// reached fixed point j. Slow points are neither followed nor reached (a run settles only where
+  /// ||F(s) - s|| <= tol_settled), so their rows and columns are zero.
+  Eigen::MatrixXi transitions;
+  // Finder and transition summary.
+  int n_candidates = 0;  ///< initial states
+  int n_converged = 0;   ///< candidates that ended with q <= tol_q
+  int n_slow = 0;        ///< candidates that ended with q > tol_q
+  int n_merged = 0;      ///< candidates dropped as duplicates
+  int n_outliers = 0;    ///< unique points dropped as outliers
+  int n_unresolved = 0;  ///< transition runs that never settled (and were not captured)
+  int n_unmatched = 0;   ///< transition runs that settled away from every listed point
+
+  int n_points() const { return static_cast<int>(states.cols()); }
+  /// Points with the given class among the fixed points (slow points excluded).
+  int count(StabilityClass stability_class) const;
+};
+
+/// The network on the example trials, in TrialBatch layout: column t * n_trials + b is step t of
+/// trial b.
+struct ExampleTrajectories {
+  int n_trials = 0;
+  int n_time = 0;
+  Eigen::MatrixXd inputs;   ///< [n_input, n_time * n_trials]
+  Eigen::MatrixXd targets;  ///< [n_output, n_time * n_trials]
+  Eigen::MatrixXd outputs;  ///< [n_output, n_time * n_trials], the network's output
+  Eigen::MatrixXd states;   ///< [n_state, n_time * n_trials], the state after each step
+};
+
+/// flip_flop (condition 0, zero input).
+struct FlipFlopAnalysis {
+  /// [n_points, n_bits] in {-1, 0, +1}: the readout of each point rounded to the nearest integer
+  /// and clipped to [-1, 1].
+  Eigen::MatrixXi labels;
+  /// Fixed points without unstable modes (class stable or marginal: a gated network's memories
+  /// decay so slowly that their leading |lambda| is often within stability_tol of 1).
+  int n_stable = 0;
+  int n_stable_corners = 0;           ///< distinct all-nonzero labels among those points
+  int n_saddles = 0;                  ///< fixed points classed saddle
+  Eigen::VectorXi count_by_unstable;  ///< [n_state + 1]: fixed points with k unstable dimensions
+  /// Among the fixed points with exactly one unstable dimension whose + and - runs reach two
+  /// corners (fixed points without unstable modes and with all-nonzero labels) with different
+  /// labels (total), those whose two corners differ in exactly one bit.
+  int corner_transitions_one_bit = 0;
+  int corner_transitions_total = 0;
+};
+
+/// sine_wave, one entry per condition (static input).
+struct SineWaveAnalysis {
+  Eigen::VectorXi frequency_index;   ///< [n_conditions], j in 1 .. n_frequencies
+  Eigen::VectorXd target_frequency;  ///< [n_conditions], w_j, rad/step
+  /// [n_conditions]: |arg lambda| of the leading complex eigenvalue of the lowest-q fixed point
+  /// that has an unstable complex pair; NaN when no fixed point has one.
+  Eigen::VectorXd predicted_frequency;
+  /// [n_conditions]: estimate_frequency() of the network's output driven by u_j from the zero
+  /// state (see AnalysisOptions::frequency_*_steps); NaN when it does not oscillate.
+  Eigen::VectorXd measured_frequency;
+  std::vector<bool> has_unstable_complex;  ///< [n_conditions]
+};
+
+/// context_integration, one row per context (condition).
+struct ContextIntegrationAnalysis {
+  Eigen::VectorXi n_points;           ///< [n_contexts], points (slow points included)
+  Eigen::VectorXi n_marginal_points;  ///< [n_contexts], points with a line-attractor eigenvalue
+  /// [n_contexts, n_state]: the |lambda| spectrum sorted descending, averaged over the fixed points
+  /// of the context (the linearization describes the dynamics only where F(s) = s); NaN rows for
+  /// a context without fixed points.
+  Eigen::MatrixXd eigenvalue_modulus;
+  /// [n_contexts, n_state]: column k - 1 = mode_response_fractions() of the relevant evidence
+  /// stream (stream c in context c) with k modes over the task's n_time steps, averaged over the
+  /// fixed points of the context; NaN rows for a context without fixed points.
+  Eigen::MatrixXd mode_response;
+  /// [n_contexts]: the least k with mode_response >= 0.9; 0 for a context without fixed points.
+  Eigen::VectorXi n_modes_90;
+  double line_attractor_tol = 0.0;  ///< the tolerance used (after resolving <= 0)
+};
+
+/// The task-agnostic topology, and the flip-flop's labelled graph (docs/dynamics.md).
+struct TopologySignature {
+  /// [n_conditions, 5]: fixed points per condition with 0, 1, 2, 3, >= 4 unstable dimensions.
+  Eigen::MatrixXi signature;
+  /// flip_flop with n_bits <= kMaxLabelGraphBits: [3^n_bits, 3^n_bits] over the readout labels
+  /// (ternary index, first bit most significant, digits -1, 0, +1 -> 0, 1, 2). (a, a) = fixed
+  /// points labelled a; (a, b), a != b = transition runs from a fixed point labelled a to one
+  /// labelled b. Empty otherwise.
+  Eigen::MatrixXi label_graph;
+};
+
+/// Flip-flops with more bits store no label graph (it has 9^n_bits entries).
+inline constexpr int kMaxLabelGraphBits = 5;
+
+/// Everything analyze_network() finds: the content of a dynamics file (docs/pipeline.md).
+struct NetworkDynamics {
+  std::string network_id;    ///< e.g. "0007-gru-tanh-h64-l2_1e-4-s3"; set by the caller
+  std::string network_file;  ///< the network file, relative to the task directory; set by caller
+  std::string task;          ///< Task::name()
+  Architecture architecture;
+  AnalysisOptions options;  ///< the options used (line_attractor_tol as given)
+  std::vector<ConditionDynamics> conditions;
+  ExampleTrajectories trajectories;
+  // Exactly one of these is set, the one of `task`.
+  std::optional<FlipFlopAnalysis> flip_flop;
+  std::optional<SineWaveAnalysis> sine_wave;
+  std::optional<ContextIntegrationAnalysis> context_integration;
+  TopologySignature topology;
+  double seconds = 0.0;  ///< wall time of analyze_network() (not stored in the file)
+};
+
+/// Analyses `network` trained on `task` (flip_flop, sine_wave or context_integration). Throws
+/// InvalidArgument for invalid options, another task, or a network whose input/output sizes are
+/// not the task's. Numerical trouble (slow points, unresolved transitions) is reported in the
+/// result. Deterministic: the result does not depend on options.n_threads.
+NetworkDynamics analyze_network(const Network& network,
+                                const Task& task,
+                                const AnalysisOptions& options = {});
+
+// ---- The pieces, public for tests and for other callers ----------------------------------------
+
+/// The frequency (rad/step, in (0, pi)) of an oscillating signal [n]: the mean level is removed,
+/// upward crossings of it are found with hysteresis (the signal must fall below -h, h = a quarter
+/// of its standard deviation, between two counted crossings, so harmonics and noise do not add
+/// crossings) and located by linear interpolation; w = 2 pi (crossings - 1) / (t_last - t_first).
+/// NaN when the signal has fewer than 3 such crossings or has settled (standard deviation
+/// <= 1e-8 max(1, |mean|)).
+double estimate_frequency(const Eigen::Ref<const Eigen::VectorXd>& signal);
+
+/// The linearized readout response to a unit pulse along `input_direction` [n_input], split over
+/// the modes: [n_output, n_state]. With J = sum_i lambda_i r_i l_i^T (l_i^T r_j = delta_ij),
+/// W = the readout weights over the state [n_output, n_state] and b = B input_direction, the
+/// readout tau steps after the pulse is
+///     y(tau) = W J^tau b = sum_i c_i lambda_i^tau,      c_i = (W r_i) (l_i^T b)   (column i).
+/// `linearization` needs eigenvectors and B.
+Eigen::MatrixXcd mode_response_contributions(
+    const Linearization& linearization,
+    const Eigen::Ref<const Eigen::MatrixXd>& readout_weights,
+    const Eigen::Ref<const Eigen::VectorXd>& input_direction);
+
+/// How much of that response the leading k modes (sorted by |lambda| descending) carry, for
+/// k = 1 .. n_state: [n_state], the fraction of the response's energy over `horizon` (>= 1)
+/// steps that the k-mode reconstruction explains,
+///     fraction(k) = 1 - sum_{tau < horizon} ||y(tau) - y_k(tau)||^2 / sum_tau ||y(tau)||^2,
+///     y_k(tau) = Re sum_{i <= k} c_i lambda_i^tau,
+/// with y computed by iterating J (exact). fraction(n_state) = 1 up to the accuracy of the
+/// eigenvectors; fractions may dip below 0 when leading modes overshoot (non-normal J). All
+/// zeros when the response is zero.
+Eigen::VectorXd mode_response_fractions(const Linearization& linearization,
+                                        const Eigen::Ref<const Eigen::MatrixXd>& readout_weights,
+                                        const Eigen::Ref<const Eigen::VectorXd>& input_direction,
+                                        int horizon);
+
+/// The readout weights over the state, [n_output, n_state]: W_out, with zero columns for the LSTM
+/// cell state.
+Eigen::MatrixXd readout_weights(const Network& network);
+
+/// The label index of a row of labels in {-1, 0, +1} (ternary, first entry most significant).
+int label_index(const Eigen::Ref<const Eigen::VectorXi>& label);
+
+}  // namespace rnnatlas

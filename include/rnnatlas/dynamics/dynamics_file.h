@@ -1,0 +1,39 @@
+// One HDF5 file per analysed network: `dynamics/<id>.h5` of docs/pipeline.md (format
+// "rnnatlas.dynamics", version 1). Module maintainer: rnnatlas dynamics.
+//
+// The file holds everything of a NetworkDynamics except its wall time: the conditions (fixed
+// points, eigenvalues, stability, readouts, transition counts and finder summaries), the example
+// trajectories, the task analysis, the topology signature, and the analysis options as attributes
+// of /options. Files are written atomically (temp file, fsync, rename), so a reader never sees a
+// partial file. Matrices are stored row-major as h5py sees them: points are rows in the file and
+// columns in ConditionDynamics.
+#pragma once
+
+#include <string>
+
+#include "rnnatlas/dynamics/analysis.h"
+#include "rnnatlas/dynamics/topology.h"
+
+namespace rnnatlas {
+
+/// The format version this build writes. Readers accept versions <= this one.
+inline constexpr int kDynamicsFileFormatVersion = 1;
+
+/// Writes `dynamics` to `path` atomically. Throws IoError naming the path and the cause, and
+/// InvalidArgument when the shapes of `dynamics` are inconsistent (it did not come from
+/// analyze_network()).
+void save_dynamics_file(const std::string& path, const NetworkDynamics& dynamics);
+
+/// Reads a dynamics file. Throws IoError naming the path and the problem for a missing,
+/// truncated or non-HDF5 file, another format, a newer version, or a missing or mis-shaped
+/// dataset or attribute.
+NetworkDynamics load_dynamics_file(const std::string& path);
+
+/// Only the topology of a dynamics file (root attributes and /topology): what the topology
+/// distance needs. Throws IoError like load_dynamics_file().
+TopologySummary load_topology_summary(const std::string& path);
+
+/// Whether two option sets give the same analysis: every field but the n_threads ones equal.
+bool same_analysis(const AnalysisOptions& a, const AnalysisOptions& b);
+
+}  // namespace rnnatlas

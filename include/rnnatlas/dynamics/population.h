@@ -1,0 +1,60 @@
+// The dynamics stage of a trained population: `rnnatlas dynamics DIR` as a library call.
+// Module maintainer: rnnatlas dynamics.
+//
+// Reads the manifest of a sweep directory (sweep.h) and analyses every kept network into
+// DIR/dynamics/<id>.h5 (dynamics_file.h), one network per thread. Resume: a network whose dynamics
+// file exists, loads and was made with the same options (n_threads aside) is skipped; any other
+// file is replaced. A run killed at any moment loses only the networks in flight.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "rnnatlas/dynamics/analysis.h"
+
+namespace rnnatlas {
+
+/// Reported after the resume scan (last_id empty) and after every analysed network, on one thread
+/// at a time.
+struct PopulationProgress {
+  int n_networks = 0;         ///< kept networks of the sweep
+  int n_done = 0;             ///< analysed, resumed ones included
+  int n_resumed = 0;          ///< found analysed (with the same options) at the start
+  double seconds = 0.0;       ///< since this run started analysing
+  std::string last_id;        ///< the network just analysed; empty for the first report
+  double last_seconds = 0.0;  ///< its wall time
+  /// Networks analysed per second by this run, and the estimated seconds left (NaN until the
+  /// first network of this run finishes).
+  double rate = 0.0;
+  double eta_seconds = 0.0;
+};
+
+struct PopulationOptions {
+  AnalysisOptions analysis;  ///< its n_threads is ignored: see n_threads
+  /// Networks analysed at once, one per thread; when fewer networks than threads remain, each
+  /// gets several threads. >= 1. Results do not depend on it.
+  int n_threads = 1;
+  /// Optional; called on one thread at a time.
+  std::function<void(const PopulationProgress&)> progress;
+  /// Throws InvalidArgument naming the field.
+  void validate() const;
+};
+
+struct PopulationSummary {
+  int n_networks = 0;  ///< kept networks of the sweep
+  int n_resumed = 0;   ///< already analysed in DIR/dynamics
+  int n_analysed = 0;  ///< analysed by this run
+  double seconds = 0.0;
+  /// "analysed 6 networks (2 already done) of 8 kept in 41s".
+  std::string brief_report() const;
+};
+
+/// The dynamics file of network `id` in sweep directory `dir`: dir/dynamics/<id>.h5.
+std::string dynamics_file_path(const std::string& dir, const std::string& id);
+
+/// Analyses every kept network of the sweep directory `dir`. Throws IoError for a directory
+/// without a readable manifest, unreadable network files or unwritable outputs, InvalidArgument
+/// for invalid options. The first failure stops the run after the networks in flight.
+PopulationSummary analyze_population(const std::string& dir, const PopulationOptions& options);
+
+}  // namespace rnnatlas

@@ -1,0 +1,453 @@
+#include "rnnatlas/dynamics/analysis.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <Eigen/LU>
+#include <cmath>
+#include <complex>
+#include <string>
+
+#include "common/random.h"
+#include "dynamics/analysis_testing.h"
+#include "rnnatlas/error.h"
+#include "rnnatlas/tasks/tasks.h"
+#include "testing/random_matrix.h"
+
+namespace rnnatlas {
+namespace {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+using ::testing::HasSubstr;
+
+// ---- estimate_frequency ----------------------------------------------------------------------
+
+TEST(EstimateFrequency, PureSineToOneInTenThousand) {
+  // Linear interpolation of the crossings: accurate while a period spans several samples (the
+  // sine-wave task's w <= 0.6), coarser towards the Nyquist frequency pi.
+  for (const double w : {0.1, 0.2345, 0.6, 1.2, 2.5}) {
+    for (const double phase : {0.0, 1.0, 2.9}) {
+      VectorXd x(1000);
+      for (int t = 0; t < 1000; ++t) x[t] = 0.7 * std::sin(w * t + phase);
+      const double tol = w < 2 ? 1e-4 : 1e-3;
+      EXPECT_NEAR(estimate_frequency(x), w, tol * w) << "w " << w << " phase " << phase;
+    }
+  }
+}
+
+TEST(EstimateFrequency, OffsetHarmonicsAndNoiseDoNotAddCrossings) {
+  // A distorted wave whose second harmonic makes extra mean crossings without hysteresis, plus
+  // noise that would make many.
+  internal::Rng rng(3);
+  const double w = 0.3;
+  VectorXd x(2000);
+  for (int t = 0; t < 2000; ++t) {
+    x[t] = 5.0 + std::sin(w * t) + 0.45 * std::sin(2 * w * t + 0.5) + 0.02 * rng.normal();
+  }
+  EXPECT_NEAR(estimate_frequency(x), w, 2e-3 * w);
+}
+
+TEST(EstimateFrequency, NoOscillationIsNaN) {
+  EXPECT_TRUE(std::isnan(estimate_frequency(VectorXd::Constant(500, 0.3))));
+  VectorXd decay(500), short_wave(30), settled(500);
+  for (int t = 0; t < 500; ++t) decay[t] = std::exp(-0.1 * t);
+  for (int t = 0; t < 30; ++t) short_wave[t] = std::sin(0.2 * t);              // under one period
+  for (int t = 0; t < 500; ++t) settled[t] = 1.0 + 1e-14 * std::sin(1.0 * t);  // round-off
+  EXPECT_TRUE(std::isnan(estimate_frequency(decay)));
+  EXPECT_TRUE(std::isnan(estimate_frequency(short_wave)));
+  EXPECT_TRUE(std::isnan(estimate_frequency(settled)));
+}
+
+// ---- mode response ---------------------------------------------------------------------------
+
+/// fraction(k) of a diagonal system from its definition: y(tau) = sum_i c_i lambda_i^tau, the
+/// residual of the k leading modes is sum_{i >= k} c_i lambda_i^tau (modes in the given order).
+VectorXd diagonal_fractions(const VectorXd& c, const VectorXd& lambda, int T) {
+  const Eigen::Index n = c.size();
+  VectorXd residual_energy = VectorXd::Zero(n);
+  double energy = 0.0;
+  for (int t = 0; t < T; ++t) {
+    double y = 0.0;
+    for (Eigen::Index i = 0; i < n; ++i) y += c[i] * std::pow(lambda[i], t);
+    energy += y * y;
+    for (Eigen::Index k = 0; k < n; ++k) {
+      double r = 0.0;
+      for (Eigen::Index i = k + 1; i < n; ++i) r += c[i] * std::pow(lambda[i], t);
+      residual_energy[k] += r * r;
+    }
+  }
+  return VectorXd::Ones(n) - residual_energy / energy;
+}
+
+TEST(ModeResponse, DiagonalLinearSystemInClosedForm) {
+  // J = diag(1, 0.9, -0.5, 0.2): the modes are the coordinates, c_i = w_i b_i.
+  const Eigen::Vector4d lambda(1.0, 0.9, -0.5, 0.2);
+  Linearization lin = analyze_jacobian(lambda.asDiagonal().toDenseMatrix());
+  lin.B = Eigen::Vector4d(2.0, 1.0, -1.0, 3.0);
+  MatrixXd W(1, 4);
+  W << 1.0, -1.0, 0.5, 1.0;
+  const Eigen::Vector4d c(2.0, -1.0, -0.5, 3.0);
+  const Eigen::MatrixXcd contributions = mode_response_contributions(lin, W, VectorXd::Ones(1));
+  ASSERT_EQ(contributions.rows(), 1);
+  // Eigenvalues come sorted by modulus: 1, 0.9, -0.5, 0.2 -- the order above.
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NEAR(contributions(0, i).real(), c[i], 1e-12) << i;
+    EXPECT_NEAR(contributions(0, i).imag(), 0.0, 1e-12) << i;
+  }
+  const int T = 10;
+  const VectorXd fractions = mode_response_fractions(lin, W, VectorXd::Ones(1), T);
+  const VectorXd expected = diagonal_fractions(c, lambda, T);
+  EXPECT_LT((fractions - expected).cwiseAbs().maxCoeff(), 1e-12) << fractions.transpose();
+  EXPECT_NEAR(fractions[3], 1.0, 1e-12);
+  // The first mode alone (c = 2 at lambda = 1) leaves the 3 lambda^tau mode out: a known value.
+  EXPECT_GT(expected[0], 0.3);
+  EXPECT_LT(expected[0], 0.9);
+}
+
+TEST(ModeResponse, ModesSumToTheSimulatedLinearResponseInAnyBasis) {
+  // A non-normal J with a complex pair, in a random basis: sum_i c_i lambda_i^tau must equal
+  // W J^tau b, and the fractions must not depend on the basis.
+  internal::Rng rng(11);
+  MatrixXd D = MatrixXd::Zero(5, 5);
+  D.topLeftCorner(2, 2) << 0.9 * std::cos(0.4), -0.9 * std::sin(0.4), 0.9 * std::sin(0.4),
+      0.9 * std::cos(0.4);
+  D(2, 2) = 0.99;
+  D(3, 3) = -0.6;
+  D(4, 4) = 0.3;
+  const MatrixXd P = MatrixXd::Identity(5, 5) + 0.4 * testing::random_normal(5, 5, 1.0, rng);
+  const MatrixXd J = P * D * P.inverse();
+  const MatrixXd B = testing::random_normal(5, 2, 1.0, rng);
+  const MatrixXd W = testing::random_normal(2, 5, 1.0, rng);
+  VectorXd direction(2);
+  direction << 0.3, -1.0;
+  Linearization lin = analyze_jacobian(J);
+  lin.B = B;
+  const Eigen::MatrixXcd c = mode_response_contributions(lin, W, direction);
+  VectorXd x = B * direction;
+  for (int t = 0; t < 30; ++t) {
+    Eigen::VectorXcd y = Eigen::VectorXcd::Zero(2);
+    for (int i = 0; i < 5; ++i) y += c.col(i) * std::pow(lin.eigenvalues[i], t);
+    EXPECT_LT((y.real() - W * x).norm(), 1e-10 * (1.0 + (W * x).norm())) << "tau " << t;
+    EXPECT_LT(y.imag().norm(), 1e-10) << "tau " << t;
+    x = J * x;
+  }
+  // The same system in the basis of D: J_D = D, B_D = P^-1 B, W_D = W P.
+  Linearization lin_d = analyze_jacobian(D);
+  lin_d.B = P.inverse() * B;
+  const int T = 25;
+  const VectorXd fractions = mode_response_fractions(lin, W, direction, T);
+  const VectorXd fractions_d = mode_response_fractions(lin_d, W * P, direction, T);
+  EXPECT_LT((fractions - fractions_d).norm(), 1e-10);
+  EXPECT_NEAR(fractions[4], 1.0, 1e-10);
+}
+
+TEST(ModeResponse, RejectsMissingEigenvectorsAndBadShapes) {
+  LinearizationOptions no_vectors;
+  no_vectors.compute_eigenvectors = false;
+  Linearization lin = analyze_jacobian(MatrixXd::Identity(2, 2), no_vectors);
+  lin.B = MatrixXd::Ones(2, 1);
+  EXPECT_THROW(mode_response_fractions(lin, MatrixXd::Ones(1, 2), VectorXd::Ones(1), 5),
+               InvalidArgument);
+  lin = analyze_jacobian(MatrixXd::Identity(2, 2));
+  lin.B = MatrixXd::Ones(2, 1);
+  EXPECT_THROW(mode_response_fractions(lin, MatrixXd::Ones(1, 3), VectorXd::Ones(1), 5),
+               InvalidArgument);
+  EXPECT_THROW(mode_response_fractions(lin, MatrixXd::Ones(1, 2), VectorXd::Ones(2), 5),
+               InvalidArgument);
+  EXPECT_THROW(mode_response_fractions(lin, MatrixXd::Ones(1, 2), VectorXd::Ones(1), 0),
+               InvalidArgument);
+  // A response that is zero: no mode explains anything.
+  EXPECT_EQ(mode_response_fractions(lin, MatrixXd::Zero(1, 2), VectorXd::Ones(1), 5),
+            VectorXd::Zero(2));
+}
+
+TEST(LabelIndex, TernaryFirstBitMostSignificant) {
+  EXPECT_EQ(label_index(Eigen::Vector3i(-1, -1, -1)), 0);
+  EXPECT_EQ(label_index(Eigen::Vector3i(0, 0, 0)), 13);
+  EXPECT_EQ(label_index(Eigen::Vector3i(1, 1, 1)), 26);
+  EXPECT_EQ(label_index(Eigen::Vector3i(1, -1, 0)), 2 * 9 + 0 * 3 + 1);
+  EXPECT_THROW(label_index(Eigen::Vector3i(2, 0, 0)), InvalidArgument);
+}
+
+// ---- analyze_network: known scaffolds --------------------------------------------------------
+
+AnalysisOptions quick_options() {
+  AnalysisOptions options;
+  options.n_initial_states = 256;
+  options.transitions.max_steps = 500;
+  return options;
+}
+
+TEST(AnalyzeNetwork, PerfectFlipFlopHasTheIdealScaffold) {
+  const Network network = testing::flip_flop_network();
+  const auto task = make_flip_flop();
+  AnalysisOptions options = quick_options();
+  options.noise_scale = 1.0;              // reach the saddles and the origin from the corners
+  options.fixed_points.lr_initial = 1.0;  // large first steps spread the candidates over all basins
+  const NetworkDynamics d = analyze_network(network, *task, options);
+  ASSERT_EQ(d.task, "flip_flop");
+  ASSERT_EQ(d.conditions.size(), 1u);
+  const ConditionDynamics& c = d.conditions[0];
+  EXPECT_EQ(c.label, "zero input");
+  ASSERT_EQ(c.n_points(), 27) << c.n_candidates << " candidates";
+  EXPECT_LT(c.q.maxCoeff(), 1e-20);
+  ASSERT_TRUE(d.flip_flop.has_value());
+  const FlipFlopAnalysis& a = *d.flip_flop;
+  EXPECT_EQ(a.n_stable, 8);
+  EXPECT_EQ(a.n_stable_corners, 8);
+  EXPECT_EQ(a.n_saddles, 18);
+  EXPECT_EQ(a.count_by_unstable, Eigen::Vector4i(8, 12, 6, 1));
+  // Each saddle with one zero coordinate connects the two corners that differ in that bit.
+  EXPECT_EQ(a.corner_transitions_total, 12);
+  EXPECT_EQ(a.corner_transitions_one_bit, 12);
+  // Every label appears once; the unstable manifolds follow the invariant axes (transitions_test):
+  // origin -> 6 two-zero saddles (6 runs), each -> 4 one-zero saddles (24), each -> 2 corners (24).
+  for (int p = 0; p < 27; ++p) {
+    EXPECT_EQ(a.labels.row(p).cwiseAbs().sum(), 3 - c.n_unstable[p]) << "point " << p;
+  }
+  const Eigen::MatrixXi& graph = d.topology.label_graph;
+  ASSERT_EQ(graph.rows(), 27);
+  EXPECT_EQ(graph.diagonal(), Eigen::VectorXi::Ones(27));
+  EXPECT_EQ(graph.sum() - graph.trace(), 54);
+  EXPECT_EQ(graph(13, label_index(Eigen::Vector3i(1, 0, 0))), 1);  // origin -> (+, 0, 0)
+  EXPECT_EQ(graph(label_index(Eigen::Vector3i(1, 1, 0)), 26), 1);  // (+, +, 0) -> (+, +, +)
+  EXPECT_EQ(graph(label_index(Eigen::Vector3i(1, 1, 0)), 0), 0);   // not to (-, -, -)
+  EXPECT_EQ(d.topology.signature, (Eigen::MatrixXi(1, 5) << 8, 12, 6, 1, 0).finished());
+  EXPECT_EQ(c.count(StabilityClass::kStable), 8);
+  EXPECT_EQ(c.count(StabilityClass::kUnstable), 1);
+  EXPECT_EQ(c.n_unresolved, 0);
+  EXPECT_EQ(c.n_unmatched, 0);
+
+  // The example trials: the same as the task's trials of the seed, with the network's outputs.
+  const ExampleTrajectories& e = d.trajectories;
+  const TrialBatch batch = task->sample(options.n_trials, options.seed);
+  EXPECT_EQ(e.n_trials, options.n_trials);
+  EXPECT_EQ(e.n_time, batch.n_time);
+  EXPECT_EQ(e.inputs, batch.inputs);
+  EXPECT_EQ(e.targets, batch.targets);
+  EXPECT_EQ(e.outputs, network.run(batch.inputs, batch.n_batch).outputs);
+  // This network solves the task: outputs have the targets' signs.
+  EXPECT_EQ(((e.outputs.array() > 0) == (e.targets.array() > 0)).count(), e.targets.size());
+}
+
+TEST(AnalyzeNetwork, SineWavePredictedFrequencyIsTheArgumentOfTheUnstablePair) {
+  const double theta = 0.3;
+  const Network network = testing::rotation_network(1.05, theta);
+  SineWaveOptions sw;
+  sw.n_frequencies = 5;
+  sw.n_time = 50;
+  const auto task = make_sine_wave(sw);
+  AnalysisOptions options = quick_options();
+  options.n_initial_states = 32;
+  options.input_stride = 2;  // j = 1, 3, 5
+  const NetworkDynamics d = analyze_network(network, *task, options);
+  ASSERT_TRUE(d.sine_wave.has_value());
+  const SineWaveAnalysis& a = *d.sine_wave;
+  ASSERT_EQ(d.conditions.size(), 3u);
+  EXPECT_EQ(a.frequency_index, Eigen::Vector3i(1, 3, 5));
+  for (int k = 0; k < 3; ++k) {
+    const int j = 1 + 2 * k;
+    EXPECT_EQ(d.conditions[k].input[0], sw.static_input(j));
+    EXPECT_EQ(a.target_frequency[k], sw.frequency(j));
+    ASSERT_EQ(d.conditions[k].n_points(), 1);
+    // The fixed point (I - W)^-1 W_ih u, exactly.
+    const MatrixXd W = network.parameter("weight_hh_l0");
+    const VectorXd expected = (MatrixXd::Identity(2, 2) - W)
+                                  .partialPivLu()
+                                  .solve(network.parameter("weight_ih_l0") * sw.static_input(j));
+    EXPECT_LT((d.conditions[k].states.col(0) - expected).norm(), 1e-10);
+    EXPECT_TRUE(a.has_unstable_complex[k]);
+    EXPECT_NEAR(a.predicted_frequency[k], theta, 1e-12);
+    EXPECT_EQ(d.topology.signature.row(k), (Eigen::RowVectorXi(5) << 0, 0, 1, 0, 0).finished());
+    EXPECT_EQ(d.conditions[k].n_unresolved, 4);  // the spiral never settles
+  }
+}
+
+TEST(AnalyzeNetwork, SineWaveMeasuredFrequencyOfAnUndampedRotation) {
+  // r = 1: a marginal centre, no unstable pair, and an output oscillating at exactly theta.
+  const double theta = 0.45;
+  const Network network = testing::rotation_network(1.0, theta);
+  SineWaveOptions sw;
+  sw.n_frequencies = 3;
+  const auto task = make_sine_wave(sw);
+  AnalysisOptions options = quick_options();
+  options.n_initial_states = 16;
+  const NetworkDynamics d = analyze_network(network, *task, options);
+  const SineWaveAnalysis& a = *d.sine_wave;
+  ASSERT_EQ(a.measured_frequency.size(), 3);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_NEAR(a.measured_frequency[k], theta, 1e-4 * theta);
+    EXPECT_FALSE(a.has_unstable_complex[k]);
+    EXPECT_TRUE(std::isnan(a.predicted_frequency[k]));
+    EXPECT_EQ(d.conditions[k].stability[0], StabilityClass::kMarginal);
+  }
+}
+
+TEST(AnalyzeNetwork, ContextIntegrationLineAttractorAndModeResponseInClosedForm) {
+  const Network network = testing::line_attractor_network();
+  ContextIntegrationOptions cdi;
+  cdi.n_time = 20;
+  const auto task = make_context_integration(cdi);
+  AnalysisOptions options = quick_options();
+  options.n_initial_states = 64;
+  const NetworkDynamics d = analyze_network(network, *task, options);
+  ASSERT_TRUE(d.context_integration.has_value());
+  const ContextIntegrationAnalysis& a = *d.context_integration;
+  ASSERT_EQ(d.conditions.size(), 2u);
+  EXPECT_EQ(d.conditions[0].label, "context 1");
+  EXPECT_EQ(d.conditions[1].input, Eigen::Vector4d(0, 0, 0, 1));
+  EXPECT_DOUBLE_EQ(a.line_attractor_tol, 1.0 / 20);
+  // Context 1: b = (1, 2, 0), w = (1, 1, 1): y(tau) = 1 + 2 0.8^tau, the second mode matters.
+  // Context 2: b = (1, 0, 0.5): y(tau) = 1 + 0.5 0.3^tau, the line attractor alone nearly suffices.
+  const Eigen::Vector3d lambda(1.0, 0.8, 0.3);
+  const VectorXd expected_response[2] = {
+      diagonal_fractions(Eigen::Vector3d(1, 2, 0), lambda, 20),
+      diagonal_fractions(Eigen::Vector3d(1, 0, 0.5), lambda, 20)};
+  EXPECT_LT(expected_response[0][0], 0.9);
+  EXPECT_GT(expected_response[1][0], 0.9);
+  const int expected_modes_90[2] = {2, 1};
+  for (int c = 0; c < 2; ++c) {
+    const ConditionDynamics& points = d.conditions[c];
+    // Many points, all on the line h = (x, 5, 0) (context 1) or (x, 0, 1 / 0.7) (context 2).
+    EXPECT_GE(points.n_points(), 5) << "context " << c + 1;
+    const Eigen::Vector2d off_line =
+        c == 0 ? Eigen::Vector2d(5.0, 0.0) : Eigen::Vector2d(0.0, 1.0 / 0.7);
+    for (int p = 0; p < points.n_points(); ++p) {
+      EXPECT_LT((points.states.col(p).tail(2) - off_line).norm(), 1e-8);
+    }
+    EXPECT_EQ(a.n_points[c], points.n_points());
+    EXPECT_EQ(a.n_marginal_points[c], points.n_points());
+    EXPECT_LT((a.eigenvalue_modulus.row(c).transpose() - Eigen::Vector3d(1, 0.8, 0.3)).norm(),
+              1e-12);
+    EXPECT_LT((a.mode_response.row(c).transpose() - expected_response[c]).norm(), 1e-10)
+        << a.mode_response.row(c);
+    EXPECT_EQ(a.n_modes_90[c], expected_modes_90[c]);
+  }
+}
+
+TEST(AnalyzeNetwork, SlowlySettlingRunsAreCapturedByTheAttractorTheyApproach) {
+  // h' = tanh(1.002 h): the origin is unstable (lambda 1.002), +/- x* (x* ~ 0.077) are stable
+  // with lambda ~ 0.996. Leaving the origin from 1e-3 takes ~2200 steps and settling to
+  // tol_settled ~3700 more, so after 4000 steps both runs are still moving, near +/- x*.
+  const Network network =
+      testing::vanilla_network(Activation::kTanh, MatrixXd::Constant(1, 1, 1.002),
+                               MatrixXd::Zero(1, 1), MatrixXd::Ones(1, 1));
+  SineWaveOptions sw;
+  sw.n_frequencies = 1;
+  sw.n_time = 20;
+  const auto task = make_sine_wave(sw);
+  AnalysisOptions options = quick_options();
+  options.n_initial_states = 64;
+  options.noise_scale = 0.1;
+  options.transitions.max_steps = 4000;
+  options.capture_fraction = 0.0;
+  const NetworkDynamics strict = analyze_network(network, *task, options);
+  const ConditionDynamics& c = strict.conditions[0];
+  ASSERT_EQ(c.n_points(), 3);
+  EXPECT_EQ(c.n_unresolved, 2);
+  EXPECT_EQ(c.transitions.sum(), 0);
+
+  options.capture_fraction = 0.25;
+  const NetworkDynamics captured = analyze_network(network, *task, options);
+  const ConditionDynamics& d = captured.conditions[0];
+  EXPECT_EQ(d.n_unresolved, 0);
+  int origin = 0;
+  d.states.row(0).cwiseAbs().minCoeff(&origin);
+  EXPECT_EQ(d.transitions.sum(), 2);
+  EXPECT_EQ(d.transitions.row(origin).sum(), 2);       // both runs leave the origin ...
+  EXPECT_EQ(d.transitions.row(origin).maxCoeff(), 1);  // ... one to each attractor
+}
+
+// ---- analyze_network: properties --------------------------------------------------------------
+
+TEST(AnalyzeNetwork, ResultDoesNotDependOnTheThreadCount) {
+  Architecture arch;
+  arch.cell = CellKind::kGru;
+  arch.n_input = 3;
+  arch.n_hidden = 6;
+  arch.n_output = 3;
+  Network network(arch, /*seed=*/5);
+  internal::Rng rng(2);
+  network.set_parameter("weight_hh_l0", 1.5 * testing::random_normal(18, 6, 1.0, rng));
+  const auto task = make_flip_flop();
+  AnalysisOptions options = quick_options();
+  options.n_initial_states = 64;
+  options.fixed_points.max_iters = 300;
+  options.n_threads = 1;
+  const NetworkDynamics one = analyze_network(network, *task, options);
+  options.n_threads = 2;
+  const NetworkDynamics two = analyze_network(network, *task, options);
+  ASSERT_EQ(one.conditions.size(), two.conditions.size());
+  EXPECT_EQ(one.conditions[0].states, two.conditions[0].states);
+  EXPECT_EQ(one.conditions[0].transitions, two.conditions[0].transitions);
+  EXPECT_EQ(one.topology.label_graph, two.topology.label_graph);
+  EXPECT_GE(one.conditions[0].n_points(), 1);
+
+  // Several conditions run concurrently: sine wave, 3 inputs on 1 and 3 threads.
+  Architecture sine_arch = arch;
+  sine_arch.n_input = sine_arch.n_output = 1;
+  const Network sine_network(sine_arch, 9);
+  SineWaveOptions sw;
+  sw.n_frequencies = 3;
+  sw.n_time = 40;
+  const auto sine = make_sine_wave(sw);
+  options.n_threads = 1;
+  const NetworkDynamics s1 = analyze_network(sine_network, *sine, options);
+  options.n_threads = 3;
+  const NetworkDynamics s3 = analyze_network(sine_network, *sine, options);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(s1.conditions[k].states, s3.conditions[k].states);
+  EXPECT_EQ(s1.sine_wave->measured_frequency.size(), 3);
+}
+
+TEST(AnalyzeNetwork, RejectsAMismatchedNetwork) {
+  const Network network = testing::flip_flop_network();  // 3 inputs, 3 outputs
+  const auto sine = make_sine_wave();
+  try {
+    analyze_network(network, *sine);
+    FAIL() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("sine_wave"));
+  }
+}
+
+TEST(AnalysisOptions, DefaultsAreThePapersAndValidationNamesTheField) {
+  const AnalysisOptions defaults;
+  EXPECT_NO_THROW(defaults.validate());
+  EXPECT_EQ(defaults.n_initial_states, 1024);
+  EXPECT_EQ(defaults.noise_scale, 0.5);
+  EXPECT_EQ(defaults.fixed_points.max_iters, 5000);
+  EXPECT_EQ(defaults.fixed_points.tol_q, 1e-12);
+  EXPECT_EQ(defaults.fixed_points.lr_initial, 0.01);  // see AnalysisOptions::fixed_points
+  EXPECT_EQ(defaults.input_stride, 1);
+  const auto expect_error = [](auto mutate, const std::string& needle) {
+    AnalysisOptions o;
+    mutate(o);
+    try {
+      o.validate();
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const InvalidArgument& e) {
+      EXPECT_THAT(e.what(), HasSubstr(needle));
+    }
+  };
+  expect_error([](AnalysisOptions& o) { o.n_initial_states = 0; },
+               "AnalysisOptions::n_initial_states = 0");
+  expect_error([](AnalysisOptions& o) { o.noise_scale = -1; }, "AnalysisOptions::noise_scale");
+  expect_error([](AnalysisOptions& o) { o.n_trials = 0; }, "AnalysisOptions::n_trials");
+  expect_error([](AnalysisOptions& o) { o.input_stride = 0; }, "AnalysisOptions::input_stride");
+  expect_error([](AnalysisOptions& o) { o.frequency_measure_steps = 2; },
+               "AnalysisOptions::frequency_measure_steps");
+  expect_error([](AnalysisOptions& o) { o.frequency_transient_steps = -1; },
+               "AnalysisOptions::frequency_transient_steps");
+  expect_error([](AnalysisOptions& o) { o.line_attractor_tol = 1.5; },
+               "AnalysisOptions::line_attractor_tol");
+  expect_error([](AnalysisOptions& o) { o.n_threads = 0; }, "AnalysisOptions::n_threads");
+  expect_error([](AnalysisOptions& o) { o.fixed_points.tol_q = -1; }, "FixedPointOptions::tol_q");
+  expect_error([](AnalysisOptions& o) { o.transitions.max_steps = 0; },
+               "TransitionOptions::max_steps");
+  expect_error([](AnalysisOptions& o) { o.linearization.stability_tol = 2; },
+               "LinearizationOptions::stability_tol");
+}
+
+}  // namespace
+}  // namespace rnnatlas

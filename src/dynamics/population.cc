@@ -1,0 +1,148 @@
+#include "rnnatlas/dynamics/population.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/parallel.h"
+#include "rnnatlas/dynamics/dynamics_file.h"
+#include "rnnatlas/error.h"
+#include "rnnatlas/format.h"
+#include "rnnatlas/io/network_file.h"
+#include "rnnatlas/sweep/sweep.h"
+
+namespace rnnatlas {
+namespace {
+
+namespace fs = std::filesystem;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// True when `path` holds the dynamics of network `id` made with `options`.
+bool already_analysed(const std::string& path,
+                      const std::string& id,
+                      const AnalysisOptions& options) {
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) return false;
+  try {
+    const NetworkDynamics d = load_dynamics_file(path);
+    return d.network_id == id && same_analysis(d.options, options);
+  } catch (const IoError&) {
+    return false;  // unreadable: analyse again and replace it
+  }
+}
+
+}  // namespace
+
+void PopulationOptions::validate() const {
+  analysis.validate();
+  RNNATLAS_CHECK_ARG(n_threads >= 1,
+                     "PopulationOptions::n_threads = " << n_threads << ": must be >= 1");
+}
+
+std::string PopulationSummary::brief_report() const {
+  return "analysed " + std::to_string(n_analysed) + " networks (" + std::to_string(n_resumed) +
+         " already done) of " + std::to_string(n_networks) + " kept in " +
+         format_shortest(std::round(seconds * 10.0) / 10.0) + " s";
+}
+
+std::string dynamics_file_path(const std::string& dir, const std::string& id) {
+  return (fs::path(dir) / "dynamics" / (id + ".h5")).string();
+}
+
+PopulationSummary analyze_population(const std::string& dir, const PopulationOptions& options) {
+  options.validate();
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<ManifestRow> rows = read_manifest(dir);
+  std::vector<const ManifestRow*> kept;
+  for (const ManifestRow& row : rows) {
+    if (row.kept) kept.push_back(&row);
+  }
+  const int n_kept = static_cast<int>(kept.size());
+  {
+    std::error_code error;
+    fs::create_directories(fs::path(dir) / "dynamics", error);
+    if (error) {
+      throw IoError("cannot create '" + (fs::path(dir) / "dynamics").string() +
+                    "': " + error.message());
+    }
+  }
+
+  // ---- Resume scan (in parallel: it loads every existing file) ---------------------------------
+  std::vector<char> done(n_kept, 0);
+  internal::parallel_ranges(n_kept, options.n_threads, [&](int begin, int end, int) {
+    for (int i = begin; i < end; ++i) {
+      done[i] = already_analysed(dynamics_file_path(dir, kept[i]->network.id), kept[i]->network.id,
+                                 options.analysis);
+    }
+  });
+  std::vector<int> todo;
+  for (int i = 0; i < n_kept; ++i) {
+    if (!done[i]) todo.push_back(i);
+  }
+  const int n_todo = static_cast<int>(todo.size());
+
+  PopulationSummary summary;
+  summary.n_networks = n_kept;
+  summary.n_resumed = n_kept - n_todo;
+  std::mutex mutex;  // guards summary.n_analysed and the progress callback
+  PopulationProgress progress;
+  progress.n_networks = n_kept;
+  progress.n_resumed = summary.n_resumed;
+  progress.n_done = summary.n_resumed;
+  progress.eta_seconds = std::numeric_limits<double>::quiet_NaN();
+  if (options.progress) options.progress(progress);
+
+  // ---- One network per worker; the threads are shared out when networks are few -------------
+  const int n_workers = std::max(1, std::min(options.n_threads, n_todo));
+  AnalysisOptions analysis = options.analysis;
+  analysis.n_threads = std::max(1, options.n_threads / n_workers);
+  const auto run_start = std::chrono::steady_clock::now();
+  std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
+  internal::parallel_ranges(n_workers, n_workers, [&](int, int, int) {
+    for (int t = next++; t < n_todo && !failed; t = next++) {
+      try {
+        const ManifestRow& row = *kept[todo[t]];
+        const auto network_start = std::chrono::steady_clock::now();
+        const std::string network_path = (fs::path(dir) / row.file).string();
+        const NetworkRecord record = load_network_file(network_path);
+        std::unique_ptr<Task> task;
+        try {
+          task = make_task(record.task_name, record.task_params);
+        } catch (const InvalidArgument& e) {
+          throw IoError("network file '" + network_path +
+                        "': the stored task cannot be rebuilt: " + e.what());
+        }
+        NetworkDynamics dynamics = analyze_network(record.network, *task, analysis);
+        dynamics.network_id = row.network.id;
+        dynamics.network_file = row.file;
+        save_dynamics_file(dynamics_file_path(dir, row.network.id), dynamics);
+
+        const std::lock_guard<std::mutex> lock(mutex);
+        ++summary.n_analysed;
+        progress.n_done = summary.n_resumed + summary.n_analysed;
+        progress.seconds = seconds_since(run_start);
+        progress.last_id = row.network.id;
+        progress.last_seconds = seconds_since(network_start);
+        progress.rate = summary.n_analysed / std::max(progress.seconds, 1e-9);
+        progress.eta_seconds = (n_todo - summary.n_analysed) / progress.rate;
+        if (options.progress) options.progress(progress);
+      } catch (...) {
+        failed = true;
+        throw;
+      }
+    }
+  });
+  summary.seconds = seconds_since(start);
+  return summary;
+}
+
+}  // namespace rnnatlas

@@ -1,0 +1,161 @@
+#include "rnnatlas/dynamics/population.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "rnnatlas/dynamics/dynamics_file.h"
+#include "rnnatlas/error.h"
+#include "rnnatlas/sweep/sweep.h"
+
+namespace rnnatlas {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+// 4 tiny flip-flop networks, all kept (the keep threshold is generous): trains in well under a
+// second.
+constexpr const char* kTiny = R"([task]
+name = "flip_flop"
+n_time = 10
+[grid]
+cell = ["vanilla", "gru"]
+activation = ["tanh", "relu"]
+n_hidden = 4
+n_iterations = 15
+n_batch = 8
+[evaluation]
+n_eval_batch = 8
+[keep]
+max_normalized_mse = 100
+)";
+
+class PopulationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    sweep_ = new fs::path(fs::temp_directory_path() /
+                          ("rnnatlas_population_" + std::to_string(::getpid())));
+    fs::remove_all(*sweep_);
+    SweepOptions options;
+    options.n_threads = 2;
+    run_sweep(options, parse_sweep_config(kTiny, "tiny.toml"), kTiny, sweep_->string());
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*sweep_);
+    delete sweep_;
+  }
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = sweep_->string() + "_" + info->name();
+    fs::remove_all(dir_);
+    fs::copy(*sweep_, dir_, fs::copy_options::recursive);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static PopulationOptions quick(int n_threads) {
+    PopulationOptions options;
+    options.n_threads = n_threads;
+    options.analysis.n_initial_states = 32;
+    options.analysis.n_trials = 4;
+    options.analysis.fixed_points.max_iters = 200;
+    options.analysis.transitions.max_steps = 200;
+    return options;
+  }
+
+  static fs::path* sweep_;
+  std::string dir_;
+};
+fs::path* PopulationTest::sweep_ = nullptr;
+
+TEST_F(PopulationTest, AnalysesEveryKeptNetworkAndResumes) {
+  const std::vector<ManifestRow> rows = read_manifest(dir_);
+  ASSERT_EQ(rows.size(), 4u);
+  PopulationOptions options = quick(2);
+  std::vector<PopulationProgress> reports;
+  std::mutex mutex;
+  options.progress = [&](const PopulationProgress& p) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    reports.push_back(p);
+  };
+  const PopulationSummary first = analyze_population(dir_, options);
+  EXPECT_EQ(first.n_networks, 4);
+  EXPECT_EQ(first.n_analysed, 4);
+  EXPECT_EQ(first.n_resumed, 0);
+  ASSERT_EQ(reports.size(), 5u);  // the scan, then one per network
+  EXPECT_TRUE(reports[0].last_id.empty());
+  EXPECT_EQ(reports.back().n_done, 4);
+  EXPECT_EQ(reports.back().eta_seconds, 0.0);
+  std::set<std::string> ids;
+  for (const ManifestRow& row : rows) {
+    const NetworkDynamics d = load_dynamics_file(dynamics_file_path(dir_, row.network.id));
+    EXPECT_EQ(d.network_id, row.network.id);
+    EXPECT_EQ(d.network_file, row.file);
+    EXPECT_EQ(d.task, "flip_flop");
+    EXPECT_EQ(d.architecture.cell, row.network.architecture.cell);
+    EXPECT_TRUE(same_analysis(d.options, options.analysis));
+    ids.insert(d.network_id);
+  }
+  EXPECT_EQ(ids.size(), 4u);
+
+  // A rerun resumes; a deleted file is redone; other options redo everything.
+  reports.clear();
+  const PopulationSummary second = analyze_population(dir_, options);
+  EXPECT_EQ(second.n_analysed, 0);
+  EXPECT_EQ(second.n_resumed, 4);
+  EXPECT_THAT(second.brief_report(), HasSubstr("analysed 0 networks (4 already done) of 4 kept"));
+  fs::remove(dynamics_file_path(dir_, rows[2].network.id));
+  EXPECT_EQ(analyze_population(dir_, options).n_analysed, 1);
+  options.analysis.n_initial_states = 16;
+  EXPECT_EQ(analyze_population(dir_, options).n_analysed, 4);
+}
+
+TEST_F(PopulationTest, FilesDoNotDependOnTheThreadCount) {
+  analyze_population(dir_, quick(1));
+  std::vector<NetworkDynamics> one;
+  for (const ManifestRow& row : read_manifest(dir_)) {
+    one.push_back(load_dynamics_file(dynamics_file_path(dir_, row.network.id)));
+  }
+  fs::remove_all(fs::path(dir_) / "dynamics");
+  analyze_population(dir_, quick(3));
+  int k = 0;
+  for (const ManifestRow& row : read_manifest(dir_)) {
+    const NetworkDynamics d = load_dynamics_file(dynamics_file_path(dir_, row.network.id));
+    ASSERT_EQ(d.conditions.size(), one[k].conditions.size());
+    EXPECT_EQ(d.conditions[0].states, one[k].conditions[0].states) << row.network.id;
+    EXPECT_EQ(d.conditions[0].transitions, one[k].conditions[0].transitions);
+    EXPECT_EQ(d.trajectories.states, one[k].trajectories.states);
+    ++k;
+  }
+}
+
+TEST_F(PopulationTest, MissingSweepAndUnreadableNetworkAreIoErrors) {
+  EXPECT_THROW(analyze_population(dir_ + "/nope", quick(1)), IoError);
+  const std::vector<ManifestRow> rows = read_manifest(dir_);
+  const std::string broken = (fs::path(dir_) / rows[1].file).string();
+  fs::resize_file(broken, 100);
+  try {
+    analyze_population(dir_, quick(2));
+    FAIL() << "expected IoError";
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(broken));
+  }
+}
+
+TEST(PopulationOptions, ValidationNamesTheField) {
+  PopulationOptions options;
+  options.n_threads = 0;
+  EXPECT_THROW(options.validate(), InvalidArgument);
+  options.n_threads = 1;
+  options.analysis.n_initial_states = 0;
+  EXPECT_THROW(options.validate(), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace rnnatlas

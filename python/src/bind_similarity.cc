@@ -1,5 +1,5 @@
 // Binds include/rnnatlas/similarity/: the metrics (convenience forms on two activity matrices),
-// distance matrices, embeddings and clustering statistics. Activity is [n_samples, n_units] in
+// distance matrices and distance files. Activity is [n_samples, n_units] in
 // both numpy and the library, so matrices pass through pybind11's Eigen casters unchanged. Options
 // structs have one def (def_readwrite, or a string property for an enum) per field; results are
 // read-only. Long calls run without the GIL once their arguments are converted. Declarations only.
@@ -11,9 +11,8 @@
 #include <vector>
 
 #include "bindings.h"
-#include "rnnatlas/similarity/cluster_stats.h"
+#include "rnnatlas/similarity/distance_file.h"
 #include "rnnatlas/similarity/distance_matrix.h"
-#include "rnnatlas/similarity/embedding.h"
 #include "rnnatlas/similarity/metrics.h"
 
 namespace rnnatlas::python {
@@ -130,95 +129,35 @@ void bind_similarity(py::module_& m) {
       .def_readwrite("n_threads", &sim::DistanceMatrixOptions::n_threads)
       .def("validate", &sim::DistanceMatrixOptions::validate);
 
-  m.def("distance_matrix", &sim::distance_matrix, py::arg("options"), py::arg("activities"), no_gil,
-        "[N, N] distances between N activities [n_samples, n_units_i]; symmetric, zero "
-        "diagonal, identical for any n_threads.");
+  m.def(
+      "distance_matrix",
+      [](const sim::DistanceMatrixOptions& o, const std::vector<Eigen::MatrixXd>& activities) {
+        return sim::distance_matrix(o, activities);
+      },
+      py::arg("options"), py::arg("activities"), no_gil,
+      "[N, N] distances between N activities [n_samples, n_units_i]; symmetric, zero "
+      "diagonal, identical for any n_threads.");
 
-  // ---- embedding.h -------------------------------------------------------------------------
-  py::class_<sim::ClassicalMdsResult>(m, "ClassicalMdsResult", "classical_mds() result.")
-      .def_readonly("coordinates", &sim::ClassicalMdsResult::coordinates,
-                    "float64 [n, n_components]")
-      .def_readonly("eigenvalues", &sim::ClassicalMdsResult::eigenvalues,
-                    "float64 [n], all eigenvalues of -1/2 J D^2 J, descending");
+  // ---- distance_file.h ---------------------------------------------------------------------
+  py::class_<sim::NetworkLabels>(m, "NetworkLabels", "Per-network labels of a distance file.")
+      .def_readonly("cell", &sim::NetworkLabels::cell)
+      .def_readonly("activation", &sim::NetworkLabels::activation)
+      .def_readonly("n_hidden", &sim::NetworkLabels::n_hidden)
+      .def_readonly("l2", &sim::NetworkLabels::l2)
+      .def_readonly("learning_rate", &sim::NetworkLabels::learning_rate)
+      .def_readonly("seed", &sim::NetworkLabels::seed);
 
-  m.def("classical_mds", &sim::classical_mds, py::arg("distances"), py::arg("n_components") = 2,
-        no_gil, "Classical (Torgerson) MDS of a distance matrix [n, n].");
+  py::class_<sim::DistanceFile>(m, "DistanceFile", "The contents of a distance file.")
+      .def_readonly("metric", &sim::DistanceFile::metric)
+      .def_readonly("params", &sim::DistanceFile::params)
+      .def_readonly("network_ids", &sim::DistanceFile::network_ids)
+      .def_readonly("distances", &sim::DistanceFile::distances, "float64 [N, N]")
+      .def_readonly("labels", &sim::DistanceFile::labels)
+      .def_readonly("library_version", &sim::DistanceFile::library_version)
+      .def_readonly("created", &sim::DistanceFile::created);
 
-  py::class_<sim::SmacofOptions>(m, "SmacofOptions", "Options of smacof().")
-      .def(py::init<>())
-      .def_readwrite("n_components", &sim::SmacofOptions::n_components)
-      .def_readwrite("n_starts", &sim::SmacofOptions::n_starts)
-      .def_readwrite("classical_start", &sim::SmacofOptions::classical_start)
-      .def_readwrite("max_iterations", &sim::SmacofOptions::max_iterations)
-      .def_readwrite("tolerance", &sim::SmacofOptions::tolerance)
-      .def_readwrite("seed", &sim::SmacofOptions::seed)
-      .def("validate", &sim::SmacofOptions::validate);
-
-  py::class_<sim::SmacofSummary>(m, "SmacofSummary", "smacof() result: the best start.")
-      .def_property_readonly(
-          "termination",
-          [](const sim::SmacofSummary& s) { return std::string(to_string(s.termination)); })
-      .def_readonly("message", &sim::SmacofSummary::message)
-      .def_readonly("coordinates", &sim::SmacofSummary::coordinates, "float64 [n, n_components]")
-      .def_readonly("stress", &sim::SmacofSummary::stress)
-      .def_readonly("normalized_stress", &sim::SmacofSummary::normalized_stress)
-      .def_readonly("best_start", &sim::SmacofSummary::best_start)
-      .def_readonly("n_iterations", &sim::SmacofSummary::n_iterations)
-      .def_readonly("stress_history", &sim::SmacofSummary::stress_history)
-      .def_readonly("start_stress", &sim::SmacofSummary::start_stress);
-
-  m.def("smacof", &sim::smacof, py::arg("options"), py::arg("distances"), no_gil,
-        "Metric MDS by stress majorization (SMACOF) of a distance matrix [n, n].");
-
-  // ---- cluster_stats.h ---------------------------------------------------------------------
-  m.def("silhouette_score", &sim::silhouette_score, py::arg("distances"), py::arg("labels"), no_gil,
-        "Mean silhouette of integer `labels` [n] in `distances` [n, n].");
-  m.def("knn_accuracy", &sim::knn_accuracy, py::arg("distances"), py::arg("labels"), py::arg("k"),
-        no_gil, "Leave-one-out k-nearest-neighbour accuracy of `labels`.");
-
-  py::class_<sim::ClusterStatsOptions>(m, "ClusterStatsOptions", "Options of cluster_stats().")
-      .def(py::init<>())
-      .def_readwrite("k", &sim::ClusterStatsOptions::k)
-      .def_readwrite("n_permutations", &sim::ClusterStatsOptions::n_permutations)
-      .def_readwrite("seed", &sim::ClusterStatsOptions::seed)
-      .def_readwrite("n_threads", &sim::ClusterStatsOptions::n_threads)
-      .def("validate", &sim::ClusterStatsOptions::validate);
-
-  py::class_<sim::ClusterStats>(m, "ClusterStats", "Silhouette and k-NN accuracy with p-values.")
-      .def_readonly("silhouette", &sim::ClusterStats::silhouette)
-      .def_readonly("silhouette_p_value", &sim::ClusterStats::silhouette_p_value)
-      .def_readonly("knn_accuracy", &sim::ClusterStats::knn_accuracy)
-      .def_readonly("knn_p_value", &sim::ClusterStats::knn_p_value)
-      .def_readonly("majority_accuracy", &sim::ClusterStats::majority_accuracy)
-      .def_readonly("n_permutations", &sim::ClusterStats::n_permutations)
-      .def("__repr__", [](const sim::ClusterStats& s) {
-        return py::str(
-                   "ClusterStats(silhouette={}, silhouette_p_value={}, knn_accuracy={}, "
-                   "knn_p_value={}, majority_accuracy={})")
-            .format(s.silhouette, s.silhouette_p_value, s.knn_accuracy, s.knn_p_value,
-                    s.majority_accuracy);
-      });
-
-  m.def("cluster_stats", &sim::cluster_stats, py::arg("options"), py::arg("distances"),
-        py::arg("labels"), no_gil,
-        "Silhouette and k-NN accuracy of integer `labels` with label-permutation p-values.");
-
-  py::class_<sim::MantelOptions>(m, "MantelOptions", "Options of mantel_test().")
-      .def(py::init<>())
-      .def_readwrite("n_permutations", &sim::MantelOptions::n_permutations)
-      .def_readwrite("seed", &sim::MantelOptions::seed)
-      .def("validate", &sim::MantelOptions::validate);
-
-  py::class_<sim::MantelResult>(m, "MantelResult", "mantel_test(): r and its p-value.")
-      .def_readonly("r", &sim::MantelResult::r)
-      .def_readonly("p_value", &sim::MantelResult::p_value)
-      .def_readonly("n_permutations", &sim::MantelResult::n_permutations)
-      .def("__repr__", [](const sim::MantelResult& r) {
-        return py::str("MantelResult(r={}, p_value={})").format(r.r, r.p_value);
-      });
-
-  m.def("mantel_test", &sim::mantel_test, py::arg("options"), py::arg("a"), py::arg("b"), no_gil,
-        "Pearson r of the upper triangles of two distance matrices, with a permutation p-value.");
+  m.def("load_distance_file", &sim::load_distance_file, py::arg("path"), no_gil,
+        "Reads a distance file (DIR/similarity/<metric>.h5).");
 }
 
 }  // namespace rnnatlas::python

@@ -23,6 +23,7 @@ void bind_training(py::module_& m);
 void bind_io(py::module_& m);
 void bind_dynamics(py::module_& m);
 void bind_similarity(py::module_& m);
+void bind_embedding(py::module_& m);
 
 /// A numpy array [n_batch, n_time, n_channel] that views the time-major matrix `m`
 /// [n_channel, n_time * n_batch] (column t * n_batch + b, see TrialBatch) without copying.

@@ -19,7 +19,9 @@ Dynamics:  FixedPointOptions (NewtonOptions), find_fixed_points, fixed_point_obj
            sample_initial_states, LinearizationOptions, linearize, analyze_jacobian,
            TransitionOptions, find_transitions
 Similarity: cca, svcca, pwcca, cka, shape_distance (and their *Options), distance_matrix,
-           classical_mds, smacof, silhouette_score, knn_accuracy, cluster_stats, mantel_test
+           DistanceFile, load_distance_file
+Embedding: classical_mds, smacof, silhouette_score, knn_accuracy, cluster_stats, mantel_test,
+           EmbeddingFile, load_embedding_file
 Errors:    InvalidArgument (a ValueError), IoError (an OSError)
 )pbdoc";
   m.attr("__version__") = RNNATLAS_VERSION;
@@ -51,4 +53,5 @@ Errors:    InvalidArgument (a ValueError), IoError (an OSError)
   rnnatlas::python::bind_io(m);
   rnnatlas::python::bind_dynamics(m);
   rnnatlas::python::bind_similarity(m);
+  rnnatlas::python::bind_embedding(m);
 }

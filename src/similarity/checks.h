@@ -63,31 +63,3 @@ inline Eigen::MatrixXd centre_columns(const Eigen::Ref<const Eigen::MatrixXd>& x
 }
 
 }  // namespace rnnatlas::similarity::internal
-
-namespace rnnatlas::similarity::internal {
-
-/// Checks a distance matrix [n, n]: square, at least `min_n` points, finite, non-negative,
-/// symmetric (to 1e-9 relative) and zero on the diagonal.
-inline void check_distance_matrix(const Eigen::Ref<const Eigen::MatrixXd>& d,
-                                  const char* what,
-                                  int min_n = 2) {
-  RNNATLAS_CHECK_ARG(d.rows() == d.cols(),
-                     what << ": distances" << shape_of(d) << " is not square");
-  RNNATLAS_CHECK_ARG(d.rows() >= min_n, what << ": distances" << shape_of(d) << " has " << d.rows()
-                                             << " points; need at least " << min_n);
-  check_finite(d, what, "distances");
-  const double scale = d.cwiseAbs().maxCoeff();
-  for (Eigen::Index i = 0; i < d.rows(); ++i) {
-    RNNATLAS_CHECK_ARG(d(i, i) == 0.0, what << ": distances(" << i << ", " << i << ") = " << d(i, i)
-                                            << "; the diagonal must be 0");
-    for (Eigen::Index j = 0; j < i; ++j) {
-      RNNATLAS_CHECK_ARG(d(i, j) >= 0.0, what << ": distances(" << i << ", " << j
-                                              << ") = " << d(i, j) << " is negative");
-      RNNATLAS_CHECK_ARG(std::abs(d(i, j) - d(j, i)) <= 1e-9 * scale,
-                         what << ": distances is not symmetric: (" << i << ", " << j << ") = "
-                              << d(i, j) << " but (" << j << ", " << i << ") = " << d(j, i));
-    }
-  }
-}
-
-}  // namespace rnnatlas::similarity::internal

@@ -67,6 +67,28 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Metric::kCca, Metric::kSvcca, Metric::kPwcca, Metric::kCka, Metric::kShape),
     [](const auto& info) { return std::string(to_string(info.param)); });
 
+TEST_P(DistanceMatrixTest, ManyTilesMatchThePairwiseMetric) {
+  // 9 networks of 70 to 90 units: the factored metrics cut them into several tiles of stacked
+  // factors (distance_matrix.cc); every tile pair, diagonal ones included, must give the pairwise
+  // values.
+  internal::Rng rng(7);
+  const MatrixXd shared = testing::random_normal(200, 6, 1.0, rng);
+  std::vector<MatrixXd> xs;
+  for (int i = 0; i < 9; ++i) {
+    const int n_units = 70 + 10 * (i % 3);
+    xs.push_back(shared * testing::random_normal(6, n_units, 1.0, rng) +
+                 testing::random_normal(200, n_units, 1.0, rng));
+  }
+  DistanceMatrixOptions o{.metric = GetParam()};
+  o.svcca.k = 60;  // 5 networks per tile
+  const MatrixXd d1 = distance_matrix(o, xs);
+  o.n_threads = 2;
+  EXPECT_TRUE(distance_matrix(o, xs) == d1) << "results depend on n_threads";
+  for (int i = 0; i < 9; ++i)
+    for (int j = i + 1; j < 9; ++j)
+      EXPECT_NEAR(d1(i, j), pair_distance(o, xs[i], xs[j]), 1e-12) << i << ", " << j;
+}
+
 TEST(DistanceMatrix, ErrorsNameTheNetwork) {
   std::vector<MatrixXd> xs = population(4, 30);
   xs[2] = xs[2].topRows(20).eval();

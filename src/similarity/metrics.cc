@@ -8,12 +8,14 @@
 #include <string>
 
 #include "similarity/checks.h"
+#include "similarity/pair_internal.h"
 
 namespace rnnatlas::similarity {
 namespace {
 
 using internal::centre_columns;
 using internal::check_activity;
+using internal::check_cca_pair;
 using internal::check_same_samples;
 using internal::require;
 
@@ -36,6 +38,10 @@ Eigen::VectorXd principal_cosines(const Eigen::MatrixXd& m) {
   return s.cwiseMax(0.0).cwiseMin(1.0);
 }
 
+}  // namespace
+
+namespace internal {
+
 void check_cca_pair(int n_samples, int rank_x, int rank_y, const char* what) {
   RNNATLAS_CHECK_ARG(rank_x + rank_y < n_samples,
                      what << ": rank(X) + rank(Y) = " << rank_x << " + " << rank_y
@@ -44,7 +50,14 @@ void check_cca_pair(int n_samples, int rank_x, int rank_y, const char* what) {
                              "samples or fewer directions");
 }
 
-}  // namespace
+Eigen::VectorXd principal_cosines_from_gram(const Eigen::MatrixXd& m) {
+  const Eigen::MatrixXd gram = m.rows() <= m.cols() ? Eigen::MatrixXd(m * m.transpose())
+                                                    : Eigen::MatrixXd(m.transpose() * m);
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(gram, Eigen::EigenvaluesOnly);
+  return eig.eigenvalues().reverse().cwiseMax(0.0).cwiseSqrt().cwiseMin(1.0);
+}
+
+}  // namespace internal
 
 // ---- CCA -------------------------------------------------------------------------------------
 
@@ -154,9 +167,13 @@ SvccaResult svcca(const SvccaOptions& options,
 PwccaResult pwcca(const PreparedCca& x, const PreparedCca& y) {
   check_same_samples(x.n_samples, y.n_samples, "pwcca");
   check_cca_pair(x.n_samples, x.rank(), y.rank(), "pwcca");
+  return internal::pwcca_from_cross(x, x.basis.transpose() * y.basis);
+}
+
+PwccaResult internal::pwcca_from_cross(const PreparedCca& x, const Eigen::MatrixXd& cross) {
   // Q_x^T Q_y = A diag(rho) B^T; X's canonical variates are H_x = Q_x A, and
   // X_c^T H_x = (X_c^T Q_x) A = loadings A: entry (j, i) = <x_j, h_i>.
-  const Eigen::BDCSVD<Eigen::MatrixXd> svd(x.basis.transpose() * y.basis, Eigen::ComputeThinU);
+  const Eigen::BDCSVD<Eigen::MatrixXd> svd(cross, Eigen::ComputeThinU);
   const Eigen::Index m = svd.singularValues().size();
   PwccaResult result;
   result.rho = svd.singularValues().cwiseMax(0.0).cwiseMin(1.0);
@@ -248,14 +265,28 @@ PreparedCka prepare_cka(const CkaOptions& options, const Eigen::Ref<const Eigen:
   Eigen::MatrixXd centred = centre_columns(x);
   const int n = p.n_samples;
   if (options.kernel == CkaKernel::kLinear) {
-    const double xtx_sq = (centred.transpose() * centred).squaredNorm();
+    const Eigen::MatrixXd gram = centred.transpose() * centred;  // [p, p]
+    const double xtx_sq = gram.squaredNorm();
     if (options.debiased) {
       p.row_sq_norms = centred.rowwise().squaredNorm();
       p.self_similarity = debiased_linear_hsic(xtx_sq, p.row_sq_norms, p.row_sq_norms, n);
     } else {
       p.self_similarity = xtx_sq;
     }
-    p.centred = std::move(centred);
+    // ||X_c^T Y_c||_F is unchanged when X_c is replaced by X_c V_r, V_r the right singular vectors
+    // of its r nonzero singular values, so a rank-deficient side (dead units, more units than
+    // samples) keeps only r columns and its pairs cost O(n r_x r_y). Directions below 1e-6 s_max
+    // would change CKA by less than 1e-12 relative.
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(gram);  // ascending
+    const Eigen::VectorXd& lambda = eig.eigenvalues();
+    const double floor = 1e-12 * std::max(lambda(lambda.size() - 1), 0.0);
+    Eigen::Index r = 0;
+    while (r < lambda.size() && lambda(lambda.size() - 1 - r) > floor) ++r;
+    if (r < centred.cols()) {
+      p.centred = centred * eig.eigenvectors().rightCols(r);
+    } else {
+      p.centred = std::move(centred);
+    }
   } else {
     // Squared distances from the Gram matrix of the centred data (translation does not matter).
     Eigen::MatrixXd gram = centred * centred.transpose();
@@ -297,14 +328,18 @@ double cka(const PreparedCka& x, const PreparedCka& y) {
                          << to_string(x.kernel) << " vs " << to_string(y.kernel) << ", debiased "
                          << x.debiased << " vs " << y.debiased << ")");
   check_same_samples(x.n_samples, y.n_samples, "cka");
-  double hsic = 0.0;
-  if (x.kernel == CkaKernel::kLinear) {
-    const double xty_sq = (x.centred.transpose() * y.centred).squaredNorm();
-    hsic = x.debiased ? debiased_linear_hsic(xty_sq, x.row_sq_norms, y.row_sq_norms, x.n_samples)
-                      : xty_sq;
-  } else {
-    hsic = x.gram.cwiseProduct(y.gram).sum();
-  }
+  if (x.kernel == CkaKernel::kLinear)
+    return internal::cka_linear_from_cross(x, y, (x.centred.transpose() * y.centred).squaredNorm());
+  const double hsic = x.gram.cwiseProduct(y.gram).sum();
+  return hsic / std::sqrt(x.self_similarity * y.self_similarity);
+}
+
+double internal::cka_linear_from_cross(const PreparedCka& x,
+                                       const PreparedCka& y,
+                                       double cross_sq) {
+  const double hsic =
+      x.debiased ? debiased_linear_hsic(cross_sq, x.row_sq_norms, y.row_sq_norms, x.n_samples)
+                 : cross_sq;
   return hsic / std::sqrt(x.self_similarity * y.self_similarity);
 }
 

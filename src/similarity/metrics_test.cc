@@ -280,6 +280,30 @@ TEST(Cka, MatchesHsicOfGramMatrices) {
       hsic_unbiased(kr, lr) / std::sqrt(hsic_unbiased(kr, kr) * hsic_unbiased(lr, lr)), 1e-12);
 }
 
+TEST(Cka, LinearKeepsOnlyTheRankOfARankDeficientSide) {
+  // 5 informative units, 2 dead (constant) ones and a copy of unit 0: rank 5 of 8 units.
+  const Pair p = correlated_pair(60, 5, 8, 21);
+  MatrixXd x(60, 8);
+  x << p.x, MatrixXd::Constant(60, 2, 0.7), p.x.col(0);
+  const PreparedCka prepared = prepare_cka(CkaOptions{}, x);
+  EXPECT_EQ(prepared.centred.cols(), 5);
+  EXPECT_EQ(prepare_cka(CkaOptions{}, p.x).centred.cols(), 5);
+  EXPECT_EQ(prepare_cka(CkaOptions{}, p.y).centred.cols(), 8);  // full rank: kept as is
+  // The values are those of the Gram-matrix definition, which sees all 8 units.
+  const MatrixXd k = x * x.transpose(), l = p.y * p.y.transpose();
+  EXPECT_NEAR(cka(CkaOptions{}, x, p.y),
+              hsic_biased(k, l) / std::sqrt(hsic_biased(k, k) * hsic_biased(l, l)), 1e-12);
+  const MatrixXd kc = centred(x) * centred(x).transpose();
+  const MatrixXd lc = centred(p.y) * centred(p.y).transpose();
+  EXPECT_NEAR(cka(CkaOptions{.debiased = true}, x, p.y),
+              hsic_unbiased(kc, lc) / std::sqrt(hsic_unbiased(kc, kc) * hsic_unbiased(lc, lc)),
+              1e-12);
+  // More units than samples: at most n_samples - 1 columns (centring removes one dimension).
+  internal::Rng rng(22);
+  const MatrixXd wide = testing::random_normal(12, 30, 1.0, rng);
+  EXPECT_EQ(prepare_cka(CkaOptions{}, wide).centred.cols(), 11);
+}
+
 TEST(Cka, IsInvariantToOrthogonalMapsAndIsotropicScalingAndOneOnItself) {
   const Pair p = correlated_pair(80, 6, 6, 15);
   internal::Rng rng(16);

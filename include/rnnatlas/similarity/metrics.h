@@ -162,13 +162,15 @@ struct PreparedCka {
   bool debiased = false;
   int n_samples = 0;
   int n_units = 0;
-  Eigen::MatrixXd centred;       ///< linear: [n_samples, n_units] centred X; rbf: empty
+  /// linear: the centred X [n_samples, n_units], or X_c V_r [n_samples, r] when its rank r is
+  /// lower (same ||X_c^T Y_c||_F, fewer columns); rbf: empty
+  Eigen::MatrixXd centred;
   Eigen::VectorXd row_sq_norms;  ///< linear debiased: [n_samples] ||x_c,i||^2; else empty
   Eigen::MatrixXd gram;          ///< rbf: [n, n] centred (or U-centred when debiased) Gram
   double self_similarity = 0.0;  ///< HSIC-type self term: ||X_c^T X_c||_F^2, <K~, K~>, ...
 };
 
-/// Cost: linear O(n p^2); rbf O(n^2 p).
+/// Cost: linear O(n p^2 + p^3); rbf O(n^2 p).
 PreparedCka prepare_cka(const CkaOptions& options, const Eigen::Ref<const Eigen::MatrixXd>& x);
 
 /// CKA(K, L) = HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L)), with K, L the Gram matrices of X and Y.

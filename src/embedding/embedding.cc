@@ -1,5 +1,5 @@
-// Classical MDS and SMACOF. Module maintainer: rnnatlas similarity.
-#include "rnnatlas/similarity/embedding.h"
+// Classical MDS and SMACOF. Module maintainer: rnnatlas embedding.
+#include "rnnatlas/embedding/embedding.h"
 
 #include <Eigen/Eigenvalues>
 #include <cmath>
@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "common/random.h"
-#include "similarity/checks.h"
+#include "embedding/checks.h"
 
-namespace rnnatlas::similarity {
+namespace rnnatlas::embedding {
 namespace {
 
 // Domain tag keeping SMACOF's random starts apart from every other use of a seed.
@@ -161,4 +161,4 @@ SmacofSummary smacof(const SmacofOptions& options,
   return summary;
 }
 
-}  // namespace rnnatlas::similarity
+}  // namespace rnnatlas::embedding

@@ -1,6 +1,6 @@
 // How well labels (architecture, nonlinearity, size, L2) cluster in a distance matrix, with
 // label-permutation p-values; and the Mantel test between two distance matrices.
-// Module maintainer: rnnatlas similarity.
+// Module maintainer: rnnatlas embedding.
 //
 // Distance matrices are [n, n], symmetric, zero diagonal, non-negative and finite (checked).
 // Labels are [n] integers (any values; only equality matters).
@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace rnnatlas::similarity {
+namespace rnnatlas::embedding {
 
 /// Mean silhouette (Rousseeuw 1987): for point i with a_i = mean distance to the other members of
 /// its cluster and b_i = the smallest mean distance to the members of another cluster,
@@ -77,4 +77,4 @@ MantelResult mantel_test(const MantelOptions& options,
                          const Eigen::Ref<const Eigen::MatrixXd>& a,
                          const Eigen::Ref<const Eigen::MatrixXd>& b);
 
-}  // namespace rnnatlas::similarity
+}  // namespace rnnatlas::embedding

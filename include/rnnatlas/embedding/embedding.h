@@ -1,8 +1,9 @@
 // Embeddings of a distance matrix: classical MDS and metric MDS by stress majorization.
-// Module maintainer: rnnatlas similarity.
+// Module maintainer: rnnatlas embedding.
 //
 // Input: a distance matrix D [n, n], symmetric, zero diagonal, finite, non-negative entries (as
-// returned by distance_matrix()). Output: coordinates [n, n_components], row i = point i.
+// returned by similarity::distance_matrix()). Output: coordinates [n, n_components], row i =
+// point i.
 #pragma once
 
 #include <Eigen/Core>
@@ -12,7 +13,7 @@
 
 #include "rnnatlas/types.h"
 
-namespace rnnatlas::similarity {
+namespace rnnatlas::embedding {
 
 struct ClassicalMdsResult {
   Eigen::MatrixXd coordinates;  ///< [n, n_components]
@@ -63,4 +64,4 @@ struct SmacofSummary {
 SmacofSummary smacof(const SmacofOptions& options,
                      const Eigen::Ref<const Eigen::MatrixXd>& distances);
 
-}  // namespace rnnatlas::similarity
+}  // namespace rnnatlas::embedding

@@ -1,5 +1,5 @@
 // Silhouette and k-NN against hand-computed cases; permutation p-values; the Mantel test.
-#include "rnnatlas/similarity/cluster_stats.h"
+#include "rnnatlas/embedding/cluster_stats.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include "rnnatlas/error.h"
 #include "testing/random_matrix.h"
 
-namespace rnnatlas::similarity {
+namespace rnnatlas::embedding {
 namespace {
 
 using Eigen::MatrixXd;
@@ -150,4 +150,4 @@ TEST(ClusterStatsInputs, BadInputFailsWithClearMessages) {
 }
 
 }  // namespace
-}  // namespace rnnatlas::similarity
+}  // namespace rnnatlas::embedding

@@ -1,5 +1,5 @@
-// Clustering statistics and the Mantel test. Module maintainer: rnnatlas similarity.
-#include "rnnatlas/similarity/cluster_stats.h"
+// Clustering statistics and the Mantel test. Module maintainer: rnnatlas embedding.
+#include "rnnatlas/embedding/cluster_stats.h"
 
 #include <algorithm>
 #include <atomic>
@@ -11,9 +11,9 @@
 #include <thread>
 
 #include "common/random.h"
-#include "similarity/checks.h"
+#include "embedding/checks.h"
 
-namespace rnnatlas::similarity {
+namespace rnnatlas::embedding {
 namespace {
 
 // Domain tags keeping permutation streams apart from every other use of a seed.
@@ -263,4 +263,4 @@ MantelResult mantel_test(const MantelOptions& options,
   return result;
 }
 
-}  // namespace rnnatlas::similarity
+}  // namespace rnnatlas::embedding

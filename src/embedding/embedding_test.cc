@@ -1,5 +1,5 @@
 // Classical MDS and SMACOF recover known configurations; SMACOF's stress never increases.
-#include "rnnatlas/similarity/embedding.h"
+#include "rnnatlas/embedding/embedding.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include "rnnatlas/error.h"
 #include "testing/random_matrix.h"
 
-namespace rnnatlas::similarity {
+namespace rnnatlas::embedding {
 namespace {
 
 using Eigen::MatrixXd;
@@ -122,4 +122,4 @@ TEST(Embedding, RejectsInvalidDistanceMatrices) {
 }
 
 }  // namespace
-}  // namespace rnnatlas::similarity
+}  // namespace rnnatlas::embedding

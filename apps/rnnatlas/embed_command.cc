@@ -1,0 +1,109 @@
+// `rnnatlas embed`: MDS and cluster statistics of a distance matrix (the embedding stage).
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "cli.h"
+#include "rnnatlas/embedding/embed.h"
+#include "rnnatlas/error.h"
+
+namespace rnnatlas::cli {
+namespace {
+
+namespace emb = rnnatlas::embedding;
+
+struct EmbedArgs {
+  std::string dir;
+  std::string name = "svcca";
+  std::string seed = "0";
+  emb::EmbedOptions options;
+  int n_threads = 0;
+};
+
+/// The cluster table: how well each label is recovered by the geometry.
+void print_clusters(const emb::EmbeddingFile& e) {
+  if (e.clusters.empty()) {
+    print_note(
+        "no label (cell, activation, n_hidden, l2) splits the networks into 2 to N - 1 groups: "
+        "no cluster statistics");
+    return;
+  }
+  std::cout << strprintf("%-11s %6s %3s %10s %9s %8s %9s %8s\n", "label", "groups", "k",
+                         "silhouette", "p", "knn acc", "p", "majority");
+  for (const emb::LabelClusters& c : e.clusters) {
+    const emb::ClusterStats& s = c.stats;
+    std::cout << strprintf("%-11s %6d %3d %10.3f %9.3g %8.3f %9.3g %8.3f\n", c.label.c_str(),
+                           c.n_groups, c.k, s.silhouette, s.silhouette_p_value, s.knn_accuracy,
+                           s.knn_p_value, s.majority_accuracy);
+  }
+  std::cout << strprintf(
+      "(p: one-sided label-permutation p-values, %d permutations; majority: accuracy of always "
+      "guessing the most frequent label)\n",
+      e.clusters.front().stats.n_permutations);
+}
+
+int run_embed(EmbedArgs& args) {
+  if (const std::string problem = seed_error(args.seed); !problem.empty()) {
+    throw UsageError("--seed: " + problem);
+  }
+  args.options.seed = std::stoull(args.seed);
+  args.options.n_threads = args.n_threads > 0
+                               ? args.n_threads
+                               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const emb::EmbedSummary summary = emb::embed_population(args.dir, args.name, args.options);
+  std::cout << summary.brief_report() << '\n';
+  print_clusters(summary.embedding);
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_embed_command(CLI::App& parent) {
+  CLI::App* cmd =
+      parent.add_subcommand("embed",
+                            "MDS embedding and cluster statistics of a distance matrix (writes "
+                            "DIR/similarity/<metric>.embedding.h5)");
+  auto args = std::make_shared<EmbedArgs>();
+  emb::EmbedOptions& o = args->options;
+  cmd->add_option("dir", args->dir, "sweep directory with DIR/similarity/<metric>.h5")
+      ->required()
+      ->type_name("DIR");
+  cmd->add_option("-m,--metric", args->name,
+                  "the distance file's name: the metric given to `rnnatlas compare`, or its "
+                  "--name")
+      ->capture_default_str();
+  cmd->add_option("--permutations", o.n_permutations,
+                  "label permutations per p-value (0: no p-values)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--k-neighbors", o.k_neighbors,
+                  "neighbours of the k-NN accuracy (at most N - 1 are used)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "permutations and SMACOF's random starts")
+      ->capture_default_str();
+  cmd->add_option("--starts", o.n_starts, "SMACOF random starts (plus the classical start)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-iterations", o.max_iterations, "SMACOF iterations per start")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("-j,--threads", args->n_threads, "threads over permutations; 0 = all cores")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_flag("--force", o.force, "replace an embedding computed with other options");
+  cmd->footer(
+      "Reads DIR/similarity/<metric>.h5 (rnnatlas compare) and writes classical MDS and SMACOF\n"
+      "coordinates (2-D) and, for each label (cell, activation, n_hidden, l2) that splits the\n"
+      "networks into groups, the silhouette and leave-one-out k-NN accuracy with permutation\n"
+      "p-values, to DIR/similarity/<metric>.embedding.h5 (docs/pipeline.md). Rerunning does\n"
+      "nothing unless the distance file changed; other options need --force.\n"
+      "\n"
+      "Exit status: 0 written or up to date; 1 the distance file is missing or unreadable, or the\n"
+      "output cannot be written; 2 invalid flags, or an existing file without --force.");
+  return {cmd, [args] { return run_embed(*args); }};
+}
+
+}  // namespace rnnatlas::cli

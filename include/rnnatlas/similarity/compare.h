@@ -1,0 +1,100 @@
+// The similarity stage of the pipeline: `rnnatlas compare` as a library call.
+// Module maintainer: rnnatlas similarity.
+//
+// compare_population(dir, options) reads a sweep directory (docs/sweep.md) and writes the distance
+// matrix of its kept networks to DIR/similarity/<name>.h5 (distance_file.h; docs/pipeline.md):
+//  - the kept networks are the manifest's rows with kept = 1 (read_manifest), in manifest order;
+//  - activity metrics (cca, svcca, pwcca, cka, shape): every network is loaded from
+//    DIR/networks/<id>.h5 and run on the same held-out trials of the sweep's task
+//    (activity.h), on n_threads threads, then distance_matrix() compares them. Only the prepared
+//    form of each network is kept in memory, not its activity;
+//  - topology: the distances come from the dynamics files DIR/dynamics/<id>.h5 through
+//    CompareOptions::topology (the dynamics stage provides it);
+//  - labels (cell, activation, n_hidden, l2, learning_rate, seed) come from the sweep config
+//    DIR/sweep.toml, so they are those the networks were trained with.
+// Resume: when the file exists with the same metric, parameters and kept networks, nothing is
+// computed. When only the kept networks differ (the sweep has trained more since), the file is
+// stale and is replaced. When the metric or a parameter differs, it is replaced only with `force`.
+#pragma once
+
+#include <Eigen/Core>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "rnnatlas/similarity/activity.h"
+#include "rnnatlas/similarity/distance_file.h"
+#include "rnnatlas/similarity/metrics.h"
+
+namespace rnnatlas::similarity {
+
+/// The metrics compare_population() knows: the activity metrics of distance_matrix.h, then
+/// "topology".
+const std::vector<std::string>& compare_metric_names();
+
+/// The fixed-point topology distance, provided by the dynamics stage (compare_population() does not
+/// depend on it; the CLI connects the two).
+struct TopologyMetric {
+  /// The options of the topology distance, recorded in /params and compared on resume.
+  Params params;
+  /// The [N, N] topology distances of the networks `network_ids` of sweep directory `dir` (rows and
+  /// columns in that order), from their dynamics files DIR/dynamics/<id>.h5, computed on up to
+  /// n_threads threads. Must be symmetric with a zero diagonal; throws IoError for a missing or
+  /// unreadable dynamics file.
+  std::function<Eigen::MatrixXd(
+      const std::string& dir, const std::vector<std::string>& network_ids, int n_threads)>
+      distances;
+};
+
+struct CompareOptions {
+  /// One of compare_metric_names(): cca, svcca, pwcca, cka, shape, topology.
+  std::string metric = "svcca";
+  CcaOptions cca{};            ///< for cca and pwcca
+  SvccaOptions svcca{};        ///< for svcca
+  CkaOptions cka{};            ///< for cka
+  ShapeOptions shape{};        ///< for shape
+  ActivityOptions activity{};  ///< the trials and units of every activity metric
+  /// Stem of the output file DIR/similarity/<name>.h5; empty = the metric's name. A plain file
+  /// name: letters, digits, '_', '-', '.' (e.g. "svcca_k20").
+  std::string name;
+  int n_threads = 1;   ///< threads loading and running networks, and computing pairs; >= 1
+  bool force = false;  ///< replace an existing file computed with another metric or parameters
+  /// Required for metric "topology" (topology.distances must be set); unused otherwise.
+  TopologyMetric topology;
+
+  /// Throws InvalidArgument naming the field, its value and what is allowed.
+  void validate() const;
+  /// The file stem: name, or metric when name is empty.
+  std::string file_stem() const;
+  /// What is written to /params: the metric's own options (svcca: k, variance_fraction,
+  /// rank_tolerance; cka: kernel, threshold, debiased; shape: alpha, distance, rank_tolerance;
+  /// cca and pwcca: rank_tolerance) and the activity options (n_trials, activity_seed, first_step,
+  /// step_stride, state); for topology, topology.params.
+  Params params() const;
+};
+
+struct CompareSummary {
+  std::string path;  ///< the distance file
+  std::string metric;
+  int n_networks = 0;            ///< kept networks compared (rows of the matrix)
+  int n_manifest_rows = 0;       ///< networks in the manifest
+  bool resumed = false;          ///< the file was already there, up to date: nothing was computed
+  bool replaced = false;         ///< an older file was replaced
+  std::string replaced_because;  ///< what differed in it: "k = 10 there, 20 now", "kept ..."
+  double seconds = 0.0;          ///< wall time of this call
+  /// One line: "svcca: 48 kept networks of 64 -> DIR/similarity/svcca.h5 (12.3 s)".
+  std::string brief_report() const;
+};
+
+/// DIR/similarity/<stem>.h5.
+std::string distance_file_path(const std::string& dir, const std::string& stem);
+
+/// Computes and writes the distance matrix of the kept networks of sweep directory `dir` (see the
+/// file comment). Throws InvalidArgument for invalid options, fewer than 2 kept networks, or an
+/// existing file computed with other options without `force` (the message says what differs);
+/// IoError for a missing or unreadable sweep directory, manifest, config or network file, or a
+/// file that cannot be written. Cost: loading and running the N kept networks, then
+/// distance_matrix().
+CompareSummary compare_population(const std::string& dir, const CompareOptions& options);
+
+}  // namespace rnnatlas::similarity

@@ -1,0 +1,80 @@
+// Network activity on shared held-out trials. Module maintainer: rnnatlas similarity.
+#include "rnnatlas/similarity/activity.h"
+
+#include <string>
+
+#include "rnnatlas/error.h"
+#include "similarity/checks.h"
+
+namespace rnnatlas::similarity {
+
+std::string_view to_string(StateSelection selection) {
+  switch (selection) {
+    case StateSelection::kHidden:
+      return "h";
+    case StateSelection::kFull:
+      return "hc";
+  }
+  return "unknown";
+}
+
+StateSelection parse_state_selection(std::string_view name) {
+  if (name == "h") return StateSelection::kHidden;
+  if (name == "hc") return StateSelection::kFull;
+  throw InvalidArgument("unknown state selection '" + std::string(name) +
+                        "'; allowed: h (hidden state), hc (LSTM: [h; c])");
+}
+
+void ActivityOptions::validate() const {
+  using internal::require;
+  require(n_trials >= 1, "ActivityOptions", "n_trials", n_trials, ">= 1");
+  require(first_step >= 0, "ActivityOptions", "first_step", first_step, ">= 0");
+  require(step_stride >= 1, "ActivityOptions", "step_stride", step_stride, ">= 1");
+}
+
+int ActivityOptions::n_steps(int n_time) const {
+  return n_time > first_step ? (n_time - first_step + step_stride - 1) / step_stride : 0;
+}
+
+namespace {
+
+void check_first_step(const ActivityOptions& options, int n_time) {
+  RNNATLAS_CHECK_ARG(options.first_step < n_time,
+                     "ActivityOptions::first_step = "
+                         << options.first_step << ": must be < the task's n_time = " << n_time);
+}
+
+}  // namespace
+
+TrialBatch activity_trials(const ActivityOptions& options, const Task& task) {
+  options.validate();
+  check_first_step(options, task.n_time());
+  return task.sample(options.n_trials, options.seed);
+}
+
+Eigen::MatrixXd network_activity(const ActivityOptions& options,
+                                 const Network& network,
+                                 const TrialBatch& trials) {
+  options.validate();
+  check_first_step(options, trials.n_time);
+  const Architecture& a = network.architecture();
+  RNNATLAS_CHECK_ARG(trials.n_input() == a.n_input,
+                     "network_activity: the trials have "
+                         << trials.n_input() << " input channels, the network takes " << a.n_input
+                         << "; use trials of the network's task");
+  const Network::Trajectory run = network.run(trials.inputs, trials.n_batch);
+  const int n_units = options.state == StateSelection::kFull ? a.n_state() : a.n_hidden;
+  const int n_trials = trials.n_batch;
+  const int n_steps = options.n_steps(trials.n_time);
+  // run.states is [n_state, n_time * n_batch] with column t * n_batch + b, and [h; c] for LSTM,
+  // so step t's activity is the top n_units rows of one block of columns, transposed.
+  Eigen::MatrixXd activity(static_cast<Eigen::Index>(n_steps) * n_trials, n_units);
+  for (int s = 0; s < n_steps; ++s) {
+    const Eigen::Index t = options.first_step + static_cast<Eigen::Index>(s) * options.step_stride;
+    activity.middleRows(static_cast<Eigen::Index>(s) * n_trials, n_trials) =
+        run.states.block(0, t * n_trials, n_units, n_trials).transpose();
+  }
+  return activity;
+}
+
+}  // namespace rnnatlas::similarity

@@ -1,0 +1,352 @@
+// The similarity stage: distance matrices of a sweep's kept networks. Module maintainer: rnnatlas
+// similarity.
+#include "rnnatlas/similarity/compare.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iomanip>
+#include <limits>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "rnnatlas/error.h"
+#include "rnnatlas/format.h"
+#include "rnnatlas/io/network_file.h"
+#include "rnnatlas/similarity/distance_matrix.h"
+#include "rnnatlas/sweep/sweep.h"
+#include "similarity/file_checks.h"
+
+namespace rnnatlas::similarity {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kTopology = "topology";
+
+bool is_topology(const std::string& metric) { return metric == kTopology; }
+
+// A kept network: its manifest row and what the sweep config says it is.
+struct KeptNetwork {
+  ManifestRow row;
+  SweepNetwork network;  ///< spec.network(row index): architecture and training options
+};
+
+// The kept rows of DIR's manifest with their sweep-config entries, checked against each other.
+std::vector<KeptNetwork> kept_networks(const std::string& dir, int* n_rows, SweepSpec* spec) {
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) {
+    throw IoError("cannot read sweep directory '" + dir + "': no such directory");
+  }
+  const std::vector<ManifestRow> rows = read_manifest(dir);
+  *n_rows = static_cast<int>(rows.size());
+  const std::string config = (fs::path(dir) / "sweep.toml").string();
+  if (!fs::is_regular_file(config, error)) {
+    throw IoError("cannot read " + config + ": no such file (is " + dir +
+                  " a directory written by `rnnatlas sweep`?)");
+  }
+  *spec = read_sweep_config(config);
+  std::vector<KeptNetwork> kept;
+  for (const ManifestRow& row : rows) {
+    if (!row.kept) continue;
+    const int index = row.network.index;
+    if (index < 0 || index >= spec->n_networks()) {
+      throw IoError(dir + "/manifest.csv: network '" + row.network.id + "' has index " +
+                    std::to_string(index) + ", but " + config + " has " +
+                    std::to_string(spec->n_networks()) + " networks");
+    }
+    SweepNetwork network = spec->network(index);
+    if (network.id != row.network.id) {
+      throw IoError(dir + "/manifest.csv: network " + std::to_string(index) + " is '" +
+                    row.network.id + "', but " + config + " says '" + network.id + "'");
+    }
+    if (row.file.empty()) {
+      throw IoError(dir + "/manifest.csv: kept network '" + row.network.id + "' has no file");
+    }
+    kept.push_back({row, std::move(network)});
+  }
+  return kept;
+}
+
+NetworkLabels labels_of(const std::vector<KeptNetwork>& kept) {
+  NetworkLabels labels;
+  for (const KeptNetwork& k : kept) {
+    const Architecture& a = k.network.architecture;
+    labels.cell.emplace_back(to_string(a.cell));
+    labels.activation.emplace_back(to_string(a.activation));
+    labels.n_hidden.push_back(a.n_hidden);
+    labels.l2.push_back(k.network.train_options.l2);
+    labels.learning_rate.push_back(k.network.train_options.learning_rate);
+    RNNATLAS_CHECK_ARG(
+        k.network.seed <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()),
+        "network '" << k.network.id << "': seed " << k.network.seed
+                    << " does not fit the distance file's int64 seed labels");
+    labels.seed.push_back(static_cast<std::int64_t>(k.network.seed));
+  }
+  return labels;
+}
+
+// "" when `file` was computed with `metric` and `params`; otherwise how they differ.
+std::string option_difference(const DistanceFile& file,
+                              const std::string& metric,
+                              const Params& params) {
+  std::vector<std::string> differences;
+  if (file.metric != metric) differences.push_back("metric " + file.metric + ", not " + metric);
+  std::set<std::string> names;
+  for (const auto& [name, value] : file.params) names.insert(name);
+  for (const auto& [name, value] : params) names.insert(name);
+  for (const std::string& name : names) {
+    const auto there = file.params.find(name);
+    const auto here = params.find(name);
+    const std::string old_text = there == file.params.end() ? "unset" : to_string(there->second);
+    const std::string new_text = here == params.end() ? "unset" : to_string(here->second);
+    if (there == file.params.end() || here == params.end() || there->second != here->second)
+      differences.push_back(name + " = " + old_text + " there, " + new_text + " now");
+  }
+  return join(differences, "; ");
+}
+
+// "" when `file` holds exactly the networks `ids`, in that order; otherwise how they differ.
+std::string network_difference(const DistanceFile& file, const std::vector<std::string>& ids) {
+  if (file.network_ids == ids) return "";
+  const std::set<std::string> old_ids(file.network_ids.begin(), file.network_ids.end());
+  const std::set<std::string> new_ids(ids.begin(), ids.end());
+  int added = 0, removed = 0;
+  for (const std::string& id : new_ids) added += old_ids.count(id) == 0 ? 1 : 0;
+  for (const std::string& id : old_ids) removed += new_ids.count(id) == 0 ? 1 : 0;
+  std::ostringstream ss;
+  ss << "kept networks: " << file.network_ids.size() << " there, " << ids.size() << " now";
+  if (added > 0 || removed > 0) {
+    ss << " (" << added << " new, " << removed << " no longer kept)";
+  } else {
+    ss << " (the same networks in another order)";
+  }
+  return ss.str();
+}
+
+// Checks that the kept networks can be compared at all before any work is done, so that the
+// common mistakes get a message naming the option and the network rather than a pair index.
+void check_activity_metric(const CompareOptions& options,
+                           const std::vector<KeptNetwork>& kept,
+                           int n_samples) {
+  std::vector<int> units;
+  for (const KeptNetwork& k : kept) {
+    const Architecture& a = k.network.architecture;
+    units.push_back(options.activity.state == StateSelection::kFull ? a.n_state() : a.n_hidden);
+  }
+  if (options.metric == "svcca" && options.svcca.variance_fraction == 0.0) {
+    for (std::size_t i = 0; i < kept.size(); ++i)
+      RNNATLAS_CHECK_ARG(
+          options.svcca.k <= units[i],
+          "SvccaOptions::k = " << options.svcca.k << " exceeds the " << units[i]
+                               << " units of network '" << kept[i].network.id
+                               << "'; must be <= " << *std::min_element(units.begin(), units.end())
+                               << " (the smallest network's units)");
+    RNNATLAS_CHECK_ARG(2 * options.svcca.k < n_samples,
+                       "SvccaOptions::k = " << options.svcca.k << ": 2 k must be < the "
+                                            << n_samples
+                                            << " samples (trials x kept steps); use more "
+                                               "trials or a smaller k");
+  }
+  if (options.metric == "cca" || options.metric == "pwcca") {
+    std::vector<int> sorted = units;
+    std::sort(sorted.rbegin(), sorted.rend());
+    RNNATLAS_CHECK_ARG(sorted[0] + sorted[1] < n_samples,
+                       options.metric << ": networks of " << sorted[0] << " and " << sorted[1]
+                                      << " units need more than " << sorted[0] + sorted[1]
+                                      << " samples, but the activity has " << n_samples
+                                      << " (trials x kept steps); raise ActivityOptions::n_trials");
+  }
+}
+
+Eigen::MatrixXd activity_distances(const std::string& dir,
+                                   const CompareOptions& options,
+                                   const Task& task,
+                                   const std::vector<KeptNetwork>& kept,
+                                   const std::vector<std::string>& ids) {
+  const TrialBatch trials = activity_trials(options.activity, task);
+  DistanceMatrixOptions matrix_options;
+  matrix_options.metric = parse_metric(options.metric);
+  matrix_options.cca = options.cca;
+  matrix_options.svcca = options.svcca;
+  matrix_options.cka = options.cka;
+  matrix_options.shape = options.shape;
+  matrix_options.n_threads = options.n_threads;
+  return distance_matrix(matrix_options, ids, [&](int i) {
+    const KeptNetwork& k = kept[i];
+    const std::string path = (fs::path(dir) / k.row.file).string();
+    const NetworkRecord record = load_network_file(path);
+    const Architecture& want = k.network.architecture;
+    const Architecture& got = record.network.architecture();
+    if (got.cell != want.cell || got.activation != want.activation ||
+        got.n_hidden != want.n_hidden || got.n_input != want.n_input) {
+      throw IoError("network file '" + path + "' holds a " + std::string(to_string(got.cell)) +
+                    " " + std::string(to_string(got.activation)) + " network of " +
+                    std::to_string(got.n_hidden) + " units, not network '" + k.network.id +
+                    "' of the sweep config");
+    }
+    return network_activity(options.activity, record.network, trials);
+  });
+}
+
+}  // namespace
+
+const std::vector<std::string>& compare_metric_names() {
+  static const std::vector<std::string> names = {"cca", "svcca", "pwcca",
+                                                 "cka", "shape", kTopology};
+  return names;
+}
+
+void CompareOptions::validate() const {
+  const std::vector<std::string>& names = compare_metric_names();
+  RNNATLAS_CHECK_ARG(
+      std::find(names.begin(), names.end(), metric) != names.end(),
+      "CompareOptions::metric = '" << metric << "': unknown; allowed: " << join(names, ", "));
+  RNNATLAS_CHECK_ARG(n_threads >= 1,
+                     "CompareOptions::n_threads = " << n_threads << ": must be >= 1");
+  RNNATLAS_CHECK_ARG(name.empty() || internal::is_file_stem(name),
+                     "CompareOptions::name = '"
+                         << name
+                         << "': must be a plain file name of letters, digits, '_', '-' and '.'");
+  if (is_topology(metric)) {
+    RNNATLAS_CHECK_ARG(static_cast<bool>(topology.distances),
+                       "metric topology: CompareOptions::topology.distances is not set (the "
+                       "dynamics stage provides the topology distance)");
+    return;
+  }
+  activity.validate();
+  if (metric == "cca" || metric == "pwcca") cca.validate();
+  if (metric == "svcca") svcca.validate();
+  if (metric == "cka") cka.validate();
+  if (metric == "shape") shape.validate();
+}
+
+std::string CompareOptions::file_stem() const { return name.empty() ? metric : name; }
+
+Params CompareOptions::params() const {
+  if (is_topology(metric)) return topology.params;
+  Params p;
+  if (metric == "cca" || metric == "pwcca") {
+    p["rank_tolerance"] = cca.rank_tolerance;
+  } else if (metric == "svcca") {
+    p["k"] = std::int64_t{svcca.k};
+    p["variance_fraction"] = svcca.variance_fraction;
+    p["rank_tolerance"] = svcca.rank_tolerance;
+  } else if (metric == "cka") {
+    p["kernel"] = std::string(to_string(cka.kernel));
+    p["threshold"] = cka.threshold;
+    p["debiased"] = cka.debiased;
+  } else if (metric == "shape") {
+    p["alpha"] = shape.alpha;
+    p["distance"] = std::string(to_string(shape.distance));
+    p["rank_tolerance"] = shape.rank_tolerance;
+  }
+  p["n_trials"] = std::int64_t{activity.n_trials};
+  p["activity_seed"] = activity.seed;
+  p["first_step"] = std::int64_t{activity.first_step};
+  p["step_stride"] = std::int64_t{activity.step_stride};
+  p["state"] = std::string(to_string(activity.state));
+  return p;
+}
+
+std::string CompareSummary::brief_report() const {
+  std::ostringstream ss;
+  if (resumed) {
+    ss << metric << ": " << path << " is up to date (" << n_networks
+       << " kept networks); nothing to do";
+  } else {
+    ss << metric << ": " << n_networks << " kept networks of " << n_manifest_rows << " -> " << path
+       << (replaced ? " (replaced: " + replaced_because + ")" : "") << " in " << std::fixed
+       << std::setprecision(1) << seconds << " s";
+  }
+  return ss.str();
+}
+
+std::string distance_file_path(const std::string& dir, const std::string& stem) {
+  return (fs::path(dir) / "similarity" / (stem + ".h5")).string();
+}
+
+CompareSummary compare_population(const std::string& dir, const CompareOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  options.validate();
+  CompareSummary summary;
+  summary.metric = options.metric;
+  summary.path = distance_file_path(dir, options.file_stem());
+
+  SweepSpec spec;
+  const std::vector<KeptNetwork> kept = kept_networks(dir, &summary.n_manifest_rows, &spec);
+  summary.n_networks = static_cast<int>(kept.size());
+  RNNATLAS_CHECK_ARG(kept.size() >= 2,
+                     dir << " has " << kept.size() << " kept network(s) of "
+                         << summary.n_manifest_rows
+                         << "; comparing needs at least 2 (train more networks, or raise the "
+                            "sweep's [keep] max_normalized_mse)");
+  std::vector<std::string> ids;
+  for (const KeptNetwork& k : kept) ids.push_back(k.network.id);
+  const Params params = options.params();
+  std::unique_ptr<Task> task;
+  if (!is_topology(options.metric)) {  // mistakes in the options first, before any file is read
+    task = make_task(spec.task_name, spec.task_params);
+    RNNATLAS_CHECK_ARG(
+        options.activity.first_step < task->n_time(),
+        "ActivityOptions::first_step = " << options.activity.first_step
+                                         << ": must be < the task's n_time = " << task->n_time());
+    check_activity_metric(options, kept,
+                          options.activity.n_trials * options.activity.n_steps(task->n_time()));
+  }
+
+  std::error_code error;
+  if (fs::exists(summary.path, error)) {
+    try {
+      const DistanceFile existing = load_distance_file(summary.path);
+      const std::string options_differ = option_difference(existing, options.metric, params);
+      RNNATLAS_CHECK_ARG(options.force || options_differ.empty(),
+                         summary.path << " was computed with other options (" << options_differ
+                                      << "); use force (--force) to replace it, or another name "
+                                         "(--name)");
+      summary.replaced_because = options_differ;
+      if (options_differ.empty()) {
+        // Same options: up to date, or stale because the sweep's kept networks changed.
+        summary.replaced_because = network_difference(existing, ids);
+        if (summary.replaced_because.empty()) {
+          summary.resumed = true;
+          summary.seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          return summary;
+        }
+      }
+    } catch (const IoError& e) {
+      if (!options.force) {
+        throw IoError(std::string(e.what()) + "; use force (--force) to replace it");
+      }
+      summary.replaced_because = "it could not be read";
+    }
+    summary.replaced = true;
+  }
+
+  DistanceFile file;
+  file.metric = options.metric;
+  file.params = params;
+  file.network_ids = ids;
+  file.labels = labels_of(kept);
+  if (is_topology(options.metric)) {
+    file.distances = options.topology.distances(dir, ids, options.n_threads);
+    RNNATLAS_CHECK_ARG(
+        file.distances.rows() == summary.n_networks && file.distances.cols() == summary.n_networks,
+        "topology distances: got a [" << file.distances.rows() << ", " << file.distances.cols()
+                                      << "] matrix for " << summary.n_networks << " networks");
+  } else {
+    file.distances = activity_distances(dir, options, *task, kept, ids);
+  }
+  fs::create_directories(fs::path(summary.path).parent_path(), error);
+  if (error) {
+    throw IoError("cannot create directory '" + fs::path(summary.path).parent_path().string() +
+                  "': " + error.message());
+  }
+  save_distance_file(summary.path, file);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace rnnatlas::similarity

@@ -1,0 +1,215 @@
+// compare_population(): the distance file of a sweep's kept networks equals the distance matrix
+// computed by hand, is the same for any thread count, resumes, refuses to overwrite a file computed
+// differently without force, and reports bad directories and options clearly.
+#include "rnnatlas/similarity/compare.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "rnnatlas/error.h"
+#include "rnnatlas/io/network_file.h"
+#include "rnnatlas/similarity/distance_matrix.h"
+#include "rnnatlas/sweep/sweep.h"
+
+namespace rnnatlas::similarity {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+// 6 tiny networks (n_hidden 4 and 6), every one kept.
+constexpr const char* kTiny = R"([task]
+name = "flip_flop"
+n_time = 10
+[grid]
+cell = ["vanilla", "gru", "lstm"]
+n_hidden = [4, 6]
+n_iterations = 10
+n_batch = 8
+[evaluation]
+n_eval_batch = 8
+[keep]
+max_normalized_mse = 1e9
+)";
+
+class ComparePopulation : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = new fs::path(fs::temp_directory_path() /
+                         ("rnnatlas_compare_" + std::to_string(::getpid())));
+    fs::remove_all(*root_);
+    SweepOptions options;
+    options.n_threads = 2;
+    run_sweep(options, parse_sweep_config(kTiny, "tiny.toml"), kTiny, dir());
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*root_);
+    delete root_;
+  }
+  void TearDown() override { fs::remove_all(fs::path(dir()) / "similarity"); }
+  static std::string dir() { return (*root_ / "sweep").string(); }
+
+  static CompareOptions svcca(int k) {
+    CompareOptions options;
+    options.metric = "svcca";
+    options.svcca.k = k;
+    options.activity.n_trials = 4;
+    return options;
+  }
+
+  static fs::path* root_;
+};
+fs::path* ComparePopulation::root_ = nullptr;
+
+TEST_F(ComparePopulation, WritesTheDistanceMatrixOfTheKeptNetworks) {
+  const CompareOptions options = svcca(3);
+  const CompareSummary summary = compare_population(dir(), options);
+  EXPECT_FALSE(summary.resumed);
+  EXPECT_EQ(summary.n_networks, 6);
+  EXPECT_EQ(summary.path, dir() + "/similarity/svcca.h5");
+  const DistanceFile file = load_distance_file(summary.path);
+  EXPECT_EQ(file.metric, "svcca");
+  EXPECT_EQ(std::get<std::int64_t>(file.params.at("k")), 3);
+  EXPECT_EQ(std::get<std::int64_t>(file.params.at("n_trials")), 4);
+  EXPECT_EQ(std::get<std::string>(file.params.at("state")), "h");
+
+  // By hand: the manifest's networks, their activity on the shared trials, distance_matrix().
+  const std::vector<ManifestRow> rows = read_manifest(dir());
+  const auto task = make_task("flip_flop", {{"n_time", 10}});
+  const TrialBatch trials = activity_trials(options.activity, *task);
+  std::vector<Eigen::MatrixXd> activities;
+  std::vector<std::string> ids;
+  for (const ManifestRow& row : rows) {
+    ASSERT_TRUE(row.kept) << row.network.id;
+    ids.push_back(row.network.id);
+    const NetworkRecord record = load_network_file(dir() + "/" + row.file);
+    activities.push_back(network_activity(options.activity, record.network, trials));
+  }
+  DistanceMatrixOptions by_hand;
+  by_hand.svcca.k = 3;
+  EXPECT_EQ(file.network_ids, ids);
+  EXPECT_EQ(file.distances, distance_matrix(by_hand, activities));
+  EXPECT_GT(file.distances(0, 1), 0.0);
+
+  // Labels are those of the sweep config, in row order.
+  const SweepSpec spec = read_sweep_config(dir() + "/sweep.toml");
+  for (int i = 0; i < 6; ++i) {
+    const SweepNetwork n = spec.network(rows[i].network.index);
+    EXPECT_EQ(file.labels.cell[i], to_string(n.architecture.cell));
+    EXPECT_EQ(file.labels.activation[i], "tanh");
+    EXPECT_EQ(file.labels.n_hidden[i], n.architecture.n_hidden);
+    EXPECT_EQ(file.labels.l2[i], n.train_options.l2);
+    EXPECT_EQ(file.labels.learning_rate[i], n.train_options.learning_rate);
+    EXPECT_EQ(file.labels.seed[i], 0);
+  }
+}
+
+TEST_F(ComparePopulation, GivesTheSameMatrixForAnyThreadCount) {
+  CompareOptions options = svcca(2);
+  options.metric = "cka";
+  options.n_threads = 1;
+  options.name = "cka_1";
+  const DistanceFile one = load_distance_file(compare_population(dir(), options).path);
+  options.n_threads = 3;
+  options.name = "cka_3";
+  const DistanceFile three = load_distance_file(compare_population(dir(), options).path);
+  EXPECT_EQ(one.distances, three.distances);
+  EXPECT_EQ(std::get<std::string>(one.params.at("kernel")), "linear");
+}
+
+TEST_F(ComparePopulation, ResumesAndReplacesOnlyWithForce) {
+  const CompareSummary first = compare_population(dir(), svcca(2));
+  const auto written = fs::last_write_time(first.path);
+  const CompareSummary again = compare_population(dir(), svcca(2));
+  EXPECT_TRUE(again.resumed);
+  EXPECT_EQ(fs::last_write_time(first.path), written);
+  EXPECT_THAT(again.brief_report(), HasSubstr("up to date"));
+
+  try {
+    compare_population(dir(), svcca(3));
+    ADD_FAILURE() << "a different k replaced the file without force";
+  } catch (const InvalidArgument& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("svcca.h5"), HasSubstr("k = 2 there, 3 now"),
+                                HasSubstr("--force")));
+    EXPECT_THAT(e.what(), ::testing::Not(HasSubstr("kept networks")));
+  }
+  EXPECT_EQ(std::get<std::int64_t>(load_distance_file(first.path).params.at("k")), 2);
+  CompareOptions forced = svcca(3);
+  forced.force = true;
+  const CompareSummary replaced = compare_population(dir(), forced);
+  EXPECT_TRUE(replaced.replaced);
+  EXPECT_EQ(std::get<std::int64_t>(load_distance_file(first.path).params.at("k")), 3);
+
+  EXPECT_EQ(replaced.replaced_because, "k = 2 there, 3 now");
+
+  // Same options but other kept networks (the sweep has trained more since): stale, replaced
+  // without force.
+  DistanceFile stale = load_distance_file(first.path);
+  stale.network_ids[0] = "0099-gone";
+  save_distance_file(first.path, stale);
+  const CompareSummary refreshed = compare_population(dir(), svcca(3));
+  EXPECT_TRUE(refreshed.replaced);
+  EXPECT_EQ(refreshed.replaced_because, "kept networks: 6 there, 6 now (1 new, 1 no longer kept)");
+  EXPECT_EQ(load_distance_file(first.path).network_ids[0], read_manifest(dir())[0].network.id);
+
+  // Another name is another file; the first stays.
+  CompareOptions named = svcca(2);
+  named.name = "svcca_k2";
+  EXPECT_EQ(compare_population(dir(), named).path, dir() + "/similarity/svcca_k2.h5");
+  EXPECT_TRUE(fs::exists(first.path));
+}
+
+TEST_F(ComparePopulation, TopologyComesFromTheDynamicsStage) {
+  CompareOptions options;
+  options.metric = "topology";
+  EXPECT_THAT([&] { compare_population(dir(), options); },
+              ::testing::ThrowsMessage<InvalidArgument>(HasSubstr("topology.distances")));
+  std::vector<std::string> seen;
+  options.topology.params = {{"weight", 0.5}};
+  options.topology.distances = [&](const std::string& d, const std::vector<std::string>& ids,
+                                   int n_threads) {
+    EXPECT_EQ(d, dir());
+    EXPECT_EQ(n_threads, 1);
+    seen = ids;
+    Eigen::MatrixXd m = Eigen::MatrixXd::Ones(ids.size(), ids.size());
+    m.diagonal().setZero();
+    return m;
+  };
+  const DistanceFile file = load_distance_file(compare_population(dir(), options).path);
+  EXPECT_EQ(file.metric, "topology");
+  EXPECT_EQ(file.network_ids, seen);
+  EXPECT_EQ(file.params, (Params{{"weight", 0.5}}));  // no activity parameters
+  EXPECT_EQ(file.distances(0, 1), 1.0);
+}
+
+TEST_F(ComparePopulation, ReportsBadDirectoriesAndOptions) {
+  EXPECT_THAT([&] { compare_population(dir() + "/nowhere", svcca(2)); },
+              ::testing::ThrowsMessage<IoError>(
+                  AllOf(HasSubstr("nowhere"), HasSubstr("no such directory"))));
+  EXPECT_THAT([&] { compare_population(dir() + "/networks", svcca(2)); },
+              ::testing::ThrowsMessage<IoError>(HasSubstr("manifest.csv")));
+  CompareOptions unknown;
+  unknown.metric = "rsa";
+  EXPECT_THAT([&] { compare_population(dir(), unknown); },
+              ::testing::ThrowsMessage<InvalidArgument>(
+                  AllOf(HasSubstr("'rsa'"), HasSubstr("svcca"), HasSubstr("topology"))));
+  EXPECT_THAT([&] { compare_population(dir(), svcca(5)); },
+              ::testing::ThrowsMessage<InvalidArgument>(
+                  AllOf(HasSubstr("k = 5"), HasSubstr("4 units"), HasSubstr("-h4-"))));
+  CompareOptions bad_name = svcca(2);
+  bad_name.name = "../x";
+  EXPECT_THROW(compare_population(dir(), bad_name), InvalidArgument);
+  CompareOptions cca;
+  cca.metric = "cca";
+  cca.activity.n_trials = 1;  // 10 samples for networks of 6 + 6 units
+  EXPECT_THAT([&] { compare_population(dir(), cca); },
+              ::testing::ThrowsMessage<InvalidArgument>(HasSubstr("n_trials")));
+  EXPECT_FALSE(fs::exists(fs::path(dir()) / "similarity" / "cca.h5"));
+}
+
+}  // namespace
+}  // namespace rnnatlas::similarity

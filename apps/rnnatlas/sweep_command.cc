@@ -2,26 +2,74 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <sstream>
 #include <thread>
 
 #include "cli.h"
+#include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/sweep/sweep.h"
+#if RNNATLAS_WITH_MPI
+#include "rnnatlas/sweep/mpi_runner.h"
+#endif
 
 namespace rnnatlas::cli {
 namespace {
+
+// `rnnatlas sweep --help` after the options. The tests skip MPI runs when it says "without MPI".
+constexpr const char* kFooter =
+    "Writes DIR/networks/<id>.h5 (one network file each), DIR/manifest.csv (every network's grid\n"
+    "point, seeds, outcome and metrics), DIR/sweep.toml and DIR/sweep.hash. Rerunning the same\n"
+    "command resumes: finished networks are kept. A different config into DIR is refused, as is\n"
+    "a second run on DIR while one is running.\n"
+    "\n"
+    "Across machines: `mpirun -n K rnnatlas sweep CONFIG --out DIR` (or srun) spreads the\n"
+    "networks over K ranks. Rank 0 locks DIR, hands out the networks one at a time, most\n"
+    "expensive first, to whichever rank is free, and writes the manifest and the progress; every\n"
+    "rank, rank 0 included, trains networks and writes their files, so DIR must be on a file\n"
+    "system all ranks share. -j is then threads per rank (default 1: mpirun starts one rank per\n"
+    "core). The files are identical to a threaded run's; resume by running the same command\n"
+    "again. MPI is used when mpirun or srun started the process (OMPI_COMM_WORLD_SIZE, PMI_SIZE\n"
+    "or PMIX_RANK is set) or with --mpi. This build: ";
+constexpr const char* kMpiBuildNote =
+    RNNATLAS_WITH_MPI ? "with MPI." : "without MPI (built with RNNATLAS_WITH_MPI=OFF).";
+constexpr const char* kFooterExitStatus =
+    "\n"
+    "\n"
+    "Exit status: 0 every network trained (diverged ones are recorded, not errors); 1 a file\n"
+    "could not be written or DIR is in use; 2 invalid flags or config. Under MPI every rank\n"
+    "exits with the same status and only rank 0 prints.";
 
 struct SweepArgs {
   std::string config;
   std::string out;
   int n_threads = 0;
+  bool threads_given = false;  // -j on the command line
   bool quiet = false;
   bool list = false;
+  bool mpi = false;
 };
+
+/// Whether an MPI launcher (mpirun, mpiexec, srun) started this process, from the environment
+/// it sets: Open MPI's OMPI_COMM_WORLD_SIZE, PMI_SIZE (MPICH, Slurm's PMI2), PMIX_RANK (PMIx,
+/// e.g. srun --mpi=pmix). `size` gets the number of processes, or 0 when the launcher does not
+/// say.
+bool started_by_mpi_launcher(int& size) {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
+    if (const char* value = std::getenv(name)) {
+      size = std::atoi(value);
+      return true;
+    }
+  }
+  size = 0;
+  return std::getenv("PMIX_RANK") != nullptr;
+}
 
 std::string read_config_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -57,35 +105,138 @@ void print_progress(const SweepProgress& p, int n_workers) {
             << std::flush;
 }
 
-int run_sweep_command(const SweepArgs& args) {
-  const std::string text = read_config_text(args.config);
-  const SweepSpec spec = parse_sweep_config(text, args.config);
-  if (args.list) {  // the population, without training it
-    for (int i = 0; i < spec.n_networks(); ++i) std::cout << spec.network(i).id << '\n';
-    print_note(strprintf("%d networks (%d grid points x %zu seeds), config hash %s",
-                         spec.n_networks(), spec.n_grid_points(), spec.seeds.size(),
-                         spec.hash().c_str()));
-    return kExitOk;
-  }
+/// --list: the population, without training it.
+void list_networks(const SweepSpec& spec) {
+  for (int i = 0; i < spec.n_networks(); ++i) std::cout << spec.network(i).id << '\n';
+  print_note(strprintf("%d networks (%d grid points x %zu seeds), config hash %s",
+                       spec.n_networks(), spec.n_grid_points(), spec.seeds.size(),
+                       spec.hash().c_str()));
+}
+
+void check_out(const SweepArgs& args) {
   if (args.out.empty())
     throw UsageError("--out DIR is required (or --list to only list the networks)");
+}
+
+int all_cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+
+/// The start note: "sweep <hash>: 160 networks (16 grid points x 10 seeds) on flip_flop, <workers>,
+/// into DIR".
+void print_start(const SweepSpec& spec, const std::string& workers, const std::string& out) {
+  print_note(strprintf("sweep %s: %d networks (%d grid points x %zu seeds) on %s, %s, into %s",
+                       spec.hash().c_str(), spec.n_networks(), spec.n_grid_points(),
+                       spec.seeds.size(), spec.task_name.c_str(), workers.c_str(), out.c_str()));
+}
+
+void print_summary(const SweepSummary& summary, const std::string& out) {
+  std::cout << summary.brief_report() << '\n'
+            << "manifest: " << out << "/manifest.csv" << std::endl;
+}
+
+int run_threaded(const SweepArgs& args) {
+  const std::string text = read_config_text(args.config);
+  const SweepSpec spec = parse_sweep_config(text, args.config);
+  if (args.list) {
+    list_networks(spec);
+    return kExitOk;
+  }
+  check_out(args);
   SweepOptions options;
-  options.n_threads = args.n_threads > 0
-                          ? args.n_threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  options.n_threads = args.n_threads > 0 ? args.n_threads : all_cores();
   const int n_workers = std::min(options.n_threads, spec.n_networks());
   if (!args.quiet) {
-    print_note(
-        strprintf("sweep %s: %d networks (%d grid points x %zu seeds) on %s, %d threads, "
-                  "into %s",
-                  spec.hash().c_str(), spec.n_networks(), spec.n_grid_points(), spec.seeds.size(),
-                  spec.task_name.c_str(), options.n_threads, args.out.c_str()));
+    print_start(spec, strprintf("%d threads", options.n_threads), args.out);
     options.progress = [n_workers](const SweepProgress& p) { print_progress(p, n_workers); };
   }
-  const SweepSummary summary = run_sweep(options, spec, text, args.out);
-  std::cout << summary.brief_report() << '\n'
-            << "manifest: " << args.out << "/manifest.csv" << std::endl;
+  print_summary(run_sweep(options, spec, text, args.out), args.out);
   return kExitOk;
+}
+
+#if RNNATLAS_WITH_MPI
+/// The exit status main() gives `error`, printing the message as main() does when `print`.
+/// Under MPI the message must be out before MPI_Finalize: once a rank exits with a non-zero
+/// status, mpirun may kill the others.
+int exit_status(const std::exception_ptr& error, bool print) {
+  auto report = [&](int status, const std::string& message) {
+    if (print) print_error(message);
+    return status;
+  };
+  try {
+    std::rethrow_exception(error);
+  } catch (const UsageError& e) {
+    return report(kExitUsage, e.what());
+  } catch (const InvalidArgument& e) {
+    return report(kExitUsage, e.what());
+  } catch (const IoError& e) {
+    return report(kExitFailure, e.what());
+  } catch (const std::bad_alloc&) {
+    return report(kExitFailure, "out of memory");
+  } catch (const std::exception& e) {
+    return report(kExitFailure, std::string("unexpected failure: ") + e.what());
+  }
+}
+
+/// One rank of `mpirun -n K rnnatlas sweep`: every rank parses the config (rank 0 reads it and
+/// sends the text), so a bad config fails everywhere the same way; rank 0 prepares DIR and
+/// coordinates (MpiRunner); every rank trains. Only rank 0 prints; every rank exits with the
+/// same status.
+int run_over_ranks(const SweepArgs& args) {
+  const MpiSession session;
+  const bool root = session.rank() == 0;
+  int status = kExitOk;
+  try {
+    const std::string text = session.broadcast([&] { return read_config_text(args.config); });
+    const SweepSpec spec = parse_sweep_config(text, args.config);
+    if (args.list) {
+      if (root) list_networks(spec);
+    } else {
+      check_out(args);
+      // One rank per core is mpirun's default, so one thread per rank unless -j says otherwise.
+      const int n_threads = !args.threads_given  ? 1
+                            : args.n_threads > 0 ? args.n_threads
+                                                 : all_cores();
+      MpiRunner runner(session, n_threads);
+      SweepOptions options;
+      options.runner = &runner;
+      if (root && !args.quiet) {
+        print_start(spec,
+                    strprintf("%d MPI ranks x %d thread%s", session.size(), n_threads,
+                              n_threads == 1 ? "" : "s"),
+                    args.out);
+        const int n_workers = std::min(runner.n_workers(), spec.n_networks());
+        options.progress = [n_workers](const SweepProgress& p) { print_progress(p, n_workers); };
+      }
+      const SweepSummary summary = run_sweep(options, spec, text, args.out);
+      if (root) print_summary(summary, args.out);
+    }
+  } catch (...) {
+    status = exit_status(std::current_exception(), root);
+  }
+  std::cout.flush();
+  std::cerr.flush();
+  return status;  // ~MpiSession waits for every rank, then finalizes
+}
+#endif
+
+int run_sweep_command(const SweepArgs& args) {
+  int launch_size = 0;
+  const bool launched = started_by_mpi_launcher(launch_size);
+#if RNNATLAS_WITH_MPI
+  if (args.mpi || launched) return run_over_ranks(args);
+#else
+  if (args.mpi) {
+    throw UsageError(
+        "--mpi: this rnnatlas was built without MPI (RNNATLAS_WITH_MPI=OFF); install "
+        "libopenmpi-dev and rebuild, or run without --mpi");
+  }
+  if (launched && launch_size != 1) {
+    throw UsageError(
+        "started by an MPI launcher (mpirun or srun), but this rnnatlas was built without MPI "
+        "(RNNATLAS_WITH_MPI=OFF), so its processes cannot share the work: install "
+        "libopenmpi-dev and rebuild, or run it without mpirun");
+  }
+#endif
+  return run_threaded(args);
 }
 
 }  // namespace
@@ -100,21 +251,20 @@ Command add_sweep_command(CLI::App& parent) {
   cmd->add_option("-o,--out", args->out, "sweep directory (created if needed; rerun to resume)")
       ->type_name("DIR");
   cmd->add_flag("--list", args->list, "check the config and list the network ids; train nothing");
-  cmd->add_option("-j,--threads", args->n_threads,
-                  "networks trained at once, one per thread; 0 = all cores")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  CLI::Option* threads =
+      cmd->add_option("-j,--threads", args->n_threads,
+                      "networks trained at once, one per thread; 0 = all cores. Under MPI: "
+                      "threads per rank, default 1")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
+  cmd->add_flag("--mpi", args->mpi,
+                "run as one rank of an MPI job (automatic under mpirun and srun; see below)");
   cmd->add_flag("-q,--quiet", args->quiet, "no progress output");
-  cmd->footer(
-      "Writes DIR/networks/<id>.h5 (one network file each), DIR/manifest.csv (every network's "
-      "grid\n"
-      "point, seeds, outcome and metrics), DIR/sweep.toml and DIR/sweep.hash. Rerunning the same\n"
-      "command resumes: finished networks are kept. A different config into DIR is refused, as is\n"
-      "a second run on DIR while one is running.\n"
-      "\n"
-      "Exit status: 0 every network trained (diverged ones are recorded, not errors); 1 a file\n"
-      "could not be written or DIR is in use; 2 invalid flags or config.");
-  return {cmd, [args] { return run_sweep_command(*args); }};
+  cmd->footer(std::string(kFooter) + kMpiBuildNote + kFooterExitStatus);
+  return {cmd, [args, threads] {
+            args->threads_given = threads->count() > 0;
+            return run_sweep_command(*args);
+          }};
 }
 
 }  // namespace rnnatlas::cli

@@ -1,13 +1,50 @@
 #include "rnnatlas/sweep/runner.h"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "rnnatlas/error.h"
 
 namespace rnnatlas {
+
+void SweepRunner::run_with_records(const std::vector<int>& items,
+                                   const RecordWork& work,
+                                   const RecordDone& done) {
+  std::mutex mutex;  // work() runs on several threads at once
+  std::unordered_map<int, std::string> records;
+  run(
+      items,
+      [&](int i) {
+        std::string record = work(i);
+        const std::lock_guard<std::mutex> lock(mutex);
+        records[i] = std::move(record);
+      },
+      [&](int i) {
+        std::string record;
+        {
+          const std::lock_guard<std::mutex> lock(mutex);
+          const auto it = records.find(i);
+          record = std::move(it->second);
+          records.erase(it);
+        }
+        done(i, record);
+      });
+}
+
+std::vector<int> most_expensive_first(std::vector<int> items,
+                                      const std::function<double(int)>& cost) {
+  std::vector<std::pair<double, int>> keyed;
+  keyed.reserve(items.size());
+  for (int i : items) keyed.emplace_back(cost(i), i);
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t k = 0; k < keyed.size(); ++k) items[k] = keyed[k].second;
+  return items;
+}
 
 ThreadRunner::ThreadRunner(int n_threads) : n_threads_(n_threads) {
   RNNATLAS_CHECK_ARG(n_threads >= 1, "n_threads = " << n_threads << ": must be >= 1");

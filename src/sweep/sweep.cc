@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -217,59 +219,9 @@ SweepSummary run_sweep(const SweepOptions& options,
                        const std::string& dir) {
   options.validate();
   const auto start = std::chrono::steady_clock::now();
-  const fs::path root(dir);
-  std::error_code error;
-  fs::create_directories(root, error);
-  if (error || !fs::is_directory(root)) {
-    throw IoError("cannot create sweep directory " + dir + ": " +
-                  (error ? error.message() : "a file of that name exists"));
-  }
-  const DirectoryLock lock(dir);
-  claim_directory(dir, spec, config_text);
-  const fs::path networks_dir = root / kNetworksDir;
-  remove_stale_temporaries(networks_dir);
-  remove_stale_temporaries(root);
-
-  const std::unique_ptr<Task> task = make_task(spec.task_name, spec.task_params);
-  const int n = spec.n_networks();
-  std::vector<ManifestRow> rows(n);
-  std::vector<int> todo;
-  SweepProgress progress{.n_networks = n};
-  for (int i = 0; i < n; ++i) {
-    ManifestRow& row = rows[i];
-    row.network = spec.network(i);
-    const std::string file = std::string(kNetworksDir) + "/" + row.network.id + ".h5";
-    const fs::path path = root / file;
-    if (fs::exists(path, error)) {
-      try {
-        const NetworkRecord record = load_network_file(path.string());
-        if (record_matches(record, row.network)) {
-          row = row_from(row.network, record.summary, spec.max_normalized_mse, file);
-          ++progress.n_resumed;
-          ++progress.n_done;
-          progress.n_diverged += row.outcome == "diverged" ? 1 : 0;
-          progress.n_kept += row.kept ? 1 : 0;
-          continue;
-        }
-      } catch (const IoError&) {
-        // Unreadable: train it again; save_network_file replaces the file atomically.
-      }
-    }
-    todo.push_back(i);
-  }
-  const std::string manifest_path = (root / kManifestFile).string();
-  write_file_atomically(manifest_path, format_manifest_csv(rows));
-  if (options.progress) options.progress(progress);
-
-  // Expensive networks first; ties in index order. The order affects only the wall time.
-  const double n_time = spec.task_params.count("n_time") ? spec.task_params.at("n_time") : 1.0;
-  std::vector<double> cost(n);
-  for (int i : todo) cost[i] = estimated_cost(rows[i].network, n_time);
-  std::stable_sort(todo.begin(), todo.end(), [&](int a, int b) { return cost[a] > cost[b]; });
-  double cost_total = 0.0;
-  for (int i : todo) cost_total += cost[i];
-  double cost_done = 0.0;
-
+  auto seconds_since_start = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   std::unique_ptr<ThreadRunner> own_runner;
   SweepRunner* runner = options.runner;
   if (runner == nullptr) {
@@ -279,11 +231,15 @@ SweepSummary run_sweep(const SweepOptions& options,
     own_runner = std::make_unique<ThreadRunner>(n_threads);
     runner = own_runner.get();
   }
+  const fs::path root(dir);
+  const int n = spec.n_networks();
 
-  // Each worker fills results[i] for its own i; done(i) moves it into the manifest.
-  std::vector<ManifestRow> results(n);
-  auto work = [&](int i) {
-    const SweepNetwork& net = rows[i].network;
+  // Trains network i and writes its file; returns its manifest row as a record (CSV text), which
+  // done() reads back (numbers round-trip exactly), possibly in another process.
+  std::unique_ptr<Task> task;
+  std::atomic<int> n_trained_here{0};
+  auto work = [&](int i) -> std::string {
+    const SweepNetwork net = spec.network(i);
     Network network(net.architecture, net.init_seed);
     const TrainSummary summary = train(net.train_options, *task, network);
     const std::string file = std::string(kNetworksDir) + "/" + net.id + ".h5";
@@ -295,11 +251,91 @@ SweepSummary run_sweep(const SweepOptions& options,
                          .summary = summary,
                          .library_version = {}};
     save_network_file((root / file).string(), record);
-    results[i] = row_from(net, summary, spec.max_normalized_mse, file);
+    ++n_trained_here;
+    return format_manifest_csv({row_from(net, summary, spec.max_normalized_mse, file)});
   };
+
+  if (!runner->is_coordinator()) {  // another process prepares DIR and hands out the networks
+    try {
+      task = make_task(spec.task_name, spec.task_params);
+    } catch (...) {
+      runner->abandon(std::current_exception());
+      throw;
+    }
+    runner->run_with_records({}, work, [](int, const std::string&) {});
+    SweepSummary summary;
+    summary.n_networks = n;
+    summary.n_trained = n_trained_here;
+    summary.seconds = seconds_since_start();
+    return summary;
+  }
+
+  // Prepare DIR and find the networks still to train. On failure, release the runner's other
+  // processes (if any) before reporting.
+  std::optional<DirectoryLock> lock;
+  std::vector<ManifestRow> rows(n);
+  std::vector<int> todo;
+  SweepProgress progress{.n_networks = n};
+  const std::string manifest_path = (root / kManifestFile).string();
+  try {
+    std::error_code error;
+    fs::create_directories(root, error);
+    if (error || !fs::is_directory(root)) {
+      throw IoError("cannot create sweep directory " + dir + ": " +
+                    (error ? error.message() : "a file of that name exists"));
+    }
+    lock.emplace(dir);
+    claim_directory(dir, spec, config_text);
+    remove_stale_temporaries(root / kNetworksDir);
+    remove_stale_temporaries(root);
+    task = make_task(spec.task_name, spec.task_params);
+    for (int i = 0; i < n; ++i) {
+      ManifestRow& row = rows[i];
+      row.network = spec.network(i);
+      const std::string file = std::string(kNetworksDir) + "/" + row.network.id + ".h5";
+      const fs::path path = root / file;
+      if (fs::exists(path, error)) {
+        try {
+          const NetworkRecord record = load_network_file(path.string());
+          if (record_matches(record, row.network)) {
+            row = row_from(row.network, record.summary, spec.max_normalized_mse, file);
+            ++progress.n_resumed;
+            ++progress.n_done;
+            progress.n_diverged += row.outcome == "diverged" ? 1 : 0;
+            progress.n_kept += row.kept ? 1 : 0;
+            continue;
+          }
+        } catch (const IoError&) {
+          // Unreadable: train it again; save_network_file replaces the file atomically.
+        }
+      }
+      todo.push_back(i);
+    }
+    write_file_atomically(manifest_path, format_manifest_csv(rows));
+    if (options.progress) options.progress(progress);
+  } catch (...) {
+    runner->abandon(std::current_exception());
+    throw;
+  }
+
+  // Expensive networks first; ties in index order. The order affects only the wall time.
+  const double n_time = spec.task_params.count("n_time") ? spec.task_params.at("n_time") : 1.0;
+  std::vector<double> cost(n);
+  for (int i : todo) cost[i] = estimated_cost(rows[i].network, n_time);
+  todo = most_expensive_first(std::move(todo), [&](int i) { return cost[i]; });
+  double cost_total = 0.0;
+  for (int i : todo) cost_total += cost[i];
+  double cost_done = 0.0;
+
   int n_trained = 0;
-  auto done = [&](int i) {
-    rows[i] = std::move(results[i]);
+  auto done = [&](int i, const std::string& record) {
+    std::vector<ManifestRow> parsed =
+        parse_manifest_csv(record, "the record of " + rows[i].network.id);
+    RNNATLAS_ASSERT(parsed.size() == 1 && parsed[0].network.index == i,
+                    "record of network " << i << " holds " << parsed.size() << " rows");
+    // The full grid point, not only the columns the record holds.
+    parsed[0].network = std::move(rows[i].network);
+    rows[i] = std::move(parsed[0]);
     ++n_trained;
     ++progress.n_done;
     cost_done += cost[i];
@@ -307,12 +343,11 @@ SweepSummary run_sweep(const SweepOptions& options,
     progress.n_diverged += rows[i].outcome == "diverged" ? 1 : 0;
     progress.n_kept += rows[i].kept ? 1 : 0;
     write_file_atomically(manifest_path, format_manifest_csv(rows));
-    progress.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress.seconds = seconds_since_start();
     progress.last = &rows[i];
     if (options.progress) options.progress(progress);
   };
-  runner->run(todo, work, done);
+  runner->run_with_records(todo, work, done);
 
   SweepSummary summary;
   summary.n_networks = n;
@@ -320,7 +355,7 @@ SweepSummary run_sweep(const SweepOptions& options,
   summary.n_trained = n_trained;
   summary.n_diverged = progress.n_diverged;
   summary.n_kept = progress.n_kept;
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds = seconds_since_start();
   return summary;
 }
 

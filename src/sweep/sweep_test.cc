@@ -105,6 +105,27 @@ TEST(ThreadRunner, RethrowsTheFirstErrorAndStopsHandingOutWork) {
   EXPECT_LT(started.load(), 1000);
 }
 
+TEST(ThreadRunner, RunWithRecordsHandsEachRecordToItsDone) {
+  ThreadRunner runner(3);
+  std::vector<int> items;
+  for (int i = 0; i < 40; ++i) items.push_back(7 * i);
+  std::map<int, std::string> records;
+  runner.run_with_records(
+      items, [](int i) { return "record of " + std::to_string(i); },
+      [&](int i, const std::string& record) { records[i] = record; });
+  ASSERT_EQ(records.size(), items.size());
+  for (int i : items) EXPECT_EQ(records[i], "record of " + std::to_string(i));
+}
+
+TEST(MostExpensiveFirst, SortsByDecreasingCostAndKeepsTiesInOrder) {
+  const std::vector<double> cost = {1, 3, 3, 2, 0, 3};
+  EXPECT_EQ(most_expensive_first({0, 1, 2, 3, 4, 5}, [&](int i) { return cost[i]; }),
+            (std::vector<int>{1, 2, 5, 3, 0, 4}));
+  EXPECT_EQ(most_expensive_first({5, 4, 3, 2}, [&](int i) { return cost[i]; }),
+            (std::vector<int>{5, 2, 3, 4}));
+  EXPECT_TRUE(most_expensive_first({}, [](int) { return 0.0; }).empty());
+}
+
 TEST_F(SweepTest, TrainsEveryNetworkAndWritesManifest) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
   std::vector<SweepProgress> reports;

@@ -3,12 +3,19 @@
 // run_sweep() prepares the directory and the list of networks to train, then hands the work to a
 // SweepRunner. The runner only decides *where and when* each network trains; what a network is
 // and where its file goes are fixed by the spec, so every runner gives identical files.
-// ThreadRunner trains one network per thread; an MPI runner (one network per rank, dynamic
-// assignment from rank 0) implements the same interface.
+// ThreadRunner trains one network per thread; MpiRunner (mpi_runner.h) spreads them over the
+// ranks of an MPI job, rank 0 handing out one item at a time (dynamic assignment).
+//
+// The interface is not specific to sweeps: any stage with a list of independent items (indices),
+// an estimated cost per item and a per-item function can use it. Order the items with
+// most_expensive_first(), and when the items may run in other processes, return what done()
+// needs as a small record from work() (run_with_records()).
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace rnnatlas {
@@ -26,9 +33,37 @@ class SweepRunner {
                    const std::function<void(int)>& work,
                    const std::function<void(int)>& done) = 0;
 
+  /// What work(i) hands to done(i): a small byte string (a few hundred bytes, e.g. a CSV row),
+  /// so that a runner can carry it from another process.
+  using RecordWork = std::function<std::string(int)>;
+  using RecordDone = std::function<void(int, const std::string&)>;
+
+  /// Like run(), but work(i) returns a record that is passed to done(i, record). Use this form
+  /// when work() may run in another process (MpiRunner), where done() cannot see what work()
+  /// left in memory. The default implementation carries the records through run().
+  virtual void run_with_records(const std::vector<int>& items,
+                                const RecordWork& work,
+                                const RecordDone& done);
+
   /// Workers this runner uses (for rate estimates).
   virtual int n_workers() const = 0;
+
+  /// False in the processes of a multi-process runner that only call work() (MPI ranks other
+  /// than 0). There, the caller calls run_with_records() with the same work() but leaves the
+  /// bookkeeping to the coordinator: `items` and done() are not used.
+  virtual bool is_coordinator() const { return true; }
+
+  /// Called instead of run() or run_with_records() when the caller fails before it can call
+  /// them, with its error. A multi-process runner releases its other processes, which then throw
+  /// an error of the same type (InvalidArgument, IoError) from their run_with_records(); returns
+  /// normally. The default does nothing.
+  virtual void abandon(const std::exception_ptr& error) { static_cast<void>(error); }
 };
+
+/// `items` sorted by decreasing `cost(item)`, ties in their given order. Running the expensive
+/// items first balances the load: the last ones to start are the cheap ones.
+std::vector<int> most_expensive_first(std::vector<int> items,
+                                      const std::function<double(int)>& cost);
 
 /// Runs the items on `n_threads` threads of this process (the calling thread included), each
 /// thread taking the next item of the list when it is free.

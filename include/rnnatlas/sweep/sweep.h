@@ -37,7 +37,7 @@ struct SweepProgress {
 struct SweepOptions {
   /// Threads for the default ThreadRunner; 0 = std::thread::hardware_concurrency(). >= 0.
   int n_threads = 0;
-  /// Distributes the work; null = ThreadRunner(n_threads). Not owned.
+  /// Distributes the work; null = ThreadRunner(n_threads). Not owned. n_threads is then unused.
   SweepRunner* runner = nullptr;
   /// Optional; called after the resume scan (last == null) and after every finished network.
   std::function<void(const SweepProgress&)> progress;
@@ -59,6 +59,12 @@ struct SweepSummary {
 /// DIR/sweep.toml on the first run. Throws InvalidArgument when DIR holds a different sweep (its
 /// hash differs) or is not a sweep directory, IoError when another run holds DIR's lock or a
 /// file cannot be written. Diverged networks are recorded, not errors.
+///
+/// With a runner spread over processes (MpiRunner), every process calls run_sweep() with the
+/// same arguments. The coordinator (rank 0) does everything above; the other processes only
+/// train the networks it hands them and write their files into DIR (a shared file system),
+/// and their summary counts only n_networks, n_trained (by that process) and seconds. An error
+/// on any process makes every process throw.
 SweepSummary run_sweep(const SweepOptions& options,
                        const SweepSpec& spec,
                        const std::string& config_text,

@@ -1,0 +1,387 @@
+"""Reading a task directory of a pipeline run (docs/pipeline.md), and writing files atomically.
+
+Every reader tolerates what a partial run leaves: a missing file or directory is a stage that has
+not run (``None`` plus a reason), a file that cannot be read is skipped with a warning. Nothing
+here raises for the contents of OUT; only programming errors do.
+"""
+# Module maintainer: rnnatlas report.
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import itertools
+import os
+import pathlib
+from typing import Any, Optional
+
+import h5py
+import numpy as np
+
+DYNAMICS_FORMAT = "rnnatlas.dynamics"
+DISTANCES_FORMAT = "rnnatlas.distances"
+EMBEDDING_FORMAT = "rnnatlas.embedding"
+EMBEDDING_SUFFIX = ".embedding.h5"
+
+_temp_counter = itertools.count()
+
+
+# ---- atomic writes -----------------------------------------------------------------------------
+
+
+def temp_path(path: pathlib.Path) -> pathlib.Path:
+    """The temporary name a write of ``path`` goes through (same directory, so rename is atomic);
+    the same ``<name>.tmp-<pid>-<n>`` pattern as the C++ stages."""
+    return path.with_name(f"{path.name}.tmp-{os.getpid()}-{next(_temp_counter)}")
+
+
+def write_atomically(path: pathlib.Path, data: bytes) -> None:
+    """Writes ``data`` to ``path`` through a temporary file, fsync and os.replace: readers see the
+    old file or the new one, never a part. The temporary file is removed on failure."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path(path)
+    try:
+        with open(temp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def remove_stale_temporaries(directory: pathlib.Path) -> None:
+    """Removes temporary files that a killed report run left in ``directory``."""
+    if directory.is_dir():
+        for path in directory.glob("*.tmp-*"):
+            path.unlink(missing_ok=True)
+
+
+# ---- small helpers -----------------------------------------------------------------------------
+
+
+def as_str(value: Any) -> str:
+    """An HDF5 string (str, bytes or a 0-d array of either) as str."""
+    if isinstance(value, np.ndarray):
+        value = value[()]
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return str(value)
+
+
+def string_array(dataset: h5py.Dataset) -> list[str]:
+    return [as_str(v) for v in np.asarray(dataset[()]).ravel()]
+
+
+def _check_format(file: h5py.File, expected: str) -> None:
+    found = as_str(file.attrs.get("format", ""))
+    if found != expected:
+        raise OSError(f"format is '{found}', expected '{expected}'")
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+# ---- CSV files ---------------------------------------------------------------------------------
+
+
+def read_csv(path: pathlib.Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@dataclasses.dataclass
+class PopulationGroup:
+    """One row of summary.csv: the networks of one cell x activation."""
+
+    cell: str
+    activation: str
+    networks: int
+    trained: int
+    kept: int
+    diverged: int
+    median_normalized_mse: float
+
+
+def population_from_summary(rows: list[dict[str, str]]) -> list[PopulationGroup]:
+    return [
+        PopulationGroup(
+            cell=r["cell"],
+            activation=r["activation"],
+            networks=int(r["networks"]),
+            trained=int(r["trained"]),
+            kept=int(r["kept"]),
+            diverged=int(r["diverged"]),
+            median_normalized_mse=_number(r.get("median_normalized_mse", "nan")),
+        )
+        for r in rows
+    ]
+
+
+def population_from_manifest(rows: list[dict[str, str]]) -> list[PopulationGroup]:
+    """The same table as `rnnatlas summary`, for a run whose summary.csv is missing."""
+    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in rows:
+        groups.setdefault((row["cell"], row["activation"]), []).append(row)
+    out = []
+    for (cell, activation), members in groups.items():
+        trained = [r for r in members if r["outcome"] in ("completed", "diverged")]
+        nmse = [_number(r["normalized_mse"]) for r in trained]
+        nmse = [v for v in nmse if np.isfinite(v)]
+        out.append(
+            PopulationGroup(
+                cell=cell,
+                activation=activation,
+                networks=len(members),
+                trained=len(trained),
+                kept=sum(r["kept"] == "1" for r in members),
+                diverged=sum(r["outcome"] == "diverged" for r in members),
+                median_normalized_mse=float(np.median(nmse)) if nmse else float("nan"),
+            )
+        )
+    return out
+
+
+# ---- dynamics files ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Dynamics:
+    """The small parts of one dynamics file: everything the population numbers need. Large arrays
+    (trajectories, fixed-point states) are read on demand with ``read_trajectories`` and
+    ``read_fixed_points``."""
+
+    path: pathlib.Path
+    network_id: str
+    cell: str
+    activation: str
+    n_hidden: int
+    n_state: int
+    n_output: int
+    n_conditions: int
+    stability: list[np.ndarray]  # per condition [n_points] int
+    n_unstable: list[np.ndarray]  # per condition [n_points] int
+    is_slow: list[np.ndarray]  # per condition [n_points] bool
+    analysis: Optional[dict[str, Any]]  # attributes and datasets of /analysis, None if absent
+    has_trajectories: bool
+
+
+def read_dynamics(path: pathlib.Path) -> Dynamics:
+    """Reads one dynamics file (OSError or KeyError if it is not a readable one)."""
+    with h5py.File(path, "r") as f:
+        _check_format(f, DYNAMICS_FORMAT)
+        attrs = f.attrs
+        n_conditions = int(attrs["n_conditions"])
+        stability, n_unstable, is_slow = [], [], []
+        for k in range(n_conditions):
+            g = f[f"conditions/{k}"]
+            stability.append(np.asarray(g["stability"][()], dtype=np.int64).reshape(-1))
+            n_unstable.append(np.asarray(g["n_unstable"][()], dtype=np.int64).reshape(-1))
+            is_slow.append(np.asarray(g["is_slow"][()]).astype(bool).reshape(-1))
+        analysis = None
+        if "analysis" in f:
+            g = f["analysis"]
+            analysis = {key: _attribute_value(value) for key, value in g.attrs.items()}
+            analysis.update({key: g[key][()] for key in g if isinstance(g[key], h5py.Dataset)})
+        return Dynamics(
+            path=path,
+            network_id=as_str(attrs.get("network_id", path.stem)),
+            cell=as_str(attrs["cell"]),
+            activation=as_str(attrs["activation"]),
+            n_hidden=int(attrs["n_hidden"]),
+            n_state=int(attrs["n_state"]),
+            n_output=int(attrs["n_output"]),
+            n_conditions=n_conditions,
+            stability=stability,
+            n_unstable=n_unstable,
+            is_slow=is_slow,
+            analysis=analysis,
+            has_trajectories="trajectories" in f,
+        )
+
+
+def _attribute_value(value: Any) -> Any:
+    if isinstance(value, (bytes, str)):
+        return as_str(value)
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return value[()]
+    return value
+
+
+@dataclasses.dataclass
+class Trajectories:
+    inputs: np.ndarray  # [n_trials, n_time, n_input]
+    targets: np.ndarray  # [n_trials, n_time, n_output]
+    outputs: np.ndarray  # [n_trials, n_time, n_output]
+    states: np.ndarray  # [n_trials, n_time, n_state]
+
+
+def read_trajectories(path: pathlib.Path) -> Trajectories:
+    with h5py.File(path, "r") as f:
+        g = f["trajectories"]
+        return Trajectories(*(np.asarray(g[name][()], dtype=np.float64)
+                              for name in ("inputs", "targets", "outputs", "states")))
+
+
+@dataclasses.dataclass
+class ConditionPoints:
+    label: str
+    states: np.ndarray  # [n_points, n_state]
+    n_unstable: np.ndarray  # [n_points]
+    stability: np.ndarray  # [n_points]
+
+
+def read_fixed_points(path: pathlib.Path) -> list[ConditionPoints]:
+    """The fixed points of every condition of one dynamics file."""
+    out = []
+    with h5py.File(path, "r") as f:
+        for k in range(int(f.attrs["n_conditions"])):
+            g = f[f"conditions/{k}"]
+            states = np.asarray(g["states"][()], dtype=np.float64)
+            out.append(
+                ConditionPoints(
+                    label=as_str(g.attrs.get("label", f"condition {k}")),
+                    states=states.reshape(-1, int(f.attrs["n_state"])),
+                    n_unstable=np.asarray(g["n_unstable"][()], dtype=np.int64).reshape(-1),
+                    stability=np.asarray(g["stability"][()], dtype=np.int64).reshape(-1),
+                )
+            )
+    return out
+
+
+# ---- similarity files --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Distances:
+    metric: str
+    network_ids: list[str]
+    distances: np.ndarray  # [N, N]
+    labels: dict[str, list[Any]]  # cell, activation, n_hidden, ... -> [N]
+
+
+def read_distances(path: pathlib.Path) -> Distances:
+    with h5py.File(path, "r") as f:
+        _check_format(f, DISTANCES_FORMAT)
+        ids = string_array(f["network_ids"])
+        labels: dict[str, list[Any]] = {}
+        for name, dataset in f.get("labels", {}).items():
+            values = np.asarray(dataset[()]).ravel()
+            labels[name] = (
+                [as_str(v) for v in values] if values.dtype.kind in "OSU" else values.tolist()
+            )
+        return Distances(
+            metric=as_str(f.attrs.get("metric", path.stem)),
+            network_ids=ids,
+            distances=np.asarray(f["distances"][()], dtype=np.float64).reshape(len(ids), len(ids)),
+            labels=labels,
+        )
+
+
+@dataclasses.dataclass
+class Embedding:
+    metric: str
+    network_ids: list[str]
+    coordinates: np.ndarray  # [N, 2]: metric MDS (smacof) if present, else classical
+    method: str  # "smacof" or "classical"
+    normalized_stress: float
+    clusters: dict[str, dict[str, float]]  # label -> silhouette, knn_accuracy, p-values, ...
+
+
+def read_embedding(path: pathlib.Path) -> Embedding:
+    with h5py.File(path, "r") as f:
+        _check_format(f, EMBEDDING_FORMAT)
+        ids = string_array(f["network_ids"])
+        method = "smacof" if "smacof" in f else "classical"
+        clusters = {
+            label: {key: float(value) for key, value in group.attrs.items()
+                    if np.issubdtype(np.asarray(value).dtype, np.number)}
+            for label, group in f.get("cluster", {}).items()
+        }
+        return Embedding(
+            metric=as_str(f.attrs.get("metric", path.name[: -len(EMBEDDING_SUFFIX)])),
+            network_ids=ids,
+            coordinates=np.asarray(f[method][()], dtype=np.float64).reshape(len(ids), -1),
+            method=method,
+            normalized_stress=float(f.attrs.get("normalized_stress", np.nan)),
+            clusters=clusters,
+        )
+
+
+# ---- a whole task directory --------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class TaskData:
+    """What the stages of one task have written; ``None`` (or empty) for a stage not run."""
+
+    name: str
+    directory: pathlib.Path
+    population: Optional[list[PopulationGroup]] = None
+    population_source: str = ""
+    dynamics: list[Dynamics] = dataclasses.field(default_factory=list)
+    distances: dict[str, Distances] = dataclasses.field(default_factory=dict)
+    embeddings: dict[str, Embedding] = dataclasses.field(default_factory=dict)
+    stages: dict[str, str] = dataclasses.field(default_factory=dict)  # stage -> status text
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+
+def _relative(path: pathlib.Path, root: pathlib.Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def read_task(directory: pathlib.Path) -> TaskData:
+    """Everything the report needs from OUT/<task>; missing stages are recorded in ``stages``."""
+    data = TaskData(name=directory.name, directory=directory)
+    root = directory.parent
+
+    def load(path: pathlib.Path, reader):
+        try:
+            return reader(path)
+        except (OSError, KeyError, ValueError, TypeError) as error:
+            data.warnings.append(f"{_relative(path, root)}: skipped, unreadable ({error})")
+            return None
+
+    manifest = directory / "manifest.csv"
+    summary = directory / "summary.csv"
+    manifest_rows = load(manifest, read_csv) if manifest.is_file() else None
+    data.stages["sweep"] = (
+        f"{len(manifest_rows)} networks in manifest.csv" if manifest_rows is not None else "not run"
+    )
+    if summary.is_file():
+        rows = load(summary, read_csv)
+        if rows is not None:
+            data.population = load(summary, lambda _: population_from_summary(rows))
+            data.population_source = "summary.csv"
+    if data.population is None and manifest_rows is not None:
+        data.population = load(manifest, lambda _: population_from_manifest(manifest_rows))
+        data.population_source = "manifest.csv (summary.csv not found)"
+    data.stages["summary"] = "done" if summary.is_file() else "not run"
+
+    dynamics_dir = directory / "dynamics"
+    paths = sorted(dynamics_dir.glob("*.h5")) if dynamics_dir.is_dir() else []
+    data.dynamics = [d for d in (load(p, read_dynamics) for p in paths) if d is not None]
+    data.stages["dynamics"] = f"{len(data.dynamics)} files" if data.dynamics else "not run"
+
+    similarity_dir = directory / "similarity"
+    if similarity_dir.is_dir():
+        for path in sorted(similarity_dir.glob("*.h5")):
+            if path.name.endswith(EMBEDDING_SUFFIX):
+                embedding = load(path, read_embedding)
+                if embedding is not None:
+                    data.embeddings[path.name[: -len(EMBEDDING_SUFFIX)]] = embedding
+            else:
+                distances = load(path, read_distances)
+                if distances is not None:
+                    data.distances[path.stem] = distances
+    data.stages["similarity"] = ", ".join(sorted(data.distances)) or "not run"
+    data.stages["embedding"] = ", ".join(sorted(data.embeddings)) or "not run"
+    return data

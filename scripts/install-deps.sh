@@ -7,8 +7,10 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libeigen3-dev libhdf5-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libopenmpi-dev openmpi-bin
   pybind11-dev python3-dev python3-numpy python3-h5py python3-pytest
-  python3-torch python3-threadpoolctl libopenblas0-openmp
+  python3-matplotlib python3-torch python3-threadpoolctl libopenblas0-openmp
+  chromium
 )
 
 missing=()

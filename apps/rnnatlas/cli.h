@@ -46,6 +46,9 @@ Command add_info_command(CLI::App& parent);
 Command add_sweep_command(CLI::App& parent);
 Command add_summary_command(CLI::App& parent);
 Command add_reproduce_command(CLI::App& parent);
+Command add_dynamics_command(CLI::App& parent);
+Command add_compare_command(CLI::App& parent);
+Command add_embed_command(CLI::App& parent);
 
 /// Prints "rnnatlas: error: <message>" on stderr.
 void print_error(std::string_view message);

@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   std::vector<Command> commands;
   try {
     commands = {add_train_command(app), add_eval_command(app), add_info_command(app),
-                add_sweep_command(app), add_summary_command(app), add_reproduce_command(app)};
+                add_sweep_command(app), add_summary_command(app), add_reproduce_command(app),
+                add_dynamics_command(app), add_compare_command(app), add_embed_command(app)};
   } catch (const std::exception& e) {  // building the help texts asks the library for task names
     print_error(std::string("internal: ") + e.what());
     return kExitFailure;

@@ -9,8 +9,13 @@ Training:  train, evaluate, TrainOptions, TrainProgress, TrainSummary, EvalMetri
 Files:     Network.save, load_network, load_network_record, save_network, NetworkRecord
 Dynamics:  find_fixed_points, linearize, sample_initial_states, find_transitions,
            FixedPointOptions, NewtonOptions, FixedPointResult, FixedPoints, Linearization
+Limit cycles: classify_attractors, refine_periodic_orbit, lyapunov_exponents, analyze_curve,
+           iterate_map, LimitCycleOptions, ShootingOptions, AttractorResult, Attractor,
+           PeriodicOrbit, InvariantCurve
 Similarity: rnnatlas.similarity (cca, svcca, pwcca, cka, shape_distance), distance_matrix, mds,
            cluster_stats, mantel_test
+Pipeline files: load_distances (similarity/<metric>.h5), load_embedding
+           (similarity/<metric>.embedding.h5)
 Errors:    InvalidArgument (a ValueError), IoError (an OSError)
 """
 # Module maintainer: rnnatlas python.
@@ -24,6 +29,14 @@ import numpy as np
 import numpy.typing as npt
 
 from ._core import (
+    Attractor,
+    AttractorResult,
+    InvariantCurve,
+    LimitCycleOptions,
+    PeriodicOrbit,
+    ShootingOptions,
+    analyze_curve,
+    iterate_map,
     NETWORK_FILE_FORMAT_VERSION,
     ClassicalMdsResult,
     ClusterStats,
@@ -53,6 +66,17 @@ from . import _core, similarity
 from ._options import fill as _fill
 
 __all__ = [
+    "Attractor",
+    "AttractorResult",
+    "InvariantCurve",
+    "LimitCycleOptions",
+    "PeriodicOrbit",
+    "ShootingOptions",
+    "analyze_curve",
+    "classify_attractors",
+    "iterate_map",
+    "lyapunov_exponents",
+    "refine_periodic_orbit",
     "NETWORK_FILE_FORMAT_VERSION",
     "ClassicalMdsResult",
     "ClusterStats",
@@ -82,6 +106,8 @@ __all__ = [
     "find_fixed_points",
     "find_transitions",
     "linearize",
+    "load_distances",
+    "load_embedding",
     "load_network",
     "load_network_record",
     "make_task",
@@ -283,6 +309,70 @@ def find_transitions(
     return _core.find_transitions(opts, network, points, list(linearizations))
 
 
+# ---- limit cycles ------------------------------------------------------------------------------
+
+
+def classify_attractors(
+    network: Network,
+    initial_states: npt.ArrayLike,
+    input: Optional[npt.ArrayLike] = None,
+    **options: Any,
+) -> AttractorResult:
+    """Where the autonomous dynamics s -> F(s, input) go from each row of ``initial_states``
+    [n_init, n_state]: a fixed point, a periodic orbit (refined by Newton shooting, with Floquet
+    multipliers), an invariant curve (frequency in rad/step, Lyapunov exponents), chaos, unresolved
+    or diverged. ``input`` [n_input] defaults to zeros.
+
+    ``options`` are LimitCycleOptions fields by name (``n_transient``, ``n_record``,
+    ``max_period``, ``n_lyapunov``, ``n_threads``, ...); ``shooting`` takes a ShootingOptions or a
+    dict of its fields. Returns an AttractorResult: ``runs`` (one Attractor each, with ``kind``,
+    ``message``, ``orbit``, ``curve``, ``lyapunov_exponents``, ``same_as``), ``kinds``, ``counts``,
+    ``n_unique``. Runs without the GIL; invalid shapes or options raise ValueError.
+    """
+    if input is None:
+        input = np.zeros(network.n_input)
+    opts = _fill(LimitCycleOptions(), "limit-cycle", options)
+    return _core.classify_attractors(opts, network, initial_states, input)
+
+
+def refine_periodic_orbit(
+    network: Network,
+    state: npt.ArrayLike,
+    period: int,
+    input: Optional[npt.ArrayLike] = None,
+    **options: Any,
+) -> PeriodicOrbit:
+    """Newton shooting on F^period(s) - s from ``state`` [n_state] (``input`` defaults to zeros):
+    the PeriodicOrbit with ``points`` [P, n_state], ``residual``, ``converged``,
+    ``residual_history``, ``monodromy``, ``multipliers``, ``stability``, ``frequency``,
+    ``amplitude``. ``options`` are ShootingOptions fields (``tol_residual``, ``stability_tol``,
+    ``newton`` as a NewtonOptions or dict)."""
+    if input is None:
+        input = np.zeros(network.n_input)
+    opts = _fill(ShootingOptions(), "shooting", options)
+    return _core.refine_periodic_orbit(opts, network, np.asarray(state, dtype=np.float64), input,
+                                       period)
+
+
+def lyapunov_exponents(
+    network: Network,
+    state: npt.ArrayLike,
+    n_steps: int,
+    n_exponents: Optional[int] = None,
+    input: Optional[npt.ArrayLike] = None,
+    n_transient: int = 0,
+) -> np.ndarray:
+    """The ``n_exponents`` (default: all) leading Lyapunov exponents per step, descending, of the
+    trajectory of ``n_steps`` steps from ``state`` after ``n_transient`` discarded steps (QR
+    method; O(1/n_steps) bias). ``input`` defaults to zeros."""
+    if input is None:
+        input = np.zeros(network.n_input)
+    if n_exponents is None:
+        n_exponents = network.n_state
+    return _core.lyapunov_exponents(network, np.asarray(state, dtype=np.float64), input, n_steps,
+                                    n_exponents, n_transient)
+
+
 # ---- similarity of populations -----------------------------------------------------------------
 
 _METRIC_OPTIONS = {"cca": "cca", "pwcca": "cca", "svcca": "svcca", "cka": "cka", "shape": "shape"}
@@ -350,3 +440,69 @@ def mantel_test(a: npt.ArrayLike, b: npt.ArrayLike, **options: Any) -> MantelRes
     a one-sided permutation ``p_value``. ``options``: n_permutations (999), seed."""
     opts = _fill(_core.MantelOptions(), "mantel", options)
     return _core.mantel_test(opts, a, b)
+
+
+# ---- pipeline files ----------------------------------------------------------------------------
+
+
+def load_distances(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The distance file written by ``rnnatlas compare`` (DIR/similarity/<metric>.h5) as a dict:
+    ``metric`` (str), ``params`` (dict), ``network_ids`` (list of N str, the row order),
+    ``distances`` (float64 [N, N]), ``labels`` (dict of [N] arrays: ``cell``, ``activation`` (str),
+    ``n_hidden``, ``seed`` (int64), ``l2``, ``learning_rate`` (float64)), ``library_version`` and
+    ``created``. The file is validated (IoError naming the path and the problem)."""
+    f = _core.load_distance_file(os.fspath(path))
+    labels = f.labels
+    return {
+        "metric": f.metric,
+        "params": dict(f.params),
+        "network_ids": list(f.network_ids),
+        "distances": np.asarray(f.distances),
+        "labels": {
+            "cell": np.asarray(labels.cell, dtype=str),
+            "activation": np.asarray(labels.activation, dtype=str),
+            "n_hidden": np.asarray(labels.n_hidden, dtype=np.int64),
+            "l2": np.asarray(labels.l2, dtype=np.float64),
+            "learning_rate": np.asarray(labels.learning_rate, dtype=np.float64),
+            "seed": np.asarray(labels.seed, dtype=np.int64),
+        },
+        "library_version": f.library_version,
+        "created": f.created,
+    }
+
+
+def load_embedding(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The embedding file written by ``rnnatlas embed`` (DIR/similarity/<metric>.embedding.h5) as a
+    dict: ``metric``, ``network_ids`` (list of N str), ``classical`` and ``smacof`` (float64
+    [N, 2]), ``classical_eigenvalues`` (float64 [N]), ``stress``, ``normalized_stress``,
+    ``cluster`` ({label: {silhouette, silhouette_p_value, knn_accuracy, knn_p_value,
+    majority_accuracy, k, n_permutations, n_groups}} for the labels cell, activation, n_hidden, l2
+    that split the networks into 2 to N - 1 groups), ``options``, ``library_version`` and
+    ``created``. The file is validated (IoError naming the path and the problem)."""
+    f = _core.load_embedding_file(os.fspath(path))
+    cluster = {}
+    for c in f.clusters:
+        s = c.stats
+        cluster[c.label] = {
+            "silhouette": s.silhouette,
+            "silhouette_p_value": s.silhouette_p_value,
+            "knn_accuracy": s.knn_accuracy,
+            "knn_p_value": s.knn_p_value,
+            "majority_accuracy": s.majority_accuracy,
+            "k": c.k,
+            "n_permutations": s.n_permutations,
+            "n_groups": c.n_groups,
+        }
+    return {
+        "metric": f.metric,
+        "network_ids": list(f.network_ids),
+        "classical": np.asarray(f.classical),
+        "classical_eigenvalues": np.asarray(f.classical_eigenvalues),
+        "smacof": np.asarray(f.smacof),
+        "stress": f.stress,
+        "normalized_stress": f.normalized_stress,
+        "cluster": cluster,
+        "options": dict(f.options),
+        "library_version": f.library_version,
+        "created": f.created,
+    }

@@ -498,6 +498,214 @@ def find_transitions(
     linearizations: Sequence[Linearization],
 ) -> TransitionGraph: ...
 
+# ---- dynamics: limit cycles (rnnatlas/dynamics/limit_cycles.h) --------------------------------
+
+class ShootingOptions:
+    """Newton shooting on F^P(s) - s: newton (NewtonOptions), tol_residual, stability_tol."""
+
+    newton: NewtonOptions
+    tol_residual: float
+    stability_tol: float
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class OrbitAmplitude:
+    """Size of an orbit around its mean; read-only views."""
+
+    @property
+    def center(self) -> _F64:
+        """float64 [n_state], mean of the points."""
+    @property
+    def half_range(self) -> _F64:
+        """float64 [n_state], (max - min) / 2 per coordinate."""
+    @property
+    def rms_radius(self) -> float: ...
+    @property
+    def max_radius(self) -> float: ...
+
+class PeriodicOrbit:
+    """A periodic orbit (period 1: a fixed point) refined by Newton shooting."""
+
+    @property
+    def period(self) -> int:
+        """Minimal period P."""
+    @property
+    def input(self) -> _F64: ...
+    @property
+    def points(self) -> _F64:
+        """float64 [P, n_state]: s, F(s), ..., F^{P-1}(s)."""
+    @property
+    def residual(self) -> float:
+        """||F^P(s) - s||."""
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def n_newton_iters(self) -> int: ...
+    @property
+    def residual_history(self) -> _F64:
+        """float64 [n_newton_iters + 1], ||F^P(s) - s|| before each Newton step and at the end."""
+    @property
+    def monodromy(self) -> _F64:
+        """float64 [n_state, n_state], J(s_{P-1}) ... J(s_0)."""
+    @property
+    def multipliers(self) -> _C128:
+        """complex128 [n_state], Floquet multipliers sorted by |mu| descending."""
+    @property
+    def n_unstable(self) -> int: ...
+    @property
+    def n_marginal(self) -> int: ...
+    @property
+    def stability(self) -> str:
+        """'stable', 'marginal', 'saddle' or 'unstable'."""
+    @property
+    def frequency(self) -> float:
+        """Rad/step in [0, pi]: 0 for P = 1, pi for P = 2, 2 pi |winding_number| / P."""
+    @property
+    def winding_number(self) -> int: ...
+    @property
+    def amplitude(self) -> OrbitAmplitude: ...
+    def lyapunov_exponents(self) -> _F64:
+        """log|mu_i| / P [n_state], descending."""
+
+class LimitCycleOptions:
+    """Options of classify_attractors(); fields, rules and defaults of dynamics/limit_cycles.h."""
+
+    n_transient: int
+    n_record: int
+    divergence_norm: float
+    max_period: int
+    tol_recurrence: float
+    shooting: ShootingOptions
+    tol_match: float
+    min_turns: float
+    min_winding_consistency: float
+    max_curve_gap: float
+    max_radius_drift: float
+    n_curve_points: int
+    n_lyapunov: int
+    tol_lyapunov: float
+    tol_unique: float
+    n_threads: int
+    def __init__(self) -> None: ...
+    def validate(self) -> None:
+        """Raises ValueError naming the first field that breaks its rule."""
+
+class InvariantCurve:
+    """Measures of a bounded non-periodic orbit over the recorded window."""
+
+    @property
+    def frequency(self) -> float:
+        """Mean angular advance, rad/step in [0, pi] (weighted Birkhoff average)."""
+    @property
+    def frequency_error(self) -> float:
+        """|frequency over the first half - over the second half of the window|."""
+    @property
+    def period(self) -> float:
+        """2 pi / frequency, in steps."""
+    @property
+    def n_turns(self) -> float: ...
+    @property
+    def winding_consistency(self) -> float: ...
+    @property
+    def curve_gap(self) -> float: ...
+    @property
+    def radius_drift(self) -> float: ...
+    @property
+    def plane(self) -> _F64:
+        """float64 [n_state, 2], the two leading principal directions (columns)."""
+    @property
+    def plane_variance(self) -> _F64: ...
+    @property
+    def plane_radius(self) -> float: ...
+    @property
+    def amplitude(self) -> OrbitAmplitude: ...
+    @property
+    def points(self) -> _F64:
+        """float64 [n_curve_points, n_state], the last consecutive window points."""
+    @property
+    def attracting(self) -> bool: ...
+
+class Attractor:
+    """Where one simulation went."""
+
+    @property
+    def kind(self) -> str:
+        """'fixed_point', 'periodic_orbit', 'invariant_curve', 'chaotic', 'unresolved' or
+        'diverged'."""
+    @property
+    def message(self) -> str: ...
+    @property
+    def initial_index(self) -> int: ...
+    @property
+    def final_state(self) -> _F64: ...
+    @property
+    def n_steps(self) -> int: ...
+    @property
+    def recurrence_distance(self) -> float: ...
+    @property
+    def recurrence_period(self) -> int: ...
+    @property
+    def orbit(self) -> PeriodicOrbit:
+        """Valid for 'fixed_point' and 'periodic_orbit'."""
+    @property
+    def curve(self) -> InvariantCurve:
+        """Valid for 'invariant_curve'; diagnostics for 'chaotic' and 'unresolved'."""
+    @property
+    def lyapunov_exponents(self) -> _F64: ...
+    @property
+    def same_as(self) -> int:
+        """First run that reached the same attractor; -1 when not applicable."""
+
+class AttractorResult:
+    """classify_attractors(): one Attractor per initial state."""
+
+    @property
+    def input(self) -> _F64: ...
+    @property
+    def runs(self) -> list[Attractor]: ...
+    @property
+    def n_unique(self) -> int: ...
+    @property
+    def counts(self) -> dict[str, int]: ...
+    @property
+    def kinds(self) -> list[str]: ...
+    @property
+    def same_as(self) -> _I32: ...
+    def brief_report(self) -> str: ...
+    def __len__(self) -> int: ...
+
+def classify_attractors(
+    options: LimitCycleOptions, network: Network, initial_states: _Array, input: _Array
+) -> AttractorResult:
+    """Where runs from initial_states [n_init, n_state] at input [n_input] go; runs without the
+    GIL. rnnatlas.classify_attractors takes keyword options."""
+
+def refine_periodic_orbit(
+    options: ShootingOptions, network: Network, state: _Array, input: _Array, period: int
+) -> PeriodicOrbit:
+    """Newton shooting for an orbit of `period` through state [n_state]."""
+
+def lyapunov_exponents(
+    network: Network,
+    state: _Array,
+    input: _Array,
+    n_steps: int,
+    n_exponents: int,
+    n_transient: int = 0,
+) -> _F64:
+    """The n_exponents leading Lyapunov exponents per step (QR method), descending."""
+
+def iterate_map(
+    network: Network, state: _Array, input: _Array, n_steps: int
+) -> tuple[_F64, _F64]:
+    """(F^n(state) [n_state], its Jacobian [n_state, n_state])."""
+
+def analyze_curve(window: _Array, n_points: int = 0) -> InvariantCurve:
+    """Curve measures of consecutive orbit points window [N, n_state]."""
+
+def orbit_amplitude(points: _Array) -> OrbitAmplitude:
+    """Center, half ranges and radii of points [n, n_state]."""
+
 # ---- similarity ------------------------------------------------------------------------------
 
 class CcaOptions:
@@ -565,6 +773,43 @@ class DistanceMatrixOptions:
 
 def distance_matrix(options: DistanceMatrixOptions, activities: Sequence[_Array]) -> _F64:
     """[N, N], symmetric, zero diagonal; runs without the GIL."""
+
+class NetworkLabels:
+    """Per-network labels of a distance file, [N] each in row order."""
+
+    @property
+    def cell(self) -> list[str]: ...
+    @property
+    def activation(self) -> list[str]: ...
+    @property
+    def n_hidden(self) -> list[int]: ...
+    @property
+    def l2(self) -> list[float]: ...
+    @property
+    def learning_rate(self) -> list[float]: ...
+    @property
+    def seed(self) -> list[int]: ...
+
+class DistanceFile:
+    """The contents of a distance file (docs/pipeline.md)."""
+
+    @property
+    def metric(self) -> str: ...
+    @property
+    def params(self) -> dict[str, Union[bool, int, float, str]]: ...
+    @property
+    def network_ids(self) -> list[str]: ...
+    @property
+    def distances(self) -> _F64:
+        """float64 [N, N], symmetric, zero diagonal."""
+    @property
+    def labels(self) -> NetworkLabels: ...
+    @property
+    def library_version(self) -> str: ...
+    @property
+    def created(self) -> str: ...
+
+def load_distance_file(path: str) -> DistanceFile: ...
 
 class ClassicalMdsResult:
     @property
@@ -649,3 +894,45 @@ class MantelResult:
     def n_permutations(self) -> int: ...
 
 def mantel_test(options: MantelOptions, a: _Array, b: _Array) -> MantelResult: ...
+
+class LabelClusters:
+    """How one label clusters in the distance matrix: /cluster/<label> of an embedding file."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def n_groups(self) -> int: ...
+    @property
+    def k(self) -> int: ...
+    @property
+    def stats(self) -> ClusterStats: ...
+
+class EmbeddingFile:
+    """The contents of an embedding file (docs/pipeline.md)."""
+
+    @property
+    def metric(self) -> str: ...
+    @property
+    def network_ids(self) -> list[str]: ...
+    @property
+    def classical(self) -> _F64:
+        """float64 [N, 2]."""
+    @property
+    def classical_eigenvalues(self) -> _F64: ...
+    @property
+    def smacof(self) -> _F64:
+        """float64 [N, 2]."""
+    @property
+    def stress(self) -> float: ...
+    @property
+    def normalized_stress(self) -> float: ...
+    @property
+    def clusters(self) -> list[LabelClusters]: ...
+    @property
+    def options(self) -> dict[str, Union[bool, int, float, str]]: ...
+    @property
+    def library_version(self) -> str: ...
+    @property
+    def created(self) -> str: ...
+
+def load_embedding_file(path: str) -> EmbeddingFile: ...

@@ -1,0 +1,138 @@
+"""End-to-end tests of `rnnatlas reproduce`, the study driver (docs/pipeline.md).
+
+A tiny study (one task, a few networks of a few units) runs every stage: sweep, summary,
+dynamics, compare and embed for two metrics, and the report. The tests check the files of each
+stage, that a rerun resumes (no stage redoes finished work), and that bad scales and configs fail
+with messages naming the problem.
+"""
+
+import json
+import os
+import pathlib
+import time
+
+import h5py
+import pytest
+
+ERROR = "rnnatlas: error: "
+
+TINY_SWEEP = """\
+seed = 0
+
+[task]
+name = "flip_flop"
+n_time = 20
+
+[grid]
+cell = ["vanilla", "gru"]
+activation = "tanh"
+n_hidden = 6
+n_iterations = 150
+n_batch = 16
+learning_rate = 2e-2
+seeds = 2
+
+[evaluation]
+n_eval_batch = 32
+
+[keep]
+max_normalized_mse = 10.0
+"""
+
+TINY_STUDY = """\
+tasks = ["flip_flop"]
+
+[dynamics]
+n_initial_states = 32
+
+[compare.svcca]
+k = 4
+
+[compare.topology]
+
+[embed]
+permutations = 19
+k_neighbors = 1
+"""
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture()
+def tiny_experiments(tmp_path):
+    experiments = tmp_path / "experiments"
+    write(experiments / "flip_flop_tiny.toml", TINY_SWEEP)
+    write(experiments / "study_tiny.toml", TINY_STUDY)
+    return experiments
+
+
+def test_unknown_scale_names_the_built_in_ones(run, tmp_path):
+    result = run("reproduce", "--scale", "huge", "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert ERROR in result.stderr
+    assert "study_huge.toml" in result.stderr
+    for scale in ("demo", "small", "paper"):
+        assert scale in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_built_in_scales_exist_for_every_task(run, tmp_path):
+    # --tasks with a task the scale has no population for is refused before any work.
+    result = run("reproduce", "--scale", "demo", "--tasks", "no_such_task", "--out", tmp_path / "o")
+    assert result.returncode == 2
+    assert "no_such_task_demo.toml" in result.stderr
+
+
+def test_bad_study_config_names_key_and_line(run, tiny_experiments, tmp_path):
+    write(tiny_experiments / "study_tiny.toml", "whatever = 3\n" + TINY_STUDY)
+    result = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments,
+                 "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "study_tiny.toml:" in result.stderr
+    assert "unknown key 'whatever'" in result.stderr
+
+
+def test_bad_stage_flag_stops_at_that_stage_with_usage_status(run, tiny_experiments, tmp_path):
+    write(tiny_experiments / "study_tiny.toml",
+          TINY_STUDY.replace("n_initial_states = 32", "n_initial_states = -5"))
+    result = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments,
+                 "--out", tmp_path / "out", "--no-report", timeout=300)
+    assert result.returncode == 2
+    assert "failed" in result.stderr and "dynamics" in result.stderr
+    # The stages before it finished and are kept.
+    assert (tmp_path / "out/flip_flop/manifest.csv").is_file()
+
+
+def test_tiny_study_end_to_end_then_resume(run, tiny_experiments, tmp_path):
+    out = tmp_path / "out"
+    args = ("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--out", out,
+            "--threads", "2")
+    start = time.monotonic()
+    first = run(*args, timeout=600)
+    first_seconds = time.monotonic() - start
+    assert first.returncode == 0, first.stderr[-4000:]
+    task = out / "flip_flop"
+    networks = sorted((task / "networks").glob("*.h5"))
+    assert len(networks) == 4
+    dynamics = sorted((task / "dynamics").glob("*.h5"))
+    assert [p.name for p in dynamics] == [p.name for p in networks]  # every network kept
+    for metric in ("svcca", "topology"):
+        with h5py.File(task / "similarity" / f"{metric}.h5", "r") as f:
+            assert f["distances"].shape == (4, 4)
+        with h5py.File(task / "similarity" / f"{metric}.embedding.h5", "r") as f:
+            assert f["classical"].shape == (4, 2)
+    report = out / "report"
+    assert (report / "index.html").is_file()
+    results = json.loads((report / "results.json").read_text())
+    assert "flip_flop" in json.dumps(results)
+    assert str(report / "index.html") in first.stdout
+
+    # A rerun finds every stage done: same files, untouched.
+    mtimes = {p: p.stat().st_mtime_ns for p in networks + dynamics}
+    second = run(*args, timeout=600)
+    assert second.returncode == 0, second.stderr[-4000:]
+    assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes

@@ -6,7 +6,10 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -185,18 +188,15 @@ std::optional<std::string> assign(const toml::node& node, const Target& target) 
   return std::nullopt;
 }
 
-/// Reads the config file at `path` into `values`, recording where each value came from.
-void read_config(const std::string& path,
-                 std::vector<Setting>& table,
-                 TrainValues& values,
-                 Origins& origins) {
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) {
-    throw UsageError("--config " + path + ": no such file");
-  }
+/// Reads config `text` (from file `path`) into `values`, recording where each value came from.
+void read_config_text(std::string_view text,
+                      const std::string& path,
+                      std::vector<Setting>& table,
+                      TrainValues& values,
+                      Origins& origins) {
   toml::table doc;
   try {
-    doc = toml::parse_file(path);
+    doc = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     throw UsageError(strprintf("%s:%u:%u: %s", path.c_str(), e.source().begin.line,
                                e.source().begin.column, std::string(e.description()).c_str()));
@@ -254,6 +254,22 @@ void read_config(const std::string& path,
       read_entry("", key, node);
     }
   }
+}
+
+/// Reads the config file at `path` into `values`, recording where each value came from.
+void read_config(const std::string& path,
+                 std::vector<Setting>& table,
+                 TrainValues& values,
+                 Origins& origins) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    throw UsageError("--config " + path + ": no such file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("--config " + path + ": cannot open: " + std::strerror(errno));
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) throw IoError("--config " + path + ": cannot read: " + std::strerror(errno));
+  read_config_text(text, path, table, values, origins);
 }
 
 // ---- Flags -----------------------------------------------------------------------------------
@@ -401,6 +417,14 @@ TrainSettings::TrainSettings(CLI::App& cmd) : flag_values_(std::make_unique<Trai
 }
 
 TrainSettings::~TrainSettings() = default;
+
+TrainPlan parse_train_config(std::string_view text, const std::string& source_name) {
+  TrainValues values;  // the library's defaults
+  std::vector<Setting> table = settings_table(values);
+  Origins origins;
+  read_config_text(text, source_name, table, values, origins);
+  return build_plan(values, origins);
+}
 
 TrainPlan TrainSettings::resolve() const {
   TrainValues values;  // the library's defaults

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rnnatlas/models/network.h"
@@ -64,5 +65,10 @@ class TrainSettings {
   std::string config_path_;
   bool quiet_ = false;
 };
+
+/// What `train --config <source_name>` with no other flags resolves `text` to: parses the TOML,
+/// applies it over the library's defaults and validates everything. Throws UsageError naming
+/// "<source_name>:<line>" and the key of the value to fix. For tests and the fuzzer (fuzz/).
+TrainPlan parse_train_config(std::string_view text, const std::string& source_name);
 
 }  // namespace rnnatlas::cli

@@ -9,10 +9,12 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
-#include "rnnatlas/config.h"
 #include "io/h5.h"
+#include "io/network_file_image.h"
+#include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
 
 namespace rnnatlas {
@@ -82,8 +84,11 @@ void visit_eval_metrics(Metrics& m, Visitor&& visit) {
   visit("n_trials", m.n_trials);
 }
 
-// The HDF5 file image of `record`.
-std::vector<unsigned char> build_image(const NetworkRecord& record) {
+}  // namespace
+
+namespace internal {
+
+std::vector<unsigned char> network_file_image(const NetworkRecord& record) {
   h5::ImageWriter writer;
   const Node& root = writer.root();
 
@@ -142,8 +147,7 @@ std::vector<unsigned char> build_image(const NetworkRecord& record) {
   return writer.finish();
 }
 
-// Parses a file image.
-NetworkRecord parse_image(const std::vector<unsigned char>& image) {
+NetworkRecord parse_network_file_image(const std::vector<unsigned char>& image) {
   const h5::ImageReader reader(image);
   const Node& root = reader.root();
   // Identity and version first, so that a foreign or newer file gets the right message.
@@ -180,11 +184,20 @@ NetworkRecord parse_image(const std::vector<unsigned char>& image) {
                   " has n_state = " + std::to_string(arch.n_state()) + ")");
   }
   record.init_seed = read_uint64(model, "init_seed");
-  record.network = Network(arch, record.init_seed);
 
+  // Every tensor is read and checked before the network is built: a damaged file that claims a
+  // huge architecture then fails on its first (small) dataset, instead of first allocating and
+  // initialising gigabytes of parameters for that architecture.
+  std::vector<ParameterInfo> table =
+      make_cell<double>(arch.cell, arch.activation, arch.n_input, arch.n_hidden)->parameters();
+  // The readout, as Network lays it out; offsets are not needed here (tensors are set by name).
+  table.push_back(ParameterInfo{"readout.weight", arch.n_output, arch.n_hidden, 0, false});
+  table.push_back(ParameterInfo{"readout.bias", arch.n_output, 1, 0, true});
+  std::vector<DoubleArray> tensors;
+  tensors.reserve(table.size());
   const Node parameters = open_group(model, "parameters");
-  for (const ParameterInfo& info : record.network.parameter_table()) {
-    const DoubleArray array = read_dataset(parameters, info.name.c_str());
+  for (const ParameterInfo& info : table) {
+    DoubleArray array = read_dataset(parameters, info.name.c_str());
     std::vector<hsize_t> expected{static_cast<hsize_t>(info.rows)};
     if (!info.is_bias) expected.push_back(static_cast<hsize_t>(info.cols));
     if (array.dims != expected) {
@@ -202,10 +215,14 @@ NetworkRecord parse_image(const std::vector<unsigned char>& image) {
         throw IoError(ss.str());
       }
     }
+    tensors.push_back(std::move(array));
+  }
+  record.network = Network(arch, record.init_seed);
+  for (std::size_t k = 0; k < table.size(); ++k) {
     record.network.set_parameter(
-        info.name,
+        table[k].name,
         Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-            array.values.data(), info.rows, info.cols));
+            tensors[k].values.data(), table[k].rows, table[k].cols));
   }
 
   const Node task = open_group(root, "task");
@@ -242,7 +259,7 @@ NetworkRecord parse_image(const std::vector<unsigned char>& image) {
   return record;
 }
 
-}  // namespace
+}  // namespace internal
 
 void save_network_file(const std::string& path, const NetworkRecord& record) {
   RNNATLAS_CHECK_ARG(!path.empty(), "save_network_file: the path is empty");
@@ -257,7 +274,7 @@ void save_network_file(const std::string& path, const NetworkRecord& record) {
           << record.summary.loss_history.size() << " entries but summary.n_iterations_done = "
           << record.summary.n_iterations_done << "; they must agree (one loss per iteration done)");
   try {
-    h5::write_file_atomically(path, build_image(record));
+    h5::write_file_atomically(path, internal::network_file_image(record));
   } catch (const IoError& e) {
     throw IoError("cannot write network file '" + path + "': " + e.what());
   }
@@ -265,7 +282,7 @@ void save_network_file(const std::string& path, const NetworkRecord& record) {
 
 NetworkRecord load_network_file(const std::string& path) {
   try {
-    return parse_image(h5::read_file(path));
+    return internal::parse_network_file_image(h5::read_file(path));
   } catch (const IoError& e) {
     throw IoError("cannot read network file '" + path + "': " + e.what());
   }

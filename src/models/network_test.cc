@@ -111,6 +111,17 @@ TEST(Network, RejectsBadShapesAndSizes) {
   EXPECT_THROW(net.run(Eigen::MatrixXd::Zero(3, 7), 2), InvalidArgument);
 }
 
+TEST(Architecture, SizesWhoseParameterCountOverflowsIntAreRejected) {
+  // Each size within its own bound, but 4 n_hidden (n_input + n_hidden + 2) > 2^31 - 1: the flat
+  // parameter indices would overflow int (a damaged network file can claim such sizes).
+  const Architecture lstm{CellKind::kLstm, Activation::kTanh, 1 << 20, 16384, 1};
+  EXPECT_THROW(lstm.validate(), InvalidArgument);
+  const Architecture readout{CellKind::kVanilla, Activation::kTanh, 1, 16384, 1 << 20};
+  EXPECT_THROW(readout.validate(), InvalidArgument);
+  // The largest network along n_hidden stays valid: 4 * 16384 * 16387 + 16385 < 2^31.
+  EXPECT_NO_THROW((Architecture{CellKind::kLstm, Activation::kTanh, 1, 16384, 1}.validate()));
+}
+
 TEST(Network, JacobiansHaveStateAndInputShapes) {
   const Network net(arch(CellKind::kLstm), 1);
   const Eigen::VectorXd s = Eigen::VectorXd::Constant(12, 0.1), x = Eigen::VectorXd::Ones(3);

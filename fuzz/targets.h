@@ -1,0 +1,37 @@
+// The parsers of outside input, driven the way the fuzzers and the regression test drive them.
+// Module maintainer: rnnatlas quality. See docs/reliability.md.
+//
+// Each function feeds bytes to one parser exactly as rnnatlas reads that input from a user. A
+// clean rejection -- the parser's documented exception, or for the command line an exit code of
+// 1 or 2 -- comes back as an Outcome. Anything else escapes: an exception of another type, an
+// abort, a crash or a sanitizer report. Each of those is a bug, and libFuzzer reports it.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace rnnatlas::fuzz {
+
+/// What the parser made of one input.
+struct Outcome {
+  bool accepted = false;  ///< parsed and validated
+  std::string error;      ///< the message of the clean rejection; empty when accepted
+};
+
+/// parse_sweep_config(data, "sweep.toml"); rejects with InvalidArgument.
+Outcome sweep_config(std::string_view data);
+
+/// cli::parse_train_config(data, "train.toml") (= `rnnatlas train --config train.toml`); rejects
+/// with cli::UsageError.
+Outcome train_config(std::string_view data);
+
+/// internal::parse_network_file_image(data) (= load_network_file after reading the file);
+/// rejects with IoError. An accepted file must also survive a round trip: written back and read
+/// again, it gives the same network.
+Outcome network_file(std::string_view data);
+
+/// cli::run_cli in parse-only mode on "rnnatlas" followed by one argument per line of `data`;
+/// rejects with exit code 2 (usage error). Nothing is run, so nothing is written.
+Outcome cli_arguments(std::string_view data);
+
+}  // namespace rnnatlas::fuzz

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The quality gates of rnnatlas (docs/reliability.md), each timed; fails when any job reports
+# anything. Module maintainer: rnnatlas quality.
+#
+# Usage: scripts/quality.sh [JOB...]      JOB: asan tsan fuzz lint (default: all, in that order)
+#   asan  builds everything with ASan + UBSan (preset asan) and runs the C++ tests and the CLI
+#         end to end (test preset asan)
+#   tsan  builds the threaded code's tests with TSan (preset tsan) and runs them (test preset tsan)
+#   fuzz  builds the libFuzzer targets and runs each for FUZZ_SECONDS (scripts/fuzz.sh)
+#   lint  clang-format and clang-tidy on every C++ file (scripts/lint.sh)
+# The build directories are the presets' own, build/asan, build/tsan, build/fuzz and build/lint
+# (ctest --preset reads the preset's directory; make build/<preset> a symbolic link to build
+# elsewhere). Environment:
+#   FUZZ_SECONDS  seconds per fuzz target (default 45)
+#   JOBS          parallel compile / test / clang-tidy processes (default 2)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=("$@")
+((${#jobs[@]} > 0)) || jobs=(asan tsan fuzz lint)
+n=${JOBS:-2}
+mkdir -p build
+
+# Tests a preset runs and the build targets they need: each test's executable, and the binary a
+# test names in RNNATLAS_CLI (the CLI tests run the `rnnatlas` program).
+targets_of_tests() {
+  local names
+  names=$(ctest --preset "$1" -N | sed -nE 's/^ *Test +#[0-9]+: +//p')
+  ctest --test-dir "$2" --show-only=json-v1 | python3 -c '
+import json, os, sys
+names = set(sys.argv[2].split())
+for test in json.load(sys.stdin)["tests"]:
+    if test["name"] not in names:
+        continue
+    paths = [test["command"][0]] if test.get("command") else []
+    for prop in test.get("properties", []):
+        if prop["name"] == "ENVIRONMENT":
+            paths += [v.split("=", 1)[1] for v in prop["value"] if v.startswith("RNNATLAS_CLI=")]
+    for path in paths:
+        if os.path.realpath(path).startswith(os.path.realpath(sys.argv[1]) + os.sep):
+            print(os.path.basename(path))
+' "$(cd "$2" && pwd)" "$names" | sort -u
+}
+
+configure() {  # configure PRESET
+  [[ -f build/$1/CMakeCache.txt ]] && return 0
+  cmake --preset "$1" > "build/$1.configure.log" 2>&1 || { cat "build/$1.configure.log"; return 1; }
+}
+
+job_asan() {
+  configure asan &&
+    cmake --build --preset asan -j "$n" &&
+    ctest --preset asan -j "$n"
+}
+
+job_tsan() {
+  local targets
+  configure tsan || return 1
+  mapfile -t targets < <(targets_of_tests tsan build/tsan)
+  echo "tsan: building ${targets[*]}"
+  cmake --build --preset tsan -j "$n" --target "${targets[@]}" &&
+    ctest --preset tsan -j "$n"
+}
+
+job_fuzz() { RNNATLAS_FUZZ_BUILD=build/fuzz scripts/fuzz.sh "${FUZZ_SECONDS:-45}"; }
+
+job_lint() { RNNATLAS_LINT_BUILD=build/lint JOBS=$n scripts/lint.sh; }
+
+results=()
+status=0
+for job in "${jobs[@]}"; do
+  if ! declare -F "job_$job" > /dev/null; then
+    echo "quality.sh: unknown job $job; known: asan tsan fuzz lint" >&2
+    exit 2
+  fi
+  echo "==== $job"
+  start=$(date +%s)
+  if "job_$job"; then result=passed; else result=FAILED; status=1; fi
+  seconds=$(($(date +%s) - start))
+  results+=("$(printf '%-5s %-7s %4dm%02ds' "$job" "$result" $((seconds / 60)) $((seconds % 60)))")
+done
+
+echo "==== quality gates ($(nproc) cores)"
+printf '%s\n' "${results[@]}"
+exit $status

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -219,10 +220,15 @@ MantelResult mantel_test(const MantelOptions& options,
       za(e) = a(i, j);
       vb(e) = b(i, j);
     }
-  auto standardise = [](Eigen::VectorXd& v, const char* name) {
+  // Constant up to rounding: after centring, what is left of entries of size |mean| is rounding
+  // noise of order eps * |mean| * sqrt(m), and the "correlation" of noise means nothing.
+  auto standardise = [m](Eigen::VectorXd& v, const char* name) {
+    const double scale = v.cwiseAbs().maxCoeff();
     v.array() -= v.mean();
     const double norm = v.norm();
-    RNNATLAS_CHECK_ARG(norm > 0.0, "mantel_test: " << name
+    const double noise = 64.0 * std::numeric_limits<double>::epsilon() * scale *
+                         std::sqrt(static_cast<double>(m));
+    RNNATLAS_CHECK_ARG(norm > noise, "mantel_test: " << name
                                                    << " is constant off the diagonal; "
                                                       "the correlation is undefined");
     v /= norm;

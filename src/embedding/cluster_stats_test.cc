@@ -116,6 +116,18 @@ TEST(Mantel, CorrelationAndPermutationPValue) {
   EXPECT_DOUBLE_EQ(mantel_test(MantelOptions{.n_permutations = 0}, a, noisy).p_value, 1.0);
 }
 
+TEST(Mantel, MatrixConstantUpToRoundingIsRefused) {
+  // 0.1 + 0.2 - 0.2 and 0.1 differ in the last bit: a naive "is the spread zero" test lets this
+  // matrix through and returns the correlation of rounding noise.
+  MatrixXd flat = MatrixXd::Constant(6, 6, 0.1);
+  flat(0, 1) = flat(1, 0) = 0.1 + 0.2 - 0.2;
+  flat.diagonal().setZero();
+  internal::Rng rng(4);
+  const MatrixXd other = distances_of(testing::random_normal(6, 2, 1.0, rng));
+  EXPECT_THAT([&] { mantel_test(MantelOptions{}, flat, other); },
+              ThrowsMessage<InvalidArgument>(HasSubstr("a is constant off the diagonal")));
+}
+
 TEST(ClusterStatsInputs, BadInputFailsWithClearMessages) {
   const MatrixXd d = on_a_line({0, 1, 2, 3});
   EXPECT_THAT(

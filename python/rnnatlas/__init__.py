@@ -14,6 +14,7 @@ Limit cycles: classify_attractors, refine_periodic_orbit, lyapunov_exponents, an
            PeriodicOrbit, InvariantCurve
 Similarity: rnnatlas.similarity (cca, svcca, pwcca, cka, shape_distance), distance_matrix, mds,
            cluster_stats, mantel_test
+Populations: load_population (a `rnnatlas sweep` directory), Population
 Pipeline files: load_distances (similarity/<metric>.h5), load_embedding
            (similarity/<metric>.embedding.h5)
 Errors:    InvalidArgument (a ValueError), IoError (an OSError)
@@ -63,6 +64,7 @@ from ._core import (
     task_names,
 )
 from . import _core, similarity
+from .population import Population, load_population
 from ._options import fill as _fill
 
 __all__ = [
@@ -107,6 +109,8 @@ __all__ = [
     "find_transitions",
     "linearize",
     "load_distances",
+    "load_population",
+    "Population",
     "load_embedding",
     "load_network",
     "load_network_record",

@@ -295,7 +295,7 @@ int run_reproduce(const ReproduceArgs& args) {
       dynamics.argv.push_back(std::move(f));
     }
     steps.push_back(std::move(dynamics));
-    // [compare.<metric>] tables, one per metric, in the config's order; [compare] keys (not
+    // [compare.<metric>] tables, one per metric, in name order (toml++ sorts keys); [compare] keys (not
     // tables) apply to all of them. A metric's [compare.<metric>.<task>] overrides for one task.
     const std::vector<std::string> common = table_flags(study.compare, where + " [compare]");
     for (const auto& [metric_key, metric_node] : study.compare) {

@@ -16,11 +16,18 @@
 #include "io/network_file_image.h"
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
+#include "rnnatlas/tasks/task.h"
 
 namespace rnnatlas {
 namespace {
 
 constexpr const char* kFormatName = "rnnatlas.network";
+
+/// A named task must be one this build can run, since every later stage rebuilds the task from the
+/// file: throws make_task's InvalidArgument otherwise. An empty name (never trained) is allowed.
+void check_task(const NetworkRecord& record) {
+  if (!record.task_name.empty()) make_task(record.task_name, record.task_params);
+}
 
 using h5::attribute_label;
 using h5::check;
@@ -230,6 +237,11 @@ NetworkRecord parse_network_file_image(const std::vector<unsigned char>& image) 
   const Node params = open_group(task, "params");
   const std::vector<std::string> keys = h5::attribute_names(params);
   for (const std::string& key : keys) record.task_params[key] = read_double(params, key.c_str());
+  try {
+    check_task(record);
+  } catch (const InvalidArgument& e) {
+    throw IoError("group " + task.path + " does not describe a valid task: " + e.what());
+  }
 
   const Node training = open_group(root, "training");
   visit_train_options(record.train_options, [&](const char* name, auto& value) {
@@ -273,6 +285,12 @@ void save_network_file(const std::string& path, const NetworkRecord& record) {
       "save_network_file: summary.loss_history has "
           << record.summary.loss_history.size() << " entries but summary.n_iterations_done = "
           << record.summary.n_iterations_done << "; they must agree (one loss per iteration done)");
+  try {
+    check_task(record);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(std::string("save_network_file: the file could not be loaded, since ") +
+                          e.what());
+  }
   try {
     h5::write_file_atomically(path, internal::network_file_image(record));
   } catch (const IoError& e) {

@@ -44,7 +44,7 @@ NetworkRecord make_record(CellKind cell) {
   record.network.set_parameter("readout.weight", readout);
 
   record.task_name = "flip_flop";
-  record.task_params = {{"n_bits", 3}, {"n_time", 100}, {"p_flip", 0.05}};
+  record.task_params = {{"n_bits", 3}, {"n_time", 100}, {"pulse_probability", 0.05}};
 
   TrainOptions& o = record.train_options;
   o.n_iterations = 7;
@@ -450,6 +450,26 @@ TEST_F(NetworkFileTest, AttributeOfWrongTypeIsReported) {
     H5Sclose(space);
   }
   expect_load_error(file, {"attribute 'n_batch' of /training", "must be an integer"});
+}
+
+// Found by fuzzing: a NaN task parameter was read, and the record then differed from itself.
+TEST_F(NetworkFileTest, TaskThatCannotBeBuiltIsReported) {
+  const std::string nan_param = saved_file("nan_param.h5");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  RawFile(nan_param).overwrite_attribute("/task/params", "pulse_probability", H5T_NATIVE_DOUBLE,
+                                         &nan);
+  expect_load_error(nan_param, {"group /task does not describe a valid task",
+                                "pulse_probability = nan", "must be finite"});
+
+  const std::string unknown_param = saved_file("unknown_param.h5");
+  ASSERT_GE(H5Arename_by_name(RawFile(unknown_param).id(), "/task/params", "pulse_probability",
+                              "p_flip", H5P_DEFAULT),
+            0);
+  expect_load_error(unknown_param, {"group /task", "unknown parameter 'p_flip'"});
+
+  NetworkRecord record = make_record(CellKind::kGru);
+  record.task_params["p_flip"] = 0.05;
+  EXPECT_THROW(save_network_file(path("refused.h5"), record), InvalidArgument);
 }
 
 TEST_F(NetworkFileTest, LossHistoryMustMatchIterationsDone) {

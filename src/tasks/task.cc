@@ -96,7 +96,11 @@ void set_field(std::string_view task, std::string_view key, double value, int& f
   field = static_cast<int>(value);
 }
 
-void set_field(std::string_view, std::string_view, double value, double& field) { field = value; }
+void set_field(std::string_view task, std::string_view key, double value, double& field) {
+  RNNATLAS_CHECK_ARG(std::isfinite(value), task << " parameter " << key << " = "
+                                                << format_shortest(value) << ": must be finite");
+  field = value;
+}
 
 void set_field(std::string_view task, std::string_view key, double value, bool& field) {
   RNNATLAS_CHECK_ARG(value == 0.0 || value == 1.0, task << " parameter " << key << " = "

@@ -1,4 +1,4 @@
-// libFuzzer target: the HDF5 network file reader, on mutated valid files.
+// libFuzzer target: the network file reader, on valid files edited object by object.
 // Module maintainer: rnnatlas quality. Run it with scripts/fuzz.sh; see targets.h.
 #include <cstddef>
 #include <cstdint>

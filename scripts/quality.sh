@@ -21,25 +21,25 @@ jobs=("$@")
 n=${JOBS:-2}
 mkdir -p build
 
-# Tests a preset runs and the build targets they need: each test's executable, and the binary a
-# test names in RNNATLAS_CLI (the CLI tests run the `rnnatlas` program).
+# The build targets the tests of a preset need: each test's executable, and the binary a test
+# names in RNNATLAS_CLI (the CLI tests run the `rnnatlas` program). Read from the CTestTestfiles,
+# which name the executables before they are built.
 targets_of_tests() {
   local names
   names=$(ctest --preset "$1" -N | sed -nE 's/^ *Test +#[0-9]+: +//p')
-  ctest --test-dir "$2" --show-only=json-v1 | python3 -c '
-import json, os, sys
-names = set(sys.argv[2].split())
-for test in json.load(sys.stdin)["tests"]:
-    if test["name"] not in names:
+  find "$2/" -name CTestTestfile.cmake -exec cat {} + | python3 -c '
+import re, sys
+names = set(sys.argv[1].split())
+for line in sys.stdin:
+    test = re.match(r"(?:add_test|set_tests_properties)\(\[=\[([^]]+)\]=\]", line)
+    if not test or test.group(1) not in names:
         continue
-    paths = [test["command"][0]] if test.get("command") else []
-    for prop in test.get("properties", []):
-        if prop["name"] == "ENVIRONMENT":
-            paths += [v.split("=", 1)[1] for v in prop["value"] if v.startswith("RNNATLAS_CLI=")]
+    paths = re.findall(r"^add_test\(\[=\[[^]]+\]=\] \"([^\"]+)\"", line)
+    paths += re.findall(r"RNNATLAS_CLI=([^;\"]+)", line)
     for path in paths:
-        if os.path.realpath(path).startswith(os.path.realpath(sys.argv[1]) + os.sep):
-            print(os.path.basename(path))
-' "$(cd "$2" && pwd)" "$names" | sort -u
+        if not path.endswith((".py", "python3", "mpiexec", "mpirun")):
+            print(path.rsplit("/", 1)[-1])
+' "$names" | sort -u
 }
 
 configure() {  # configure PRESET

@@ -13,8 +13,10 @@ namespace rnnatlas::similarity::internal {
 
 /// One attribute per parameter, typed as its alternative (bool as uint8).
 inline void write_params(const h5::Node& node, const Params& params) {
-  for (const auto& [name, value] : params)
-    std::visit([&](const auto& v) { h5::write_attribute(node, name, v); }, value);
+  for (const auto& entry : params) {
+    const std::string& name = entry.first;  // no structured binding: clang < 16 cannot capture one
+    std::visit([&](const auto& v) { h5::write_attribute(node, name, v); }, entry.second);
+  }
 }
 
 /// An attribute read back into the alternative it was written from: a string, a float, a 1-byte

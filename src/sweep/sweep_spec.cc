@@ -65,25 +65,27 @@ const GridField& field(std::string_view key) {
 
 /// Writes grid value `v` of `key` into the architecture or the options.
 void apply(std::string_view key, double v, Architecture& a, TrainOptions& o) {
-  const int i = static_cast<int>(v);
+  // Only the integer fields convert: their values are whole numbers within int (read_grid_value
+  // checks), while converting any other value (learning_rate = 1e23) would be undefined.
+  const auto i = [v] { return static_cast<int>(v); };
   if (key == "cell")
-    a.cell = static_cast<CellKind>(i);
+    a.cell = static_cast<CellKind>(i());
   else if (key == "activation")
-    a.activation = static_cast<Activation>(i);
+    a.activation = static_cast<Activation>(i());
   else if (key == "n_hidden")
-    a.n_hidden = i;
+    a.n_hidden = i();
   else if (key == "learning_rate")
     o.learning_rate = v;
   else if (key == "lr_decay_rate")
     o.lr_decay_rate = v;
   else if (key == "lr_decay_steps")
-    o.lr_decay_steps = i;
+    o.lr_decay_steps = i();
   else if (key == "l2")
     o.l2 = v;
   else if (key == "n_iterations")
-    o.n_iterations = i;
+    o.n_iterations = i();
   else if (key == "n_batch")
-    o.n_batch = i;
+    o.n_batch = i();
   else if (key == "gradient_clip_norm")
     o.gradient_clip_norm = v;
   else if (key == "adam_beta1")

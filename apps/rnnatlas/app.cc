@@ -1,0 +1,74 @@
+// The `rnnatlas` command line: the subcommands, the parse, and errors turned into exit codes.
+// Module maintainer: rnnatlas CLI. See cli.h for the conventions (exit codes, where output goes).
+
+#include "app.h"
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+#include <new>
+
+#include "cli.h"
+#include "rnnatlas/config.h"
+#include "rnnatlas/error.h"
+#include "rnnatlas/io/network_file.h"
+
+namespace rnnatlas::cli {
+
+int run_cli(int argc, char** argv, CliMode mode) {
+  CLI::App app("rnnatlas " RNNATLAS_VERSION
+               ": train recurrent networks on neuroscience tasks and inspect the saved networks.",
+               "rnnatlas");
+  app.set_version_flag("--version", "rnnatlas " RNNATLAS_VERSION " (network file format " +
+                                        std::to_string(rnnatlas::kNetworkFileFormatVersion) + ")");
+  app.require_subcommand(1);
+  app.footer("Run `rnnatlas COMMAND --help` for the options of a command.");
+  app.get_formatter()->column_width(34);
+
+  std::vector<Command> commands;
+  try {
+    commands = {add_train_command(app),    add_eval_command(app),    add_info_command(app),
+                add_sweep_command(app),    add_summary_command(app), add_reproduce_command(app),
+                add_dynamics_command(app), add_compare_command(app), add_embed_command(app)};
+  } catch (const std::exception& e) {  // building the help texts asks the library for task names
+    print_error(std::string("internal: ") + e.what());
+    return kExitFailure;
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::string command = "rnnatlas";
+    for (const Command& c : commands) {
+      if (c.app->parsed()) command += " " + c.app->get_name();
+    }
+    print_error(std::string(e.what()) + "\nRun `" + command + " --help` for usage.");
+    return kExitUsage;
+  }
+  if (mode == CliMode::kParseOnly) return kExitOk;
+
+  try {
+    for (const Command& c : commands) {
+      if (c.app->parsed()) return c.run();
+    }
+    return kExitUsage;  // unreachable: require_subcommand(1)
+  } catch (const UsageError& e) {
+    print_error(e.what());
+    return kExitUsage;
+  } catch (const rnnatlas::InvalidArgument& e) {
+    print_error(e.what());
+    return kExitUsage;
+  } catch (const rnnatlas::IoError& e) {
+    print_error(e.what());
+    return kExitFailure;
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory");
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    print_error(std::string("unexpected failure: ") + e.what());
+    return kExitFailure;
+  }
+}
+
+}  // namespace rnnatlas::cli

@@ -1,0 +1,18 @@
+// The `rnnatlas` command line as a function, so that the program (main.cc) and the fuzzer of its
+// argument layer (fuzz/fuzz_cli.cc) run the same code. Module maintainer: rnnatlas CLI.
+#pragma once
+
+namespace rnnatlas::cli {
+
+/// What run_cli() does once the arguments are parsed.
+enum class CliMode {
+  kRun,        ///< run the subcommand: the program
+  kParseOnly,  ///< stop after a successful parse with kExitOk; nothing runs, nothing is written
+};
+
+/// Runs `rnnatlas` on argv[0, argc) (argv[0] is the program name): parses the arguments, runs the
+/// subcommand, and turns every error into one message on stderr and an exit code (cli.h): 0 ok,
+/// 1 failure, 2 usage error. Help and --version print to stdout and return 0.
+int run_cli(int argc, char** argv, CliMode mode = CliMode::kRun);
+
+}  // namespace rnnatlas::cli

@@ -51,4 +51,15 @@ std::string format_duration(double seconds) {
   return strprintf("%ldh%02ldm", s / 3600, (s % 3600) / 60);
 }
 
+bool started_by_mpi_launcher(int& size) {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
+    if (const char* value = std::getenv(name)) {
+      size = std::atoi(value);
+      return true;
+    }
+  }
+  size = 0;
+  return std::getenv("PMIX_RANK") != nullptr;
+}
+
 }  // namespace rnnatlas::cli

@@ -70,5 +70,11 @@ std::string format_metrics(double mse, double normalized_mse, double sign_accura
 /// Seconds as "12s", "3m05s" or "2h07m".
 std::string format_duration(double seconds);
 
+/// Whether an MPI launcher (mpirun, mpiexec, srun) started this process, from the environment
+/// it sets: Open MPI's OMPI_COMM_WORLD_SIZE, PMI_SIZE (MPICH, Slurm's PMI2), PMIX_RANK (PMIx,
+/// e.g. srun --mpi=pmix). `size` gets the number of processes, or 0 when the launcher does not
+/// say.
+bool started_by_mpi_launcher(int& size);
+
 
 }  // namespace rnnatlas::cli

@@ -45,6 +45,7 @@ struct ReproduceArgs {
   std::vector<std::string> tasks;
   int n_threads = 0;
   std::string python;
+  std::string launcher;  // e.g. "mpirun -n 64": runs the stages that spread over MPI ranks
   bool no_report = false;
 };
 
@@ -52,7 +53,7 @@ struct ReproduceArgs {
 struct Step {
   std::string title;  // e.g. "dynamics"
   std::vector<std::string> argv;
-  std::vector<std::pair<std::string, std::string>> env;  // added to the environment
+  std::vector<std::pair<std::string, std::string>> env = {};  // added to the environment
 };
 
 /// The study config of one scale: tasks, and the flags of each stage.
@@ -265,8 +266,24 @@ void write_config(const fs::path& path, const std::string& text) {
   fs::rename(temp, path);
 }
 
+/// The words of --launcher ("mpirun -n 64" -> {"mpirun", "-n", "64"}); no shell quoting.
+std::vector<std::string> launcher_words(const std::string& launcher) {
+  std::vector<std::string> words;
+  std::istringstream in(launcher);
+  for (std::string word; in >> word;) words.push_back(word);
+  return words;
+}
+
 int run_reproduce(const ReproduceArgs& args) {
   if (args.out.empty()) throw UsageError("--out DIR is required");
+  int n_ranks = 0;
+  if (started_by_mpi_launcher(n_ranks)) {
+    throw UsageError(
+        "reproduce was started by an MPI launcher (mpirun or srun), so every rank would run the "
+        "whole study; run it as one process and give the launcher to the stages that spread over "
+        "ranks instead: rnnatlas reproduce --launcher 'mpirun -n K' ...");
+  }
+  const std::vector<std::string> launcher = launcher_words(args.launcher);
   const std::string study_file = "study_" + args.scale + ".toml";
   const Study study = parse_study(experiment_text(args, study_file), study_file);
   std::vector<std::string> tasks = args.tasks.empty() ? study.tasks : args.tasks;
@@ -286,8 +303,14 @@ int run_reproduce(const ReproduceArgs& args) {
     write_config(config, experiment_text(args, sweep_name));
     const std::string dir = (out / task).string();
     const std::string where = study.name;
-    steps.push_back({task + ": train the population", {self, "sweep", config.string(), "--out", dir,
-                                                       "--threads", threads}});
+    if (launcher.empty()) {
+      steps.push_back({task + ": train the population",
+                       {self, "sweep", config.string(), "--out", dir, "--threads", threads}});
+    } else {  // one thread per rank, the sweep's default under MPI
+      Step sweep{task + ": train the population over MPI ranks", launcher};
+      sweep.argv.insert(sweep.argv.end(), {self, "sweep", config.string(), "--out", dir});
+      steps.push_back(std::move(sweep));
+    }
     steps.push_back({task + ": summary", {self, "summary", dir}});
     Step dynamics{task + ": fixed points, linearizations, transitions",
                   {self, "dynamics", dir, "--threads", threads}};
@@ -386,11 +409,16 @@ Command add_reproduce_command(CLI::App& parent) {
                   "Python interpreter with numpy, h5py and matplotlib for the report "
                   "(default: $RNNATLAS_PYTHON, else the one rnnatlas was built with)")
       ->type_name("EXE");
+  cmd->add_option("--launcher", args->launcher,
+                  "run the training of each population under this MPI launcher, e.g. "
+                  "'mpirun -n 64' or 'srun' (words split at spaces); the other stages run here")
+      ->type_name("CMD");
   cmd->add_flag("--no-report", args->no_report, "stop before the report");
   cmd->footer(
       "Stages per task: rnnatlas sweep, summary, dynamics, then compare and embed for each metric\n"
       "of the study config; finally python3 -m rnnatlas.report. Each stage is resumable, so a\n"
       "killed run continues where it stopped. Layout of DIR: docs/pipeline.md.\n"
+      "On a cluster, run reproduce once (not under mpirun) with --launcher 'mpirun -n K'.\n"
       "\n"
       "Exit status: 0 done; 1 a stage failed (files, training); 2 invalid flags or configs.");
   return {cmd, [args] { return run_reproduce(*args); }};

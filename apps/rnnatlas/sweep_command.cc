@@ -56,21 +56,6 @@ struct SweepArgs {
   bool mpi = false;
 };
 
-/// Whether an MPI launcher (mpirun, mpiexec, srun) started this process, from the environment
-/// it sets: Open MPI's OMPI_COMM_WORLD_SIZE, PMI_SIZE (MPICH, Slurm's PMI2), PMIX_RANK (PMIx,
-/// e.g. srun --mpi=pmix). `size` gets the number of processes, or 0 when the launcher does not
-/// say.
-bool started_by_mpi_launcher(int& size) {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
-    if (const char* value = std::getenv(name)) {
-      size = std::atoi(value);
-      return true;
-    }
-  }
-  size = 0;
-  return std::getenv("PMIX_RANK") != nullptr;
-}
-
 std::string read_config_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError("cannot read sweep config '" + path + "': no such file or not readable");

@@ -6,6 +6,7 @@ from build/apps/rnnatlas/rnnatlas in the source tree.
 
 import os
 import pathlib
+import shutil
 import subprocess
 
 import pytest
@@ -52,3 +53,25 @@ def tiny_network(run, tmp_path_factory):
     result = run("train", *TINY, "--cell", "lstm", "--seed", "7", "--out", path)
     assert result.returncode == 0, result.stderr
     return path, result
+
+
+@pytest.fixture(scope="session")
+def mpi_launcher(run):
+    """(launcher words, environment) for Open MPI's mpirun without the rank count, e.g.
+    (["mpirun", "--oversubscribe"], env). Skips when rnnatlas was built without MPI or Open MPI's
+    mpirun is missing."""
+    if "This build: without MPI" in run("sweep", "--help").stdout:
+        pytest.skip("rnnatlas was built without MPI (RNNATLAS_WITH_MPI=OFF)")
+    launcher = shutil.which("mpirun")
+    if launcher is None:
+        pytest.skip("mpirun not found (Debian: apt-get install openmpi-bin)")
+    version = subprocess.run([launcher, "--version"], capture_output=True, text=True)
+    if "Open MPI" not in version.stdout + version.stderr:
+        pytest.skip(f"{launcher} is not Open MPI's (these tests use its flags)")
+    words = [launcher, "--oversubscribe"]  # 2 ranks even on a machine with 1 core
+    if os.geteuid() == 0:
+        words.append("--allow-run-as-root")  # CI containers
+    env = dict(os.environ)
+    # Containers often forbid the kernel's cross-memory attach; without this Open MPI warns.
+    env.setdefault("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
+    return words, env

@@ -9,10 +9,14 @@ with messages naming the problem.
 import json
 import os
 import pathlib
+import subprocess
+import sys
 import time
 
 import h5py
 import pytest
+
+from test_sweep import assert_same_weights, weights
 
 ERROR = "rnnatlas: error: "
 
@@ -136,3 +140,59 @@ def test_tiny_study_end_to_end_then_resume(run, tiny_experiments, tmp_path):
     second = run(*args, timeout=600)
     assert second.returncode == 0, second.stderr[-4000:]
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
+
+
+def stopping_after_training(experiments):
+    """The tiny study made to stop at the dynamics stage (a usage error there), after training."""
+    write(experiments / "study_tiny.toml",
+          TINY_STUDY.replace("n_initial_states = 32", "n_initial_states = -5"))
+    return experiments
+
+
+def test_launcher_prefixes_the_training_stage_only(run, tiny_experiments, tmp_path):
+    # A stand-in launcher that records its arguments and runs them.
+    log = tmp_path / "launcher.log"
+    launcher = write(tmp_path / "launcher.py", f"""\
+import os, sys
+with open({str(log)!r}, "a") as f:
+    f.write(" ".join(sys.argv[1:]) + "\\n")
+os.execv(sys.argv[2], sys.argv[2:])
+""")
+    result = run("reproduce", "--scale", "tiny", "--experiments",
+                 stopping_after_training(tiny_experiments), "--out", tmp_path / "out",
+                 "--no-report", "--launcher", f"{sys.executable} {launcher} --ranks-flag",
+                 timeout=300)
+    assert result.returncode == 2, result.stderr  # stopped at dynamics, as arranged
+    assert "over MPI ranks" in result.stderr
+    calls = log.read_text().splitlines()
+    assert len(calls) == 1, calls  # the sweep only; summary and dynamics ran directly
+    words = calls[0].split()
+    assert words[0] == "--ranks-flag" and words[2] == "sweep", words
+    assert "--threads" not in words  # one thread per rank, the sweep's default under MPI
+    assert (tmp_path / "out/flip_flop/manifest.csv").is_file()
+
+
+def test_started_by_an_mpi_launcher_is_refused(cli_path, tiny_experiments, tmp_path):
+    env = dict(os.environ, OMPI_COMM_WORLD_SIZE="2")
+    result = subprocess.run([str(cli_path), "reproduce", "--scale", "tiny", "--experiments",
+                             str(tiny_experiments), "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 2
+    assert "--launcher 'mpirun -n K'" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_training_under_mpirun_gives_the_threaded_networks(run, mpi_launcher, cli_path,
+                                                          tiny_experiments, tmp_path):
+    words, env = mpi_launcher
+    experiments = stopping_after_training(tiny_experiments)
+    mpi = subprocess.run([str(cli_path), "reproduce", "--scale", "tiny", "--experiments",
+                          str(experiments), "--out", str(tmp_path / "mpi"), "--no-report",
+                          "--launcher", " ".join([*words, "-n", "2"])],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert mpi.returncode == 2, mpi.stderr  # stopped at dynamics, as arranged
+    assert "2 MPI ranks" in mpi.stderr
+    threaded = run("sweep", experiments / "flip_flop_tiny.toml", "--out", tmp_path / "threaded",
+                   "--threads", "2", "--quiet", timeout=300)
+    assert threaded.returncode == 0, threaded.stderr
+    assert_same_weights(weights(tmp_path / "mpi/flip_flop"), weights(tmp_path / "threaded"))

@@ -7,7 +7,6 @@ config and a refused directory end every rank with one message from rank 0 and t
 without hanging. Skipped when rnnatlas was built without MPI or Open MPI's mpirun is missing.
 """
 
-import os
 import shutil
 import subprocess
 
@@ -37,25 +36,12 @@ n_eval_batch = 16
 
 
 @pytest.fixture(scope="module")
-def mpirun(run, cli_path):
+def mpirun(mpi_launcher, cli_path):
     """mpirun(n_ranks, *rnnatlas_args, timeout=60) -> CompletedProcess."""
-    if "This build: without MPI" in run("sweep", "--help").stdout:
-        pytest.skip("rnnatlas was built without MPI (RNNATLAS_WITH_MPI=OFF)")
-    launcher = shutil.which("mpirun")
-    if launcher is None:
-        pytest.skip("mpirun not found (Debian: apt-get install openmpi-bin)")
-    version = subprocess.run([launcher, "--version"], capture_output=True, text=True)
-    if "Open MPI" not in version.stdout + version.stderr:
-        pytest.skip(f"{launcher} is not Open MPI's (these tests use its flags)")
-    flags = ["--oversubscribe"]  # 2 ranks even on a machine with 1 core
-    if os.geteuid() == 0:
-        flags.append("--allow-run-as-root")  # CI containers
-    env = dict(os.environ)
-    # Containers often forbid the kernel's cross-memory attach; without this Open MPI warns.
-    env.setdefault("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
+    words, env = mpi_launcher
 
     def mpirun_cli(n_ranks, *args, timeout=60):
-        return subprocess.run([launcher, "-n", str(n_ranks), *flags, str(cli_path), *map(str, args)],
+        return subprocess.run([*words, "-n", str(n_ranks), str(cli_path), *map(str, args)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               timeout=timeout, env=env)
 

@@ -29,6 +29,7 @@ struct DynamicsArgs {
   std::string out;
   int n_threads = 0;
   bool quiet = false;
+  bool no_limit_cycles = false;
   AnalysisOptions options;
   std::string seed = std::to_string(AnalysisOptions{}.seed);
 };
@@ -70,23 +71,25 @@ void validate_flags(const AnalysisOptions& options) {
 
 std::string frequency_text(double w) { return std::isnan(w) ? "-" : strprintf("%.4f", w); }
 
-/// The conditions table: points by stability per condition, plus task columns for the sine wave.
+/// The conditions table: points by stability per condition, unresolved transition runs and limit
+/// cycles reached, plus task columns for the sine wave.
 void print_conditions(const NetworkDynamics& d) {
   const bool sine = d.sine_wave.has_value();
   std::size_t width = 9;
   for (const ConditionDynamics& c : d.conditions) width = std::max(width, c.label.size());
-  std::cout << strprintf("%-*s %6s %6s %8s %6s %8s %5s %10s", static_cast<int>(width), "condition",
-                         "points", "stable", "marginal", "saddle", "unstable", "slow",
-                         "unresolved");
+  std::cout << strprintf("%-*s %6s %6s %8s %6s %8s %5s %10s %6s", static_cast<int>(width),
+                         "condition", "points", "stable", "marginal", "saddle", "unstable", "slow",
+                         "unresolved", "cycles");
   if (sine) std::cout << strprintf(" %8s %8s %8s", "w", "w_hat", "w_output");
   std::cout << '\n';
   for (std::size_t k = 0; k < d.conditions.size(); ++k) {
     const ConditionDynamics& c = d.conditions[k];
     const int n_slow = static_cast<int>(std::count(c.is_slow.begin(), c.is_slow.end(), true));
-    std::cout << strprintf("%-*s %6d %6d %8d %6d %8d %5d %10d", static_cast<int>(width),
+    std::cout << strprintf("%-*s %6d %6d %8d %6d %8d %5d %10d %6zu", static_cast<int>(width),
                            c.label.c_str(), c.n_points(), c.count(StabilityClass::kStable),
                            c.count(StabilityClass::kMarginal), c.count(StabilityClass::kSaddle),
-                           c.count(StabilityClass::kUnstable), n_slow, c.n_unresolved);
+                           c.count(StabilityClass::kUnstable), n_slow, c.n_unresolved,
+                           c.limit_cycles.size());
     if (sine) {
       const SineWaveAnalysis& a = *d.sine_wave;
       std::cout << strprintf(" %8.4f %8s %8s", a.target_frequency[k],
@@ -268,6 +271,7 @@ int run_dynamics(DynamicsArgs args) {
                             ? args.n_threads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   args.options.n_threads = n_threads;
+  args.options.transitions.find_limit_cycles = !args.no_limit_cycles;
   // The rate's floor follows a smaller initial rate (FixedPointOptions needs lr_min <= lr_initial).
   FixedPointOptions& fp = args.options.fixed_points;
   if (fp.lr_initial > 0) fp.lr_min = std::min(fp.lr_min, fp.lr_initial);
@@ -348,6 +352,10 @@ Command add_dynamics_command(CLI::App& parent) {
                   "initial step along each unstable direction")
       ->capture_default_str()
       ->group(stability);
+  cmd->add_flag("--no-limit-cycles", args->no_limit_cycles,
+                "leave transition runs still moving after --transition-steps unresolved instead "
+                "of examining them for limit cycles")
+      ->group(stability);
 
   const std::string tasks = "Task analyses";
   cmd->add_option("--input-stride", o.input_stride,
@@ -370,7 +378,8 @@ Command add_dynamics_command(CLI::App& parent) {
   cmd->footer(
       "For a network file: prints the fixed points per condition (zero input for the flip-flop,\n"
       "each static input for the sine wave, each context for context-dependent integration) by\n"
-      "stability, and the task analysis; writes FILE.dynamics.h5 (or --out). For a sweep\n"
+      "stability, the limit cycles their transitions reach, and the task analysis; writes\n"
+      "FILE.dynamics.h5 (or --out). For a sweep\n"
       "directory: analyses every kept network into DIR/dynamics/<id>.h5; rerunning resumes.\n"
       "Defaults are the paper's (1024 initial states, FixedPointFinder's tolerances); for a quick\n"
       "look try --n-initial-states 256 --max-iters 500 --newton-iters 5 --transition-steps 1000\n"

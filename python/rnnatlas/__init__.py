@@ -11,8 +11,11 @@ Dynamics:  find_fixed_points, linearize, sample_initial_states, find_transitions
            FixedPointOptions, NewtonOptions, FixedPointResult, FixedPoints, Linearization
 Limit cycles: classify_attractors, refine_periodic_orbit, lyapunov_exponents, analyze_curve,
            iterate_map, LimitCycleOptions, ShootingOptions, AttractorResult, Attractor,
-           PeriodicOrbit, InvariantCurve
-Similarity: rnnatlas.similarity (cca, svcca, pwcca, cka, shape_distance), distance_matrix, mds,
+           PeriodicOrbit, InvariantCurve, LimitCycle (reached by transitions)
+Analysis:  analyze_network (fixed points, eigenvalues, transitions, limit cycles and the task
+           analysis of a network), load_dynamics / save_dynamics (dynamics/<id>.h5 of
+           `rnnatlas dynamics`), AnalysisOptions, NetworkDynamics, ConditionDynamics
+Similarity: rnnatlas.similarity (cca, svcca, pwcca, cka, shape_distance, dsa), distance_matrix, mds,
            cluster_stats, mantel_test
 Populations: load_population (a `rnnatlas sweep` directory), Population
 Pipeline files: load_distances (similarity/<metric>.h5), load_embedding
@@ -30,6 +33,16 @@ import numpy as np
 import numpy.typing as npt
 
 from ._core import (
+    AnalysisOptions,
+    ConditionDynamics,
+    ContextIntegrationAnalysis,
+    DYNAMICS_FILE_FORMAT_VERSION,
+    ExampleTrajectories,
+    FlipFlopAnalysis,
+    LimitCycle,
+    NetworkDynamics,
+    SineWaveAnalysis,
+    TopologySignature,
     Attractor,
     AttractorResult,
     InvariantCurve,
@@ -68,6 +81,19 @@ from .population import Population, load_population
 from ._options import fill as _fill
 
 __all__ = [
+    "AnalysisOptions",
+    "ConditionDynamics",
+    "ContextIntegrationAnalysis",
+    "DYNAMICS_FILE_FORMAT_VERSION",
+    "ExampleTrajectories",
+    "FlipFlopAnalysis",
+    "LimitCycle",
+    "NetworkDynamics",
+    "SineWaveAnalysis",
+    "TopologySignature",
+    "analyze_network",
+    "load_dynamics",
+    "save_dynamics",
     "Attractor",
     "AttractorResult",
     "InvariantCurve",
@@ -305,12 +331,57 @@ def find_transitions(
     **options: Any,
 ) -> TransitionGraph:
     """Where the unstable manifolds of ``points`` lead: a TransitionGraph whose ``weights[i, j]``
-    counts perturbed runs from point i that settled at point j. ``linearizations`` default to
-    ``linearize(network, points)``. ``options``: perturbation, max_steps, tol_settled, tol_match."""
+    counts perturbed runs from point i that settled at point j, and whose ``cycles`` (LimitCycle:
+    kind, period, frequency, stability, multipliers, ...) and ``cycle_weights[i, c]`` record the
+    limit cycles that runs still moving after max_steps were found on. ``linearizations`` default
+    to ``linearize(network, points)``. ``options``: perturbation, max_steps, tol_settled,
+    tol_match, find_limit_cycles, limit_cycles (a LimitCycleOptions or a dict of its fields)."""
     if linearizations is None:
         linearizations = linearize(network, points)
     opts = _fill(_core.TransitionOptions(), "transition", options)
     return _core.find_transitions(opts, network, points, list(linearizations))
+
+
+# ---- the analysis of a network and dynamics files ----------------------------------------------
+
+
+def analyze_network(network: Network, task: Task, **options: Any) -> NetworkDynamics:
+    """The dynamics analysis of ``network`` trained on ``task`` (flip_flop, sine_wave or
+    context_integration), as ``rnnatlas dynamics`` computes it (docs/dynamics.md).
+
+    ``options`` are AnalysisOptions fields by name (``n_initial_states``, ``noise_scale``,
+    ``n_trials``, ``seed``, ``input_stride``, ``capture_fraction``, ``n_threads``, ...); the nested
+    ``fixed_points`` (FixedPointOptions), ``linearization`` (LinearizationOptions) and
+    ``transitions`` (TransitionOptions, with ``limit_cycles``) take an options object or a dict of
+    their fields, e.g. ``transitions={"max_steps": 1000, "limit_cycles": {"n_record": 2000}}``.
+    The defaults are the paper's (slow for large networks; docs/dynamics.md lists costs).
+
+    Returns a NetworkDynamics: ``conditions`` (one ConditionDynamics per constant input, with
+    ``states`` [n_points, n_state], ``q``, ``is_slow``, ``eigenvalues`` [n_points, n_state],
+    ``n_unstable``, ``stability``, ``leading_frequency``, ``readout``, ``transitions``
+    [n_points, n_points], ``limit_cycles`` and ``cycle_transitions`` [n_points, n_cycles]),
+    ``trajectories``, the task analysis ``flip_flop`` / ``sine_wave`` / ``context_integration``
+    (the others are None) and ``topology``. Runs without the GIL; the result does not depend on
+    ``n_threads``. Invalid options or a network that does not fit the task raise ValueError.
+    """
+    opts = _fill(AnalysisOptions(), "analysis", options)
+    return _core.analyze_network(opts, network, task)
+
+
+def load_dynamics(path: str | os.PathLike[str]) -> NetworkDynamics:
+    """The dynamics file written by ``rnnatlas dynamics`` (``DIR/dynamics/<id>.h5``, or
+    ``FILE.dynamics.h5`` for one network) as the NetworkDynamics that analyze_network() returns:
+    the same numbers, bit for bit (``seconds`` is 0). Files written before limit cycles were
+    sought read with ``options.transitions.find_limit_cycles == False`` and no cycles. The file is
+    validated (OSError naming the path and the problem)."""
+    return _core.load_dynamics_file(path)
+
+
+def save_dynamics(path: str | os.PathLike[str], dynamics: NetworkDynamics) -> None:
+    """Writes ``dynamics`` (from analyze_network or load_dynamics; set ``network_id`` and
+    ``network_file`` first if they matter) as a dynamics file at ``path``, atomically (OSError
+    naming the path on failure)."""
+    _core.save_dynamics_file(path, dynamics)
 
 
 # ---- limit cycles ------------------------------------------------------------------------------
@@ -379,7 +450,9 @@ def lyapunov_exponents(
 
 # ---- similarity of populations -----------------------------------------------------------------
 
-_METRIC_OPTIONS = {"cca": "cca", "pwcca": "cca", "svcca": "svcca", "cka": "cka", "shape": "shape"}
+_METRIC_OPTIONS = {
+    "cca": "cca", "pwcca": "cca", "svcca": "svcca", "cka": "cka", "shape": "shape", "dsa": "dsa"
+}
 
 
 def distance_matrix(
@@ -390,17 +463,30 @@ def distance_matrix(
 ) -> np.ndarray:
     """The [N, N] distance matrix between N activities [n_samples, n_units_i] (same n_samples).
 
-    ``metric``: "cca", "svcca", "pwcca", "cka" or "shape" (distance = 1 - similarity, except
-    shape); ``metric_options`` are that metric's options (e.g. ``k=20`` for svcca,
-    ``kernel="rbf"`` for cka, ``alpha=0.5`` for shape). Symmetric with a zero diagonal and the
-    same for any ``n_threads``; runs without the GIL.
+    ``metric``: "cca", "svcca", "pwcca", "cka", "shape" (distance = 1 - similarity, except
+    shape) or "dsa" (dynamics; activities [n_trials, n_steps, n_units], or 2-D with
+    ``n_steps``, see rnnatlas.similarity.dsa); ``metric_options`` are that metric's options (e.g.
+    ``k=20`` for svcca, ``kernel="rbf"`` for cka, ``alpha=0.5`` for shape, ``rank=20`` for dsa).
+    Symmetric with a zero diagonal and the same for any ``n_threads``; runs without the GIL.
     """
     opts = _core.DistanceMatrixOptions()
     opts.metric = metric
     opts.n_threads = n_threads
     field = _METRIC_OPTIONS[opts.metric]
+    arrays = [np.asarray(a, dtype=np.float64) for a in activities]
+    if opts.metric == "dsa":
+        metric_options = dict(metric_options)
+        n_steps = metric_options.pop("n_steps", None)
+        rows = [similarity.trial_rows(a, n_steps) for a in arrays]
+        steps = sorted({s for _, s in rows})
+        if len(steps) > 1:
+            raise ValueError(
+                f"distance_matrix: dsa activities have different steps per trial {steps}"
+            )
+        arrays = [r for r, _ in rows]
+        metric_options["n_steps"] = steps[0] if steps else 0
     _fill(getattr(opts, field), f"{opts.metric}", metric_options)
-    return _core.distance_matrix(opts, [np.asarray(a, dtype=np.float64) for a in activities])
+    return _core.distance_matrix(opts, arrays)
 
 
 def mds(

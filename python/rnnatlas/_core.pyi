@@ -8,6 +8,7 @@ import numpy.typing as npt
 
 __version__: str
 NETWORK_FILE_FORMAT_VERSION: int
+DYNAMICS_FILE_FORMAT_VERSION: int
 
 _Path = Union[str, os.PathLike[str]]
 _Array = npt.ArrayLike
@@ -461,6 +462,10 @@ class TransitionOptions:
     max_steps: int
     tol_settled: float
     tol_match: float
+    find_limit_cycles: bool
+    """Examine runs still moving after max_steps for a periodic attractor."""
+    limit_cycles: LimitCycleOptions
+    """Options of that examination (classify_attractors)."""
     def __init__(self) -> None: ...
     def validate(self) -> None: ...
 
@@ -473,19 +478,60 @@ class Transition:
     @property
     def sign(self) -> int: ...
     @property
-    def to(self) -> int: ...
+    def to(self) -> int:
+        """Index of the fixed point reached; -1 when none."""
+    @property
+    def cycle(self) -> int:
+        """Index in TransitionGraph.cycles of the limit cycle reached; -1 when none."""
     @property
     def settled(self) -> bool: ...
+    @property
+    def attractor(self) -> str:
+        """What the run reached: 'fixed_point', 'periodic_orbit', 'invariant_curve', 'chaotic',
+        'unresolved' or 'diverged'."""
     @property
     def n_steps(self) -> int: ...
     @property
     def final_state(self) -> _F64: ...
+
+class LimitCycle:
+    """A limit cycle reached by transition runs (dynamics/transitions.h)."""
+
+    @property
+    def kind(self) -> str:
+        """'periodic_orbit' or 'invariant_curve'."""
+    @property
+    def period(self) -> float:
+        """Steps per revolution: P of an orbit, 2 pi / frequency of a curve."""
+    @property
+    def frequency(self) -> float:
+        """Rad/step, in [0, pi]."""
+    @property
+    def stability(self) -> str:
+        """An orbit's from its Floquet multipliers; a curve 'stable' (attracting) or 'marginal'."""
+    @property
+    def multipliers(self) -> _C128:
+        """complex128 [n_state], Floquet multipliers, |mu| descending; empty for a curve."""
+    @property
+    def lyapunov_exponents(self) -> _F64:
+        """float64 [min(n_lyapunov, n_state)] per step, descending."""
+    @property
+    def amplitude(self) -> OrbitAmplitude: ...
+    @property
+    def state(self) -> _F64:
+        """float64 [n_state], a state on the cycle."""
 
 class TransitionGraph:
     @property
     def transitions(self) -> list[Transition]: ...
     @property
     def weights(self) -> _I32: ...
+    @property
+    def cycles(self) -> list[LimitCycle]:
+        """The distinct limit cycles reached, in the order of the first run reaching each."""
+    @property
+    def cycle_weights(self) -> _I32:
+        """int [n_points, n_cycles]: runs from point i that reached cycle c."""
     @property
     def n_unresolved(self) -> int: ...
     @property
@@ -706,6 +752,207 @@ def analyze_curve(window: _Array, n_points: int = 0) -> InvariantCurve:
 def orbit_amplitude(points: _Array) -> OrbitAmplitude:
     """Center, half ranges and radii of points [n, n_state]."""
 
+# ---- dynamics: the analysis of a network and its file (rnnatlas/dynamics/analysis.h) ---------
+
+class AnalysisOptions:
+    """Options of analyze_network(); fields, rules and defaults of dynamics/analysis.h."""
+
+    fixed_points: FixedPointOptions
+    linearization: LinearizationOptions
+    transitions: TransitionOptions
+    capture_fraction: float
+    n_initial_states: int
+    noise_scale: float
+    n_trials: int
+    seed: int
+    input_stride: int
+    frequency_transient_steps: int
+    frequency_measure_steps: int
+    line_attractor_tol: float
+    n_threads: int
+    def __init__(self) -> None: ...
+    def validate(self) -> None:
+        """Raises ValueError naming the first field that breaks its rule."""
+
+class ConditionDynamics:
+    """The fixed points at one constant input (rows, sorted by q), their eigenvalues, stability,
+    readouts, transitions and the limit cycles the transitions reached. Arrays are copies."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def input(self) -> _F64:
+        """float64 [n_input], the constant input."""
+    @property
+    def states(self) -> _F64:
+        """float64 [n_points, n_state]."""
+    @property
+    def q(self) -> _F64:
+        """float64 [n_points], 1/2 ||F(s, u) - s||^2."""
+    @property
+    def is_slow(self) -> npt.NDArray[np.bool_]:
+        """bool [n_points]: q > tol_q."""
+    @property
+    def eigenvalues(self) -> _C128:
+        """complex128 [n_points, n_state], sorted by |lambda| descending."""
+    @property
+    def n_unstable(self) -> _I32:
+        """int [n_points]."""
+    @property
+    def stability(self) -> list[str]:
+        """Per point: 'stable', 'marginal', 'saddle' or 'unstable'."""
+    @property
+    def leading_frequency(self) -> _F64:
+        """float64 [n_points], rad/step; NaN when all eigenvalues are real."""
+    @property
+    def readout(self) -> _F64:
+        """float64 [n_points, n_output]."""
+    @property
+    def transitions(self) -> _I32:
+        """int [n_points, n_points]: runs from fixed point i that reached fixed point j."""
+    @property
+    def limit_cycles(self) -> list[LimitCycle]: ...
+    @property
+    def cycle_transitions(self) -> _I32:
+        """int [n_points, n_cycles]: runs from fixed point i that reached limit cycle c."""
+    @property
+    def n_candidates(self) -> int: ...
+    @property
+    def n_converged(self) -> int: ...
+    @property
+    def n_slow(self) -> int: ...
+    @property
+    def n_merged(self) -> int: ...
+    @property
+    def n_outliers(self) -> int: ...
+    @property
+    def n_unresolved(self) -> int:
+        """Transition runs that reached neither a fixed point nor a limit cycle."""
+    @property
+    def n_unmatched(self) -> int: ...
+    @property
+    def n_points(self) -> int: ...
+    def count(self, stability: str) -> int:
+        """Fixed points (slow points excluded) of a stability class."""
+
+class ExampleTrajectories:
+    """The network on the example trials; arrays are copies [n_trials, n_time, channels]."""
+
+    @property
+    def n_trials(self) -> int: ...
+    @property
+    def n_time(self) -> int: ...
+    @property
+    def inputs(self) -> _F64: ...
+    @property
+    def targets(self) -> _F64: ...
+    @property
+    def outputs(self) -> _F64: ...
+    @property
+    def states(self) -> _F64:
+        """The state after each step."""
+
+class FlipFlopAnalysis:
+    @property
+    def labels(self) -> _I32:
+        """int [n_points, n_bits] in {-1, 0, 1}."""
+    @property
+    def n_stable(self) -> int: ...
+    @property
+    def n_stable_corners(self) -> int: ...
+    @property
+    def n_saddles(self) -> int: ...
+    @property
+    def count_by_unstable(self) -> _I32:
+        """int [n_state + 1]: fixed points with k unstable dimensions."""
+    @property
+    def corner_transitions_one_bit(self) -> int: ...
+    @property
+    def corner_transitions_total(self) -> int: ...
+
+class SineWaveAnalysis:
+    @property
+    def frequency_index(self) -> _I32: ...
+    @property
+    def target_frequency(self) -> _F64: ...
+    @property
+    def predicted_frequency(self) -> _F64: ...
+    @property
+    def measured_frequency(self) -> _F64: ...
+    @property
+    def has_unstable_complex(self) -> npt.NDArray[np.bool_]: ...
+
+class ContextIntegrationAnalysis:
+    @property
+    def n_points(self) -> _I32: ...
+    @property
+    def n_marginal_points(self) -> _I32: ...
+    @property
+    def eigenvalue_modulus(self) -> _F64:
+        """float64 [n_contexts, n_state]."""
+    @property
+    def mode_response(self) -> _F64:
+        """float64 [n_contexts, n_state]."""
+    @property
+    def n_modes_90(self) -> _I32: ...
+    @property
+    def line_attractor_tol(self) -> float: ...
+
+class TopologySignature:
+    @property
+    def signature(self) -> _I32:
+        """int [n_conditions, 5]: fixed points with 0, 1, 2, 3, >= 4 unstable dimensions."""
+    @property
+    def label_graph(self) -> _I32:
+        """int [3^n_bits, 3^n_bits] for the flip-flop, else empty."""
+
+class NetworkDynamics:
+    """Everything analyze_network() finds: the content of a dynamics file."""
+
+    network_id: str
+    network_file: str
+    @property
+    def task(self) -> str: ...
+    @property
+    def cell(self) -> str: ...
+    @property
+    def activation(self) -> str: ...
+    @property
+    def n_hidden(self) -> int: ...
+    @property
+    def n_input(self) -> int: ...
+    @property
+    def n_output(self) -> int: ...
+    @property
+    def n_state(self) -> int: ...
+    @property
+    def options(self) -> AnalysisOptions: ...
+    @property
+    def conditions(self) -> list[ConditionDynamics]: ...
+    @property
+    def trajectories(self) -> ExampleTrajectories: ...
+    @property
+    def flip_flop(self) -> Optional[FlipFlopAnalysis]: ...
+    @property
+    def sine_wave(self) -> Optional[SineWaveAnalysis]: ...
+    @property
+    def context_integration(self) -> Optional[ContextIntegrationAnalysis]: ...
+    @property
+    def topology(self) -> TopologySignature: ...
+    @property
+    def seconds(self) -> float:
+        """Wall time of analyze_network(); 0 for a loaded file."""
+
+def analyze_network(options: AnalysisOptions, network: Network, task: Task) -> NetworkDynamics:
+    """The dynamics analysis of a network on its task; runs without the GIL.
+    rnnatlas.analyze_network takes keyword options."""
+
+def load_dynamics_file(path: _Path) -> NetworkDynamics:
+    """Reads a dynamics file; IoError naming the path and the problem."""
+
+def save_dynamics_file(path: _Path, dynamics: NetworkDynamics) -> None:
+    """Writes a dynamics file atomically; IoError naming the path on failure."""
+
 # ---- similarity ------------------------------------------------------------------------------
 
 class CcaOptions:
@@ -760,13 +1007,88 @@ def pwcca(options: CcaOptions, x: _Array, y: _Array) -> PwccaResult: ...
 def cka(options: CkaOptions, x: _Array, y: _Array) -> float: ...
 def shape_distance(options: ShapeOptions, x: _Array, y: _Array) -> float: ...
 
+class DsaAlignmentOptions:
+    n_random_starts: int
+    n_screening_iterations: int
+    n_refined: int
+    max_iterations: int
+    tolerance: float
+    seed: int
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class DsaOptions:
+    n_steps: int
+    n_delays: int
+    delay_interval: int
+    rank: int
+    rank_tolerance: float
+    distance: str
+    """'angular' or 'euclidean'."""
+    alignment: DsaAlignmentOptions
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+class PreparedDsa:
+    @property
+    def n_samples(self) -> int: ...
+    @property
+    def n_units(self) -> int: ...
+    @property
+    def n_steps(self) -> int: ...
+    @property
+    def n_delays(self) -> int: ...
+    @property
+    def delay_interval(self) -> int: ...
+    @property
+    def dynamics(self) -> _F64:
+        """[rank, rank] operator A."""
+    @property
+    def directions(self) -> _F64:
+        """[n_delays * n_units, rank]."""
+    @property
+    def singular_values(self) -> _F64: ...
+    @property
+    def fit_residual(self) -> float: ...
+    @property
+    def rank(self) -> int: ...
+    def embedding_dynamics(self) -> _F64:
+        """[n_delays * n_units, n_delays * n_units]."""
+
+class DsaResult:
+    @property
+    def distance(self) -> float: ...
+    @property
+    def angular(self) -> float: ...
+    @property
+    def euclidean(self) -> float: ...
+    @property
+    def alignment(self) -> _F64:
+        """[n, n] orthogonal C, C A_y C^T ~ A_x."""
+    @property
+    def n_starts(self) -> int: ...
+    @property
+    def best_start(self) -> int: ...
+    @property
+    def n_iterations(self) -> int: ...
+    @property
+    def gradient_norm(self) -> float: ...
+    @property
+    def converged(self) -> bool: ...
+
+def prepare_dsa(options: DsaOptions, x: _Array) -> PreparedDsa: ...
+def dsa(options: DsaOptions, x: _Array, y: _Array) -> DsaResult: ...
+def dsa_prepared(options: DsaOptions, x: PreparedDsa, y: PreparedDsa) -> DsaResult: ...
+def operator_distance(options: DsaOptions, a: _Array, b: _Array) -> DsaResult: ...
+
 class DistanceMatrixOptions:
     metric: str
-    """'cca', 'svcca', 'pwcca', 'cka' or 'shape'."""
+    """'cca', 'svcca', 'pwcca', 'cka', 'shape' or 'dsa'."""
     cca: CcaOptions
     svcca: SvccaOptions
     cka: CkaOptions
     shape: ShapeOptions
+    dsa: DsaOptions
     n_threads: int
     def __init__(self) -> None: ...
     def validate(self) -> None: ...

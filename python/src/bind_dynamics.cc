@@ -1,4 +1,5 @@
-// Binds include/rnnatlas/dynamics/: fixed points, linearization, transitions and limit cycles.
+// Binds include/rnnatlas/dynamics/: fixed points, linearization, transitions and limit cycles
+// (the network analysis and its files: bind_analysis.cc).
 // Options structs have one def_readwrite per field; results are read-only. Points are rows in
 // Python ([n_points, n_state]) and columns in the library, so the binding transposes; nothing else
 // is computed here. Long calls run without the GIL once their arguments are converted.
@@ -263,21 +264,62 @@ are biorthonormal to them). Arrays are read-only views of the object.
       .def_readwrite("max_steps", &TransitionOptions::max_steps)
       .def_readwrite("tol_settled", &TransitionOptions::tol_settled)
       .def_readwrite("tol_match", &TransitionOptions::tol_match)
+      .def_readwrite("find_limit_cycles", &TransitionOptions::find_limit_cycles,
+                     "examine runs still moving after max_steps for a periodic attractor")
+      .def_readwrite("limit_cycles", &TransitionOptions::limit_cycles,
+                     "LimitCycleOptions of that examination (classify_attractors)")
       .def("validate", &TransitionOptions::validate);
 
   py::class_<Transition>(m, "Transition", "One perturbed run from an unstable point.")
       .def_readonly("from_", &Transition::from, "index of the unstable point ('from' in C++)")
       .def_readonly("mode", &Transition::mode)
       .def_readonly("sign", &Transition::sign)
-      .def_readonly("to", &Transition::to, "index of the point reached; -1 when none")
+      .def_readonly("to", &Transition::to, "index of the fixed point reached; -1 when none")
+      .def_readonly("cycle", &Transition::cycle,
+                    "index in TransitionGraph.cycles of the limit cycle reached; -1 when none")
       .def_readonly("settled", &Transition::settled)
+      .def_property_readonly(
+          "attractor", [](const Transition& t) { return std::string(to_string(t.attractor)); },
+          "what the run reached: 'fixed_point', 'periodic_orbit', 'invariant_curve', 'chaotic', "
+          "'unresolved' or 'diverged'")
       .def_readonly("n_steps", &Transition::n_steps)
       .def_readonly("final_state", &Transition::final_state);
+
+  py::class_<LimitCycle>(m, "LimitCycle", R"pbdoc(
+A limit cycle reached by transition runs: a periodic orbit (period >= 2) or an invariant closed
+curve, with its period, frequency, stability, Floquet multipliers (orbits only), leading Lyapunov
+exponents, amplitude and a state on it. See dynamics/transitions.h.
+)pbdoc")
+      .def_property_readonly(
+          "kind", [](const LimitCycle& c) { return std::string(to_string(c.kind)); },
+          "'periodic_orbit' or 'invariant_curve'")
+      .def_readonly("period", &LimitCycle::period,
+                    "steps per revolution: P of an orbit, 2 pi / frequency of a curve")
+      .def_readonly("frequency", &LimitCycle::frequency, "rad/step, in [0, pi]")
+      .def_property_readonly(
+          "stability", [](const LimitCycle& c) { return std::string(to_string(c.stability)); },
+          "an orbit's from its Floquet multipliers; a curve 'stable' (attracting) or 'marginal'")
+      .def_readonly("multipliers", &LimitCycle::multipliers,
+                    "complex128 [n_state], Floquet multipliers (|mu| descending); empty for a "
+                    "curve")
+      .def_readonly("lyapunov_exponents", &LimitCycle::lyapunov_exponents,
+                    "float64 [min(n_lyapunov, n_state)] per step, descending")
+      .def_readonly("amplitude", &LimitCycle::amplitude)
+      .def_readonly("state", &LimitCycle::state, "float64 [n_state], a state on the cycle")
+      .def("__repr__", [](const LimitCycle& c) {
+        return py::str("LimitCycle(kind={!r}, period={:.6g}, frequency={:.6g}, stability={!r})")
+            .format(std::string(to_string(c.kind)), c.period, c.frequency,
+                    std::string(to_string(c.stability)));
+      });
 
   py::class_<TransitionGraph>(m, "TransitionGraph", "Where the unstable manifolds lead.")
       .def_readonly("transitions", &TransitionGraph::transitions)
       .def_readonly("weights", &TransitionGraph::weights,
                     "int [n_points, n_points]: runs from point i that reached point j")
+      .def_readonly("cycles", &TransitionGraph::cycles,
+                    "list of LimitCycle: the distinct limit cycles reached")
+      .def_readonly("cycle_weights", &TransitionGraph::cycle_weights,
+                    "int [n_points, n_cycles]: runs from point i that reached cycle c")
       .def_readonly("n_unresolved", &TransitionGraph::n_unresolved)
       .def_readonly("n_unmatched", &TransitionGraph::n_unmatched);
 

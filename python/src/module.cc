@@ -17,7 +17,10 @@ Training:  TrainOptions, TrainProgress, TrainSummary, EvalMetrics, train, evalua
 Files:     NetworkRecord, save_network_file, load_network_file, Network.save
 Dynamics:  FixedPointOptions (NewtonOptions), find_fixed_points, fixed_point_objective,
            sample_initial_states, LinearizationOptions, linearize, analyze_jacobian,
-           TransitionOptions, find_transitions
+           TransitionOptions, find_transitions, LimitCycle
+Limit cycles: LimitCycleOptions, classify_attractors, refine_periodic_orbit, lyapunov_exponents
+Analysis:  AnalysisOptions, analyze_network, NetworkDynamics (ConditionDynamics, ...),
+           load_dynamics_file, save_dynamics_file
 Similarity: cca, svcca, pwcca, cka, shape_distance (and their *Options), distance_matrix,
            DistanceFile, load_distance_file
 Embedding: classical_mds, smacof, silhouette_score, knn_accuracy, cluster_stats, mantel_test,
@@ -52,6 +55,7 @@ Errors:    InvalidArgument (a ValueError), IoError (an OSError)
   rnnatlas::python::bind_training(m);
   rnnatlas::python::bind_io(m);
   rnnatlas::python::bind_dynamics(m);
+  rnnatlas::python::bind_analysis(m);
   rnnatlas::python::bind_similarity(m);
   rnnatlas::python::bind_embedding(m);
 }

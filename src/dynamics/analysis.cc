@@ -9,6 +9,7 @@
 #include <limits>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "common/parallel.h"
 #include "common/random.h"
@@ -70,12 +71,15 @@ Network::Trajectory run_constant(const Network& network, const VectorXd& input, 
 /// spacing of a fixed point without unstable modes (closer to it than capture_fraction times the
 /// distance from that point to its nearest other fixed point) counts as reaching it: gated
 /// networks approach their attractors along modes with |lambda| within 1e-3 of 1, which take tens
-/// of thousands of steps to settle to tol_settled.
+/// of thousands of steps to settle to tol_settled. The runs still unresolved after that are
+/// examined for limit cycles (resolve_unsettled_runs, on n_threads threads) when
+/// options.find_limit_cycles: capturing first spares the examination of runs already known.
 TransitionGraph fixed_point_transitions(const Network& network,
                                         const FixedPoints& points,
                                         const std::vector<Linearization>& lins,
                                         const TransitionOptions& options,
-                                        double capture_fraction) {
+                                        double capture_fraction,
+                                        int n_threads) {
   std::vector<int> fixed;
   for (int p = 0; p < points.n_points(); ++p) {
     if (!points.is_slow[p]) fixed.push_back(p);
@@ -93,7 +97,9 @@ TransitionGraph fixed_point_transitions(const Network& network,
     subset.q[i] = points.q[fixed[i]];
     subset_lins.push_back(lins[fixed[i]]);
   }
-  TransitionGraph sub = find_transitions(network, subset, subset_lins, options);
+  TransitionOptions fixed_only = options;
+  fixed_only.find_limit_cycles = false;
+  TransitionGraph sub = find_transitions(network, subset, subset_lins, fixed_only);
 
   if (capture_fraction > 0 && sub.n_unresolved > 0) {
     // Spacing of each fixed point: the distance to its nearest other fixed point.
@@ -112,10 +118,16 @@ TransitionGraph fixed_point_transitions(const Network& network,
           (subset.states.colwise() - t.final_state).colwise().norm().minCoeff(&nearest);
       if (subset_lins[nearest].n_unstable == 0 && d <= capture_fraction * spacing[nearest]) {
         t.to = static_cast<int>(nearest);
+        t.attractor = AttractorKind::kFixedPoint;
         ++sub.weights(t.from, t.to);
         --sub.n_unresolved;
       }
     }
+  }
+  if (options.find_limit_cycles && sub.n_unresolved > 0) {
+    LimitCycleOptions limit_cycles = options.limit_cycles;
+    limit_cycles.n_threads = n_threads;
+    resolve_unsettled_runs(network, subset, limit_cycles, options.tol_match, sub);
   }
 
   TransitionGraph graph;
@@ -125,6 +137,10 @@ TransitionGraph fixed_point_transitions(const Network& network,
   for (int i = 0; i < n_fixed; ++i) {
     for (int j = 0; j < n_fixed; ++j) graph.weights(fixed[i], fixed[j]) = sub.weights(i, j);
   }
+  const auto n_cycles = static_cast<Eigen::Index>(sub.cycles.size());
+  graph.cycles = std::move(sub.cycles);
+  graph.cycle_weights = Eigen::MatrixXi::Zero(points.n_points(), n_cycles);
+  for (int i = 0; i < n_fixed; ++i) graph.cycle_weights.row(fixed[i]) = sub.cycle_weights.row(i);
   return graph;
 }
 
@@ -149,8 +165,8 @@ ConditionResult analyze_condition(const Network& network,
   lin_options.compute_eigenvectors = true;
   lin_options.n_threads = n_threads;
   const std::vector<Linearization> lins = linearize(network, points, lin_options);
-  const TransitionGraph graph =
-      fixed_point_transitions(network, points, lins, options.transitions, options.capture_fraction);
+  TransitionGraph graph = fixed_point_transitions(network, points, lins, options.transitions,
+                                                  options.capture_fraction, n_threads);
 
   ConditionResult result;
   ConditionDynamics& c = result.dynamics;
@@ -174,6 +190,8 @@ ConditionResult analyze_condition(const Network& network,
   c.readout =
       n_points > 0 ? network.readout(points.states) : MatrixXd(network.architecture().n_output, 0);
   c.transitions = graph.weights;
+  c.limit_cycles = std::move(graph.cycles);
+  c.cycle_transitions = graph.cycle_weights;
   const FixedPointSummary& s = found.summary;
   c.n_candidates = s.n_candidates;
   c.n_converged = s.n_converged;

@@ -10,6 +10,7 @@
 
 #include "common/random.h"
 #include "dynamics/analysis_testing.h"
+#include "dynamics/dynamics_testing.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/tasks/tasks.h"
 #include "testing/random_matrix.h"
@@ -260,8 +261,79 @@ TEST(AnalyzeNetwork, SineWavePredictedFrequencyIsTheArgumentOfTheUnstablePair) {
     EXPECT_TRUE(a.has_unstable_complex[k]);
     EXPECT_NEAR(a.predicted_frequency[k], theta, 1e-12);
     EXPECT_EQ(d.topology.signature.row(k), (Eigen::RowVectorXi(5) << 0, 0, 1, 0, 0).finished());
-    EXPECT_EQ(d.conditions[k].n_unresolved, 4);  // the spiral never settles
+    EXPECT_EQ(d.conditions[k].n_unresolved, 4);  // the linear spiral diverges
+    EXPECT_TRUE(d.conditions[k].limit_cycles.empty());
+    EXPECT_EQ(d.conditions[k].cycle_transitions.rows(), 1);
+    EXPECT_EQ(d.conditions[k].cycle_transitions.cols(), 0);
   }
+}
+
+TEST(AnalyzeNetwork, TransitionsFromTheUnstableFocusReachItsLimitCycle) {
+  // tanh(1.05 R(0.3) h), input unused: at every input the origin is the one fixed point, an
+  // unstable focus, and its four transition runs settle on the attracting invariant curve that
+  // classify_attractors() finds from any other start.
+  const Network network = testing::autonomous_tanh_network(testing::rotation_scaling(1.05, 0.3));
+  SineWaveOptions sw;
+  sw.n_frequencies = 3;
+  sw.n_time = 30;
+  const auto task = make_sine_wave(sw);
+  AnalysisOptions options = quick_options();
+  options.n_initial_states = 32;
+  options.input_stride = 2;  // j = 1, 3
+  const NetworkDynamics d = analyze_network(network, *task, options);
+  MatrixXd start(2, 1);
+  start << 0.7, -0.2;
+  const Attractor reference = classify_attractors(network, start, VectorXd::Zero(1)).runs[0];
+  ASSERT_EQ(reference.kind, AttractorKind::kInvariantCurve) << reference.message;
+  ASSERT_EQ(d.conditions.size(), 2u);
+  for (const ConditionDynamics& c : d.conditions) {
+    SCOPED_TRACE(c.label);
+    int origin = -1;
+    for (int p = 0; p < c.n_points(); ++p) {
+      if (!c.is_slow[p] && c.states.col(p).norm() < 1e-8) origin = p;
+    }
+    ASSERT_GE(origin, 0);
+    EXPECT_EQ(c.stability[origin], StabilityClass::kUnstable);
+    EXPECT_EQ(c.n_unresolved, 0);
+    ASSERT_EQ(c.limit_cycles.size(), 1u);
+    ASSERT_EQ(c.cycle_transitions.rows(), c.n_points());
+    ASSERT_EQ(c.cycle_transitions.cols(), 1);
+    EXPECT_EQ(c.cycle_transitions(origin, 0), 4);
+    EXPECT_EQ(c.cycle_transitions.sum(), 4);
+    const LimitCycle& cycle = c.limit_cycles[0];
+    EXPECT_EQ(cycle.kind, AttractorKind::kInvariantCurve);
+    EXPECT_EQ(cycle.stability, StabilityClass::kStable);
+    EXPECT_NEAR(cycle.frequency, reference.curve.frequency, 1e-9);
+    EXPECT_NEAR(cycle.amplitude.rms_radius, reference.curve.amplitude.rms_radius, 1e-9);
+  }
+  // The sine-wave analysis still reads the focus: w_hat = theta.
+  EXPECT_NEAR(d.sine_wave->predicted_frequency[0], 0.3, 1e-12);
+}
+
+TEST(AnalyzeNetwork, TransitionsReachAPeriodTwoOrbitInClosedForm) {
+  // h' = tanh(-1.5 h): both runs from the unstable origin reach the stable orbit c -> -c.
+  const double a = 1.5;
+  const Network network = testing::autonomous_tanh_network(MatrixXd::Constant(1, 1, -a));
+  SineWaveOptions sw;
+  sw.n_frequencies = 1;
+  sw.n_time = 20;
+  AnalysisOptions options = quick_options();
+  options.n_initial_states = 16;
+  const NetworkDynamics d = analyze_network(network, *make_sine_wave(sw), options);
+  const ConditionDynamics& c = d.conditions[0];
+  ASSERT_EQ(c.n_points(), 1);
+  ASSERT_EQ(c.limit_cycles.size(), 1u);
+  EXPECT_EQ(c.cycle_transitions, Eigen::MatrixXi::Constant(1, 1, 2));
+  const LimitCycle& cycle = c.limit_cycles[0];
+  double x = 1.0;
+  for (int i = 0; i < 500; ++i) x = std::tanh(a * x);
+  const double mu = std::pow(a * (1.0 - x * x), 2);
+  EXPECT_EQ(cycle.kind, AttractorKind::kPeriodicOrbit);
+  EXPECT_EQ(cycle.period, 2.0);
+  EXPECT_NEAR(cycle.frequency, M_PI, 1e-15);
+  EXPECT_EQ(cycle.stability, StabilityClass::kStable);
+  EXPECT_NEAR(cycle.multipliers[0].real(), mu, 1e-12);
+  EXPECT_NEAR(std::abs(cycle.state[0]), x, 1e-13);
 }
 
 TEST(AnalyzeNetwork, SineWaveMeasuredFrequencyOfAnUndampedRotation) {
@@ -342,11 +414,20 @@ TEST(AnalyzeNetwork, SlowlySettlingRunsAreCapturedByTheAttractorTheyApproach) {
   options.noise_scale = 0.1;
   options.transitions.max_steps = 4000;
   options.capture_fraction = 0.0;
+  options.transitions.find_limit_cycles = false;
   const NetworkDynamics strict = analyze_network(network, *task, options);
   const ConditionDynamics& c = strict.conditions[0];
   ASSERT_EQ(c.n_points(), 3);
   EXPECT_EQ(c.n_unresolved, 2);
   EXPECT_EQ(c.transitions.sum(), 0);
+
+  // The limit-cycle examination runs them on and finds the fixed points by Newton shooting.
+  options.transitions.find_limit_cycles = true;
+  const NetworkDynamics examined = analyze_network(network, *task, options);
+  EXPECT_EQ(examined.conditions[0].n_unresolved, 0);
+  EXPECT_EQ(examined.conditions[0].transitions.sum(), 2);
+  EXPECT_EQ(examined.conditions[0].transitions.maxCoeff(), 1);
+  EXPECT_TRUE(examined.conditions[0].limit_cycles.empty());
 
   options.capture_fraction = 0.25;
   const NetworkDynamics captured = analyze_network(network, *task, options);
@@ -398,6 +479,28 @@ TEST(AnalyzeNetwork, ResultDoesNotDependOnTheThreadCount) {
   const NetworkDynamics s3 = analyze_network(sine_network, *sine, options);
   for (int k = 0; k < 3; ++k) EXPECT_EQ(s1.conditions[k].states, s3.conditions[k].states);
   EXPECT_EQ(s1.sine_wave->measured_frequency.size(), 3);
+
+  // Limit cycles: one condition (every thread in its examination) and two concurrent ones.
+  const Network oscillator = testing::autonomous_tanh_network(testing::rotation_scaling(1.05, 0.3));
+  sw.n_frequencies = 2;
+  const auto two_inputs = make_sine_wave(sw);
+  options.n_initial_states = 16;
+  for (const int stride : {2, 1}) {
+    options.input_stride = stride;
+    options.n_threads = 1;
+    const NetworkDynamics c1 = analyze_network(oscillator, *two_inputs, options);
+    options.n_threads = 2;
+    const NetworkDynamics c2 = analyze_network(oscillator, *two_inputs, options);
+    ASSERT_EQ(c1.conditions.size(), static_cast<std::size_t>(stride == 1 ? 2 : 1));
+    for (std::size_t k = 0; k < c1.conditions.size(); ++k) {
+      const ConditionDynamics &x = c1.conditions[k], &y = c2.conditions[k];
+      EXPECT_EQ(x.cycle_transitions, y.cycle_transitions);
+      ASSERT_EQ(x.limit_cycles.size(), 1u);
+      ASSERT_EQ(y.limit_cycles.size(), 1u);
+      EXPECT_EQ(x.limit_cycles[0].frequency, y.limit_cycles[0].frequency);
+      EXPECT_EQ(x.limit_cycles[0].state, y.limit_cycles[0].state);
+    }
+  }
 }
 
 TEST(AnalyzeNetwork, RejectsAMismatchedNetwork) {
@@ -447,6 +550,8 @@ TEST(AnalysisOptions, DefaultsAreThePapersAndValidationNamesTheField) {
                "TransitionOptions::max_steps");
   expect_error([](AnalysisOptions& o) { o.linearization.stability_tol = 2; },
                "LinearizationOptions::stability_tol");
+  expect_error([](AnalysisOptions& o) { o.transitions.limit_cycles.max_period = 0; },
+               "LimitCycleOptions::max_period");
 }
 
 }  // namespace

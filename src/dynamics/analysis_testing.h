@@ -48,6 +48,17 @@ inline Network rotation_network(double r, double theta) {
   return vanilla_network(Activation::kLinear, r * W, W_ih, W_out);
 }
 
+/// A sine-wave-shaped network (1 input, unused; 1 output, y = h_0) h' = tanh(W h), whose origin
+/// is a fixed point at every input. With W = 1.05 R(0.3) the origin is an unstable focus and the
+/// runs from it settle on an attracting invariant curve (frequency ~0.2994 rad/step); with
+/// W = [-a], a > 1, on the stable period-2 orbit c -> -c, c = tanh(a c).
+inline Network autonomous_tanh_network(const Eigen::MatrixXd& W) {
+  const auto n = W.rows();
+  Eigen::MatrixXd W_out = Eigen::MatrixXd::Zero(1, n);
+  W_out(0, 0) = 1.0;
+  return vanilla_network(Activation::kTanh, W, Eigen::MatrixXd::Zero(n, 1), W_out);
+}
+
 /// A linear context-dependent integrator with a line attractor: h' = diag(1, 0.8, 0.3) h + W_ih u,
 /// y = h_0 + h_1 + h_2. Stream 0 drives (1, 2, 0), stream 1 drives (1, 0, 0.5), context c
 /// drives e_{1 + c}. At either context the fixed points fill the line along e_0.

@@ -2,8 +2,11 @@
 
 #include "rnnatlas/dynamics/dynamics_file.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "io/h5.h"
@@ -53,6 +56,30 @@ void visit_options(Options& o, F&& f) {
   f("transitions.max_steps", o.transitions.max_steps);
   f("transitions.tol_settled", o.transitions.tol_settled);
   f("transitions.tol_match", o.transitions.tol_match);
+  f("transitions.find_limit_cycles", o.transitions.find_limit_cycles);
+  auto& lc = o.transitions.limit_cycles;
+  f("transitions.limit_cycles.n_transient", lc.n_transient);
+  f("transitions.limit_cycles.n_record", lc.n_record);
+  f("transitions.limit_cycles.divergence_norm", lc.divergence_norm);
+  f("transitions.limit_cycles.max_period", lc.max_period);
+  f("transitions.limit_cycles.tol_recurrence", lc.tol_recurrence);
+  f("transitions.limit_cycles.shooting.newton.enabled", lc.shooting.newton.enabled);
+  f("transitions.limit_cycles.shooting.newton.max_iters", lc.shooting.newton.max_iters);
+  f("transitions.limit_cycles.shooting.newton.tol_q", lc.shooting.newton.tol_q);
+  f("transitions.limit_cycles.shooting.newton.max_backtracks", lc.shooting.newton.max_backtracks);
+  f("transitions.limit_cycles.shooting.newton.min_rcond", lc.shooting.newton.min_rcond);
+  f("transitions.limit_cycles.shooting.newton.lm_damping", lc.shooting.newton.lm_damping);
+  f("transitions.limit_cycles.shooting.tol_residual", lc.shooting.tol_residual);
+  f("transitions.limit_cycles.shooting.stability_tol", lc.shooting.stability_tol);
+  f("transitions.limit_cycles.tol_match", lc.tol_match);
+  f("transitions.limit_cycles.min_turns", lc.min_turns);
+  f("transitions.limit_cycles.min_winding_consistency", lc.min_winding_consistency);
+  f("transitions.limit_cycles.max_curve_gap", lc.max_curve_gap);
+  f("transitions.limit_cycles.max_radius_drift", lc.max_radius_drift);
+  f("transitions.limit_cycles.n_curve_points", lc.n_curve_points);
+  f("transitions.limit_cycles.n_lyapunov", lc.n_lyapunov);
+  f("transitions.limit_cycles.tol_lyapunov", lc.tol_lyapunov);
+  f("transitions.limit_cycles.tol_unique", lc.tol_unique);
   f("capture_fraction", o.capture_fraction);
   f("n_initial_states", o.n_initial_states);
   f("noise_scale", o.noise_scale);
@@ -62,6 +89,12 @@ void visit_options(Options& o, F&& f) {
   f("frequency_transient_steps", o.frequency_transient_steps);
   f("frequency_measure_steps", o.frequency_measure_steps);
   f("line_attractor_tol", o.line_attractor_tol);
+}
+
+/// The options added with the limit cycles of the transitions: files written before them lack
+/// these attributes (and sought no limit cycles).
+bool is_limit_cycle_option(std::string_view name) {
+  return name == "transitions.find_limit_cycles" || name.starts_with("transitions.limit_cycles.");
 }
 
 void read_field(const Node& node, const char* name, double& value) {
@@ -135,6 +168,113 @@ VectorXi stability_codes(const std::vector<StabilityClass>& classes) {
   return codes;
 }
 
+/// The stability class of code `code` (entry i of dataset `name` of g); IoError otherwise.
+StabilityClass stability_of_code(const Node& g, const char* name, int i, int code) {
+  if (code < 0 || code > 3) {
+    throw IoError(g.child(name) + "[" + std::to_string(i) + "] is " + std::to_string(code) +
+                  ", expected 0 (stable), 1 (marginal), 2 (saddle) or 3 (unstable)");
+  }
+  return static_cast<StabilityClass>(code);
+}
+
+/// Lyapunov exponents stored per limit cycle: min(n_lyapunov, n_state) of them.
+int n_cycle_exponents(const AnalysisOptions& options, int n_state) {
+  return std::min(options.transitions.limit_cycles.n_lyapunov, n_state);
+}
+
+/// Whether a limit cycle has the shapes the file stores.
+bool cycle_shapes_ok(const LimitCycle& cycle, int n_state, int n_exponents) {
+  const bool kind_ok =
+      cycle.kind == AttractorKind::kPeriodicOrbit
+          ? cycle.multipliers.size() == n_state
+          : cycle.kind == AttractorKind::kInvariantCurve && cycle.multipliers.size() == 0;
+  const OrbitAmplitude& a = cycle.amplitude;
+  return kind_ok && cycle.lyapunov_exponents.size() == n_exponents &&
+         cycle.state.size() == n_state && a.center.size() == n_state &&
+         a.half_range.size() == n_state;
+}
+
+/// The limit cycles of one condition as the cycle_* datasets of `g` (one row per cycle).
+void write_cycles(const Node& g, const std::vector<LimitCycle>& cycles, int n, int n_exponents) {
+  const auto m = static_cast<Eigen::Index>(cycles.size());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  VectorXi kind(m), stability(m);
+  VectorXd period(m), frequency(m), rms_radius(m), max_radius(m);
+  MatrixXd state(m, n), center(m, n), half_range(m, n), exponents(m, n_exponents);
+  MatrixXd mu_real = MatrixXd::Constant(m, n, nan), mu_imag = MatrixXd::Constant(m, n, nan);
+  for (Eigen::Index c = 0; c < m; ++c) {
+    const LimitCycle& cycle = cycles[c];
+    kind[c] = static_cast<int>(cycle.kind);
+    stability[c] = static_cast<int>(cycle.stability);
+    period[c] = cycle.period;
+    frequency[c] = cycle.frequency;
+    rms_radius[c] = cycle.amplitude.rms_radius;
+    max_radius[c] = cycle.amplitude.max_radius;
+    state.row(c) = cycle.state.transpose();
+    center.row(c) = cycle.amplitude.center.transpose();
+    half_range.row(c) = cycle.amplitude.half_range.transpose();
+    exponents.row(c) = cycle.lyapunov_exponents.transpose();
+    if (cycle.multipliers.size() == n) {
+      mu_real.row(c) = cycle.multipliers.real().transpose();
+      mu_imag.row(c) = cycle.multipliers.imag().transpose();
+    }
+  }
+  h5::write_vector(g, "cycle_kind", kind);
+  h5::write_vector(g, "cycle_period", period);
+  h5::write_vector(g, "cycle_frequency", frequency);
+  h5::write_vector(g, "cycle_stability", stability);
+  h5::write_matrix(g, "cycle_multipliers_real", mu_real);
+  h5::write_matrix(g, "cycle_multipliers_imag", mu_imag);
+  h5::write_matrix(g, "cycle_lyapunov_exponents", exponents);
+  h5::write_matrix(g, "cycle_state", state);
+  h5::write_matrix(g, "cycle_center", center);
+  h5::write_matrix(g, "cycle_half_range", half_range);
+  h5::write_vector(g, "cycle_rms_radius", rms_radius);
+  h5::write_vector(g, "cycle_max_radius", max_radius);
+}
+
+/// The inverse of write_cycles for `m` cycles.
+std::vector<LimitCycle> read_cycles(const Node& g, int m, int n, int n_exponents) {
+  const VectorXi kind = h5::read_int_vector(g, "cycle_kind", m);
+  const VectorXd period = h5::read_vector(g, "cycle_period", m);
+  const VectorXd frequency = h5::read_vector(g, "cycle_frequency", m);
+  const VectorXi stability = h5::read_int_vector(g, "cycle_stability", m);
+  const MatrixXd mu_real = h5::read_matrix(g, "cycle_multipliers_real", m, n);
+  const MatrixXd mu_imag = h5::read_matrix(g, "cycle_multipliers_imag", m, n);
+  const MatrixXd exponents = h5::read_matrix(g, "cycle_lyapunov_exponents", m, n_exponents);
+  const MatrixXd state = h5::read_matrix(g, "cycle_state", m, n);
+  const MatrixXd center = h5::read_matrix(g, "cycle_center", m, n);
+  const MatrixXd half_range = h5::read_matrix(g, "cycle_half_range", m, n);
+  const VectorXd rms_radius = h5::read_vector(g, "cycle_rms_radius", m);
+  const VectorXd max_radius = h5::read_vector(g, "cycle_max_radius", m);
+  std::vector<LimitCycle> cycles(m);
+  for (int c = 0; c < m; ++c) {
+    LimitCycle& cycle = cycles[c];
+    if (kind[c] != static_cast<int>(AttractorKind::kPeriodicOrbit) &&
+        kind[c] != static_cast<int>(AttractorKind::kInvariantCurve)) {
+      throw IoError(g.child("cycle_kind") + "[" + std::to_string(c) + "] is " +
+                    std::to_string(kind[c]) +
+                    ", expected 1 (periodic orbit) or 2 (invariant curve)");
+    }
+    cycle.kind = static_cast<AttractorKind>(kind[c]);
+    cycle.stability = stability_of_code(g, "cycle_stability", c, stability[c]);
+    cycle.period = period[c];
+    cycle.frequency = frequency[c];
+    if (cycle.kind == AttractorKind::kPeriodicOrbit) {
+      cycle.multipliers.resize(n);
+      cycle.multipliers.real() = mu_real.row(c).transpose();
+      cycle.multipliers.imag() = mu_imag.row(c).transpose();
+    }
+    cycle.lyapunov_exponents = exponents.row(c).transpose();
+    cycle.state = state.row(c).transpose();
+    cycle.amplitude.center = center.row(c).transpose();
+    cycle.amplitude.half_range = half_range.row(c).transpose();
+    cycle.amplitude.rms_radius = rms_radius[c];
+    cycle.amplitude.max_radius = max_radius[c];
+  }
+  return cycles;
+}
+
 void check_shapes(const NetworkDynamics& d) {
   const Architecture& arch = d.architecture;
   const int n = arch.n_state();
@@ -146,10 +286,20 @@ void check_shapes(const NetworkDynamics& d) {
                     c.eigenvalues.cols() == p && c.n_unstable.size() == p &&
                     static_cast<int>(c.stability.size()) == p && c.leading_frequency.size() == p &&
                     c.readout.rows() == arch.n_output && c.readout.cols() == p &&
-                    c.transitions.rows() == p && c.transitions.cols() == p;
+                    c.transitions.rows() == p && c.transitions.cols() == p &&
+                    c.cycle_transitions.rows() == p &&
+                    c.cycle_transitions.cols() == static_cast<Eigen::Index>(c.limit_cycles.size());
     RNNATLAS_CHECK_ARG(ok, "save_dynamics_file: condition " << k << " has inconsistent shapes ("
                                                             << p << " points, n_state " << n
                                                             << ")");
+    const int n_exponents = n_cycle_exponents(d.options, n);
+    for (std::size_t i = 0; i < c.limit_cycles.size(); ++i) {
+      RNNATLAS_CHECK_ARG(cycle_shapes_ok(c.limit_cycles[i], n, n_exponents),
+                         "save_dynamics_file: limit cycle "
+                             << i << " of condition " << k << " has inconsistent shapes (n_state "
+                             << n << ", " << n_exponents
+                             << " Lyapunov exponents, multipliers for periodic orbits only)");
+    }
   }
   const ExampleTrajectories& e = d.trajectories;
   const Eigen::Index cols = static_cast<Eigen::Index>(e.n_time) * e.n_trials;
@@ -220,6 +370,9 @@ std::vector<unsigned char> build_image(const NetworkDynamics& d) {
       h5::write_vector(g, "leading_frequency", VectorXd(c.leading_frequency));
       h5::write_matrix(g, "readout", MatrixXd(c.readout.transpose()));
       h5::write_matrix(g, "transitions", MatrixXi(c.transitions));
+      h5::write_attribute(g, "n_cycles", static_cast<int>(c.limit_cycles.size()));
+      write_cycles(g, c.limit_cycles, n, n_cycle_exponents(d.options, n));
+      h5::write_matrix(g, "cycle_transitions", MatrixXi(c.cycle_transitions));
     }
   }
   {
@@ -322,7 +475,10 @@ TopologySignature read_topology(const Node& root, const Header& header) {
   return t;
 }
 
-ConditionDynamics read_condition(const Node& conditions, int k, const Architecture& arch) {
+ConditionDynamics read_condition(const Node& conditions,
+                                 int k,
+                                 const Architecture& arch,
+                                 const AnalysisOptions& options) {
   const Node g = h5::open_group(conditions, std::to_string(k));
   const int n = arch.n_state();
   ConditionDynamics c;
@@ -348,18 +504,19 @@ ConditionDynamics read_condition(const Node& conditions, int k, const Architectu
   c.n_unstable = h5::read_int_vector(g, "n_unstable", p);
   const VectorXi codes = h5::read_int_vector(g, "stability", p);
   c.stability.resize(p);
-  for (int i = 0; i < p; ++i) {
-    if (codes[i] < 0 || codes[i] > 3) {
-      throw IoError(g.child("stability") + "[" + std::to_string(i) + "] is " +
-                    std::to_string(codes[i]) +
-                    ", expected 0 (stable), 1 (marginal), 2 (saddle) "
-                    "or 3 (unstable)");
-    }
-    c.stability[i] = static_cast<StabilityClass>(codes[i]);
-  }
+  for (int i = 0; i < p; ++i) c.stability[i] = stability_of_code(g, "stability", i, codes[i]);
   c.leading_frequency = h5::read_vector(g, "leading_frequency", p);
   c.readout = h5::read_matrix(g, "readout", p, arch.n_output).transpose();
   c.transitions = h5::read_int_matrix(g, "transitions", p, p);
+  // Files written before the limit cycles of the transitions have none of the cycle_* datasets.
+  if (!h5::has_attribute(g, "n_cycles")) {
+    c.cycle_transitions = MatrixXi::Zero(p, 0);
+    return c;
+  }
+  const int m = h5::read_int(g, "n_cycles");
+  if (m < 0) throw IoError(h5::attribute_label(g, "n_cycles") + " is negative");
+  c.limit_cycles = read_cycles(g, m, n, n_cycle_exponents(options, n));
+  c.cycle_transitions = h5::read_int_matrix(g, "cycle_transitions", p, m);
   return c;
 }
 
@@ -377,7 +534,12 @@ NetworkDynamics parse_image(const std::vector<unsigned char>& image) {
 
   {
     const Node g = h5::open_group(root, "options");
-    visit_options(d.options, [&](const char* name, auto& value) { read_field(g, name, value); });
+    // Files written before the limit cycles of the transitions sought none.
+    const bool before_cycles = !h5::has_attribute(g, "transitions.find_limit_cycles");
+    visit_options(d.options, [&](const char* name, auto& value) {
+      if (!(before_cycles && is_limit_cycle_option(name))) read_field(g, name, value);
+    });
+    if (before_cycles) d.options.transitions.find_limit_cycles = false;
     try {
       d.options.validate();
     } catch (const InvalidArgument& e) {
@@ -387,7 +549,7 @@ NetworkDynamics parse_image(const std::vector<unsigned char>& image) {
   {
     const Node g = h5::open_group(root, "conditions");
     for (int k = 0; k < header.n_conditions; ++k) {
-      d.conditions.push_back(read_condition(g, k, arch));
+      d.conditions.push_back(read_condition(g, k, arch, d.options));
     }
     if (h5::has_child(g, std::to_string(header.n_conditions))) {
       throw IoError("/conditions has more groups than n_conditions = " +

@@ -5,6 +5,7 @@
 #include <hdf5.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -67,6 +68,23 @@ void expect_same(const NetworkDynamics& a, const NetworkDynamics& b) {
     EXPECT_EQ(x.n_outliers, y.n_outliers);
     EXPECT_EQ(x.n_unresolved, y.n_unresolved);
     EXPECT_EQ(x.n_unmatched, y.n_unmatched);
+    EXPECT_EQ(x.cycle_transitions, y.cycle_transitions);
+    ASSERT_EQ(x.limit_cycles.size(), y.limit_cycles.size());
+    for (std::size_t c = 0; c < x.limit_cycles.size(); ++c) {
+      const LimitCycle &u = x.limit_cycles[c], &v = y.limit_cycles[c];
+      SCOPED_TRACE("limit cycle " + std::to_string(c));
+      EXPECT_EQ(u.kind, v.kind);
+      EXPECT_TRUE(
+          same(Eigen::Vector2d(u.period, u.frequency), Eigen::Vector2d(v.period, v.frequency)));
+      EXPECT_EQ(u.stability, v.stability);
+      EXPECT_EQ(u.multipliers, v.multipliers);
+      EXPECT_EQ(u.lyapunov_exponents, v.lyapunov_exponents);
+      EXPECT_EQ(u.state, v.state);
+      EXPECT_EQ(u.amplitude.center, v.amplitude.center);
+      EXPECT_EQ(u.amplitude.half_range, v.amplitude.half_range);
+      EXPECT_EQ(u.amplitude.rms_radius, v.amplitude.rms_radius);
+      EXPECT_EQ(u.amplitude.max_radius, v.amplitude.max_radius);
+    }
   }
   const ExampleTrajectories &e = a.trajectories, &f = b.trajectories;
   EXPECT_EQ(e.n_trials, f.n_trials);
@@ -141,6 +159,31 @@ NetworkDynamics sine_dynamics() {
   return d;
 }
 
+/// Sine-wave dynamics of a network whose unstable origin leads to limit cycles: an attracting
+/// invariant curve (W = 1.05 R(0.3)) or a stable period-2 orbit (W = [-1.5]).
+NetworkDynamics oscillator_dynamics(const Eigen::MatrixXd& W) {
+  SineWaveOptions sw;
+  sw.n_frequencies = 2;
+  sw.n_time = 20;
+  AnalysisOptions options = quick_options();
+  options.n_initial_states = 16;
+  NetworkDynamics d =
+      analyze_network(testing::autonomous_tanh_network(W), *make_sine_wave(sw), options);
+  d.network_id = W.rows() == 1 ? "orbit" : "curve";
+  d.network_file = d.network_id + ".h5";
+  return d;
+}
+
+NetworkDynamics curve_dynamics() {
+  Eigen::MatrixXd W(2, 2);
+  W << std::cos(0.3), -std::sin(0.3), std::sin(0.3), std::cos(0.3);
+  return oscillator_dynamics(1.05 * W);
+}
+
+NetworkDynamics orbit_dynamics() {
+  return oscillator_dynamics(Eigen::MatrixXd::Constant(1, 1, -1.5));
+}
+
 NetworkDynamics context_dynamics() {
   ContextIntegrationOptions cdi;
   cdi.n_time = 20;
@@ -191,6 +234,83 @@ TEST_F(DynamicsFileTest, RoundTripsEveryTaskExactly) {
   }
 }
 
+TEST_F(DynamicsFileTest, RoundTripsLimitCyclesExactly) {
+  for (const NetworkDynamics& d : {curve_dynamics(), orbit_dynamics()}) {
+    SCOPED_TRACE(d.network_id);
+    // Every condition has its cycle: the test covers both kinds.
+    for (const ConditionDynamics& c : d.conditions) {
+      ASSERT_EQ(c.limit_cycles.size(), 1u);
+      EXPECT_EQ(c.limit_cycles[0].kind, d.network_id == "orbit" ? AttractorKind::kPeriodicOrbit
+                                                                : AttractorKind::kInvariantCurve);
+    }
+    const std::string file = path(d.network_id + ".h5");
+    save_dynamics_file(file, d);
+    expect_same(d, load_dynamics_file(file));
+  }
+}
+
+/// Deletes from an existing file what the limit cycles of the transitions added (the options
+/// transitions.find_limit_cycles and transitions.limit_cycles.*, and per condition n_cycles, the
+/// cycle_* datasets), leaving a file as written before them.
+void remove_limit_cycles(const std::string& file, int n_conditions) {
+  const hid_t id = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(id, 0);
+  const hid_t options = H5Gopen2(id, "/options", H5P_DEFAULT);
+  std::vector<std::string> names;
+  H5Aiterate2(
+      options, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
+        static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+        return 0;
+      },
+      &names);
+  int n_removed = 0;
+  for (const std::string& name : names) {
+    if (name.starts_with("transitions.limit_cycles.") || name == "transitions.find_limit_cycles") {
+      ASSERT_GE(H5Adelete(options, name.c_str()), 0);
+      ++n_removed;
+    }
+  }
+  EXPECT_GT(n_removed, 10);
+  H5Gclose(options);
+  for (int k = 0; k < n_conditions; ++k) {
+    const std::string group = "/conditions/" + std::to_string(k);
+    const hid_t g = H5Gopen2(id, group.c_str(), H5P_DEFAULT);
+    ASSERT_GE(H5Adelete(g, "n_cycles"), 0);
+    for (const char* name :
+         {"cycle_kind", "cycle_period", "cycle_frequency", "cycle_stability",
+          "cycle_multipliers_real", "cycle_multipliers_imag", "cycle_lyapunov_exponents",
+          "cycle_state", "cycle_center", "cycle_half_range", "cycle_rms_radius", "cycle_max_radius",
+          "cycle_transitions"}) {
+      ASSERT_GE(H5Ldelete(g, name, H5P_DEFAULT), 0) << name;
+    }
+    H5Gclose(g);
+  }
+  H5Fclose(id);
+}
+
+TEST_F(DynamicsFileTest, FilesWrittenBeforeLimitCyclesReadAsNoneSought) {
+  const NetworkDynamics d = curve_dynamics();
+  const std::string file = path("before.h5");
+  save_dynamics_file(file, d);
+  remove_limit_cycles(file, static_cast<int>(d.conditions.size()));
+  const NetworkDynamics old = load_dynamics_file(file);
+  EXPECT_FALSE(old.options.transitions.find_limit_cycles);
+  EXPECT_FALSE(same_analysis(old.options, d.options));  // so a population run redoes it
+  AnalysisOptions expected = d.options;
+  expected.transitions.find_limit_cycles = false;
+  EXPECT_TRUE(same_analysis(old.options, expected));
+  ASSERT_EQ(old.conditions.size(), d.conditions.size());
+  for (std::size_t k = 0; k < d.conditions.size(); ++k) {
+    const ConditionDynamics &x = d.conditions[k], &y = old.conditions[k];
+    EXPECT_TRUE(y.limit_cycles.empty());
+    EXPECT_EQ(y.cycle_transitions.rows(), x.n_points());
+    EXPECT_EQ(y.cycle_transitions.cols(), 0);
+    EXPECT_EQ(y.states, x.states);
+    EXPECT_EQ(y.transitions, x.transitions);
+  }
+}
+
 TEST_F(DynamicsFileTest, RoundTripsAConditionWithoutPoints) {
   NetworkDynamics d = sine_dynamics();
   ConditionDynamics& c = d.conditions[0];
@@ -204,6 +324,7 @@ TEST_F(DynamicsFileTest, RoundTripsAConditionWithoutPoints) {
   c.leading_frequency.resize(0);
   c.readout.resize(1, 0);
   c.transitions.resize(0, 0);
+  c.cycle_transitions.resize(0, 0);
   d.topology.signature.row(0).setZero();
   const std::string file = path("empty.h5");
   save_dynamics_file(file, d);
@@ -214,6 +335,13 @@ TEST_F(DynamicsFileTest, SaveRejectsInconsistentShapes) {
   NetworkDynamics d = sine_dynamics();
   d.conditions[0].q.resize(5);
   EXPECT_THROW(save_dynamics_file(path("bad.h5"), d), InvalidArgument);
+  EXPECT_FALSE(fs::exists(path("bad.h5")));
+  NetworkDynamics with_cycle = curve_dynamics();
+  with_cycle.conditions[0].limit_cycles[0].multipliers.resize(2);  // a curve has none
+  EXPECT_THROW(save_dynamics_file(path("bad.h5"), with_cycle), InvalidArgument);
+  with_cycle = curve_dynamics();
+  with_cycle.conditions[0].cycle_transitions.resize(1, 2);
+  EXPECT_THROW(save_dynamics_file(path("bad.h5"), with_cycle), InvalidArgument);
   EXPECT_FALSE(fs::exists(path("bad.h5")));
 }
 
@@ -272,6 +400,19 @@ void replace_dataset(const std::string& file, const char* name, const std::vecto
   H5Fclose(id);
 }
 
+/// Overwrites the values of the existing int64 dataset `name` of a file with `values`.
+void overwrite_ints(const std::string& file,
+                    const char* name,
+                    const std::vector<long long>& values) {
+  const hid_t id = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(id, 0);
+  const hid_t dataset = H5Dopen2(id, name, H5P_DEFAULT);
+  ASSERT_GE(dataset, 0);
+  ASSERT_GE(H5Dwrite(dataset, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+  H5Dclose(dataset);
+  H5Fclose(id);
+}
+
 TEST_F(DynamicsFileTest, MisShapedDatasetsAreNamed) {
   const NetworkDynamics d = flip_flop_dynamics();
   const std::string good = path("good.h5");
@@ -291,6 +432,25 @@ TEST_F(DynamicsFileTest, MisShapedDatasetsAreNamed) {
     replace_dataset(file, c.dataset, c.dims);
     expect_io_error([&] { load_dynamics_file(file); }, {file, c.dataset});
   }
+  // The limit cycles of a file that has one.
+  const NetworkDynamics curve = curve_dynamics();
+  const std::string with_cycle = path("cycle.h5");
+  save_dynamics_file(with_cycle, curve);
+  const hsize_t q = static_cast<hsize_t>(curve.conditions[0].n_points());
+  for (const Case& c : std::vector<Case>{{"/conditions/0/cycle_state", {1, 3}},
+                                         {"/conditions/0/cycle_transitions", {q, 2}},
+                                         {"/conditions/0/cycle_lyapunov_exponents", {1, 5}}}) {
+    const std::string file = path("tampered.h5");
+    fs::copy_file(with_cycle, file, fs::copy_options::overwrite_existing);
+    replace_dataset(file, c.dataset, c.dims);
+    expect_io_error([&] { load_dynamics_file(file); }, {file, c.dataset});
+  }
+  // An unknown kind code is named with what is allowed.
+  const std::string file = path("kind.h5");
+  fs::copy_file(with_cycle, file, fs::copy_options::overwrite_existing);
+  overwrite_ints(file, "/conditions/0/cycle_kind", {0});  // 0: a fixed point is no cycle
+  expect_io_error([&] { load_dynamics_file(file); },
+                  {file, "cycle_kind", "expected 1 (periodic orbit) or 2 (invariant curve)"});
 }
 
 TEST(SameAnalysis, IgnoresOnlyTheThreadCounts) {
@@ -307,6 +467,14 @@ TEST(SameAnalysis, IgnoresOnlyTheThreadCounts) {
   EXPECT_FALSE(same_analysis(a, b));
   b = a;
   b.seed = 1;
+  EXPECT_FALSE(same_analysis(a, b));
+  b = a;
+  b.transitions.limit_cycles.n_threads = 3;  // a thread count
+  EXPECT_TRUE(same_analysis(a, b));
+  b.transitions.limit_cycles.shooting.newton.max_iters = 3;
+  EXPECT_FALSE(same_analysis(a, b));
+  b = a;
+  b.transitions.find_limit_cycles = false;
   EXPECT_FALSE(same_analysis(a, b));
 }
 

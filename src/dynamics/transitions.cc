@@ -3,10 +3,28 @@
 #include <cmath>
 #include <complex>
 #include <sstream>
+#include <utility>
 
 #include "rnnatlas/error.h"
 
 namespace rnnatlas {
+namespace {
+
+/// The index of the point nearest to `state` within tol_match of it; -1 when none is.
+int matching_point(const FixedPoints& points, const Eigen::VectorXd& state, double tol_match) {
+  int match = -1;
+  double best = tol_match;
+  for (int j = 0; j < points.n_points(); ++j) {
+    const double d = (state - points.states.col(j)).norm();
+    if (d <= best) {
+      best = d;
+      match = j;
+    }
+  }
+  return match;
+}
+
+}  // namespace
 
 void TransitionOptions::validate() const {
   const auto require = [](bool ok, const char* field, double value, const char* rule) {
@@ -19,6 +37,7 @@ void TransitionOptions::validate() const {
   require(tol_settled > 0 && std::isfinite(tol_settled), "tol_settled", tol_settled,
           "> 0 and finite");
   require(tol_match > 0 && std::isfinite(tol_match), "tol_match", tol_match, "> 0 and finite");
+  limit_cycles.validate();
 }
 
 TransitionGraph find_transitions(const Network& network,
@@ -40,6 +59,7 @@ TransitionGraph find_transitions(const Network& network,
 
   TransitionGraph graph;
   graph.weights = Eigen::MatrixXi::Zero(n_points, n_points);
+  graph.cycle_weights = Eigen::MatrixXi::Zero(n_points, 0);
   std::vector<Eigen::VectorXd> starts;
   for (int i = 0; i < n_points; ++i) {
     const Linearization& lin = linearizations[i];
@@ -89,6 +109,7 @@ TransitionGraph find_transitions(const Network& network,
       S.col(j) = F.col(j);
       if (speed <= options.tol_settled || !std::isfinite(speed)) {
         t.settled = std::isfinite(speed);
+        t.attractor = t.settled ? AttractorKind::kFixedPoint : AttractorKind::kDiverged;
         t.n_steps = step + 1;
         t.final_state = F.col(j);
         continue;
@@ -112,21 +133,99 @@ TransitionGraph find_transitions(const Network& network,
       ++graph.n_unresolved;
       continue;
     }
-    double best = options.tol_match;
-    for (int j = 0; j < n_points; ++j) {
-      const double d = (t.final_state - points.states.col(j)).norm();
-      if (d <= best) {
-        best = d;
-        t.to = j;
-      }
-    }
+    t.to = matching_point(points, t.final_state, options.tol_match);
     if (t.to < 0) {
       ++graph.n_unmatched;
     } else {
       ++graph.weights(t.from, t.to);
     }
   }
+  if (options.find_limit_cycles) {
+    resolve_unsettled_runs(network, points, options.limit_cycles, options.tol_match, graph);
+  }
   return graph;
+}
+
+void resolve_unsettled_runs(const Network& network,
+                            const FixedPoints& points,
+                            const LimitCycleOptions& options,
+                            double tol_match,
+                            TransitionGraph& graph) {
+  options.validate();
+  RNNATLAS_CHECK_ARG(
+      tol_match > 0 && std::isfinite(tol_match),
+      "resolve_unsettled_runs: tol_match = " << tol_match << ": must be > 0 and finite");
+  const int n_points = points.n_points();
+  RNNATLAS_CHECK_ARG(
+      graph.weights.rows() == n_points && graph.weights.cols() == n_points && graph.cycles.empty(),
+      "resolve_unsettled_runs: the graph has weights ["
+          << graph.weights.rows() << ", " << graph.weights.cols() << "] for " << n_points
+          << " points and " << graph.cycles.size()
+          << " cycles; pass the graph of find_transitions() on these points with "
+             "find_limit_cycles = false");
+  graph.cycle_weights.setZero(n_points, 0);
+  std::vector<int> runs;  // transitions examined, in order
+  for (int r = 0; r < static_cast<int>(graph.transitions.size()); ++r) {
+    const Transition& t = graph.transitions[r];
+    if (!t.settled && t.to < 0 && t.cycle < 0 && t.final_state.allFinite()) runs.push_back(r);
+  }
+  if (runs.empty()) return;
+  const int n = static_cast<int>(points.states.rows());
+  Eigen::MatrixXd starts(n, static_cast<Eigen::Index>(runs.size()));
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    starts.col(static_cast<Eigen::Index>(i)) = graph.transitions[runs[i]].final_state;
+  }
+  const AttractorResult result = classify_attractors(network, starts, points.input, options);
+
+  // Representatives (same_as == own index) of limit cycles, in run order, become the cycles.
+  std::vector<int> cycle_of_run(runs.size(), -1);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const Attractor& a = result.runs[i];
+    Transition& t = graph.transitions[runs[i]];
+    t.attractor = a.kind;
+    if (a.kind == AttractorKind::kFixedPoint) {
+      --graph.n_unresolved;
+      t.to = matching_point(points, a.orbit.points.col(0), tol_match);
+      if (t.to < 0) {
+        ++graph.n_unmatched;
+      } else {
+        ++graph.weights(t.from, t.to);
+      }
+      continue;
+    }
+    if (a.kind != AttractorKind::kPeriodicOrbit && a.kind != AttractorKind::kInvariantCurve) {
+      continue;
+    }
+    if (a.same_as == static_cast<int>(i)) {
+      LimitCycle cycle;
+      cycle.kind = a.kind;
+      cycle.lyapunov_exponents = a.lyapunov_exponents;
+      if (a.kind == AttractorKind::kPeriodicOrbit) {
+        cycle.period = a.orbit.period;
+        cycle.frequency = a.orbit.frequency;
+        cycle.stability = a.orbit.stability;
+        cycle.multipliers = a.orbit.multipliers;
+        cycle.amplitude = a.orbit.amplitude;
+        cycle.state = a.orbit.points.col(0);
+      } else {
+        cycle.period = a.curve.period;
+        cycle.frequency = a.curve.frequency;
+        cycle.stability = a.curve.attracting ? StabilityClass::kStable : StabilityClass::kMarginal;
+        cycle.amplitude = a.curve.amplitude;
+        cycle.state = a.final_state;
+      }
+      cycle_of_run[i] = static_cast<int>(graph.cycles.size());
+      graph.cycles.push_back(std::move(cycle));
+    } else {
+      cycle_of_run[i] = cycle_of_run[a.same_as];  // same_as < i: already assigned
+    }
+    t.cycle = cycle_of_run[i];
+    --graph.n_unresolved;
+  }
+  graph.cycle_weights.setZero(n_points, static_cast<Eigen::Index>(graph.cycles.size()));
+  for (const Transition& t : graph.transitions) {
+    if (t.cycle >= 0) ++graph.cycle_weights(t.from, t.cycle);
+  }
 }
 
 }  // namespace rnnatlas

@@ -1,12 +1,14 @@
 // Writes example dynamics files for tests/dynamics/read_with_h5py.py, which checks them against
-// docs/pipeline.md with h5py: one per task (hand-built networks with known scaffolds) and an LSTM
-// flip-flop (state [h; c]). Usage: rnnatlas_write_example_dynamics DIR
+// docs/pipeline.md with h5py: one per task (hand-built networks with known scaffolds), an LSTM
+// flip-flop (state [h; c]) and a sine-wave network whose transitions reach a limit cycle. Usage:
+// rnnatlas_write_example_dynamics DIR
 
 #include <exception>
 #include <iostream>
 #include <string>
 
 #include "dynamics/analysis_testing.h"
+#include "dynamics/dynamics_testing.h"
 #include "rnnatlas/dynamics/dynamics_file.h"
 #include "rnnatlas/tasks/tasks.h"
 
@@ -68,6 +70,15 @@ int main(int argc, char** argv) {
     FlipFlopOptions short_trials;
     short_trials.n_time = 15;
     write(dir, "lstm_flip_flop", Network(lstm, /*seed=*/3), *make_flip_flop(short_trials), quick());
+
+    SineWaveOptions two_inputs;
+    two_inputs.n_frequencies = 2;
+    two_inputs.n_time = 20;
+    AnalysisOptions few = quick();
+    few.n_initial_states = 16;
+    write(dir, "limit_cycles",
+          testing::autonomous_tanh_network(testing::rotation_scaling(1.05, 0.3)),
+          *make_sine_wave(two_inputs), few);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
     return 1;

@@ -77,6 +77,7 @@ def test_network_file_summary_and_output_beside_it(run, flip_flop_network):
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"network {flip_flop_network}: vanilla tanh, n_hidden 8")
     assert lines[1].split()[:3] == ["condition", "points", "stable"]
+    assert lines[1].split()[-2:] == ["unresolved", "cycles"]
     assert lines[2].startswith("zero input")
     assert any(line.startswith("flip_flop: ") for line in lines)
     assert lines[-1] == f"dynamics: {out}"
@@ -91,8 +92,11 @@ def test_network_file_summary_and_output_beside_it(run, flip_flop_network):
         group = f["conditions/0"]
         n_points = group.attrs["n_points"]
         assert group["states"].shape == (n_points, 8)
-        # The printed points column is this file's n_points.
+        # The printed points column is this file's n_points, the last one its limit cycles.
         assert int(lines[2].split()[2]) == n_points
+        assert int(lines[2].split()[-1]) == group.attrs["n_cycles"]
+        assert group["cycle_transitions"].shape == (n_points, group.attrs["n_cycles"])
+        assert f["options"].attrs["transitions.find_limit_cycles"] == 1
         assert f["trajectories/states"].shape == (4, 20, 8)
         assert f["topology/label_graph"].shape == (27, 27)
         labels = f["analysis/labels"][()]
@@ -110,6 +114,15 @@ def test_out_elsewhere_and_threads_do_not_change_the_result(run, flip_flop_netwo
         np.testing.assert_array_equal(fa["conditions/0/states"][()], fb["conditions/0/states"][()])
         np.testing.assert_array_equal(fa["topology/label_graph"][()],
                                       fb["topology/label_graph"][()])
+
+
+def test_no_limit_cycles_leaves_moving_runs_unresolved(run, flip_flop_network, tmp_path):
+    out = tmp_path / "plain.h5"
+    result = run("dynamics", flip_flop_network, *QUICK, "--no-limit-cycles", "--out", out, "-q")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        assert f["options"].attrs["transitions.find_limit_cycles"] == 0
+        assert f["conditions/0"].attrs["n_cycles"] == 0
 
 
 def test_sine_wave_inputs_and_frequencies(run, sine_network, tmp_path):

@@ -25,7 +25,7 @@ except ImportError as error:  # not Debian's python3
     print(f"skipped: {error}", file=sys.stderr)
     sys.exit(77)
 
-FILES = ("flip_flop", "sine_wave", "context_integration", "lstm_flip_flop")
+FILES = ("flip_flop", "sine_wave", "context_integration", "lstm_flip_flop", "limit_cycles")
 COMMON_ROOT = {"format": "string", "library_version": "string", "created": "string",
                "format_version": "int"}
 
@@ -194,6 +194,8 @@ def check_file(check, path, docs):
 
         options = f["options"]
         check.expect(len(options.attrs) > 0, f"{name}/options: no attributes")
+        sizes["n_exponents"] = min(int(options.attrs["transitions.limit_cycles.n_lyapunov"]),
+                                   n_state)
         for key, value in options.attrs.items():
             check.expect(isinstance(value, (np.integer, np.floating)),
                          f"{name}/options/{key}: {value!r} is not a number")
@@ -203,11 +205,16 @@ def check_file(check, path, docs):
                      f"{name}/conditions: groups {groups}")
         for k in groups:
             group = f["conditions"][k]
-            local = dict(sizes, n_points=int(group.attrs["n_points"]))
+            local = dict(sizes, n_points=int(group.attrs["n_points"]),
+                         n_cycles=int(group.attrs["n_cycles"]))
             check_node(check, group, f"{name}/conditions/{k}", docs["conditions"], local)
             check.expect(set(np.unique(group["is_slow"][()])) <= {0, 1}, f"{name}: is_slow flags")
             check.expect(set(np.unique(group["stability"][()])) <= {0, 1, 2, 3},
                          f"{name}: stability codes")
+            check.expect(set(np.unique(group["cycle_kind"][()])) <= {1, 2}, f"{name}: cycle kinds")
+            check.expect(np.array_equal(group["cycle_transitions"][()].sum(axis=0) > 0,
+                                        np.ones(local["n_cycles"], dtype=bool)),
+                         f"{name}: a limit cycle that no run reached")
             if k == "0":
                 sizes["n_points"] = local["n_points"]
 
@@ -241,6 +248,9 @@ def main():
         subprocess.run([args.writer, directory], check=True)
         for name in FILES:
             check_file(check, os.path.join(directory, name + ".h5"), docs)
+        with h5py.File(os.path.join(directory, "limit_cycles.h5"), "r") as f:
+            check.expect(all(f[f"conditions/{k}"].attrs["n_cycles"] == 1 for k in ("0", "1")),
+                         "limit_cycles.h5: expected one limit cycle per condition")
     for failure in check.failures:
         print("FAIL:", failure)
     print(f"{len(FILES)} files, {len(check.failures)} failures")

@@ -8,8 +8,8 @@
 //   context_integration  condition c: context c one-hot (input 2 + c = 1), zero evidence.
 // For each condition the initial states of the fixed-point search are states the network visits on
 // task trials at that condition, plus noise_scale * N(0, 1) (sample_initial_states); the points are
-// linearized and the unstable manifolds of the fixed points followed to the fixed points they reach
-// (find_transitions).
+// linearized and the unstable manifolds of the fixed points followed to the fixed points or limit
+// cycles they reach (find_transitions).
 //
 // The task analyses (docs/dynamics.md gives every definition):
 //   flip_flop  readout labels in {-1, 0, +1}^n_bits, stable corners, saddles, points by number of
@@ -60,13 +60,16 @@ struct AnalysisOptions {
   /// Stability tolerance of the linearizations (stability_tol: the marginal band around
   /// |lambda| = 1). compute_eigenvectors and n_threads are ignored (always true; see n_threads).
   LinearizationOptions linearization;
-  /// Following the unstable manifolds from each fixed point.
+  /// Following the unstable manifolds from each fixed point, and examining the runs still moving
+  /// for limit cycles (find_limit_cycles, limit_cycles). limit_cycles.n_threads is ignored (see
+  /// n_threads).
   TransitionOptions transitions;
   /// A transition run still moving after transitions.max_steps counts as reaching a fixed point
   /// without unstable modes when it ends closer to it than capture_fraction times the distance
   /// from that point to its nearest other fixed point (gated networks approach their memories
   /// along modes with |lambda| ~ 1 - 1e-4 that take ~1e5 steps to settle). In [0, 0.5]; 0 counts
-  /// only settled runs.
+  /// only settled runs. Runs captured are not examined for limit cycles; the others still moving
+  /// are (transitions.find_limit_cycles).
   double capture_fraction = 0.25;
   /// Initial states of the fixed-point search per condition, >= 1.
   int n_initial_states = 1024;
@@ -119,14 +122,24 @@ struct ConditionDynamics {
   /// reached fixed point j. Slow points are neither followed nor reached (a run settles only where
   /// ||F(s) - s|| <= tol_settled), so their rows and columns are zero.
   Eigen::MatrixXi transitions;
+  /// The distinct limit cycles (periodic orbits of period >= 2, invariant closed curves) that
+  /// transition runs from the fixed points reached, in the order of the first run reaching each
+  /// (TransitionGraph::cycles). Empty when none was reached or none was sought
+  /// (transitions.find_limit_cycles = false).
+  std::vector<LimitCycle> limit_cycles;
+  /// [n_points, n_cycles]: runs from fixed point i that reached limit cycle c (slow points: zero
+  /// rows).
+  Eigen::MatrixXi cycle_transitions;
   // Finder and transition summary.
   int n_candidates = 0;  ///< initial states
   int n_converged = 0;   ///< candidates that ended with q <= tol_q
   int n_slow = 0;        ///< candidates that ended with q > tol_q
   int n_merged = 0;      ///< candidates dropped as duplicates
   int n_outliers = 0;    ///< unique points dropped as outliers
-  int n_unresolved = 0;  ///< transition runs that never settled (and were not captured)
-  int n_unmatched = 0;   ///< transition runs that settled away from every listed point
+  /// Transition runs that reached neither a fixed point (settled, captured, or found converging by
+  /// the limit-cycle examination) nor a limit cycle.
+  int n_unresolved = 0;
+  int n_unmatched = 0;  ///< transition runs that settled away from every listed fixed point
 
   int n_points() const { return static_cast<int>(states.cols()); }
   /// Points with the given class among the fixed points (slow points excluded).

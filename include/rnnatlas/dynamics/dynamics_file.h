@@ -2,11 +2,13 @@
 // "rnnatlas.dynamics", version 1). Module maintainer: rnnatlas dynamics.
 //
 // The file holds everything of a NetworkDynamics except its wall time: the conditions (fixed
-// points, eigenvalues, stability, readouts, transition counts and finder summaries), the example
-// trajectories, the task analysis, the topology signature, and the analysis options as attributes
-// of /options. Files are written atomically (temp file, fsync, rename), so a reader never sees a
-// partial file. Matrices are stored row-major as h5py sees them: points are rows in the file and
-// columns in ConditionDynamics.
+// points, eigenvalues, stability, readouts, transition counts, the limit cycles the transitions
+// reached and finder summaries), the example trajectories, the task analysis, the topology
+// signature, and the analysis options as attributes of /options. The limit cycles were added
+// within version 1 (new attributes and datasets only); files written before them load with no
+// limit cycles and options.transitions.find_limit_cycles = false. Files are written atomically
+// (temp file, fsync, rename), so a reader never sees a partial file. Matrices are stored row-major
+// as h5py sees them: points are rows in the file and columns in ConditionDynamics.
 #pragma once
 
 #include <string>

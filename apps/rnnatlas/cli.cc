@@ -5,6 +5,9 @@
 #include <cstdarg>
 #include <cstdlib>
 #include <iostream>
+#include <new>
+
+#include "rnnatlas/error.h"
 
 namespace rnnatlas::cli {
 
@@ -60,6 +63,26 @@ bool started_by_mpi_launcher(int& size) {
   }
   size = 0;
   return std::getenv("PMIX_RANK") != nullptr;
+}
+
+int exit_code_of(const std::exception_ptr& error, bool print) {
+  const auto report = [&](int status, const std::string& message) {
+    if (print) print_error(message);
+    return status;
+  };
+  try {
+    std::rethrow_exception(error);
+  } catch (const UsageError& e) {
+    return report(kExitUsage, e.what());
+  } catch (const InvalidArgument& e) {
+    return report(kExitUsage, e.what());
+  } catch (const IoError& e) {
+    return report(kExitFailure, e.what());
+  } catch (const std::bad_alloc&) {
+    return report(kExitFailure, "out of memory");
+  } catch (const std::exception& e) {
+    return report(kExitFailure, std::string("unexpected failure: ") + e.what());
+  }
 }
 
 }  // namespace rnnatlas::cli

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdio>
+#include <exception>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -75,6 +76,11 @@ std::string format_duration(double seconds);
 /// e.g. srun --mpi=pmix). `size` gets the number of processes, or 0 when the launcher does not
 /// say.
 bool started_by_mpi_launcher(int& size);
+
+/// The exit status run_cli() gives the exception `error` (UsageError and InvalidArgument 2,
+/// IoError and anything else 1), printing its message as run_cli() does when `print`. For a
+/// command running under MPI, which must report before MPI_Finalize and on rank 0 only.
+int exit_code_of(const std::exception_ptr& error, bool print);
 
 
 }  // namespace rnnatlas::cli

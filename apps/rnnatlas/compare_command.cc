@@ -1,11 +1,13 @@
 // `rnnatlas compare`: the distance matrix of a sweep's kept networks (the similarity stage).
 
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <iostream>
 #include <memory>
 #include <thread>
 
 #include "cli.h"
+#include "rnnatlas/config.h"
 #include "rnnatlas/dynamics/dynamics_file.h"
 #include "rnnatlas/dynamics/population.h"
 #include "rnnatlas/dynamics/topology.h"
@@ -13,11 +15,18 @@
 #include "rnnatlas/format.h"
 #include "rnnatlas/similarity/compare.h"
 #include "rnnatlas/similarity/distance_file.h"
+#if RNNATLAS_WITH_MPI
+#include "rnnatlas/sweep/mpi_runner.h"
+#endif
 
 namespace rnnatlas::cli {
 namespace {
 
 namespace sim = rnnatlas::similarity;
+
+// `rnnatlas compare --help` says whether this build can run under mpirun.
+constexpr const char* kMpiBuildNote =
+    RNNATLAS_WITH_MPI ? "with MPI." : "without MPI (built with RNNATLAS_WITH_MPI=OFF).";
 
 struct CompareArgs {
   std::string dir;
@@ -29,6 +38,8 @@ struct CompareArgs {
   std::string activity_seed = std::to_string(sim::ActivityOptions{}.seed);
   double rank_tolerance = 0.0;
   int n_threads = 0;
+  bool threads_given = false;  // -j on the command line
+  bool mpi = false;
   // Flags that only some metrics take, to refuse them for the others.
   CLI::Option* k = nullptr;
   CLI::Option* variance_fraction = nullptr;
@@ -39,6 +50,7 @@ struct CompareArgs {
   CLI::Option* alpha = nullptr;
   CLI::Option* distance = nullptr;
   CLI::Option* topology_kind_flag = nullptr;
+  std::vector<CLI::Option*> dsa_flags;
   std::vector<CLI::Option*> activity_flags;
 };
 
@@ -74,17 +86,19 @@ sim::TopologyMetric topology_metric(const std::string& kind_name) {
   return metric;
 }
 
-int run_compare(CompareArgs& args) {
+/// Checks the flags and completes args.options from them (all but n_threads). Throws UsageError.
+void configure(CompareArgs& args) {
   sim::CompareOptions& o = args.options;
   const std::string& metric = o.metric;
   require_metric(args.k, metric, {"svcca"});
   require_metric(args.variance_fraction, metric, {"svcca"});
-  require_metric(args.rank_tolerance_flag, metric, {"cca", "pwcca", "svcca", "shape"});
+  require_metric(args.rank_tolerance_flag, metric, {"cca", "pwcca", "svcca", "shape", "dsa"});
   require_metric(args.kernel_flag, metric, {"cka"});
   require_metric(args.threshold, metric, {"cka"});
   require_metric(args.debiased, metric, {"cka"});
   require_metric(args.alpha, metric, {"shape"});
-  require_metric(args.distance, metric, {"shape"});
+  require_metric(args.distance, metric, {"shape", "dsa"});
+  for (const CLI::Option* flag : args.dsa_flags) require_metric(flag, metric, {"dsa"});
   require_metric(args.topology_kind_flag, metric, {"topology"});
   for (const CLI::Option* flag : args.activity_flags) {
     if (metric == "topology" && flag->count() > 0) {
@@ -99,18 +113,21 @@ int run_compare(CompareArgs& args) {
   o.activity.seed = std::stoull(args.activity_seed);
   o.cka.kernel = sim::parse_cka_kernel(args.kernel);
   o.shape.distance = sim::parse_shape_distance(args.shape_distance);
+  o.dsa.distance = o.shape.distance;
   o.activity.state = sim::parse_state_selection(args.state);
   if (args.rank_tolerance_flag->count() > 0) {
     o.cca.rank_tolerance = args.rank_tolerance;
     o.svcca.rank_tolerance = args.rank_tolerance;
     o.shape.rank_tolerance = args.rank_tolerance;
+    o.dsa.rank_tolerance = args.rank_tolerance;
   }
   if (metric == "topology") o.topology = topology_metric(args.topology_kind);
-  o.n_threads = args.n_threads > 0
-                    ? args.n_threads
-                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
 
-  const sim::CompareSummary summary = sim::compare_population(args.dir, o);
+int all_cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+
+/// The summary line, and the spread of the distances when they were computed.
+void print_result(const sim::CompareSummary& summary) {
   std::cout << summary.brief_report() << '\n';
   if (!summary.resumed) {
     // The spread of the distances, so that a degenerate matrix shows at once.
@@ -127,6 +144,62 @@ int run_compare(CompareArgs& args) {
     std::cout << strprintf("distances: min %.4g, mean %.4g, max %.4g over %.0f pairs\n", lo,
                            sum / n_pairs, hi, n_pairs);
   }
+}
+
+#if RNNATLAS_WITH_MPI
+/// One rank of `mpirun -n K rnnatlas compare DIR ...`: every rank loads, runs and prepares every
+/// kept network; the pairs are spread over all ranks' threads (MpiRunner); rank 0 writes the file
+/// and alone prints. Every rank exits with rank 0's status, or with its own failure.
+int run_over_ranks(CompareArgs& args) {
+  const MpiSession session;
+  const bool root = session.rank() == 0;
+  int status = kExitOk;
+  try {
+    configure(args);
+    // One rank per core is mpirun's default, so one thread per rank unless -j says otherwise.
+    const int n_threads = !args.threads_given  ? 1
+                          : args.n_threads > 0 ? args.n_threads
+                                               : all_cores();
+    MpiRunner runner(session, n_threads);
+    args.options.n_threads = n_threads;
+    args.options.runner = &runner;
+    if (root) {
+      print_note(strprintf("compare: %d MPI ranks x %d thread%s", session.size(), n_threads,
+                           n_threads == 1 ? "" : "s"));
+    }
+    const sim::CompareSummary summary = sim::compare_population(args.dir, args.options);
+    if (root) print_result(summary);
+  } catch (...) {
+    status = exit_code_of(std::current_exception(), root);
+  }
+  std::cout.flush();
+  std::cerr.flush();
+  const int root_status = std::stoi(session.broadcast([&] { return std::to_string(status); }));
+  return status != kExitOk ? status : root_status;  // ~MpiSession waits, then finalizes
+}
+#endif
+
+int run_compare(CompareArgs& args) {
+  int launch_size = 0;
+  const bool launched = started_by_mpi_launcher(launch_size);
+#if RNNATLAS_WITH_MPI
+  if (args.mpi || launched) return run_over_ranks(args);
+#else
+  if (args.mpi) {
+    throw UsageError(
+        "--mpi: this rnnatlas was built without MPI (RNNATLAS_WITH_MPI=OFF); install "
+        "libopenmpi-dev and rebuild, or run without --mpi");
+  }
+  if (launched && launch_size != 1) {
+    throw UsageError(
+        "started by an MPI launcher (mpirun or srun), but this rnnatlas was built without MPI "
+        "(RNNATLAS_WITH_MPI=OFF), so its processes cannot share the work: install "
+        "libopenmpi-dev and rebuild, or run it without mpirun");
+  }
+#endif
+  configure(args);
+  args.options.n_threads = args.n_threads > 0 ? args.n_threads : all_cores();
+  print_result(sim::compare_population(args.dir, args.options));
   return kExitOk;
 }
 
@@ -141,8 +214,8 @@ Command add_compare_command(CLI::App& parent) {
       ->required()
       ->type_name("DIR");
   cmd->add_option("-m,--metric", o.metric,
-                  "cca, svcca, pwcca, cka, shape (activity), or topology (fixed points; needs "
-                  "`rnnatlas dynamics DIR` first)")
+                  "cca, svcca, pwcca, cka, shape (activity), dsa (dynamics of the activity), or "
+                  "topology (fixed points; needs `rnnatlas dynamics DIR` first)")
       ->capture_default_str();
   cmd->add_option("--name", o.name,
                   "output file stem, e.g. svcca_k20 -> DIR/similarity/svcca_k20.h5 (default: the "
@@ -161,8 +234,8 @@ Command add_compare_command(CLI::App& parent) {
           ->check(CLI::Range(0.0, 1.0));
   args->rank_tolerance_flag =
       group->add_option("--rank-tolerance", args->rank_tolerance,
-                        "cca, pwcca, svcca, shape: relative singular value below which a "
-                        "direction is dropped (defaults: 1e-10; svcca 1e-7)");
+                        "cca, pwcca, svcca, shape, dsa: relative singular value below which a "
+                        "direction is dropped (defaults: 1e-10; svcca, dsa 1e-7)");
   args->kernel_flag = group->add_option("--kernel", args->kernel, "cka: linear or rbf")
                           ->check(CLI::IsMember({"linear", "rbf"}))
                           ->capture_default_str();
@@ -178,7 +251,7 @@ Command add_compare_command(CLI::App& parent) {
                     ->check(CLI::Range(0.0, 1.0))
                     ->capture_default_str();
   args->distance =
-      group->add_option("--distance", args->shape_distance, "shape: angular or euclidean")
+      group->add_option("--distance", args->shape_distance, "shape, dsa: angular or euclidean")
           ->check(CLI::IsMember({"angular", "euclidean"}))
           ->capture_default_str();
   args->topology_kind_flag =
@@ -188,6 +261,43 @@ Command add_compare_command(CLI::App& parent) {
                        "label_graph or signature")
           ->check(CLI::IsMember({"auto", "label_graph", "signature"}))
           ->capture_default_str();
+  args->dsa_flags = {
+      group->add_option("--n-delays", o.dsa.n_delays, "dsa: delay vectors per embedded sample")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str(),
+      group->add_option("--delay-interval", o.dsa.delay_interval, "dsa: steps between delays")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str(),
+      group->add_option("--rank", o.dsa.rank, "dsa: principal coordinates of the operator")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str(),
+      group
+          ->add_option("--alignment-starts", o.dsa.alignment.n_random_starts,
+                       "dsa: random orthogonal starts besides the 4 deterministic ones")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str(),
+      group
+          ->add_option("--alignment-screening", o.dsa.alignment.n_screening_iterations,
+                       "dsa: iterations every start runs before the best are refined")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str(),
+      group
+          ->add_option("--alignment-refined", o.dsa.alignment.n_refined,
+                       "dsa: starts refined to convergence after screening")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str(),
+      group
+          ->add_option("--alignment-iterations", o.dsa.alignment.max_iterations,
+                       "dsa: gradient iterations per start, screening included")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str(),
+      group
+          ->add_option("--alignment-tolerance", o.dsa.alignment.tolerance,
+                       "dsa: Riemannian gradient norm at which a start has converged")
+          ->capture_default_str(),
+      group
+          ->add_option("--alignment-seed", o.dsa.alignment.seed, "dsa: stream of the random starts")
+          ->capture_default_str()};
 
   auto* activity = cmd->add_option_group("activity (every network runs the same held-out trials)");
   args->activity_flags = {
@@ -206,10 +316,14 @@ Command add_compare_command(CLI::App& parent) {
           ->check(CLI::IsMember({"h", "hc"}))
           ->capture_default_str()};
 
-  cmd->add_option("-j,--threads", args->n_threads,
-                  "threads running networks and computing pairs; 0 = all cores")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  CLI::Option* threads =
+      cmd->add_option("-j,--threads", args->n_threads,
+                      "threads running networks and computing pairs; 0 = all cores. Under MPI: "
+                      "threads per rank, default 1")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
+  cmd->add_flag("--mpi", args->mpi,
+                "run as one rank of an MPI job (automatic under mpirun and srun; see below)");
   cmd->add_flag("--force", o.force,
                 "replace DIR/similarity/<name>.h5 if it was computed with another metric or other "
                 "options");
@@ -219,9 +333,21 @@ Command add_compare_command(CLI::App& parent) {
       "same options does nothing, or recomputes the file if the kept networks changed; other\n"
       "options need --force.\n"
       "\n"
+      "Across machines: `mpirun -n K rnnatlas compare DIR ...` (or srun) spreads the pairs over K\n"
+      "ranks. Every rank loads and runs every kept network, so DIR must be on a file system all\n"
+      "ranks share; rank 0 hands out blocks of pairs to whichever rank is free and writes the\n"
+      "file, identical to a threaded run's. -j is then threads per rank (default 1). MPI is used\n"
+      "when mpirun or srun started the process (OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK is\n"
+      "set) or with --mpi. This build: " +
+      std::string(kMpiBuildNote) +
+      "\n\n"
       "Exit status: 0 written or up to date; 1 a file is missing, unreadable or unwritable;\n"
-      "2 invalid flags, fewer than 2 kept networks, or an existing file without --force.");
-  return {cmd, [args] { return run_compare(*args); }};
+      "2 invalid flags, fewer than 2 kept networks, or an existing file without --force. Under\n"
+      "MPI every rank exits with the same status and only rank 0 prints.");
+  return {cmd, [args, threads] {
+            args->threads_given = threads->count() > 0;
+            return run_compare(*args);
+          }};
 }
 
 }  // namespace rnnatlas::cli

@@ -13,6 +13,7 @@
 #include "bindings.h"
 #include "rnnatlas/similarity/distance_file.h"
 #include "rnnatlas/similarity/distance_matrix.h"
+#include "rnnatlas/similarity/dsa.h"
 #include "rnnatlas/similarity/metrics.h"
 
 namespace rnnatlas::python {
@@ -111,6 +112,92 @@ void bind_similarity(py::module_& m) {
       py::arg("options"), py::arg("x"), py::arg("y"), no_gil,
       "Generalized shape metric (angular or Euclidean) with partial whitening alpha.");
 
+  // ---- dsa.h -------------------------------------------------------------------------------
+  py::class_<sim::DsaAlignmentOptions>(m, "DsaAlignmentOptions",
+                                       "Options of DSA's orthogonal alignment of two operators.")
+      .def(py::init<>())
+      .def_readwrite("n_random_starts", &sim::DsaAlignmentOptions::n_random_starts)
+      .def_readwrite("n_screening_iterations", &sim::DsaAlignmentOptions::n_screening_iterations)
+      .def_readwrite("n_refined", &sim::DsaAlignmentOptions::n_refined)
+      .def_readwrite("max_iterations", &sim::DsaAlignmentOptions::max_iterations)
+      .def_readwrite("tolerance", &sim::DsaAlignmentOptions::tolerance)
+      .def_readwrite("seed", &sim::DsaAlignmentOptions::seed)
+      .def("validate", &sim::DsaAlignmentOptions::validate);
+
+  py::class_<sim::DsaOptions>(m, "DsaOptions", "Options of prepare_dsa() and dsa().")
+      .def(py::init<>())
+      .def_readwrite("n_steps", &sim::DsaOptions::n_steps)
+      .def_readwrite("n_delays", &sim::DsaOptions::n_delays)
+      .def_readwrite("delay_interval", &sim::DsaOptions::delay_interval)
+      .def_readwrite("rank", &sim::DsaOptions::rank)
+      .def_readwrite("rank_tolerance", &sim::DsaOptions::rank_tolerance)
+      .def_property(
+          "distance",
+          [](const sim::DsaOptions& o) { return std::string(sim::to_string(o.distance)); },
+          [](sim::DsaOptions& o, const std::string& name) {
+            o.distance = sim::parse_shape_distance(name);
+          },
+          "'angular' or 'euclidean'")
+      .def_readwrite("alignment", &sim::DsaOptions::alignment)
+      .def("validate", &sim::DsaOptions::validate);
+
+  py::class_<sim::PreparedDsa>(m, "PreparedDsa", "The fitted linear operator of one activity.")
+      .def_readonly("n_samples", &sim::PreparedDsa::n_samples)
+      .def_readonly("n_units", &sim::PreparedDsa::n_units)
+      .def_readonly("n_steps", &sim::PreparedDsa::n_steps)
+      .def_readonly("n_delays", &sim::PreparedDsa::n_delays)
+      .def_readonly("delay_interval", &sim::PreparedDsa::delay_interval)
+      .def_readonly("dynamics", &sim::PreparedDsa::dynamics, "[rank, rank] operator A")
+      .def_readonly("directions", &sim::PreparedDsa::directions,
+                    "[n_delays * n_units, rank] principal directions W_r")
+      .def_readonly("singular_values", &sim::PreparedDsa::singular_values, "[rank]")
+      .def_readonly("fit_residual", &sim::PreparedDsa::fit_residual)
+      .def_property_readonly("rank", &sim::PreparedDsa::rank)
+      .def("embedding_dynamics", &sim::PreparedDsa::embedding_dynamics,
+           "W_r S_r A S_r^-1 W_r^T [n_delays * n_units, n_delays * n_units]")
+      .def("__repr__", [](const sim::PreparedDsa& p) {
+        return py::str("PreparedDsa(rank={}, fit_residual={})").format(p.rank(), p.fit_residual);
+      });
+
+  py::class_<sim::DsaResult>(m, "DsaResult", "dsa(): distances and the alignment found.")
+      .def_readonly("distance", &sim::DsaResult::distance)
+      .def_readonly("angular", &sim::DsaResult::angular)
+      .def_readonly("euclidean", &sim::DsaResult::euclidean)
+      .def_readonly("alignment", &sim::DsaResult::alignment, "[n, n] orthogonal C")
+      .def_readonly("n_starts", &sim::DsaResult::n_starts)
+      .def_readonly("best_start", &sim::DsaResult::best_start)
+      .def_readonly("n_iterations", &sim::DsaResult::n_iterations)
+      .def_readonly("gradient_norm", &sim::DsaResult::gradient_norm)
+      .def_readonly("converged", &sim::DsaResult::converged)
+      .def("__repr__", [](const sim::DsaResult& r) {
+        return py::str("DsaResult(distance={}, angular={}, euclidean={}, converged={})")
+            .format(r.distance, r.angular, r.euclidean, r.converged);
+      });
+
+  m.def(
+      "prepare_dsa",
+      [](const sim::DsaOptions& o, const Matrix& x) { return sim::prepare_dsa(o, x); },
+      py::arg("options"), py::arg("x"), no_gil,
+      "The fitted operator of x [n_trials * n_steps, n_units] (rows time-major).");
+  m.def(
+      "dsa",
+      [](const sim::DsaOptions& o, const Matrix& x, const Matrix& y) { return sim::dsa(o, x, y); },
+      py::arg("options"), py::arg("x"), py::arg("y"), no_gil,
+      "Dynamical similarity analysis of two activities (rows time-major, options.n_steps set).");
+  m.def(
+      "dsa_prepared",
+      [](const sim::DsaOptions& o, const sim::PreparedDsa& x, const sim::PreparedDsa& y) {
+        return sim::dsa(o, x, y);
+      },
+      py::arg("options"), py::arg("x"), py::arg("y"), no_gil, "DSA between two prepared sides.");
+  m.def(
+      "operator_distance",
+      [](const sim::DsaOptions& o, const Matrix& a, const Matrix& b) {
+        return sim::operator_distance(o, a, b);
+      },
+      py::arg("options"), py::arg("a"), py::arg("b"), no_gil,
+      "Procrustes analysis over vector fields of two square operators.");
+
   // ---- distance_matrix.h -------------------------------------------------------------------
   py::class_<sim::DistanceMatrixOptions>(m, "DistanceMatrixOptions",
                                          "Options of distance_matrix().")
@@ -121,11 +208,12 @@ void bind_similarity(py::module_& m) {
           [](sim::DistanceMatrixOptions& o, const std::string& name) {
             o.metric = sim::parse_metric(name);
           },
-          "'cca', 'svcca', 'pwcca', 'cka' or 'shape'")
+          "'cca', 'svcca', 'pwcca', 'cka', 'shape' or 'dsa'")
       .def_readwrite("cca", &sim::DistanceMatrixOptions::cca)
       .def_readwrite("svcca", &sim::DistanceMatrixOptions::svcca)
       .def_readwrite("cka", &sim::DistanceMatrixOptions::cka)
       .def_readwrite("shape", &sim::DistanceMatrixOptions::shape)
+      .def_readwrite("dsa", &sim::DistanceMatrixOptions::dsa)
       .def_readwrite("n_threads", &sim::DistanceMatrixOptions::n_threads)
       .def("validate", &sim::DistanceMatrixOptions::validate);
 

@@ -30,6 +30,7 @@ inline std::string shape_of(const Eigen::Ref<const Eigen::MatrixXd>& m) {
 inline void check_finite(const Eigen::Ref<const Eigen::MatrixXd>& m,
                          const char* what,
                          const char* name) {
+  if (m.allFinite()) return;  // vectorized; the loop below only finds the culprit
   for (Eigen::Index j = 0; j < m.cols(); ++j)
     for (Eigen::Index i = 0; i < m.rows(); ++i)
       RNNATLAS_CHECK_ARG(std::isfinite(m(i, j)), what << ": " << name << shape_of(m)

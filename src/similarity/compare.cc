@@ -15,8 +15,10 @@
 #include "rnnatlas/format.h"
 #include "rnnatlas/io/network_file.h"
 #include "rnnatlas/similarity/distance_matrix.h"
+#include "rnnatlas/sweep/runner.h"
 #include "rnnatlas/sweep/sweep.h"
 #include "similarity/file_checks.h"
+#include "similarity/runner_internal.h"
 
 namespace rnnatlas::similarity {
 namespace {
@@ -158,6 +160,20 @@ void check_activity_metric(const CompareOptions& options,
                                       << " samples, but the activity has " << n_samples
                                       << " (trials x kept steps); raise ActivityOptions::n_trials");
   }
+  if (options.metric == "dsa") {
+    DsaOptions dsa = options.dsa;
+    dsa.n_steps = n_samples / options.activity.n_trials;
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      try {
+        dsa.check_activity_shape(n_samples, units[i]);
+      } catch (const InvalidArgument& e) {
+        throw InvalidArgument("dsa: network '" + kept[i].network.id + "' (" +
+                              std::to_string(units[i]) + " units, " +
+                              std::to_string(options.activity.n_trials) + " trials of " +
+                              std::to_string(dsa.n_steps) + " kept steps): " + e.what());
+      }
+    }
+  }
 }
 
 Eigen::MatrixXd activity_distances(const std::string& dir,
@@ -172,7 +188,10 @@ Eigen::MatrixXd activity_distances(const std::string& dir,
   matrix_options.svcca = options.svcca;
   matrix_options.cka = options.cka;
   matrix_options.shape = options.shape;
+  matrix_options.dsa = options.dsa;
+  matrix_options.dsa.n_steps = options.activity.n_steps(task.n_time());
   matrix_options.n_threads = options.n_threads;
+  matrix_options.runner = options.runner;
   return distance_matrix(matrix_options, ids, [&](int i) {
     const KeptNetwork& k = kept[i];
     const std::string path = (fs::path(dir) / k.row.file).string();
@@ -193,8 +212,8 @@ Eigen::MatrixXd activity_distances(const std::string& dir,
 }  // namespace
 
 const std::vector<std::string>& compare_metric_names() {
-  static const std::vector<std::string> names = {"cca", "svcca", "pwcca",
-                                                 "cka", "shape", kTopology};
+  static const std::vector<std::string> names = {"cca",   "svcca", "pwcca",  "cka",
+                                                 "shape", "dsa",   kTopology};
   return names;
 }
 
@@ -220,6 +239,7 @@ void CompareOptions::validate() const {
   if (metric == "svcca") svcca.validate();
   if (metric == "cka") cka.validate();
   if (metric == "shape") shape.validate();
+  if (metric == "dsa") dsa.validate();
 }
 
 std::string CompareOptions::file_stem() const { return name.empty() ? metric : name; }
@@ -241,6 +261,18 @@ Params CompareOptions::params() const {
     p["alpha"] = shape.alpha;
     p["distance"] = std::string(to_string(shape.distance));
     p["rank_tolerance"] = shape.rank_tolerance;
+  } else if (metric == "dsa") {
+    p["n_delays"] = std::int64_t{dsa.n_delays};
+    p["delay_interval"] = std::int64_t{dsa.delay_interval};
+    p["rank"] = std::int64_t{dsa.rank};
+    p["rank_tolerance"] = dsa.rank_tolerance;
+    p["distance"] = std::string(to_string(dsa.distance));
+    p["n_random_starts"] = std::int64_t{dsa.alignment.n_random_starts};
+    p["n_screening_iterations"] = std::int64_t{dsa.alignment.n_screening_iterations};
+    p["n_refined"] = std::int64_t{dsa.alignment.n_refined};
+    p["max_iterations"] = std::int64_t{dsa.alignment.max_iterations};
+    p["tolerance"] = dsa.alignment.tolerance;
+    p["alignment_seed"] = dsa.alignment.seed;
   }
   p["n_trials"] = std::int64_t{activity.n_trials};
   p["activity_seed"] = activity.seed;
@@ -267,7 +299,10 @@ std::string distance_file_path(const std::string& dir, const std::string& stem) 
   return (fs::path(dir) / "similarity" / (stem + ".h5")).string();
 }
 
-CompareSummary compare_population(const std::string& dir, const CompareOptions& options) {
+namespace {
+
+// compare_population() once its runner, if any, is tracked (internal::with_runner()).
+CompareSummary compare(const std::string& dir, const CompareOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   options.validate();
   CompareSummary summary;
@@ -330,7 +365,9 @@ CompareSummary compare_population(const std::string& dir, const CompareOptions& 
   file.params = params;
   file.network_ids = ids;
   file.labels = labels_of(kept);
+  const bool writes = options.runner == nullptr || options.runner->is_coordinator();
   if (is_topology(options.metric)) {
+    if (!writes) return summary;  // rank 0 computes the topology distances alone
     file.distances = options.topology.distances(dir, ids, options.n_threads);
     RNNATLAS_CHECK_ARG(
         file.distances.rows() == summary.n_networks && file.distances.cols() == summary.n_networks,
@@ -338,6 +375,11 @@ CompareSummary compare_population(const std::string& dir, const CompareOptions& 
                                       << "] matrix for " << summary.n_networks << " networks");
   } else {
     file.distances = activity_distances(dir, options, *task, kept, ids);
+    if (!writes) {  // another rank of an MPI job: rank 0 holds the matrix and writes it
+      summary.seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      return summary;
+    }
   }
   fs::create_directories(fs::path(summary.path).parent_path(), error);
   if (error) {
@@ -347,6 +389,16 @@ CompareSummary compare_population(const std::string& dir, const CompareOptions& 
   save_distance_file(summary.path, file);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
+}
+
+}  // namespace
+
+CompareSummary compare_population(const std::string& dir, const CompareOptions& options) {
+  return internal::with_runner(options.runner, [&](SweepRunner* runner) {
+    CompareOptions tracked = options;
+    tracked.runner = runner;
+    return compare(dir, tracked);
+  });
 }
 
 }  // namespace rnnatlas::similarity

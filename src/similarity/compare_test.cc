@@ -12,6 +12,7 @@
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/network_file.h"
 #include "rnnatlas/similarity/distance_matrix.h"
+#include "rnnatlas/sweep/runner.h"
 #include "rnnatlas/sweep/sweep.h"
 
 namespace rnnatlas::similarity {
@@ -119,6 +120,68 @@ TEST_F(ComparePopulation, GivesTheSameMatrixForAnyThreadCount) {
   const DistanceFile three = load_distance_file(compare_population(dir(), options).path);
   EXPECT_EQ(one.distances, three.distances);
   EXPECT_EQ(std::get<std::string>(one.params.at("kernel")), "linear");
+}
+
+// One process of a multi-process runner (MpiRunner) as compare_population() sees it: runs the
+// items on 2 threads, passing records on only when it is the coordinator; logs its calls.
+class LoggingRunner final : public SweepRunner {
+ public:
+  explicit LoggingRunner(bool coordinator) : coordinator_(coordinator) {}
+  void run(const std::vector<int>&,
+           const std::function<void(int)>&,
+           const std::function<void(int)>&) override {
+    log.push_back("run");
+  }
+  void run_with_records(const std::vector<int>& items,
+                        const RecordWork& work,
+                        const RecordDone& done) override {
+    log.push_back("run_with_records of " + std::to_string(items.size()));
+    ThreadRunner(2).run_with_records(items, work, [&](int i, const std::string& record) {
+      if (coordinator_) done(i, record);
+    });
+  }
+  int n_workers() const override { return 2; }
+  bool is_coordinator() const override { return coordinator_; }
+  void abandon(const std::exception_ptr&) override { log.push_back("abandon"); }
+  std::vector<std::string> log;
+
+ private:
+  bool coordinator_;
+};
+
+TEST_F(ComparePopulation, OverARunnerOnlyTheCoordinatorWritesAndEveryCallUsesTheRunnerOnce) {
+  CompareOptions options = svcca(2);
+  options.metric = "cka";
+  options.name = "cka_threads";
+  const DistanceFile threaded = load_distance_file(compare_population(dir(), options).path);
+
+  options.name = "cka_runner";
+  LoggingRunner other(false);  // a rank other than 0: computes pairs, writes nothing
+  options.runner = &other;
+  EXPECT_FALSE(compare_population(dir(), options).resumed);
+  EXPECT_FALSE(fs::exists(distance_file_path(dir(), "cka_runner")));
+  EXPECT_EQ(other.log.size(), 1u);
+
+  LoggingRunner coordinator(true);
+  options.runner = &coordinator;
+  const CompareSummary summary = compare_population(dir(), options);
+  EXPECT_EQ(load_distance_file(summary.path).distances, threaded.distances);
+  ASSERT_EQ(coordinator.log.size(), 1u);
+  EXPECT_NE(coordinator.log[0], "run_with_records of 0");
+
+  // Up to date: nothing to compute, but the other processes still get their one call (an empty
+  // run that releases them).
+  coordinator.log.clear();
+  EXPECT_TRUE(compare_population(dir(), options).resumed);
+  EXPECT_EQ(coordinator.log, std::vector<std::string>{"run_with_records of 0"});
+
+  // A failure before the pairs reaches the other processes through abandon().
+  coordinator.log.clear();
+  options.svcca.k = 99;
+  options.metric = "svcca";
+  options.name = "svcca_bad";
+  EXPECT_THROW(compare_population(dir(), options), InvalidArgument);
+  EXPECT_EQ(coordinator.log, std::vector<std::string>{"abandon"});
 }
 
 TEST_F(ComparePopulation, ResumesAndReplacesOnlyWithForce) {

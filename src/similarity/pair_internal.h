@@ -8,6 +8,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <vector>
 
 #include "rnnatlas/similarity/metrics.h"
 
@@ -28,5 +29,11 @@ PwccaResult pwcca_from_cross(const PreparedCca& x, const Eigen::MatrixXd& cross)
 
 /// Linear CKA given cross_sq = ||X_c^T Y_c||_F^2 (of the sides' `centred` factors).
 double cka_linear_from_cross(const PreparedCka& x, const PreparedCka& y, double cross_sq);
+
+/// Whether distance_matrix() forms the linear-CKA cross terms of N networks with n_samples
+/// samples and factors of `widths` [N] columns through the samples' Gram matrices (about n^2
+/// flops a pair) rather than through products of factor tiles (2 n c_x c_y a pair): an estimate
+/// of both times from the sizes alone, so every thread and rank makes the same choice.
+bool cka_by_gram_is_cheaper(Eigen::Index n_samples, const std::vector<Eigen::Index>& widths);
 
 }  // namespace rnnatlas::similarity::internal

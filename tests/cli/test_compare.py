@@ -183,6 +183,11 @@ def test_rerun_resumes_and_other_options_need_force(run, sweep, svcca):
         (["--metric", "cka", "--debiased"], {"debiased": 1}),
         (["--metric", "shape", "--alpha", "0.5", "--distance", "euclidean"],
          {"alpha": 0.5, "distance": "euclidean"}),
+        (["--metric", "dsa", "--rank", "4", "--n-delays", "2", "--distance", "euclidean",
+          "--alignment-starts", "2", "--alignment-refined", "2"],
+         {"rank": 4, "n_delays": 2, "delay_interval": 1, "distance": "euclidean",
+          "n_random_starts": 2, "n_refined": 2, "n_screening_iterations": 40,
+          "alignment_seed": 0}),
         (["--metric", "svcca", "--k", "3", "--state", "hc", "--first-step", "5",
           "--step-stride", "2", "--activity-seed", "7"],
          {"k": 3, "state": "hc", "first_step": 5, "step_stride": 2, "activity_seed": 7}),
@@ -211,6 +216,12 @@ def test_bad_input_gets_a_clear_message(run, sweep, tmp_path):
     assert_error(run("compare", sweep, "--metric", "svcca", "--k", 9), 2,
                  "k = 9 exceeds the 8 units")
     assert_error(run("compare", sweep, "--metric", "cka", "--k", 3), 2, "--k applies to")
+    assert_error(run("compare", sweep, "--metric", "svcca", "--n-delays", 2), 2,
+                 "--n-delays applies to")
+    assert_error(run("compare", sweep, "--metric", "dsa", "--rank", 20, "--n-delays", 2), 2,
+                 "DsaOptions::rank = 20 exceeds the 2 x 8 dimensions", "network '")
+    assert_error(run("compare", sweep, "--metric", "dsa", "--n-delays", 30), 2,
+                 "n_steps = 20", "window")
     assert_error(run("compare", sweep, "--metric", "svcca", "--activity-seed", "-1"), 2,
                  "--activity-seed")
     assert_error(run("compare", sweep, "--name", "../x"), 2, "name")

@@ -4,7 +4,7 @@
 // compare_population(dir, options) reads a sweep directory (docs/sweep.md) and writes the distance
 // matrix of its kept networks to DIR/similarity/<name>.h5 (distance_file.h; docs/pipeline.md):
 //  - the kept networks are the manifest's rows with kept = 1 (read_manifest), in manifest order;
-//  - activity metrics (cca, svcca, pwcca, cka, shape): every network is loaded from
+//  - activity metrics (cca, svcca, pwcca, cka, shape, dsa): every network is loaded from
 //    DIR/networks/<id>.h5 and run on the same held-out trials of the sweep's task
 //    (activity.h), on n_threads threads, then distance_matrix() compares them. Only the prepared
 //    form of each network is kept in memory, not its activity;
@@ -15,6 +15,13 @@
 // Resume: when the file exists with the same metric, parameters and kept networks, nothing is
 // computed. When only the kept networks differ (the sweep has trained more since), the file is
 // stale and is replaced. When the metric or a parameter differs, it is replaced only with `force`.
+//
+// Over MPI ranks (`mpirun -n K rnnatlas compare DIR ...`): with CompareOptions::runner an
+// MpiRunner, every rank calls compare_population() with the same arguments. Every rank reads the
+// manifest and config, makes the same resume decision from the same files, and loads and prepares
+// every kept network (so DIR must be on a file system every rank mounts); the pairs are spread
+// over all ranks' worker threads (distance_matrix.h); rank 0 alone writes the file, bit-identical
+// to a threaded run's. Topology distances are computed by rank 0 alone.
 #pragma once
 
 #include <Eigen/Core>
@@ -24,7 +31,12 @@
 
 #include "rnnatlas/similarity/activity.h"
 #include "rnnatlas/similarity/distance_file.h"
+#include "rnnatlas/similarity/dsa.h"
 #include "rnnatlas/similarity/metrics.h"
+
+namespace rnnatlas {
+class SweepRunner;  // rnnatlas/sweep/runner.h
+}  // namespace rnnatlas
 
 namespace rnnatlas::similarity {
 
@@ -47,18 +59,23 @@ struct TopologyMetric {
 };
 
 struct CompareOptions {
-  /// One of compare_metric_names(): cca, svcca, pwcca, cka, shape, topology.
+  /// One of compare_metric_names(): cca, svcca, pwcca, cka, shape, dsa, topology.
   std::string metric = "svcca";
   CcaOptions cca{};            ///< for cca and pwcca
   SvccaOptions svcca{};        ///< for svcca
   CkaOptions cka{};            ///< for cka
   ShapeOptions shape{};        ///< for shape
+  DsaOptions dsa{};            ///< for dsa; n_steps is set from the activity's kept steps
   ActivityOptions activity{};  ///< the trials and units of every activity metric
   /// Stem of the output file DIR/similarity/<name>.h5; empty = the metric's name. A plain file
   /// name: letters, digits, '_', '-', '.' (e.g. "svcca_k20").
   std::string name;
   int n_threads = 1;   ///< threads loading and running networks, and computing pairs; >= 1
   bool force = false;  ///< replace an existing file computed with another metric or parameters
+  /// When set (an MpiRunner), the pairs of an activity metric are computed by the runner's
+  /// workers on every rank; n_threads then loads, runs and prepares the networks on each rank.
+  /// See the file comment. Not owned.
+  SweepRunner* runner = nullptr;
   /// Required for metric "topology" (topology.distances must be set); unused otherwise.
   TopologyMetric topology;
 
@@ -68,7 +85,9 @@ struct CompareOptions {
   std::string file_stem() const;
   /// What is written to /params: the metric's own options (svcca: k, variance_fraction,
   /// rank_tolerance; cka: kernel, threshold, debiased; shape: alpha, distance, rank_tolerance;
-  /// cca and pwcca: rank_tolerance) and the activity options (n_trials, activity_seed, first_step,
+  /// cca and pwcca: rank_tolerance; dsa: n_delays, delay_interval, rank, rank_tolerance, distance,
+  /// n_random_starts, n_screening_iterations, n_refined, max_iterations, tolerance,
+  /// alignment_seed) and the activity options (n_trials, activity_seed, first_step,
   /// step_stride, state); for topology, topology.params.
   Params params() const;
 };

@@ -8,8 +8,21 @@
 // SVCCA with k = 10). Their canonical correlations are the square roots of the eigenvalues of the
 // small Gram matrix of F_i^T F_j, the same as the singular values of the per-pair functions to
 // about 1e-15 for correlations above 1e-4 (about 1e-8 absolute for a correlation near 0), so
-// entries agree with the pair functions of metrics.h to about 1e-12. Each entry is computed by the
-// same code whatever thread runs it, so the matrix is bit-identical for any n_threads.
+// entries agree with the pair functions of metrics.h to about 1e-12. Linear CKA needs only
+// ||X_c^T Y_c||_F^2, the inner product of the two networks' [n, n] sample Gram matrices: when that
+// is cheaper (few samples against the units squared, and enough networks; estimated from the sizes
+// alone), it is accumulated block by block of sample space for all pairs at once, about n^2 flops
+// a pair instead of 2 n p_x p_y (docs/similarity.md, "Speed"). Each entry is computed by the same
+// code whatever thread runs it, so the matrix is bit-identical for any n_threads.
+//
+// Across processes (MPI ranks): with DistanceMatrixOptions::runner set to an MpiRunner
+// (rnnatlas/sweep/mpi_runner.h), every process of the job calls distance_matrix() with the same
+// arguments and prepares every network itself; the runner hands out blocks of pairs (a tile pair,
+// or a run of pairs) to the worker threads of all ranks, and the coordinator (rank 0) assembles
+// the matrix, bit-identical to the threaded one. Preparing on every rank needs no transfer of
+// prepared forms (whose size and layout differ by metric) and costs little where MPI pays: for
+// the metrics whose pairs are expensive (linear CKA, shape, RBF CKA, DSA) the N preparations are a
+// small fraction of the N (N - 1) / 2 pairs.
 #pragma once
 
 #include <Eigen/Core>
@@ -18,7 +31,12 @@
 #include <string_view>
 #include <vector>
 
+#include "rnnatlas/similarity/dsa.h"
 #include "rnnatlas/similarity/metrics.h"
+
+namespace rnnatlas {
+class SweepRunner;  // rnnatlas/sweep/runner.h
+}  // namespace rnnatlas
 
 namespace rnnatlas::similarity {
 
@@ -29,8 +47,9 @@ enum class Metric {
   kPwcca,  ///< (d(X_i, X_j) + d(X_j, X_i)) / 2 with d = 1 - weighted rho: PWCCA is asymmetric
   kCka,    ///< 1 - CKA (CkaOptions: linear, rbf, debiased; debiased CKA can give d slightly > 1)
   kShape,  ///< generalized shape metric (ShapeOptions: alpha, angular or euclidean)
+  kDsa,    ///< dynamical similarity analysis (DsaOptions; its n_steps must be set), dsa.h
 };
-/// "cca", "svcca", "pwcca", "cka", "shape".
+/// "cca", "svcca", "pwcca", "cka", "shape", "dsa".
 std::string_view to_string(Metric metric);
 /// Parses the names above; throws InvalidArgument listing them.
 Metric parse_metric(std::string_view name);
@@ -41,7 +60,14 @@ struct DistanceMatrixOptions {
   SvccaOptions svcca{};  ///< for kSvcca
   CkaOptions cka{};      ///< for kCka
   ShapeOptions shape{};  ///< for kShape
+  DsaOptions dsa{};      ///< for kDsa
   int n_threads = 1;     ///< threads preparing networks and computing pairs, >= 1
+  /// When set, the pairs are computed by this runner's workers instead of on n_threads threads
+  /// (n_threads still prepares the networks). With an MpiRunner the pairs spread over the ranks of
+  /// an MPI job (see the file comment): every process calls distance_matrix() with the same
+  /// arguments; the coordinator returns the matrix, the other processes an empty [0, 0] one. Not
+  /// owned; with a runner, the call must come from the thread that may use it.
+  SweepRunner* runner = nullptr;
 
   /// Validates n_threads and the options of the selected metric.
   void validate() const;

@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
-#include <new>
 
 #include "cli.h"
 #include "rnnatlas/config.h"
@@ -53,21 +52,8 @@ int run_cli(int argc, char** argv, CliMode mode) {
       if (c.app->parsed()) return c.run();
     }
     return kExitUsage;  // unreachable: require_subcommand(1)
-  } catch (const UsageError& e) {
-    print_error(e.what());
-    return kExitUsage;
-  } catch (const rnnatlas::InvalidArgument& e) {
-    print_error(e.what());
-    return kExitUsage;
-  } catch (const rnnatlas::IoError& e) {
-    print_error(e.what());
-    return kExitFailure;
-  } catch (const std::bad_alloc&) {
-    print_error("out of memory");
-    return kExitFailure;
-  } catch (const std::exception& e) {
-    print_error(std::string("unexpected failure: ") + e.what());
-    return kExitFailure;
+  } catch (...) {
+    return exit_code_of(std::current_exception(), /*print=*/true);
   }
 }
 

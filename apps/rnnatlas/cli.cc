@@ -7,6 +7,7 @@
 #include <iostream>
 #include <new>
 
+#include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
 
 namespace rnnatlas::cli {
@@ -65,6 +66,24 @@ bool started_by_mpi_launcher(int& size) {
   return std::getenv("PMIX_RANK") != nullptr;
 }
 
+bool use_mpi_ranks(bool mpi_flag) {
+  int launch_size = 0;
+  const bool launched = started_by_mpi_launcher(launch_size);
+  if (RNNATLAS_WITH_MPI) return mpi_flag || launched;
+  if (mpi_flag) {
+    throw UsageError(
+        "--mpi: this rnnatlas was built without MPI (RNNATLAS_WITH_MPI=OFF); install "
+        "libopenmpi-dev and rebuild, or run without --mpi");
+  }
+  if (launched && launch_size != 1) {
+    throw UsageError(
+        "started by an MPI launcher (mpirun or srun), but this rnnatlas was built without MPI "
+        "(RNNATLAS_WITH_MPI=OFF), so its processes cannot share the work: install "
+        "libopenmpi-dev and rebuild, or run it without mpirun");
+  }
+  return false;
+}
+
 int exit_code_of(const std::exception_ptr& error, bool print) {
   const auto report = [&](int status, const std::string& message) {
     if (print) print_error(message);
@@ -82,6 +101,8 @@ int exit_code_of(const std::exception_ptr& error, bool print) {
     return report(kExitFailure, "out of memory");
   } catch (const std::exception& e) {
     return report(kExitFailure, std::string("unexpected failure: ") + e.what());
+  } catch (...) {
+    return report(kExitFailure, "unexpected failure: an exception of unknown type");
   }
 }
 

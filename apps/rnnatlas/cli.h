@@ -63,7 +63,6 @@ std::string strprintf(const char* format, ...) __attribute__((format(printf, 1, 
 /// (CLI11 alone would read "-1" as 2^64 - 1 and clamp larger values.)
 std::string seed_error(const std::string& text);
 
-
 /// The metrics line printed by `train` and `eval`: "mse 1.234e-03  normalized mse ...".
 /// NaN metrics (sign accuracy of a task without sign targets) are left out.
 std::string format_metrics(double mse, double normalized_mse, double sign_accuracy);
@@ -77,10 +76,15 @@ std::string format_duration(double seconds);
 /// say.
 bool started_by_mpi_launcher(int& size);
 
-/// The exit status run_cli() gives the exception `error` (UsageError and InvalidArgument 2,
-/// IoError and anything else 1), printing its message as run_cli() does when `print`. For a
-/// command running under MPI, which must report before MPI_Finalize and on rank 0 only.
-int exit_code_of(const std::exception_ptr& error, bool print);
+/// Whether a command that can spread its work over MPI ranks (`sweep`, `compare`) should: when
+/// its --mpi flag is given (`mpi_flag`) or an MPI launcher started it. In a build without MPI
+/// both throw UsageError naming the fix (one process started by a launcher runs as usual).
+bool use_mpi_ranks(bool mpi_flag);
 
+/// The exit status run_cli() gives the exception `error` (UsageError and InvalidArgument 2,
+/// IoError and anything else 1), printing its message when `print`. run_cli() reports every
+/// command's error with it; a command running under MPI calls it itself, since it must report
+/// before MPI_Finalize and on rank 0 only.
+int exit_code_of(const std::exception_ptr& error, bool print);
 
 }  // namespace rnnatlas::cli

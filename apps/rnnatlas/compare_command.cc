@@ -180,23 +180,11 @@ int run_over_ranks(CompareArgs& args) {
 #endif
 
 int run_compare(CompareArgs& args) {
-  int launch_size = 0;
-  const bool launched = started_by_mpi_launcher(launch_size);
+  if (use_mpi_ranks(args.mpi)) {
 #if RNNATLAS_WITH_MPI
-  if (args.mpi || launched) return run_over_ranks(args);
-#else
-  if (args.mpi) {
-    throw UsageError(
-        "--mpi: this rnnatlas was built without MPI (RNNATLAS_WITH_MPI=OFF); install "
-        "libopenmpi-dev and rebuild, or run without --mpi");
-  }
-  if (launched && launch_size != 1) {
-    throw UsageError(
-        "started by an MPI launcher (mpirun or srun), but this rnnatlas was built without MPI "
-        "(RNNATLAS_WITH_MPI=OFF), so its processes cannot share the work: install "
-        "libopenmpi-dev and rebuild, or run it without mpirun");
-  }
+    return run_over_ranks(args);
 #endif
+  }
   configure(args);
   args.options.n_threads = args.n_threads > 0 ? args.n_threads : all_cores();
   print_result(sim::compare_population(args.dir, args.options));

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <new>
 #include <sstream>
 #include <thread>
 
@@ -138,29 +137,6 @@ int run_threaded(const SweepArgs& args) {
 }
 
 #if RNNATLAS_WITH_MPI
-/// The exit status main() gives `error`, printing the message as main() does when `print`.
-/// Under MPI the message must be out before MPI_Finalize: once a rank exits with a non-zero
-/// status, mpirun may kill the others.
-int exit_status(const std::exception_ptr& error, bool print) {
-  auto report = [&](int status, const std::string& message) {
-    if (print) print_error(message);
-    return status;
-  };
-  try {
-    std::rethrow_exception(error);
-  } catch (const UsageError& e) {
-    return report(kExitUsage, e.what());
-  } catch (const InvalidArgument& e) {
-    return report(kExitUsage, e.what());
-  } catch (const IoError& e) {
-    return report(kExitFailure, e.what());
-  } catch (const std::bad_alloc&) {
-    return report(kExitFailure, "out of memory");
-  } catch (const std::exception& e) {
-    return report(kExitFailure, std::string("unexpected failure: ") + e.what());
-  }
-}
-
 /// One rank of `mpirun -n K rnnatlas sweep`: every rank parses the config (rank 0 reads it and
 /// sends the text), so a bad config fails everywhere the same way; rank 0 prepares DIR and
 /// coordinates (MpiRunner); every rank trains. Only rank 0 prints; every rank exits with the
@@ -195,7 +171,7 @@ int run_over_ranks(const SweepArgs& args) {
       if (root) print_summary(summary, args.out);
     }
   } catch (...) {
-    status = exit_status(std::current_exception(), root);
+    status = exit_code_of(std::current_exception(), root);
   }
   std::cout.flush();
   std::cerr.flush();
@@ -204,23 +180,11 @@ int run_over_ranks(const SweepArgs& args) {
 #endif
 
 int run_sweep_command(const SweepArgs& args) {
-  int launch_size = 0;
-  const bool launched = started_by_mpi_launcher(launch_size);
+  if (use_mpi_ranks(args.mpi)) {
 #if RNNATLAS_WITH_MPI
-  if (args.mpi || launched) return run_over_ranks(args);
-#else
-  if (args.mpi) {
-    throw UsageError(
-        "--mpi: this rnnatlas was built without MPI (RNNATLAS_WITH_MPI=OFF); install "
-        "libopenmpi-dev and rebuild, or run without --mpi");
-  }
-  if (launched && launch_size != 1) {
-    throw UsageError(
-        "started by an MPI launcher (mpirun or srun), but this rnnatlas was built without MPI "
-        "(RNNATLAS_WITH_MPI=OFF), so its processes cannot share the work: install "
-        "libopenmpi-dev and rebuild, or run it without mpirun");
-  }
+    return run_over_ranks(args);
 #endif
+  }
   return run_threaded(args);
 }
 

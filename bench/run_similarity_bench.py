@@ -30,29 +30,17 @@ import argparse
 import datetime
 import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchlib import find_binary, machine_info, median
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "bench" / "reference" / "numpy_similarity.py"
 METRICS = ("svcca", "cka")
-
-
-def median(xs):
-    return statistics.median(xs) if xs else float("nan")
-
-
-def find_binary(build_dir, name):
-    candidates = [Path(build_dir)] if build_dir else [ROOT / "build" / "release", ROOT / "build"]
-    for d in candidates:
-        if (d / "bench" / name).is_file():
-            return d / "bench" / name
-    return None
 
 
 class Worker:
@@ -81,19 +69,6 @@ class Worker:
         if self.proc.poll() is None:
             self.request("quit" if self.name == "rnnatlas" else json.dumps({"cmd": "quit"}))
             self.proc.wait()
-
-
-def machine_info():
-    model = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu_model": model, "n_cpus": os.cpu_count(), "platform": platform.platform(),
-            "load_average_start": os.getloadavg()}
 
 
 def sample_indices(n, s):
@@ -150,7 +125,7 @@ def main():
                 "--threads >= 1")
     n_of = {"svcca": n_svcca, "cka": n_cka}
 
-    worker_bin = find_binary(args.build_dir, "similarity_worker")
+    worker_bin = find_binary(args.build_dir, "bench/similarity_worker")
     if worker_bin is None:
         p.error(f"no bench/similarity_worker under {args.build_dir or 'build/release or build'}; "
                 "build it with: cmake --preset release && "

@@ -21,14 +21,14 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchlib import find_binary, machine_info, median
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "bench" / "reference" / "torch_training.py"
@@ -54,19 +54,7 @@ def pin(cpu):
     return lambda: os.sched_setaffinity(0, {cpu})
 
 
-def median(xs):
-    return statistics.median(xs) if xs else float("nan")
-
-
 # --- rnnatlas side ---------------------------------------------------------------------------
-
-def find_binary(build_dir, name):
-    candidates = [Path(build_dir)] if build_dir else [ROOT / "build" / "release", ROOT / "build"]
-    for d in candidates:
-        if (d / "bench" / name).is_file():
-            return d / "bench" / name
-    return None
-
 
 def run_benchmark(binary, bench_filter, cpu, min_time, repetitions=1):
     """Runs a Google Benchmark binary; returns its per-run entries (no aggregates)."""
@@ -211,19 +199,6 @@ def probe_coretypes(python, cpu, coretypes, min_time, passes=3):
 
 # --- the comparison --------------------------------------------------------------------------
 
-def machine_info():
-    model = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu_model": model, "n_cpus": os.cpu_count(), "platform": platform.platform(),
-            "load_average_start": os.getloadavg()}
-
-
 def format_table(results, peak, peak_source):
     head = (f"{'arch':8s} {'rnnatlas ms/iter':>16s} {'torch ms/iter':>13s} {'ratio':>6s} "
             f"{'(round range)':>13s} {'rnnatlas GFLOP/s':>16s} {'% sgemm peak':>12s}")
@@ -268,12 +243,12 @@ def main():
     if args.cpu not in os.sched_getaffinity(0):
         p.error(f"--cpu = {args.cpu}: must be one of {sorted(os.sched_getaffinity(0))}")
 
-    train_bin = find_binary(args.build_dir, "training_benchmark")
+    train_bin = find_binary(args.build_dir, "bench/training_benchmark")
     if train_bin is None:
         p.error(f"no bench/training_benchmark under {args.build_dir or 'build/release or build'}; "
                 "build it with: cmake --preset release && "
                 "cmake --build build/release --target training_benchmark gemm_benchmark")
-    gemm_bin = find_binary(args.build_dir, "gemm_benchmark")
+    gemm_bin = find_binary(args.build_dir, "bench/gemm_benchmark")
     started = time.monotonic()
     machine = machine_info()
     print(f"rnnatlas: {train_bin}\nmachine: {machine['cpu_model']}, {machine['n_cpus']} CPUs, "

@@ -29,10 +29,8 @@ using Parser = Outcome (*)(std::string_view);
 
 const std::map<std::string, Parser>& parsers() {
   static const std::map<std::string, Parser> kParsers = {
-      {"sweep_config", sweep_config},
-      {"train_config", train_config},
-      {"network_file", network_file},
-      {"network_file_bytes", network_file_bytes},
+      {"sweep_config", sweep_config}, {"train_config", train_config},
+      {"network_file", network_file}, {"network_file_bytes", network_file_bytes},
       {"cli", cli_arguments},
   };
   return kParsers;
@@ -79,7 +77,7 @@ Outcome replay(const Input& input) {
   // The command-line target prints its usage errors; keep the test log readable.
   ::testing::internal::CaptureStdout();
   ::testing::internal::CaptureStderr();
-  const Outcome outcome = parsers().at(input.target)(read_bytes(input.path));
+  Outcome outcome = parsers().at(input.target)(read_bytes(input.path));
   ::testing::internal::GetCapturedStdout();
   ::testing::internal::GetCapturedStderr();
   return outcome;

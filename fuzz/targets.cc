@@ -317,6 +317,7 @@ Outcome cli_arguments(std::string_view data) {
     begin = end + 1;
   }
   std::vector<char*> argv;
+  argv.reserve(arguments.size() + 1);
   for (std::string& argument : arguments) argv.push_back(argument.data());
   argv.push_back(nullptr);
   const int code =

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything rnnatlas needs to build, test and benchmark, from Debian's packages only.
 # Called by the README's commands and by .ci/run; safe to run again (apt-get skips what is there).
+#
+# Usage: scripts/install-deps.sh [quality]
+#   quality  also the quality gates' tools (scripts/quality.sh): clang 14 with libFuzzer and its
+#            sanitizer runtimes, clang-format, clang-tidy
 set -euo pipefail
 
 packages=(
@@ -12,6 +16,11 @@ packages=(
   python3-matplotlib python3-torch python3-threadpoolctl libopenblas0-openmp
   chromium
 )
+case "${1:-}" in
+  "") ;;
+  quality) packages+=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14) ;;
+  *) echo "install-deps.sh: unknown group '$1' (known: quality)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

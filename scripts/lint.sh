@@ -2,11 +2,17 @@
 # Checks formatting (clang-format, .clang-format) and runs clang-tidy (.clang-tidy) on the C++ of
 # rnnatlas, changing nothing. Module maintainer: rnnatlas quality; see docs/reliability.md.
 #
-# Usage: scripts/lint.sh [--format-only | --tidy-only] [--diff] [FILE...]
+# Usage: scripts/lint.sh [--format-only | --tidy-only] [--diff] [--tidy-since REF] [FILE...]
 #   FILE...        check only these files (default: every C++ file git knows of, tracked or new
 #                  and not ignored: *.h *.cc *.cpp *.hpp)
 #   --format-only  clang-format only;  --tidy-only  clang-tidy only
 #   --diff         print what clang-format would change, as a unified diff
+#   --tidy-since REF
+#                  clang-tidy only the sources changed since commit REF (committed, staged, new),
+#                  and every source that includes a header changed since REF; clang-format still
+#                  checks every file. CI's lint job uses it with REF = .ci/tidy-baseline, the last
+#                  commit at which the whole tree was clang-tidy clean. A REF this clone does not
+#                  have (a shallow clone) means the whole tree.
 # Environment:
 #   RNNATLAS_LINT_BUILD  build directory whose compile_commands.json clang-tidy uses (default
 #                        build/lint; configured with the `lint` preset when it has none; no build
@@ -21,13 +27,20 @@ root=$(pwd)
 do_format=1
 do_tidy=1
 show_diff=0
+since=""
 files=()
-for arg in "$@"; do
+while (($# > 0)); do
+  arg=$1
+  shift
   case "$arg" in
+    --tidy-since)
+      (($# > 0)) || { echo "lint.sh: --tidy-since needs a commit" >&2; exit 2; }
+      since=$1
+      shift ;;
     --format-only) do_tidy=0 ;;
     --tidy-only) do_format=0 ;;
     --diff) show_diff=1 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "lint.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
     *) files+=("$arg") ;;
   esac
@@ -98,9 +111,50 @@ for entry in json.load(open(sys.argv[1])):
         print(os.path.relpath(path, root))
 EOF
   )
+  tidy_files=("${cxx[@]}")
+  if [[ -n $since ]]; then
+    if git rev-parse --verify --quiet "$since^{commit}" > /dev/null; then
+      # Changed since REF (committed or not) and new files, then the sources including a changed
+      # header (by its path under include/, or its name for a header beside its sources).
+      mapfile -t changed < <({ git diff --name-only "$since" -- '*.h' '*.cc' '*.cpp' '*.hpp'
+                               git ls-files --others --exclude-standard -- '*.h' '*.cc'; } |
+                             sort -u)
+      # Every file that includes a changed header, directly or through other headers; an include
+      # "a/b.h" names include/a/b.h or a header beside its sources (src/a/b.h, fuzz/b.h, ...).
+      mapfile -t includers < <(git ls-files -- '*.h' '*.cc' '*.cpp' '*.hpp' |
+        /usr/bin/env python3 -c '
+import re, sys
+changed = set(sys.argv[1:])
+files = sys.stdin.read().split()
+includes = {}
+for f in files:
+    try:
+        text = open(f, encoding="utf-8", errors="replace").read()
+    except OSError:
+        continue
+    includes[f] = re.findall(r"^\s*#\s*include\s+\"([^\"]+)\"", text, re.M)
+def names(header, name):
+    return header == "include/" + name or header.endswith("/" + name) or header == name
+todo, seen = [h for h in changed if h.endswith((".h", ".hpp"))], set()
+while todo:
+    header = todo.pop()
+    for f, names_included in includes.items():
+        if f not in seen and any(names(header, n) for n in names_included):
+            seen.add(f)
+            if f.endswith((".h", ".hpp")):
+                todo.append(f)
+print("\n".join(sorted(seen)))
+' "${changed[@]}")
+      mapfile -t tidy_files < <(printf '%s\n' "${changed[@]}" "${includers[@]}" | grep . | sort -u)
+      echo "clang-tidy: ${#tidy_files[@]} files changed since $since or including a changed header"
+    else
+      echo "clang-tidy: commit $since is not in this clone; checking the whole tree"
+    fi
+  fi
   sources=()
   skipped=()
-  for f in "${cxx[@]}"; do
+  for f in "${tidy_files[@]}"; do
+    [[ -f $f ]] || continue
     case "$f" in
       *.h | *.hpp) ;;
       *) if printf '%s\n' "${compiled[@]}" | grep -qxF "$f"; then sources+=("$f");

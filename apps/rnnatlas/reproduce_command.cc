@@ -7,14 +7,15 @@
 // (experiments/study_<scale>.toml, compiled in) lists the tasks and the flags of each stage; a
 // stage whose files exist is skipped by the stage itself, so rerunning resumes where it stopped.
 
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -24,7 +25,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <toml++/toml.h>
 #include <vector>
 
 #include "cli.h"
@@ -176,7 +176,7 @@ Study parse_study(const std::string& text, const std::string& name) {
       }
     } else if (k == "dynamics" || k == "compare" || k == "embed" || k == "report") {
       if (!node.is_table()) throw UsageError(at + ": [" + k + "] must be a table");
-      toml::table& slot = k == "dynamics" ? study.dynamics
+      toml::table& slot = k == "dynamics"  ? study.dynamics
                           : k == "compare" ? study.compare
                           : k == "embed"   ? study.embed
                                            : study.report;
@@ -318,8 +318,9 @@ int run_reproduce(const ReproduceArgs& args) {
       dynamics.argv.push_back(std::move(f));
     }
     steps.push_back(std::move(dynamics));
-    // [compare.<metric>] tables, one per metric, in name order (toml++ sorts keys); [compare] keys (not
-    // tables) apply to all of them. A metric's [compare.<metric>.<task>] overrides for one task.
+    // [compare.<metric>] tables, one per metric, in name order (toml++ sorts keys); [compare] keys
+    // (not tables) apply to all of them. A metric's [compare.<metric>.<task>] overrides for one
+    // task.
     const std::vector<std::string> common = table_flags(study.compare, where + " [compare]");
     for (const auto& [metric_key, metric_node] : study.compare) {
       const toml::table* metric_table = metric_node.as_table();
@@ -342,8 +343,8 @@ int run_reproduce(const ReproduceArgs& args) {
   }
   if (!args.no_report) {
     const auto [python, python_path] = python_for_report(args.python);
-    Step report{"report", {python, "-m", "rnnatlas.report", out.string(), "--tasks",
-                           join(tasks, ",")}};
+    Step report{"report",
+                {python, "-m", "rnnatlas.report", out.string(), "--tasks", join(tasks, ",")}};
     for (std::string& f : table_flags(study.report, study.name + " [report]")) {
       report.argv.push_back(std::move(f));
     }
@@ -369,10 +370,11 @@ int run_reproduce(const ReproduceArgs& args) {
               << "   $ " << command_line(step.argv) << std::endl;
     const int status = run_step(step);
     if (status != 0) {
-      print_error(strprintf("stage %zu/%zu (%s) failed with exit status %d; its messages are "
-                            "above. Fix the cause and rerun the same command: finished work "
-                            "is kept.",
-                            i + 1, steps.size(), step.title.c_str(), status));
+      print_error(
+          strprintf("stage %zu/%zu (%s) failed with exit status %d; its messages are "
+                    "above. Fix the cause and rerun the same command: finished work "
+                    "is kept.",
+                    i + 1, steps.size(), step.title.c_str(), status));
       return status == kExitUsage ? kExitUsage : kExitFailure;
     }
   }

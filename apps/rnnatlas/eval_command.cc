@@ -53,7 +53,8 @@ void print_trial(const Network& network, const Task& task, const TrialBatch& bat
     std::cout << strprintf("  target%-2d  output%-2d", j, j);
   std::cout << '\n';
   for (int r = 0; r < n_rows; ++r) {
-    const int t = n_rows == 1 ? 0 : static_cast<int>(std::lround(double(r) * (T - 1) / (n_rows - 1)));
+    const int t =
+        n_rows == 1 ? 0 : static_cast<int>(std::lround(double(r) * (T - 1) / (n_rows - 1)));
     const Eigen::Index c = batch.column(t, b);
     std::cout << strprintf("%7d", t);
     for (int i = 0; i < batch.n_input(); ++i) std::cout << strprintf("  %6.3f", batch.inputs(i, c));

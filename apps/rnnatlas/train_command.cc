@@ -96,7 +96,8 @@ void check_output_directory(const std::string& out) {
 
 std::string describe_task(const Task& task) {
   std::vector<std::string> params;
-  for (const auto& [key, value] : task.params()) params.push_back(key + "=" + format_shortest(value));
+  for (const auto& [key, value] : task.params())
+    params.push_back(key + "=" + format_shortest(value));
   return std::string(task.name()) + " (" + join(params, " ") + ")";
 }
 

@@ -27,28 +27,31 @@ class IoError : public std::runtime_error {
 };
 
 namespace internal {
-[[noreturn]] void assert_fail(const char* condition, const char* file, int line, const std::string& message);
+[[noreturn]] void assert_fail(const char* condition,
+                              const char* file,
+                              int line,
+                              const std::string& message);
 }  // namespace internal
 
 }  // namespace rnnatlas
 
 /// Throws rnnatlas::InvalidArgument with `message` (a stream expression) when `condition` is false.
-#define RNNATLAS_CHECK_ARG(condition, message)        \
-  do {                                                \
-    if (!(condition)) {                               \
-      std::ostringstream rnnatlas_check_ss_;          \
-      rnnatlas_check_ss_ << message;                  \
+#define RNNATLAS_CHECK_ARG(condition, message)                     \
+  do {                                                             \
+    if (!(condition)) {                                            \
+      std::ostringstream rnnatlas_check_ss_;                       \
+      rnnatlas_check_ss_ << message;                               \
       throw ::rnnatlas::InvalidArgument(rnnatlas_check_ss_.str()); \
-    }                                                 \
+    }                                                              \
   } while (false)
 
 /// Aborts with file and line when an internal invariant breaks. Never used for user input.
-#define RNNATLAS_ASSERT(condition, message)                                        \
-  do {                                                                             \
-    if (!(condition)) {                                                            \
-      std::ostringstream rnnatlas_assert_ss_;                                      \
-      rnnatlas_assert_ss_ << message;                                              \
-      ::rnnatlas::internal::assert_fail(#condition, __FILE__, __LINE__,            \
-                                        rnnatlas_assert_ss_.str());                \
-    }                                                                              \
+#define RNNATLAS_ASSERT(condition, message)                             \
+  do {                                                                  \
+    if (!(condition)) {                                                 \
+      std::ostringstream rnnatlas_assert_ss_;                           \
+      rnnatlas_assert_ss_ << message;                                   \
+      ::rnnatlas::internal::assert_fail(#condition, __FILE__, __LINE__, \
+                                        rnnatlas_assert_ss_.str());     \
+    }                                                                   \
   } while (false)

@@ -8,7 +8,8 @@
 namespace rnnatlas {
 
 /// The shortest decimal text that parses back to exactly `value`: "0.001", "1e-05", "3", "nan",
-/// "-inf". Used wherever rnnatlas writes a number a user may copy (messages, manifests, CLI output).
+/// "-inf". Used wherever rnnatlas writes a number a user may copy (messages, manifests, CLI
+/// output).
 std::string format_shortest(double value);
 
 /// The items with `separator` between them: join({"a", "b"}, ", ") == "a, b".

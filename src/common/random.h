@@ -21,7 +21,9 @@ constexpr std::uint64_t mix64(std::uint64_t z) {
 }
 
 /// Combines a seed with a stream index (and an optional domain tag) into a new 64-bit seed.
-constexpr std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream, std::uint64_t domain = 0) {
+constexpr std::uint64_t derive_seed(std::uint64_t seed,
+                                    std::uint64_t stream,
+                                    std::uint64_t domain = 0) {
   return mix64(mix64(seed ^ mix64(domain)) + stream);
 }
 

@@ -21,29 +21,40 @@ std::string lower(std::string_view s) {
 
 std::string_view to_string(CellKind kind) {
   switch (kind) {
-    case CellKind::kVanilla: return "vanilla";
-    case CellKind::kUgrnn: return "ugrnn";
-    case CellKind::kGru: return "gru";
-    case CellKind::kLstm: return "lstm";
+    case CellKind::kVanilla:
+      return "vanilla";
+    case CellKind::kUgrnn:
+      return "ugrnn";
+    case CellKind::kGru:
+      return "gru";
+    case CellKind::kLstm:
+      return "lstm";
   }
   return "unknown";
 }
 
 std::string_view to_string(Activation activation) {
   switch (activation) {
-    case Activation::kTanh: return "tanh";
-    case Activation::kRelu: return "relu";
-    case Activation::kSoftplus: return "softplus";
-    case Activation::kLinear: return "linear";
+    case Activation::kTanh:
+      return "tanh";
+    case Activation::kRelu:
+      return "relu";
+    case Activation::kSoftplus:
+      return "softplus";
+    case Activation::kLinear:
+      return "linear";
   }
   return "unknown";
 }
 
 std::string_view to_string(Termination termination) {
   switch (termination) {
-    case Termination::kNotRun: return "not_run";
-    case Termination::kCompleted: return "completed";
-    case Termination::kDiverged: return "diverged";
+    case Termination::kNotRun:
+      return "not_run";
+    case Termination::kCompleted:
+      return "completed";
+    case Termination::kDiverged:
+      return "diverged";
   }
   return "unknown";
 }
@@ -54,8 +65,8 @@ CellKind parse_cell_kind(std::string_view name) {
   if (s == "ugrnn") return CellKind::kUgrnn;
   if (s == "gru") return CellKind::kGru;
   if (s == "lstm") return CellKind::kLstm;
-  RNNATLAS_CHECK_ARG(false, "unknown architecture '" << name
-                                                     << "'; allowed: vanilla, ugrnn, gru, lstm");
+  RNNATLAS_CHECK_ARG(false,
+                     "unknown architecture '" << name << "'; allowed: vanilla, ugrnn, gru, lstm");
 }
 
 Activation parse_activation(std::string_view name) {
@@ -64,8 +75,8 @@ Activation parse_activation(std::string_view name) {
   if (s == "relu") return Activation::kRelu;
   if (s == "softplus") return Activation::kSoftplus;
   if (s == "linear") return Activation::kLinear;
-  RNNATLAS_CHECK_ARG(false, "unknown activation '" << name
-                                                   << "'; allowed: tanh, relu, softplus, linear");
+  RNNATLAS_CHECK_ARG(false,
+                     "unknown activation '" << name << "'; allowed: tanh, relu, softplus, linear");
 }
 
 Termination parse_termination(std::string_view name) {
@@ -73,8 +84,8 @@ Termination parse_termination(std::string_view name) {
   if (s == "not_run") return Termination::kNotRun;
   if (s == "completed") return Termination::kCompleted;
   if (s == "diverged") return Termination::kDiverged;
-  RNNATLAS_CHECK_ARG(false, "unknown termination '" << name
-                                                    << "'; allowed: not_run, completed, diverged");
+  RNNATLAS_CHECK_ARG(false,
+                     "unknown termination '" << name << "'; allowed: not_run, completed, diverged");
 }
 
 namespace internal {

@@ -10,8 +10,8 @@
 #include <numeric>
 #include <sstream>
 
-#include "common/random.h"
 #include "common/parallel.h"
+#include "common/random.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/tasks/task.h"
 

@@ -226,11 +226,11 @@ MantelResult mantel_test(const MantelOptions& options,
     const double scale = v.cwiseAbs().maxCoeff();
     v.array() -= v.mean();
     const double norm = v.norm();
-    const double noise = 64.0 * std::numeric_limits<double>::epsilon() * scale *
-                         std::sqrt(static_cast<double>(m));
+    const double noise =
+        64.0 * std::numeric_limits<double>::epsilon() * scale * std::sqrt(static_cast<double>(m));
     RNNATLAS_CHECK_ARG(norm > noise, "mantel_test: " << name
-                                                   << " is constant off the diagonal; "
-                                                      "the correlation is undefined");
+                                                     << " is constant off the diagonal; "
+                                                        "the correlation is undefined");
     v /= norm;
   };
   standardise(za, "a");

@@ -62,10 +62,10 @@ void write_scalar_attribute(
   const std::string key = name_string(name);
   const std::string what = "cannot write attribute '" + key + "' of " + node.path;
   Handle space(check(H5Screate(H5S_SCALAR), what), H5Sclose);
-  Handle attribute(check(H5Acreate2(node.id(), key.c_str(), file_type, space.get(), H5P_DEFAULT,
-                                    H5P_DEFAULT),
-                         what),
-                   H5Aclose);
+  Handle attribute(
+      check(H5Acreate2(node.id(), key.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+            what),
+      H5Aclose);
   check(H5Awrite(attribute.get(), mem_type, value), what);
 }
 
@@ -174,8 +174,8 @@ void expect_shape(const Node& node,
   want << '[' << (expected_rows >= 0 ? std::to_string(expected_rows) : std::string("n"));
   if (rank == 2) want << ", " << (expected_cols >= 0 ? std::to_string(expected_cols) : "m");
   want << ']';
-  throw IoError("dataset " + node.child(name) + " has shape " + shape_string(dims) +
-                ", expected " + want.str());
+  throw IoError("dataset " + node.child(name) + " has shape " + shape_string(dims) + ", expected " +
+                want.str());
 }
 
 std::string errno_text(int error) { return std::strerror(error); }
@@ -294,11 +294,11 @@ std::int64_t check_format(const Node& root,
 
 Node create_group(const Node& parent, std::string_view name) {
   const std::string key = name_string(name);
-  return Node{Handle(check(H5Gcreate2(parent.id(), key.c_str(), H5P_DEFAULT, H5P_DEFAULT,
-                                      H5P_DEFAULT),
-                           "cannot create group " + parent.child(name)),
-                     H5Gclose),
-              parent.child(name)};
+  return Node{
+      Handle(check(H5Gcreate2(parent.id(), key.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   "cannot create group " + parent.child(name)),
+             H5Gclose),
+      parent.child(name)};
 }
 
 void write_attribute(const Node& node, std::string_view name, std::string_view value) {
@@ -374,9 +374,7 @@ void write_vector(const Node& node, std::string_view name, const std::vector<boo
   write_dataset(node, name, {hsize_t(bytes.size())}, bytes.data());
 }
 
-void write_strings(const Node& node,
-                   std::string_view name,
-                   const std::vector<std::string>& value) {
+void write_strings(const Node& node, std::string_view name, const std::vector<std::string>& value) {
   std::vector<const char*> pointers;
   pointers.reserve(value.size());
   for (const std::string& s : value) pointers.push_back(s.c_str());
@@ -404,10 +402,10 @@ Node open_group(const Node& parent, std::string_view name) {
   const std::string path = parent.child(name);
   if (!has_child(parent, name)) throw IoError("missing group " + path);
   const std::string key = name_string(name);
-  return Node{Handle(check(H5Gopen2(parent.id(), key.c_str(), H5P_DEFAULT),
-                           path + " is not a group"),
-                     H5Gclose),
-              path};
+  return Node{
+      Handle(check(H5Gopen2(parent.id(), key.c_str(), H5P_DEFAULT), path + " is not a group"),
+             H5Gclose),
+      path};
 }
 
 std::vector<std::string> child_names(const Node& node) {
@@ -524,8 +522,7 @@ int read_int(const Node& node, std::string_view name) {
 bool read_bool(const Node& node, std::string_view name) {
   const std::int64_t value = read_int64(node, name);
   if (value != 0 && value != 1) {
-    throw IoError(attribute_label(node, name) + " = " + std::to_string(value) +
-                  " must be 0 or 1");
+    throw IoError(attribute_label(node, name) + " = " + std::to_string(value) + " must be 0 or 1");
   }
   return value == 1;
 }
@@ -533,8 +530,8 @@ bool read_bool(const Node& node, std::string_view name) {
 DoubleArray read_dataset(const Node& node, std::string_view name) {
   DoubleArray array;
   Handle file_type;
-  const Handle dataset = open_dataset(node, name, {H5T_FLOAT, H5T_INTEGER}, "numbers",
-                                      &array.dims, &file_type);
+  const Handle dataset =
+      open_dataset(node, name, {H5T_FLOAT, H5T_INTEGER}, "numbers", &array.dims, &file_type);
   array.values.resize(element_count(array.dims));
   if (!array.values.empty()) {
     check(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
@@ -588,10 +585,9 @@ Eigen::MatrixXi read_int_matrix(const Node& node,
                     ", which does not fit in a 32-bit int");
     }
   }
-  return Eigen::Map<const Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic,
-                                        Eigen::RowMajor>>(array.values.data(),
-                                                          Eigen::Index(array.dims[0]),
-                                                          Eigen::Index(array.dims[1]))
+  return Eigen::Map<
+             const Eigen::Matrix<std::int64_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+             array.values.data(), Eigen::Index(array.dims[0]), Eigen::Index(array.dims[1]))
       .cast<int>();
 }
 
@@ -616,9 +612,7 @@ Eigen::VectorXi read_int_vector(const Node& node, std::string_view name, Eigen::
   return result;
 }
 
-std::vector<bool> read_bool_vector(const Node& node,
-                                   std::string_view name,
-                                   Eigen::Index expected) {
+std::vector<bool> read_bool_vector(const Node& node, std::string_view name, Eigen::Index expected) {
   const IntArray array = read_int_dataset(node, name);
   expect_shape(node, name, array.dims, 1, expected, -1);
   std::vector<bool> result(array.values.size());

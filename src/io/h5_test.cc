@@ -57,8 +57,7 @@ TEST(H5, EveryValueTypeRoundTrips) {
   EXPECT_EQ(read_vector(group, "v", 4)(3), 1.0);
   EXPECT_EQ(read_int_vector(group, "vi")(1), -8);
   EXPECT_EQ(read_bool_vector(group, "flags"), (std::vector<bool>{true, false, true}));
-  EXPECT_EQ(read_strings(group, "names"),
-            (std::vector<std::string>{"gru", "lstm", "", "ünïcode"}));
+  EXPECT_EQ(read_strings(group, "names"), (std::vector<std::string>{"gru", "lstm", "", "ünïcode"}));
   EXPECT_EQ(read_vector(group, "empty").size(), 0);
   EXPECT_EQ(child_names(group),
             (std::vector<std::string>{"empty", "flags", "m", "mi", "names", "v", "vi"}));

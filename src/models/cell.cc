@@ -45,8 +45,11 @@ int Cell<Scalar>::n_params() const {
 }
 
 template <typename Scalar>
-void Cell<Scalar>::jacobians(const Scalar* theta, const Eigen::Ref<const VecS>& s,
-                             const Eigen::Ref<const VecS>& x, MatS& J, MatS* B) const {
+void Cell<Scalar>::jacobians(const Scalar* theta,
+                             const Eigen::Ref<const VecS>& s,
+                             const Eigen::Ref<const VecS>& x,
+                             MatS& J,
+                             MatS* B) const {
   RNNATLAS_CHECK_ARG(s.size() == n_state(),
                      "state has size " << s.size() << ", expected n_state = " << n_state());
   RNNATLAS_CHECK_ARG(x.size() == n_input_,
@@ -65,13 +68,19 @@ void Cell<Scalar>::jacobians(const Scalar* theta, const Eigen::Ref<const VecS>& 
 }
 
 template <typename Scalar>
-std::unique_ptr<Cell<Scalar>> make_cell(CellKind kind, Activation activation, int n_input,
+std::unique_ptr<Cell<Scalar>> make_cell(CellKind kind,
+                                        Activation activation,
+                                        int n_input,
                                         int n_hidden) {
   switch (kind) {
-    case CellKind::kVanilla: return make_vanilla_cell<Scalar>(activation, n_input, n_hidden);
-    case CellKind::kGru: return make_gru_cell<Scalar>(activation, n_input, n_hidden);
-    case CellKind::kLstm: return make_lstm_cell<Scalar>(activation, n_input, n_hidden);
-    case CellKind::kUgrnn: return make_ugrnn_cell<Scalar>(activation, n_input, n_hidden);
+    case CellKind::kVanilla:
+      return make_vanilla_cell<Scalar>(activation, n_input, n_hidden);
+    case CellKind::kGru:
+      return make_gru_cell<Scalar>(activation, n_input, n_hidden);
+    case CellKind::kLstm:
+      return make_lstm_cell<Scalar>(activation, n_input, n_hidden);
+    case CellKind::kUgrnn:
+      return make_ugrnn_cell<Scalar>(activation, n_input, n_hidden);
   }
   RNNATLAS_CHECK_ARG(false, "unknown cell kind " << static_cast<int>(kind));
 }

@@ -49,7 +49,8 @@ class CellConformance : public ::testing::TestWithParam<Param> {
   }
 
   // L = sum(W_h .* H_1..T) + sum(W_final .* S_T): every output of the sequence is probed.
-  double loss(const Eigen::VectorXd& theta, const Eigen::MatrixXd& X,
+  double loss(const Eigen::VectorXd& theta,
+              const Eigen::MatrixXd& X,
               const Eigen::MatrixXd& S0) const {
     SequenceCache<double> cache;
     cell_->forward(theta.data(), X, S0, kTime, cache);
@@ -89,7 +90,8 @@ TEST_P(CellConformance, ParameterGradientMatchesCentralDifferences) {
   Eigen::VectorXd theta = theta_;
   for (int i = 0; i < theta.size(); ++i) {
     const double numeric = central([&] { return loss(theta, X_, S0_); }, theta[i]);
-    ASSERT_NEAR(g_theta[i], numeric, kTol * std::max(1.0, std::abs(numeric))) << "theta[" << i << "]";
+    ASSERT_NEAR(g_theta[i], numeric, kTol * std::max(1.0, std::abs(numeric)))
+        << "theta[" << i << "]";
   }
 }
 
@@ -101,7 +103,8 @@ TEST_P(CellConformance, ParameterGradientAccumulates) {
   cell_->forward(theta_.data(), X_, S0_, kTime, cache);
   g_twice = g_once;
   cell_->backward(theta_.data(), X_, cache, &W_h_, &W_final_, g_twice.data(), nullptr, nullptr);
-  EXPECT_LT((g_twice - 2 * g_once).cwiseAbs().maxCoeff(), 1e-12 * (1 + g_once.cwiseAbs().maxCoeff()));
+  EXPECT_LT((g_twice - 2 * g_once).cwiseAbs().maxCoeff(),
+            1e-12 * (1 + g_once.cwiseAbs().maxCoeff()));
 }
 
 TEST_P(CellConformance, InitialStateGradientMatchesCentralDifferences) {
@@ -113,7 +116,8 @@ TEST_P(CellConformance, InitialStateGradientMatchesCentralDifferences) {
   Eigen::MatrixXd S0 = S0_;
   for (Eigen::Index i = 0; i < S0.size(); ++i) {
     const double numeric = central([&] { return loss(theta_, X_, S0); }, S0.data()[i]);
-    ASSERT_NEAR(G_S0.data()[i], numeric, kTol * std::max(1.0, std::abs(numeric))) << "S0[" << i << "]";
+    ASSERT_NEAR(G_S0.data()[i], numeric, kTol * std::max(1.0, std::abs(numeric)))
+        << "S0[" << i << "]";
   }
 }
 
@@ -126,7 +130,8 @@ TEST_P(CellConformance, InputGradientMatchesCentralDifferences) {
   Eigen::MatrixXd X = X_;
   for (Eigen::Index i = 0; i < X.size(); ++i) {
     const double numeric = central([&] { return loss(theta_, X, S0_); }, X.data()[i]);
-    ASSERT_NEAR(G_X.data()[i], numeric, kTol * std::max(1.0, std::abs(numeric))) << "X[" << i << "]";
+    ASSERT_NEAR(G_X.data()[i], numeric, kTol * std::max(1.0, std::abs(numeric)))
+        << "X[" << i << "]";
   }
 }
 
@@ -178,8 +183,8 @@ TEST_P(CellConformance, SequenceEqualsRepeatedSteps) {
 }
 
 TEST_P(CellConformance, FloatAgreesWithDouble) {
-  const auto cell_f = make_cell<float>(std::get<0>(GetParam()), std::get<1>(GetParam()), kInput,
-                                       kHidden);
+  const auto cell_f =
+      make_cell<float>(std::get<0>(GetParam()), std::get<1>(GetParam()), kInput, kHidden);
   const Eigen::VectorXf theta_f = theta_.cast<float>();
   SequenceCache<double> cache_d;
   SequenceCache<float> cache_f;
@@ -193,7 +198,8 @@ TEST_P(CellConformance, FloatAgreesWithDouble) {
   cell_->backward(theta_.data(), X_, cache_d, &W_h_, nullptr, g_d.data(), nullptr, nullptr);
   cell_f->backward(theta_f.data(), X_.cast<float>(), cache_f, &W_h_f, nullptr, g_f.data(), nullptr,
                    nullptr);
-  EXPECT_LT((g_f.cast<double>() - g_d).cwiseAbs().maxCoeff(), 1e-3 * (1 + g_d.cwiseAbs().maxCoeff()));
+  EXPECT_LT((g_f.cast<double>() - g_d).cwiseAbs().maxCoeff(),
+            1e-3 * (1 + g_d.cwiseAbs().maxCoeff()));
 }
 
 TEST_P(CellConformance, ParameterTableCoversThetaInOrder) {
@@ -219,13 +225,17 @@ TEST_P(CellConformance, RejectsMisshapedInputs) {
   EXPECT_THROW(cell_->forward(theta_.data(), X_, S0_, 0, cache), InvalidArgument);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllCells, CellConformance,
-    ::testing::Combine(::testing::Values(CellKind::kVanilla, CellKind::kUgrnn, CellKind::kGru,
-                                         CellKind::kLstm),
-                       ::testing::Values(Activation::kTanh, Activation::kRelu, Activation::kSoftplus,
-                                         Activation::kLinear)),
-    name_of);
+INSTANTIATE_TEST_SUITE_P(AllCells,
+                         CellConformance,
+                         ::testing::Combine(::testing::Values(CellKind::kVanilla,
+                                                              CellKind::kUgrnn,
+                                                              CellKind::kGru,
+                                                              CellKind::kLstm),
+                                            ::testing::Values(Activation::kTanh,
+                                                              Activation::kRelu,
+                                                              Activation::kSoftplus,
+                                                              Activation::kLinear)),
+                         name_of);
 
 TEST(MakeCell, RejectsEmptySizes) {
   EXPECT_THROW(make_cell<double>(CellKind::kGru, Activation::kTanh, 0, 4), InvalidArgument);

@@ -22,14 +22,17 @@ template <typename Scalar>
 using VecMap = Eigen::Map<Vec<Scalar>>;
 
 /// The activation phi and its derivative written in terms of its output y = phi(a), which is what
-/// the caches keep: tanh' = 1 - y^2, relu' = [y > 0], softplus' = sigma(a) = 1 - e^{-y}, linear' = 1.
+/// the caches keep: tanh' = 1 - y^2, relu' = [y > 0], softplus' = sigma(a) = 1 - e^{-y}, linear'
+/// = 1.
 template <Activation A>
 struct Phi;
 
 template <>
 struct Phi<Activation::kTanh> {
   template <typename E>
-  static auto value(const E& a) { return a.tanh(); }
+  static auto value(const E& a) {
+    return a.tanh();
+  }
   template <typename E>
   static auto slope(const E& y) {
     using S = typename E::Scalar;
@@ -69,7 +72,9 @@ struct Phi<Activation::kSoftplus> {
 template <>
 struct Phi<Activation::kLinear> {
   template <typename E>
-  static auto value(const E& a) { return a; }
+  static auto value(const E& a) {
+    return a;
+  }
   template <typename E>
   static auto slope(const E& y) {
     using S = typename E::Scalar;
@@ -79,23 +84,28 @@ struct Phi<Activation::kLinear> {
 
 /// sigma(a) = 1 / (1 + e^{-a}); sigma' = y (1 - y).
 template <typename E>
-auto sigmoid(const E& a) { return a.logistic(); }
+auto sigmoid(const E& a) {
+  return a.logistic();
+}
 template <typename E>
 auto sigmoid_slope(const E& y) {
   using S = typename E::Scalar;
   return y * (S(1) - y);
 }
 
-/// Calls f(std::integral_constant<Activation, A>{}) for the run-time activation, so that the kernels
-/// are compiled once per activation with no branch inside the time loop.
+/// Calls f(std::integral_constant<Activation, A>{}) for the run-time activation, so that the
+/// kernels are compiled once per activation with no branch inside the time loop.
 template <typename F>
 decltype(auto) dispatch_activation(Activation activation, F&& f) {
   switch (activation) {
-    case Activation::kTanh: return f(std::integral_constant<Activation, Activation::kTanh>{});
-    case Activation::kRelu: return f(std::integral_constant<Activation, Activation::kRelu>{});
+    case Activation::kTanh:
+      return f(std::integral_constant<Activation, Activation::kTanh>{});
+    case Activation::kRelu:
+      return f(std::integral_constant<Activation, Activation::kRelu>{});
     case Activation::kSoftplus:
       return f(std::integral_constant<Activation, Activation::kSoftplus>{});
-    case Activation::kLinear: return f(std::integral_constant<Activation, Activation::kLinear>{});
+    case Activation::kLinear:
+      return f(std::integral_constant<Activation, Activation::kLinear>{});
   }
   RNNATLAS_ASSERT(false, "unhandled activation");
 }
@@ -132,18 +142,21 @@ struct GradViews {
 
 /// Sizes the cache for a forward pass and stores S_0; returns n_batch.
 template <typename Scalar>
-int begin_forward(const Cell<Scalar>& cell, const Eigen::Ref<const Mat<Scalar>>& X,
-                  const Eigen::Ref<const Mat<Scalar>>& S0, int n_time,
+int begin_forward(const Cell<Scalar>& cell,
+                  const Eigen::Ref<const Mat<Scalar>>& X,
+                  const Eigen::Ref<const Mat<Scalar>>& S0,
+                  int n_time,
                   SequenceCache<Scalar>& cache) {
   RNNATLAS_CHECK_ARG(n_time >= 1, "n_time = " << n_time << ": must be >= 1");
   RNNATLAS_CHECK_ARG(S0.rows() == cell.n_state() && S0.cols() >= 1,
-                     "initial state has shape [" << S0.rows() << ", " << S0.cols() << "], expected ["
-                                                 << cell.n_state() << ", n_batch >= 1]");
+                     "initial state has shape [" << S0.rows() << ", " << S0.cols()
+                                                 << "], expected [" << cell.n_state()
+                                                 << ", n_batch >= 1]");
   const int n_batch = static_cast<int>(S0.cols());
   RNNATLAS_CHECK_ARG(X.rows() == cell.n_input() && X.cols() == Eigen::Index(n_time) * n_batch,
-                     "inputs have shape [" << X.rows() << ", " << X.cols() << "], expected ["
-                                           << cell.n_input() << ", n_time * n_batch = "
-                                           << Eigen::Index(n_time) * n_batch << "]");
+                     "inputs have shape ["
+                         << X.rows() << ", " << X.cols() << "], expected [" << cell.n_input()
+                         << ", n_time * n_batch = " << Eigen::Index(n_time) * n_batch << "]");
   cache.n_time = n_time;
   cache.n_batch = n_batch;
   cache.states.resize(cell.n_state(), Eigen::Index(n_time + 1) * n_batch);
@@ -153,8 +166,10 @@ int begin_forward(const Cell<Scalar>& cell, const Eigen::Ref<const Mat<Scalar>>&
 
 /// Pre-activations from the inputs for all steps at once: P = W_ih X + bias, [G, n_time * n_batch].
 template <typename Scalar, typename Bias>
-void input_projection(const ConstRowMap<Scalar>& W_ih, const Bias& bias,
-                      const Eigen::Ref<const Mat<Scalar>>& X, Mat<Scalar>& P) {
+void input_projection(const ConstRowMap<Scalar>& W_ih,
+                      const Bias& bias,
+                      const Eigen::Ref<const Mat<Scalar>>& X,
+                      Mat<Scalar>& P) {
   // Bias first, then accumulate the product: one pass over P fewer than `P = W X; P += b`.
   P = bias.replicate(1, X.cols());
   P.noalias() += W_ih * X;
@@ -171,9 +186,12 @@ void add_column_sum(const Eigen::MatrixBase<Derived>& M, Out&& out) {
 /// dQ [G, T*B] is dL/d(W_hh h + b_hh) and dP [G, T*B] is dL/d(W_ih x + b_ih) (the same matrix for
 /// every cell but GRU). H_prev [n_hidden, T*B] are the hidden states each step started from.
 template <typename Scalar, typename HPrev>
-void accumulate_param_gradients(const Mat<Scalar>& dQ, const Mat<Scalar>* dP_rows,
-                                int dP_first_row, const HPrev& H_prev,
-                                const Eigen::Ref<const Mat<Scalar>>& X, GradViews<Scalar>& g) {
+void accumulate_param_gradients(const Mat<Scalar>& dQ,
+                                const Mat<Scalar>* dP_rows,
+                                int dP_first_row,
+                                const HPrev& H_prev,
+                                const Eigen::Ref<const Mat<Scalar>>& X,
+                                GradViews<Scalar>& g) {
   g.W_hh.noalias() += dQ * H_prev.transpose();
   const Eigen::Index n_rows_shared = dP_rows ? dP_first_row : dQ.rows();
   g.W_ih.topRows(n_rows_shared).noalias() += dQ.topRows(n_rows_shared) * X.transpose();

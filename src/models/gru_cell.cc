@@ -17,16 +17,23 @@ class GruCell final : public Cell<Scalar> {
   CellKind kind() const override { return CellKind::kGru; }
   int n_gates() const override { return 3; }
 
-  void forward(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-               const Eigen::Ref<const MatS>& S0, int n_time,
+  void forward(const Scalar* theta,
+               const Eigen::Ref<const MatS>& X,
+               const Eigen::Ref<const MatS>& S0,
+               int n_time,
                SequenceCache<Scalar>& cache) const override {
     dispatch_activation(this->activation_, [&](auto a) {
       forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
     });
   }
 
-  void backward(const Scalar* theta, const Eigen::Ref<const MatS>& X, SequenceCache<Scalar>& cache,
-                const MatS* G_h, const MatS* G_final, Scalar* g_theta, MatS* G_S0,
+  void backward(const Scalar* theta,
+                const Eigen::Ref<const MatS>& X,
+                SequenceCache<Scalar>& cache,
+                const MatS* G_h,
+                const MatS* G_final,
+                Scalar* g_theta,
+                MatS* G_S0,
                 MatS* G_X) const override {
     dispatch_activation(this->activation_, [&](auto a) {
       backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
@@ -40,8 +47,10 @@ class GruCell final : public Cell<Scalar> {
 
   // cache.gates [3N, T*B] holds r, z, n; cache.extra [N, T*B] holds W_hn h + b_hn.
   template <Activation A>
-  void forward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-                    const Eigen::Ref<const MatS>& S0, int n_time,
+  void forward_impl(const Scalar* theta,
+                    const Eigen::Ref<const MatS>& X,
+                    const Eigen::Ref<const MatS>& S0,
+                    int n_time,
                     SequenceCache<Scalar>& cache) const {
     const ParamViews<Scalar> p = views(theta);
     const int N = this->n_hidden_;
@@ -69,13 +78,18 @@ class GruCell final : public Cell<Scalar> {
   }
 
   template <Activation A>
-  void backward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-                     SequenceCache<Scalar>& cache, const MatS* G_h, const MatS* G_final,
-                     Scalar* g_theta, MatS* G_S0, MatS* G_X) const {
+  void backward_impl(const Scalar* theta,
+                     const Eigen::Ref<const MatS>& X,
+                     SequenceCache<Scalar>& cache,
+                     const MatS* G_h,
+                     const MatS* G_final,
+                     Scalar* g_theta,
+                     MatS* G_S0,
+                     MatS* G_X) const {
     const ParamViews<Scalar> p = views(theta);
     const int T = cache.n_time, B = cache.n_batch, N = this->n_hidden_;
-    MatS& dQ = cache.d_pre;    // dL/d(W_hh h + b_hh), [3N, T*B]
-    MatS& dP_n = cache.scratch; // dL/d(W_in x + b_in), [N, T*B]; the r, z rows equal dQ's
+    MatS& dQ = cache.d_pre;      // dL/d(W_hh h + b_hh), [3N, T*B]
+    MatS& dP_n = cache.scratch;  // dL/d(W_in x + b_in), [N, T*B]; the r, z rows equal dQ's
     dQ.resize(3 * N, Eigen::Index(T) * B);
     dP_n.resize(N, Eigen::Index(T) * B);
     MatS dh = G_final ? *G_final : MatS::Zero(N, B);

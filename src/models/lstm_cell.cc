@@ -18,16 +18,23 @@ class LstmCell final : public Cell<Scalar> {
   int n_gates() const override { return 4; }
   int n_state() const override { return 2 * this->n_hidden_; }
 
-  void forward(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-               const Eigen::Ref<const MatS>& S0, int n_time,
+  void forward(const Scalar* theta,
+               const Eigen::Ref<const MatS>& X,
+               const Eigen::Ref<const MatS>& S0,
+               int n_time,
                SequenceCache<Scalar>& cache) const override {
     dispatch_activation(this->activation_, [&](auto a) {
       forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
     });
   }
 
-  void backward(const Scalar* theta, const Eigen::Ref<const MatS>& X, SequenceCache<Scalar>& cache,
-                const MatS* G_h, const MatS* G_final, Scalar* g_theta, MatS* G_S0,
+  void backward(const Scalar* theta,
+                const Eigen::Ref<const MatS>& X,
+                SequenceCache<Scalar>& cache,
+                const MatS* G_h,
+                const MatS* G_final,
+                Scalar* g_theta,
+                MatS* G_S0,
                 MatS* G_X) const override {
     dispatch_activation(this->activation_, [&](auto a) {
       backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
@@ -41,8 +48,10 @@ class LstmCell final : public Cell<Scalar> {
 
   // cache.gates [4N, T*B] holds i, f, g, o; cache.extra [N, T*B] holds phi(c').
   template <Activation A>
-  void forward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-                    const Eigen::Ref<const MatS>& S0, int n_time,
+  void forward_impl(const Scalar* theta,
+                    const Eigen::Ref<const MatS>& X,
+                    const Eigen::Ref<const MatS>& S0,
+                    int n_time,
                     SequenceCache<Scalar>& cache) const {
     const ParamViews<Scalar> p = views(theta);
     const int N = this->n_hidden_;
@@ -72,9 +81,14 @@ class LstmCell final : public Cell<Scalar> {
   }
 
   template <Activation A>
-  void backward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-                     SequenceCache<Scalar>& cache, const MatS* G_h, const MatS* G_final,
-                     Scalar* g_theta, MatS* G_S0, MatS* G_X) const {
+  void backward_impl(const Scalar* theta,
+                     const Eigen::Ref<const MatS>& X,
+                     SequenceCache<Scalar>& cache,
+                     const MatS* G_h,
+                     const MatS* G_final,
+                     Scalar* g_theta,
+                     MatS* G_S0,
+                     MatS* G_X) const {
     const ParamViews<Scalar> p = views(theta);
     const int T = cache.n_time, B = cache.n_batch, N = this->n_hidden_;
     MatS& dA = cache.d_pre;  // dL/d(pre-activations), [4N, T*B]

@@ -55,9 +55,9 @@ Network::Network(const Architecture& architecture, std::uint64_t seed)
 int Network::n_cell_params() const { return cell_->n_params(); }
 
 void Network::set_parameters(const Eigen::Ref<const Eigen::VectorXd>& parameters) {
-  RNNATLAS_CHECK_ARG(parameters.size() == parameters_.size(),
-                     "parameter vector has length " << parameters.size() << ", expected "
-                                                    << parameters_.size());
+  RNNATLAS_CHECK_ARG(
+      parameters.size() == parameters_.size(),
+      "parameter vector has length " << parameters.size() << ", expected " << parameters_.size());
   RNNATLAS_CHECK_ARG(parameters.allFinite(), "parameter vector has non-finite values");
   parameters_ = parameters;
 }
@@ -68,7 +68,8 @@ const ParameterInfo& Network::find(std::string_view name) const {
   }
   std::ostringstream known;
   for (const ParameterInfo& p : table_) known << (&p == &table_.front() ? "" : ", ") << p.name;
-  RNNATLAS_CHECK_ARG(false, "unknown parameter '" << name << "' for a " << to_string(architecture_.cell)
+  RNNATLAS_CHECK_ARG(false, "unknown parameter '" << name << "' for a "
+                                                  << to_string(architecture_.cell)
                                                   << " network; known: " << known.str());
 }
 
@@ -77,25 +78,27 @@ Eigen::MatrixXd Network::parameter(std::string_view name) const {
   return internal::ConstRowMap<double>(parameters_.data() + p.offset, p.rows, p.cols);
 }
 
-void Network::set_parameter(std::string_view name,
-                            const Eigen::Ref<const Eigen::MatrixXd>& value) {
+void Network::set_parameter(std::string_view name, const Eigen::Ref<const Eigen::MatrixXd>& value) {
   const ParameterInfo& p = find(name);
   RNNATLAS_CHECK_ARG(value.rows() == p.rows && value.cols() == p.cols,
-                     "parameter '" << name << "' has shape [" << value.rows() << ", " << value.cols()
-                                   << "], expected [" << p.rows << ", " << p.cols << "]");
+                     "parameter '" << name << "' has shape [" << value.rows() << ", "
+                                   << value.cols() << "], expected [" << p.rows << ", " << p.cols
+                                   << "]");
   RNNATLAS_CHECK_ARG(value.allFinite(), "parameter '" << name << "' has non-finite values");
   internal::RowMap<double>(parameters_.data() + p.offset, p.rows, p.cols) = value;
 }
 
-Network::Trajectory Network::run(const Eigen::Ref<const Eigen::MatrixXd>& inputs, int n_batch,
+Network::Trajectory Network::run(const Eigen::Ref<const Eigen::MatrixXd>& inputs,
+                                 int n_batch,
                                  const Eigen::MatrixXd* initial_state) const {
   RNNATLAS_CHECK_ARG(n_batch >= 1, "n_batch = " << n_batch << ": must be >= 1");
   RNNATLAS_CHECK_ARG(inputs.rows() == architecture_.n_input,
                      "inputs have " << inputs.rows() << " channels, the network takes n_input = "
                                     << architecture_.n_input);
   RNNATLAS_CHECK_ARG(inputs.cols() % n_batch == 0 && inputs.cols() > 0,
-                     "inputs have " << inputs.cols() << " columns, not a positive multiple of n_batch = "
-                                    << n_batch);
+                     "inputs have "
+                         << inputs.cols()
+                         << " columns, not a positive multiple of n_batch = " << n_batch);
   RNNATLAS_CHECK_ARG(inputs.allFinite(), "inputs have non-finite values");
   const int n_time = static_cast<int>(inputs.cols() / n_batch);
   Eigen::MatrixXd S0 = Eigen::MatrixXd::Zero(architecture_.n_state(), n_batch);
@@ -118,12 +121,12 @@ Network::Trajectory Network::run(const Eigen::Ref<const Eigen::MatrixXd>& inputs
 
 void Network::check_state_input(const Eigen::Ref<const Eigen::VectorXd>& state,
                                 const Eigen::Ref<const Eigen::VectorXd>& input) const {
-  RNNATLAS_CHECK_ARG(state.size() == architecture_.n_state(),
-                     "state has size " << state.size() << ", expected n_state = "
-                                       << architecture_.n_state());
-  RNNATLAS_CHECK_ARG(input.size() == architecture_.n_input,
-                     "input has size " << input.size() << ", expected n_input = "
-                                       << architecture_.n_input);
+  RNNATLAS_CHECK_ARG(
+      state.size() == architecture_.n_state(),
+      "state has size " << state.size() << ", expected n_state = " << architecture_.n_state());
+  RNNATLAS_CHECK_ARG(
+      input.size() == architecture_.n_input,
+      "input has size " << input.size() << ", expected n_input = " << architecture_.n_input);
 }
 
 Eigen::VectorXd Network::step(const Eigen::Ref<const Eigen::VectorXd>& state,
@@ -151,9 +154,9 @@ Eigen::MatrixXd Network::input_jacobian(const Eigen::Ref<const Eigen::VectorXd>&
 }
 
 Eigen::MatrixXd Network::readout(const Eigen::Ref<const Eigen::MatrixXd>& states) const {
-  RNNATLAS_CHECK_ARG(states.rows() == architecture_.n_state(),
-                     "states have " << states.rows() << " rows, expected n_state = "
-                                    << architecture_.n_state());
+  RNNATLAS_CHECK_ARG(
+      states.rows() == architecture_.n_state(),
+      "states have " << states.rows() << " rows, expected n_state = " << architecture_.n_state());
   const int N = architecture_.n_hidden, O = architecture_.n_output;
   const int offset = cell_->n_params();
   const internal::ConstRowMap<double> W(parameters_.data() + offset, O, N);

@@ -50,7 +50,8 @@ TEST(Network, InitialisationFollowsPyTorchBoundsAndUgrnnGateBias) {
 }
 
 TEST(Network, SameSeedSameParametersOtherSeedOther) {
-  const Network a(arch(CellKind::kLstm), 3), b(arch(CellKind::kLstm), 3), c(arch(CellKind::kLstm), 4);
+  const Network a(arch(CellKind::kLstm), 3), b(arch(CellKind::kLstm), 3),
+      c(arch(CellKind::kLstm), 4);
   EXPECT_EQ(a.parameters(), b.parameters());
   EXPECT_NE(a.parameters(), c.parameters());
 }

@@ -26,16 +26,23 @@ class UgrnnCell final : public Cell<Scalar> {
             ParameterInfo{"bias_l0", G, 1, n_ih + n_hh, true}};
   }
 
-  void forward(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-               const Eigen::Ref<const MatS>& S0, int n_time,
+  void forward(const Scalar* theta,
+               const Eigen::Ref<const MatS>& X,
+               const Eigen::Ref<const MatS>& S0,
+               int n_time,
                SequenceCache<Scalar>& cache) const override {
     dispatch_activation(this->activation_, [&](auto a) {
       forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
     });
   }
 
-  void backward(const Scalar* theta, const Eigen::Ref<const MatS>& X, SequenceCache<Scalar>& cache,
-                const MatS* G_h, const MatS* G_final, Scalar* g_theta, MatS* G_S0,
+  void backward(const Scalar* theta,
+                const Eigen::Ref<const MatS>& X,
+                SequenceCache<Scalar>& cache,
+                const MatS* G_h,
+                const MatS* G_final,
+                Scalar* g_theta,
+                MatS* G_S0,
                 MatS* G_X) const override {
     dispatch_activation(this->activation_, [&](auto a) {
       backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
@@ -49,8 +56,10 @@ class UgrnnCell final : public Cell<Scalar> {
 
   // cache.gates [2N, T*B] holds g, c.
   template <Activation A>
-  void forward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-                    const Eigen::Ref<const MatS>& S0, int n_time,
+  void forward_impl(const Scalar* theta,
+                    const Eigen::Ref<const MatS>& X,
+                    const Eigen::Ref<const MatS>& S0,
+                    int n_time,
                     SequenceCache<Scalar>& cache) const {
     const ParamViews<Scalar> p = views(theta);
     const int N = this->n_hidden_;
@@ -70,9 +79,14 @@ class UgrnnCell final : public Cell<Scalar> {
   }
 
   template <Activation A>
-  void backward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-                     SequenceCache<Scalar>& cache, const MatS* G_h, const MatS* G_final,
-                     Scalar* g_theta, MatS* G_S0, MatS* G_X) const {
+  void backward_impl(const Scalar* theta,
+                     const Eigen::Ref<const MatS>& X,
+                     SequenceCache<Scalar>& cache,
+                     const MatS* G_h,
+                     const MatS* G_final,
+                     Scalar* g_theta,
+                     MatS* G_S0,
+                     MatS* G_X) const {
     const ParamViews<Scalar> p = views(theta);
     const int T = cache.n_time, B = cache.n_batch, N = this->n_hidden_;
     MatS& dA = cache.d_pre;  // [2N, T*B]
@@ -97,8 +111,8 @@ class UgrnnCell final : public Cell<Scalar> {
     if (G_X) G_X->noalias() = p.W_ih.transpose() * dA;
     if (g_theta) {
       GradViews<Scalar> grad(g_theta, 2 * N, this->n_input_, N, false);
-      accumulate_param_gradients<Scalar>(dA, nullptr, 0,
-                                         cache.states.leftCols(Eigen::Index(T) * B), X, grad);
+      accumulate_param_gradients<Scalar>(dA, nullptr, 0, cache.states.leftCols(Eigen::Index(T) * B),
+                                         X, grad);
     }
   }
 };

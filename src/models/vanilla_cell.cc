@@ -15,16 +15,23 @@ class VanillaCell final : public Cell<Scalar> {
   CellKind kind() const override { return CellKind::kVanilla; }
   int n_gates() const override { return 1; }
 
-  void forward(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-               const Eigen::Ref<const MatS>& S0, int n_time,
+  void forward(const Scalar* theta,
+               const Eigen::Ref<const MatS>& X,
+               const Eigen::Ref<const MatS>& S0,
+               int n_time,
                SequenceCache<Scalar>& cache) const override {
     dispatch_activation(this->activation_, [&](auto a) {
       forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
     });
   }
 
-  void backward(const Scalar* theta, const Eigen::Ref<const MatS>& X, SequenceCache<Scalar>& cache,
-                const MatS* G_h, const MatS* G_final, Scalar* g_theta, MatS* G_S0,
+  void backward(const Scalar* theta,
+                const Eigen::Ref<const MatS>& X,
+                SequenceCache<Scalar>& cache,
+                const MatS* G_h,
+                const MatS* G_final,
+                Scalar* g_theta,
+                MatS* G_S0,
                 MatS* G_X) const override {
     dispatch_activation(this->activation_, [&](auto a) {
       backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
@@ -37,8 +44,10 @@ class VanillaCell final : public Cell<Scalar> {
   }
 
   template <Activation A>
-  void forward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-                    const Eigen::Ref<const MatS>& S0, int n_time,
+  void forward_impl(const Scalar* theta,
+                    const Eigen::Ref<const MatS>& X,
+                    const Eigen::Ref<const MatS>& S0,
+                    int n_time,
                     SequenceCache<Scalar>& cache) const {
     const ParamViews<Scalar> p = views(theta);
     const int B = begin_forward(*this, X, S0, n_time, cache);
@@ -51,9 +60,14 @@ class VanillaCell final : public Cell<Scalar> {
   }
 
   template <Activation A>
-  void backward_impl(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-                     SequenceCache<Scalar>& cache, const MatS* G_h, const MatS* G_final,
-                     Scalar* g_theta, MatS* G_S0, MatS* G_X) const {
+  void backward_impl(const Scalar* theta,
+                     const Eigen::Ref<const MatS>& X,
+                     SequenceCache<Scalar>& cache,
+                     const MatS* G_h,
+                     const MatS* G_final,
+                     Scalar* g_theta,
+                     MatS* G_S0,
+                     MatS* G_X) const {
     const ParamViews<Scalar> p = views(theta);
     const int T = cache.n_time, B = cache.n_batch, N = this->n_hidden_;
     MatS& dA = cache.d_pre;
@@ -70,8 +84,8 @@ class VanillaCell final : public Cell<Scalar> {
     if (G_X) G_X->noalias() = p.W_ih.transpose() * dA;
     if (g_theta) {
       GradViews<Scalar> g(g_theta, N, this->n_input_, N, true);
-      accumulate_param_gradients<Scalar>(dA, nullptr, 0,
-                                         cache.states.leftCols(Eigen::Index(T) * B), X, g);
+      accumulate_param_gradients<Scalar>(dA, nullptr, 0, cache.states.leftCols(Eigen::Index(T) * B),
+                                         X, g);
     }
   }
 };

@@ -73,8 +73,9 @@ std::string format_manifest_csv(const std::vector<ManifestRow>& rows) {
     }
     for (std::string field :
          {std::to_string(n.seed), std::to_string(n.init_seed), std::to_string(o.seed), row.outcome,
-          std::to_string(row.n_iterations_done), format_shortest(row.final_loss), format_shortest(row.mse),
-          format_shortest(row.normalized_mse), format_shortest(row.sign_accuracy), std::string(row.kept ? "1" : "0"),
+          std::to_string(row.n_iterations_done), format_shortest(row.final_loss),
+          format_shortest(row.mse), format_shortest(row.normalized_mse),
+          format_shortest(row.sign_accuracy), std::string(row.kept ? "1" : "0"),
           format_shortest(row.seconds), row.file}) {
       fields.push_back(std::move(field));
     }

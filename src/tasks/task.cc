@@ -86,9 +86,9 @@ void check_known_keys(std::string_view task,
 }
 
 void set_field(std::string_view task, std::string_view key, double value, int& field) {
-  RNNATLAS_CHECK_ARG(
-      std::isfinite(value) && value == std::trunc(value),
-      task << " parameter " << key << " = " << format_shortest(value) << ": must be a whole number");
+  RNNATLAS_CHECK_ARG(std::isfinite(value) && value == std::trunc(value),
+                     task << " parameter " << key << " = " << format_shortest(value)
+                          << ": must be a whole number");
   RNNATLAS_CHECK_ARG(
       value >= std::numeric_limits<int>::min() && value <= std::numeric_limits<int>::max(),
       task << " parameter " << key << " = " << format_shortest(value) << ": must be at most "

@@ -17,7 +17,6 @@
 
 namespace rnnatlas::internal {
 
-
 /// Throws InvalidArgument "<name> = <value>: must be <rule>" unless `ok`.
 /// Example: check_option(n_bits >= 1, "FlipFlopOptions::n_bits", n_bits, ">= 1").
 void check_option(bool ok, std::string_view name, double value, std::string_view rule);

@@ -12,7 +12,9 @@ Objective<Scalar>::Objective(const Cell<Scalar>& cell, int n_output, double l2)
 }
 
 template <typename Scalar>
-double Objective<Scalar>::evaluate(const Scalar* theta, const TrialBatch& batch, Scalar* grad,
+double Objective<Scalar>::evaluate(const Scalar* theta,
+                                   const TrialBatch& batch,
+                                   Scalar* grad,
                                    double* total) {
   const int N = cell_.n_hidden(), O = n_output_, B = batch.n_batch, T = batch.n_time;
   if constexpr (std::is_same_v<Scalar, double>) {

@@ -20,8 +20,8 @@ class Objective {
 
   int n_params() const { return n_cell_ + n_output_ * cell_.n_hidden() + n_output_; }
 
-  /// Returns the data loss (masked MSE) and writes the total loss (with L2) to *total when non-null.
-  /// When grad is non-null it receives dL_total/dtheta (overwritten, length n_params()).
+  /// Returns the data loss (masked MSE) and writes the total loss (with L2) to *total when
+  /// non-null. When grad is non-null it receives dL_total/dtheta (overwritten, length n_params()).
   double evaluate(const Scalar* theta, const TrialBatch& batch, Scalar* grad, double* total);
 
  private:

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "common/random.h"
-#include "training/objective.h"
 #include "rnnatlas/error.h"
+#include "training/objective.h"
 
 namespace rnnatlas {
 namespace {
@@ -35,7 +35,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 void TrainOptions::validate() const {
   RNNATLAS_REQUIRE(n_iterations, n_iterations >= 1, ">= 1");
   RNNATLAS_REQUIRE(n_batch, n_batch >= 1, ">= 1");
-  RNNATLAS_REQUIRE(learning_rate, learning_rate > 0 && std::isfinite(learning_rate), "> 0 and finite");
+  RNNATLAS_REQUIRE(learning_rate, learning_rate > 0 && std::isfinite(learning_rate),
+                   "> 0 and finite");
   RNNATLAS_REQUIRE(adam_beta1, adam_beta1 >= 0 && adam_beta1 < 1, "in [0, 1)");
   RNNATLAS_REQUIRE(adam_beta2, adam_beta2 >= 0 && adam_beta2 < 1, "in [0, 1)");
   RNNATLAS_REQUIRE(adam_epsilon, adam_epsilon > 0 && std::isfinite(adam_epsilon), "> 0");
@@ -67,10 +68,10 @@ std::string TrainSummary::brief_report() const {
 
 template <typename Scalar>
 double masked_mse(const Mat<Scalar>& outputs, const TrialBatch& batch, Mat<Scalar>* grad) {
-  RNNATLAS_CHECK_ARG(outputs.rows() == batch.targets.rows() && outputs.cols() == batch.targets.cols(),
-                     "outputs have shape [" << outputs.rows() << ", " << outputs.cols()
-                                            << "], targets [" << batch.targets.rows() << ", "
-                                            << batch.targets.cols() << "]");
+  RNNATLAS_CHECK_ARG(
+      outputs.rows() == batch.targets.rows() && outputs.cols() == batch.targets.cols(),
+      "outputs have shape [" << outputs.rows() << ", " << outputs.cols() << "], targets ["
+                             << batch.targets.rows() << ", " << batch.targets.cols() << "]");
   const double n_scored = batch.mask.sum();
   if (grad) grad->resize(outputs.rows(), outputs.cols());
   if (n_scored <= 0) {
@@ -82,7 +83,8 @@ double masked_mse(const Mat<Scalar>& outputs, const TrialBatch& batch, Mat<Scala
   double sum = 0;
   for (Eigen::Index j = 0; j < outputs.cols(); ++j) {
     for (Eigen::Index i = 0; i < outputs.rows(); ++i) {
-      const double d = (static_cast<double>(outputs(i, j)) - batch.targets(i, j)) * batch.mask(i, j);
+      const double d =
+          (static_cast<double>(outputs(i, j)) - batch.targets(i, j)) * batch.mask(i, j);
       sum += d * d;
       if (grad) (*grad)(i, j) = static_cast<Scalar>(scale * d);
     }

@@ -30,10 +30,11 @@ TEST_P(FlipFlopConvergence, ReachesNormalizedMseBelowOnePercent) {
   EXPECT_GT(summary.eval.sign_accuracy, 0.99) << summary.brief_report();
 }
 
-INSTANTIATE_TEST_SUITE_P(AllCells, FlipFlopConvergence,
-                         ::testing::Values(CellKind::kVanilla, CellKind::kUgrnn, CellKind::kGru,
-                                           CellKind::kLstm),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(
+    AllCells,
+    FlipFlopConvergence,
+    ::testing::Values(CellKind::kVanilla, CellKind::kUgrnn, CellKind::kGru, CellKind::kLstm),
+    [](const auto& info) { return std::string(to_string(info.param)); });
 
 }  // namespace
 }  // namespace rnnatlas

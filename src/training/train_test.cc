@@ -55,10 +55,11 @@ TEST_P(ObjectiveGradient, MatchesCentralDifferences) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllCells, ObjectiveGradient,
-                         ::testing::Values(CellKind::kVanilla, CellKind::kUgrnn, CellKind::kGru,
-                                           CellKind::kLstm),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(
+    AllCells,
+    ObjectiveGradient,
+    ::testing::Values(CellKind::kVanilla, CellKind::kUgrnn, CellKind::kGru, CellKind::kLstm),
+    [](const auto& info) { return std::string(to_string(info.param)); });
 
 TEST(MaskedMse, IgnoresMaskedEntriesAndNormalisesByTheirCount) {
   TrialBatch batch;
@@ -175,7 +176,8 @@ TEST(Train, ExplodingLossEndsAsDivergedWithFiniteParameters) {
 TEST(Train, L2ShrinksRecurrentWeights) {
   const auto task = small_flip_flop();
   TrainOptions o = quick_options();
-  Network plain(flip_flop_arch(CellKind::kVanilla), 3), decayed(flip_flop_arch(CellKind::kVanilla), 3);
+  Network plain(flip_flop_arch(CellKind::kVanilla), 3),
+      decayed(flip_flop_arch(CellKind::kVanilla), 3);
   train(o, *task, plain);
   o.l2 = 0.5;
   train(o, *task, decayed);

@@ -21,12 +21,12 @@ inline constexpr int kNetworkFileFormatVersion = 1;
 /// A network with everything needed to reproduce and judge it.
 struct NetworkRecord {
   Network network{Architecture{}};
-  std::uint64_t init_seed = 0;      ///< seed of the parameter initialisation
-  std::string task_name;            ///< canonical task name; empty when untrained
-  TaskParams task_params;           ///< every task parameter
-  TrainOptions train_options;       ///< the options used (progress callback not stored)
-  TrainSummary summary;             ///< termination, message, loss history, held-out metrics
-  std::string library_version;      ///< filled by the writer; read back from the file
+  std::uint64_t init_seed = 0;  ///< seed of the parameter initialisation
+  std::string task_name;        ///< canonical task name; empty when untrained
+  TaskParams task_params;       ///< every task parameter
+  TrainOptions train_options;   ///< the options used (progress callback not stored)
+  TrainSummary summary;         ///< termination, message, loss history, held-out metrics
+  std::string library_version;  ///< filled by the writer; read back from the file
 };
 
 /// Writes `record` to `path` atomically. Throws IoError naming the path and the cause.

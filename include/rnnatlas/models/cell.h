@@ -5,9 +5,11 @@
 //   vanilla  h' = phi(W_ih x + b_ih + W_hh h + b_hh)
 //   gru      r = sigma(W_ir x + b_ir + W_hr h + b_hr), z = sigma(W_iz x + b_iz + W_hz h + b_hz),
 //            n = phi(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h
-//   lstm     i, f, o = sigma(W_i* x + b_i* + W_h* h + b_h*),  g = phi(W_ig x + b_ig + W_hg h + b_hg)
+//   lstm     i, f, o = sigma(W_i* x + b_i* + W_h* h + b_h*),  g = phi(W_ig x + b_ig + W_hg h +
+//   b_hg)
 //            c' = f * c + i * g,  h' = o * phi(c');  the state is S = [h; c] (n_state = 2 n_hidden)
-//   ugrnn    g = sigma(W_ig x + W_hg h + b_g),  c = phi(W_ic x + W_hc h + b_c),  h' = g * h + (1 - g) * c
+//   ugrnn    g = sigma(W_ig x + W_hg h + b_g),  c = phi(W_ic x + W_hc h + b_c),  h' = g * h + (1 -
+//   g) * c
 //            (Collins, Sohl-Dickstein & Sussillo 2017)
 // For LSTM, `phi` also replaces tanh in the cell candidate g and in h' = o * phi(c'), as PyTorch's
 // tanh does; the gates always use sigma.
@@ -39,7 +41,7 @@ struct ParameterInfo {
   std::string name;  ///< PyTorch name: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ...
   int rows = 0;      ///< a bias has cols == 1 and is a 1-D tensor [rows]
   int cols = 0;
-  int offset = 0;    ///< into the flat array
+  int offset = 0;  ///< into the flat array
   bool is_bias = false;
   int size() const { return rows * cols; }
 };
@@ -86,26 +88,37 @@ class Cell {
   /// Runs n_time steps for a batch. X: [n_input, n_time * n_batch], column t*n_batch + b (see
   /// TrialBatch); S0: [n_state, n_batch]. Fills cache.states (S_1..S_T after S_0) and what backward
   /// needs. n_time = 1 is a single batched step.
-  virtual void forward(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-                       const Eigen::Ref<const MatS>& S0, int n_time,
+  virtual void forward(const Scalar* theta,
+                       const Eigen::Ref<const MatS>& X,
+                       const Eigen::Ref<const MatS>& S0,
+                       int n_time,
                        SequenceCache<Scalar>& cache) const = 0;
 
   /// Backpropagation through the n_time steps of the last forward() on `cache`.
-  /// G_h: [n_hidden, n_time * n_batch], dL/dh_t for t = 1..T through paths other than the recurrence
+  /// G_h: [n_hidden, n_time * n_batch], dL/dh_t for t = 1..T through paths other than the
+  /// recurrence
   ///      (the readout), or nullptr for none;
   /// G_final: [n_state, n_batch], dL/dS_T, or nullptr for none.
-  /// ADDS dL/dtheta to g_theta[0 .. n_params) unless g_theta is null; writes dL/dS_0 to *G_S0 and dL/dX to *G_X when
-  /// non-null (resized as needed). X must be the same as in forward().
-  virtual void backward(const Scalar* theta, const Eigen::Ref<const MatS>& X,
-                        SequenceCache<Scalar>& cache, const MatS* G_h, const MatS* G_final,
-                        Scalar* g_theta, MatS* G_S0, MatS* G_X) const = 0;
+  /// ADDS dL/dtheta to g_theta[0 .. n_params) unless g_theta is null; writes dL/dS_0 to *G_S0 and
+  /// dL/dX to *G_X when non-null (resized as needed). X must be the same as in forward().
+  virtual void backward(const Scalar* theta,
+                        const Eigen::Ref<const MatS>& X,
+                        SequenceCache<Scalar>& cache,
+                        const MatS* G_h,
+                        const MatS* G_final,
+                        Scalar* g_theta,
+                        MatS* G_S0,
+                        MatS* G_X) const = 0;
 
   /// The Jacobians of one step at state s [n_state] and input x [n_input]:
   /// J = dF/ds [n_state, n_state] and, when B is non-null, dF/dx [n_state, n_input].
   /// Computed exactly by reverse mode: one backward() of a single step seeded with the identity, so
   /// row i of J is the gradient of F_i(s, x).
-  void jacobians(const Scalar* theta, const Eigen::Ref<const VecS>& s,
-                 const Eigen::Ref<const VecS>& x, MatS& J, MatS* B) const;
+  void jacobians(const Scalar* theta,
+                 const Eigen::Ref<const VecS>& s,
+                 const Eigen::Ref<const VecS>& x,
+                 MatS& J,
+                 MatS* B) const;
 
  protected:
   Activation activation_;
@@ -115,7 +128,9 @@ class Cell {
 
 /// Builds the cell. Throws InvalidArgument for n_input < 1 or n_hidden < 1.
 template <typename Scalar>
-std::unique_ptr<Cell<Scalar>> make_cell(CellKind kind, Activation activation, int n_input,
+std::unique_ptr<Cell<Scalar>> make_cell(CellKind kind,
+                                        Activation activation,
+                                        int n_input,
                                         int n_hidden);
 
 extern template class Cell<float>;

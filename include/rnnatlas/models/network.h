@@ -27,8 +27,8 @@ struct Architecture {
 };
 
 /// Parameters are held in double precision as one flat vector: the cell's tensors (see cell.h) then
-/// readout.weight [n_output, n_hidden] and readout.bias [n_output], each row-major. Training works on
-/// a float copy and writes back. Copyable and cheap to move; const methods are thread-safe.
+/// readout.weight [n_output, n_hidden] and readout.bias [n_output], each row-major. Training works
+/// on a float copy and writes back. Copyable and cheap to move; const methods are thread-safe.
 class Network {
  public:
   /// PyTorch's default initialisation, drawn from `seed`: every weight and bias of the cell and the
@@ -60,13 +60,15 @@ class Network {
   struct Trajectory {
     int n_batch = 0;
     int n_time = 0;
-    Eigen::MatrixXd states;   ///< [n_state, n_time * n_batch], S_t after step t, column t*n_batch + b
+    Eigen::MatrixXd
+        states;  ///< [n_state, n_time * n_batch], S_t after step t, column t*n_batch + b
     Eigen::MatrixXd outputs;  ///< [n_output, n_time * n_batch]
   };
 
   /// Runs the network on inputs [n_input, n_time * n_batch] (TrialBatch layout) from
   /// `initial_state` [n_state, n_batch] (zeros when null).
-  Trajectory run(const Eigen::Ref<const Eigen::MatrixXd>& inputs, int n_batch,
+  Trajectory run(const Eigen::Ref<const Eigen::MatrixXd>& inputs,
+                 int n_batch,
                  const Eigen::MatrixXd* initial_state = nullptr) const;
 
   /// F(s, x) for one state [n_state] and input [n_input].

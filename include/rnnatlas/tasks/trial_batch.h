@@ -7,8 +7,8 @@ namespace rnnatlas {
 
 /// Inputs, targets and loss mask of `n_batch` trials of `n_time` steps.
 ///
-/// Layout is time-major, one column per (time step, trial): column `t * n_batch + b` holds step t of
-/// trial b. So `input(t)` is the [n_input, n_batch] matrix a batched cell step consumes, with no
+/// Layout is time-major, one column per (time step, trial): column `t * n_batch + b` holds step t
+/// of trial b. So `input(t)` is the [n_input, n_batch] matrix a batched cell step consumes, with no
 /// copy. (The Python module presents the same data as numpy arrays [n_batch, n_time, n_channel].)
 struct TrialBatch {
   int n_batch = 0;
@@ -22,8 +22,12 @@ struct TrialBatch {
 
   /// Column index of step t of trial b.
   Eigen::Index column(int t, int b) const { return static_cast<Eigen::Index>(t) * n_batch + b; }
-  auto input(int t) const { return inputs.middleCols(static_cast<Eigen::Index>(t) * n_batch, n_batch); }
-  auto target(int t) const { return targets.middleCols(static_cast<Eigen::Index>(t) * n_batch, n_batch); }
+  auto input(int t) const {
+    return inputs.middleCols(static_cast<Eigen::Index>(t) * n_batch, n_batch);
+  }
+  auto target(int t) const {
+    return targets.middleCols(static_cast<Eigen::Index>(t) * n_batch, n_batch);
+  }
 };
 
 }  // namespace rnnatlas

@@ -23,36 +23,36 @@ namespace rnnatlas {
 
 /// Reported to TrainOptions::progress every progress_every iterations and at the end.
 struct TrainProgress {
-  int iteration = 0;       ///< iterations done
-  int n_iterations = 0;    ///< total
-  double loss = 0.0;       ///< last minibatch loss
+  int iteration = 0;     ///< iterations done
+  int n_iterations = 0;  ///< total
+  double loss = 0.0;     ///< last minibatch loss
   double learning_rate = 0.0;
-  double seconds = 0.0;    ///< since training started
+  double seconds = 0.0;  ///< since training started
 };
 
 struct TrainOptions {
   // Schedule ------------------------------------------------------------------------------
-  int n_iterations = 2000;         ///< minibatch updates, >= 1
-  int n_batch = 128;               ///< trials per minibatch, >= 1
+  int n_iterations = 2000;  ///< minibatch updates, >= 1
+  int n_batch = 128;        ///< trials per minibatch, >= 1
   // Optimiser -----------------------------------------------------------------------------
-  double learning_rate = 1e-3;     ///< Adam step size, > 0
-  double adam_beta1 = 0.9;         ///< in [0, 1)
-  double adam_beta2 = 0.999;       ///< in [0, 1)
-  double adam_epsilon = 1e-8;      ///< > 0
-  double lr_decay_rate = 1.0;      ///< in (0, 1]; 1 = constant learning rate
-  int lr_decay_steps = 1000;       ///< >= 1
-  double gradient_clip_norm = 10.0;///< global norm bound; <= 0 disables clipping
-  double l2 = 0.0;                 ///< weight of ||W_ih||^2 + ||W_hh||^2, >= 0
+  double learning_rate = 1e-3;       ///< Adam step size, > 0
+  double adam_beta1 = 0.9;           ///< in [0, 1)
+  double adam_beta2 = 0.999;         ///< in [0, 1)
+  double adam_epsilon = 1e-8;        ///< > 0
+  double lr_decay_rate = 1.0;        ///< in (0, 1]; 1 = constant learning rate
+  int lr_decay_steps = 1000;         ///< >= 1
+  double gradient_clip_norm = 10.0;  ///< global norm bound; <= 0 disables clipping
+  double l2 = 0.0;                   ///< weight of ||W_ih||^2 + ||W_hh||^2, >= 0
   // Failure detection -----------------------------------------------------------------------
   /// Training stops as diverged when the loss is not finite or exceeds divergence_factor times the
   /// largest of the first 10 losses. > 1.
   double divergence_factor = 1e4;
   // Randomness and evaluation -----------------------------------------------------------------
-  std::uint64_t seed = 0;          ///< stream of training trials (not the weights' seed)
+  std::uint64_t seed = 0;              ///< stream of training trials (not the weights' seed)
   std::uint64_t eval_seed = 20190719;  ///< stream of held-out trials
-  int n_eval_batch = 256;          ///< held-out trials, >= 1
+  int n_eval_batch = 256;              ///< held-out trials, >= 1
   // Reporting ------------------------------------------------------------------------------
-  int progress_every = 10;         ///< iterations between progress callbacks, >= 1
+  int progress_every = 10;  ///< iterations between progress callbacks, >= 1
   std::function<void(const TrainProgress&)> progress;  ///< optional; called on this thread
 
   /// Throws InvalidArgument naming the first field that breaks its rule.
@@ -80,9 +80,9 @@ struct TrainSummary {
   std::string brief_report() const;
 };
 
-/// Trains `network` in place on fresh trials of `task`. Throws InvalidArgument for invalid options or
-/// a task whose input/output sizes differ from the network's. Divergence is not an exception: the
-/// summary says kDiverged, and the network keeps the last parameters whose loss was finite.
+/// Trains `network` in place on fresh trials of `task`. Throws InvalidArgument for invalid options
+/// or a task whose input/output sizes differ from the network's. Divergence is not an exception:
+/// the summary says kDiverged, and the network keeps the last parameters whose loss was finite.
 /// Training runs on the calling thread only; results are bit-identical for the same inputs.
 TrainSummary train(const TrainOptions& options, const Task& task, Network& network);
 

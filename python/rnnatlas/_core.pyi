@@ -265,6 +265,7 @@ class NewtonOptions:
 
     enabled: bool
     max_iters: int
+    round_iters: int
     tol_q: float
     max_backtracks: int
     min_rcond: float

@@ -41,6 +41,7 @@ void bind_dynamics(py::module_& m) {
       .def(py::init<>())
       .def_readwrite("enabled", &NewtonOptions::enabled)
       .def_readwrite("max_iters", &NewtonOptions::max_iters)
+      .def_readwrite("round_iters", &NewtonOptions::round_iters)
       .def_readwrite("tol_q", &NewtonOptions::tol_q)
       .def_readwrite("max_backtracks", &NewtonOptions::max_backtracks)
       .def_readwrite("min_rcond", &NewtonOptions::min_rcond)

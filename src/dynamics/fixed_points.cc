@@ -7,12 +7,13 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <sstream>
 
-#include "common/parallel.h"
 #include "common/random.h"
 #include "rnnatlas/error.h"
+#include "rnnatlas/models/cell.h"
 #include "rnnatlas/tasks/task.h"
 
 namespace rnnatlas {
@@ -32,6 +33,44 @@ void require(bool ok, const char* type, const char* field, const T& value, const
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+
+/// J = dF/ds [n_state, n_state] at s, exactly: one backward step seeded with the identity, as
+/// Cell::jacobians(), but from a forward step of the single state whose cache is copied to all
+/// n_state columns, instead of a forward step of n_state copies of the state (which costs as much
+/// as the backward step). Falls back to Cell::jacobians() for a cache it does not know.
+template <typename Scalar>
+class JacobianWork {
+ public:
+  void compute(const Cell<Scalar>& cell,
+               const Scalar* theta,
+               const Eigen::Ref<const Vec<Scalar>>& s,
+               const Vec<Scalar>& input,
+               Mat<Scalar>& J) {
+    const Eigen::Index n = s.size();
+    cell.forward(theta, input, s, 1, one_);
+    const bool per_column = one_.n_time == 1 && one_.n_batch == 1 && one_.states.cols() == 2 &&
+                            one_.gates.cols() == 1 && one_.extra.cols() <= 1;
+    if (!per_column) {
+      cell.jacobians(theta, s, input, J, nullptr);
+      return;
+    }
+    replicated_.n_time = 1;
+    replicated_.n_batch = static_cast<int>(n);
+    replicated_.states.resize(one_.states.rows(), 2 * n);
+    replicated_.states.leftCols(n).colwise() = one_.states.col(0);
+    replicated_.states.rightCols(n).colwise() = one_.states.col(1);
+    replicated_.gates = one_.gates.replicate(1, n);
+    replicated_.extra = one_.extra.replicate(1, one_.extra.cols() == 1 ? n : 0);
+    if (Xn_.cols() != n) Xn_ = input.replicate(1, n);
+    if (seed_.cols() != n) seed_ = Mat<Scalar>::Identity(n, n);
+    cell.backward(theta, Xn_, replicated_, nullptr, &seed_, nullptr, &G_S0_, nullptr);
+    J = G_S0_.transpose();
+  }
+
+ private:
+  Mat<Scalar> Xn_, seed_, G_S0_;
+  SequenceCache<Scalar> one_, replicated_;
+};
 
 /// F(S) - S, q and grad q for a batch of states at one constant input. Owns its buffers, so one
 /// instance per thread.
@@ -57,8 +96,9 @@ class StepEvaluator {
 
   const MatrixXd& residual() const { return residual_; }
 
-  void jacobian(const Eigen::Ref<const VectorXd>& s, MatrixXd& J) const {
-    cell_.jacobians(theta_, s, input_, J, nullptr);
+  /// J = dF/ds [n_state, n_state] at s (JacobianWork).
+  void jacobian(const Eigen::Ref<const VectorXd>& s, MatrixXd& J) {
+    jacobian_.compute(cell_, theta_, s, input_, J);
   }
 
  private:
@@ -69,6 +109,58 @@ class StepEvaluator {
   SequenceCache<double> cache_;
   MatrixXd residual_;
   MatrixXd G_S0_;
+  JacobianWork<double> jacobian_;
+};
+
+/// The Adam stage's evaluation in single precision: F(S) - S and grad q for a batch, as
+/// StepEvaluator::evaluate(), from a float copy of the cell and its parameters (as training uses
+/// them), returned in double. Adam is only the global stage of the search, and every fixed point
+/// is resolved in double precision (chord test, Newton), so float's rounding (q is resolved to
+/// ~1e-14 |F|^2) costs nothing in the result; float halves the cost of the stage.
+class FloatStepEvaluator {
+ public:
+  FloatStepEvaluator(const Network& network, const Eigen::Ref<const VectorXd>& input)
+      : cell_(make_cell<float>(network.architecture().cell,
+                               network.architecture().activation,
+                               network.architecture().n_input,
+                               network.architecture().n_hidden)),
+        theta_(network.parameters().cast<float>()),
+        input_(input.cast<float>()) {}
+
+  /// Fills q [K], gradient and residual [n_state, K] at the columns of S.
+  void evaluate(const Eigen::Ref<const MatrixXd>& S,
+                VectorXd& q,
+                MatrixXd& gradient,
+                MatrixXd& residual) {
+    const Eigen::Index K = S.cols();
+    if (X_.cols() != K) X_ = input_.replicate(1, K);
+    S_ = S.cast<float>();
+    cell_->forward(theta_.data(), X_, S_, 1, cache_);
+    R_ = cache_.states.middleCols(K, K) - S_;
+    cell_->backward(theta_.data(), X_, cache_, nullptr, &R_, nullptr, &G_S0_, nullptr);
+    G_S0_ -= R_;
+    residual = R_.cast<double>();
+    gradient = G_S0_.cast<double>();
+    q = 0.5 * residual.colwise().squaredNorm().transpose();
+  }
+
+ private:
+  std::unique_ptr<Cell<float>> cell_;
+  Eigen::VectorXf theta_;
+  Eigen::VectorXf input_;
+  Eigen::MatrixXf X_, S_, R_, G_S0_;
+  SequenceCache<float> cache_;
+  JacobianWork<float> jacobian_;
+  Eigen::VectorXf s1_;
+  Eigen::MatrixXf J_;
+
+ public:
+  /// J = dF/ds at s in single precision, returned in double.
+  void jacobian(const Eigen::Ref<const VectorXd>& s, MatrixXd& J) {
+    s1_ = s.cast<float>();
+    jacobian_.compute(*cell_, theta_.data(), s1_, input_, J_);
+    J = J_.cast<double>();
+  }
 };
 
 void check_network_input(const Network& network, const Eigen::Ref<const VectorXd>& input) {
@@ -93,23 +185,57 @@ struct Candidate {
   FixedPointStop stop = FixedPointStop::kMaxIters;
   int n_adam_iters = 0;
   int n_newton_iters = 0;
+  int joined = -1;  ///< the candidate whose fixed point this one joined in a Newton round, or -1
 };
 
 /// Damped Newton on r(s) = F(s) - s with the exact Jacobian; returns the number of accepted steps.
-int newton_refine(StepEvaluator& evaluator, const NewtonOptions& options, VectorXd& s, double& q) {
-  const Eigen::Index n = s.size();
+/// While it converges fast (a full step that shrinks ||r|| kReuseContraction-fold or more), the
+/// factorisation of J - I is kept for the next step (Shamanskii's variant: superlinear where Newton
+/// is quadratic, for a fraction of the Jacobians); a slower or rejected step gets a fresh Jacobian.
+/// Past options.tol_q it goes on with the kept factorisation as long as q keeps falling that fast,
+/// which costs one evaluation per step and takes the point to the rounding level (for instance to
+/// exact zeros on the invariant subspaces of a symmetric network). With `coarse`, the Jacobians
+/// taken while q > kCoarseJacobianQ are computed in single precision (still exact derivatives; the
+/// residual is always double): far from the point the step is damped anyway, and near it a
+/// Jacobian error of ~1e-7 costs nothing, as the last steps use double.
+///
+/// With `local`, *local tells whether the run stayed in the region of quadratic convergence of the
+/// point it reached: every step accepted while q > local_q was a full Newton step (no
+/// backtracking, no Levenberg-Marquardt) that shrank ||F(s) - s|| at least kLocalContraction-fold.
+/// Far from a point a damped Newton run can end at any point, not the one the start lies near.
+int newton_refine(StepEvaluator& evaluator,
+                  const NewtonOptions& options,
+                  VectorXd& s,
+                  double& q,
+                  FloatStepEvaluator* coarse = nullptr,
+                  double local_q = 0.0,
+                  bool* local = nullptr) {
+  constexpr double kLocalContraction = 2.0;
+  constexpr double kReuseContraction = 10.0;
+  constexpr double kCoarseJacobianQ = 1e-10;
   VectorXd q_try(1);
   evaluator.evaluate(s, q_try, nullptr);
   q = q_try[0];
   VectorXd r = evaluator.residual().col(0);
-  MatrixXd J, A;
+  MatrixXd A;
+  Eigen::PartialPivLU<MatrixXd> lu;
   VectorXd ds, s_try;
+  bool reuse = false;
   int n_accepted = 0;
-  for (int it = 0; it < options.max_iters && q > options.tol_q; ++it) {
-    evaluator.jacobian(s, J);
-    A = J - MatrixXd::Identity(n, n);
-    const Eigen::PartialPivLU<MatrixXd> lu(A);
-    if (lu.rcond() >= options.min_rcond) {
+  if (local) *local = true;
+  for (int it = 0; it < options.max_iters && (q > options.tol_q || reuse); ++it) {
+    bool singular = false;
+    if (!reuse) {
+      if (coarse && q > kCoarseJacobianQ) {
+        coarse->jacobian(s, A);
+      } else {
+        evaluator.jacobian(s, A);
+      }
+      A.diagonal().array() -= 1.0;  // A = J - I
+      lu.compute(A);
+      singular = lu.rcond() < options.min_rcond;
+    }
+    if (!singular) {
       ds = lu.solve(-r);
     } else {
       // J - I is (nearly) singular, e.g. on a line attractor: a Levenberg-Marquardt step, which
@@ -120,10 +246,9 @@ int newton_refine(StepEvaluator& evaluator, const NewtonOptions& options, Vector
       normal.diagonal().array() += mu;
       ds = normal.ldlt().solve(-(A.transpose() * r));
     }
-    if (!ds.allFinite()) break;
     bool accepted = false;
     double alpha = 1.0;
-    for (int b = 0; b <= options.max_backtracks; ++b, alpha *= 0.5) {
+    for (int b = 0; b <= options.max_backtracks && ds.allFinite(); ++b, alpha *= 0.5) {
       s_try = s + alpha * ds;
       evaluator.evaluate(s_try, q_try, nullptr);
       if (std::isfinite(q_try[0]) && q_try[0] < q) {
@@ -131,7 +256,16 @@ int newton_refine(StepEvaluator& evaluator, const NewtonOptions& options, Vector
         break;
       }
     }
-    if (!accepted) break;
+    if (!accepted) {
+      if (!reuse) break;
+      reuse = false;  // the kept factorisation failed: the next step gets a fresh Jacobian
+      continue;
+    }
+    if (local && q > local_q &&
+        (singular || alpha != 1.0 || q_try[0] * (kLocalContraction * kLocalContraction) > q)) {
+      *local = false;
+    }
+    reuse = !singular && alpha == 1.0 && q_try[0] * (kReuseContraction * kReuseContraction) <= q;
     s = s_try;
     q = q_try[0];
     r = evaluator.residual().col(0);
@@ -139,6 +273,434 @@ int newton_refine(StepEvaluator& evaluator, const NewtonOptions& options, Vector
   }
   return n_accepted;
 }
+
+/// The search of find_fixed_points(): Adam on every candidate in one batch, interleaved with
+/// Newton rounds that resolve candidates one fixed point at a time, then a last round for the
+/// candidates Adam finished. Everything runs in a fixed order on the calling thread.
+///
+/// Resolving. A candidate is resolved when it reaches q <= tol_q either by its own Newton run
+/// (newton_refine()) or by the chord iteration of a known fixed point x*:
+///     s <- s - (J* - I)^{-1} (F(s) - s),      J* = J(x*), factorised once per point.
+/// Since J* is the Jacobian at the root, the chord iteration converges quadratically near x* and
+/// not at all far from it. A candidate is tested against its nearest known point only, together
+/// with all such candidates (one batched step F and one LU solve with many right-hand sides per
+/// iteration). It joins x* when it reaches q <= tol_q within tol_unique of it, and is left
+/// unchanged when its first step does not bring it kChordContraction times closer to x*, a later
+/// step does not shrink its residual by that factor, or it needs more than kChordMaxIters
+/// iterations; it is tested against the same point again only once it is half as far from it. A
+/// joined candidate is a duplicate of x* by FixedPointFinder's own rule (within tol_unique), found
+/// without a Newton run of its own. A Newton run that ends at q <= tol_q within tol_unique of a
+/// known point joins it too; otherwise it makes a new known point, which is polished to the
+/// rounding level and at once chord-tested against the candidates it is now the nearest point of.
+/// A known point is reported through the first candidate resolved at it (its representative);
+/// one that no candidate is ever resolved at is not reported.
+///
+/// Rounds. Every newton.round_iters Adam iterations, the running candidates (at the states where
+/// q was just evaluated) are chord-tested, and Newton is tried on them in ascending q, each at most
+/// once while Adam runs, until kBarrenTries tries in a row found no new point; resolved candidates
+/// leave Adam (stop kNewton). Adam is only the global stage: near a fixed point Newton converges
+/// quadratically where Adam crawls (on a trained GRU with update gates near 1, Adam alone ends at
+/// q ~ 1e-7 after 5000 iterations). But which point a candidate ends at is Adam's to decide, as in
+/// FixedPointFinder: at lr_initial = 1 Adam carries candidates past points, and its large steps
+/// are what bring some of them to the saddles and the origin of the perfect flip-flop
+/// (analysis_test and NewtonRoundsKeepThePointsOnlyAdamsLargeStepsReach). So during Adam a
+/// candidate is resolved only where it has settled (settled(): Adam's next step is shorter than
+/// half its distance to the point) and, for its own Newton run, only when the run converged from
+/// the start (every step a full step that halved the residual): a damped Newton run far from a
+/// point can end at any point. Such a run still makes a new known point, and the candidate stays in
+/// Adam. Resolving every candidate near a point instead lost the origin or a saddle of the
+/// flip-flop for 5 of 10 seeds. The candidates Adam finishes (tol_q, tol_dq, max_iters) are
+/// resolved at the end, every one by the chord test or a Newton run of its own, in ascending q;
+/// those whose q stays above tol_q keep the lowest q Newton reached (in double precision) and are
+/// slow points.
+class Search {
+ public:
+  Search(const FixedPointOptions& options,
+         StepEvaluator& evaluator,
+         FloatStepEvaluator& adam_evaluator,
+         MatrixXd& S,
+         std::vector<Candidate>& candidates,
+         FixedPointSummary& summary)
+      : options_(options),
+        evaluator_(evaluator),
+        adam_evaluator_(adam_evaluator),
+        S_(S),
+        candidates_(candidates),
+        summary_(summary),
+        newton_(options.newton.enabled && options.newton.max_iters > 0),
+        R_(S.rows(), newton_ ? S.cols() : 0),
+        has_residual_(candidates.size(), 0),
+        resolved_(candidates.size(), 0),
+        tried_(candidates.size(), 0),
+        step_norm_(candidates.size(), 0.0),
+        nearest_(candidates.size()),
+        last_test_(candidates.size(), {-1, std::numeric_limits<double>::infinity()}) {}
+
+  void run() {
+    const int K = static_cast<int>(candidates_.size());
+    std::vector<int> all(K);
+    std::iota(all.begin(), all.end(), 0);
+    auto start = std::chrono::steady_clock::now();
+    run_adam(all);
+    summary_.seconds_adam += seconds_since(start) - seconds_rounds_;
+    summary_.seconds_newton += seconds_rounds_;
+    if (!newton_) return;
+    start = std::chrono::steady_clock::now();
+    std::vector<int> pending;
+    for (int i = 0; i < K; ++i) {
+      const FixedPointStop stop = candidates_[i].stop;
+      if (stop != FixedPointStop::kNonFinite && stop != FixedPointStop::kNewton) {
+        pending.push_back(i);
+      }
+    }
+    std::fill(tried_.begin(), tried_.end(), 0);
+    resolve(pending, /*in_adam=*/false);
+    summary_.seconds_newton += seconds_since(start);
+  }
+
+ private:
+  static constexpr double kChordContraction = 0.5;
+  static constexpr int kChordMaxIters = 8;
+  static constexpr int kBarrenTries = 3;
+  static constexpr int kPolishSteps = 10;
+  static constexpr double kSettledStep = 0.5;
+
+  struct KnownPoint {
+    VectorXd state;                    // polished to the rounding level
+    double q;                          // at state, double precision
+    int owner;                         // the candidate that represents it, -1 while none has
+    int n_newton_iters;                // accepted steps of the Newton run that found it
+    Eigen::PartialPivLU<MatrixXd> lu;  // of J - I at the point
+    bool usable;                       // rcond >= newton.min_rcond: the chord test can use it
+  };
+
+  /// Adam on q for `run` (columns of S_), in one batch; a finished candidate leaves the batch. A
+  /// candidate stops at q <= tol_q, a stall (|dq| < tol_dq * lr), max_iters, or when a round
+  /// resolves it (kNewton).
+  void run_adam(std::vector<int> idx) {
+    const Eigen::Index n = S_.rows();
+    int Ka = static_cast<int>(idx.size());
+    // The running candidates are kept compact in the first Ka columns (original column idx[j]).
+    MatrixXd Sa(n, Ka), Ma = MatrixXd::Zero(n, Ka), Va = MatrixXd::Zero(n, Ka);
+    for (int j = 0; j < Ka; ++j) Sa.col(j) = S_.col(idx[j]);
+    VectorXd lr = VectorXd::Constant(Ka, options_.lr_initial), q_prev = VectorXd::Zero(Ka);
+    Eigen::VectorXi n_decreases = Eigen::VectorXi::Zero(Ka);
+    std::vector<char> done(Ka);
+    std::vector<int> running;
+    VectorXd q;
+    MatrixXd grad, residual, step(n, Ka);
+    const double b1 = options_.adam_beta1, b2 = options_.adam_beta2;
+    double b1_t = 1.0, b2_t = 1.0;
+    for (int k = 0; Ka > 0; ++k) {
+      // With Newton, Adam only carries candidates towards the points, in single precision;
+      // without, its result is the result, in double.
+      if (newton_) {
+        adam_evaluator_.evaluate(Sa.leftCols(Ka), q, grad, residual);
+      } else {
+        evaluator_.evaluate(Sa.leftCols(Ka), q, &grad);
+      }
+      b1_t *= b1;
+      b2_t *= b2;
+      double q_sum = 0.0;
+      int n_finite = 0;
+      for (int j = 0; j < Ka; ++j) {
+        Candidate& c = candidates_[idx[j]];
+        c.q = q[j];
+        c.n_adam_iters = k;
+        done[j] = 1;
+        if (!std::isfinite(q[j]) || !grad.col(j).allFinite()) {
+          c.stop = FixedPointStop::kNonFinite;
+          continue;
+        }
+        q_sum += q[j];
+        ++n_finite;
+        if (q[j] <= options_.tol_q) {
+          c.stop = FixedPointStop::kTolQ;
+        } else if (k > 0 && std::abs(q[j] - q_prev[j]) < options_.tol_dq * lr[j]) {
+          c.stop = FixedPointStop::kTolDq;
+        } else if (k >= options_.max_iters) {
+          c.stop = FixedPointStop::kMaxIters;
+        } else {
+          done[j] = 0;
+        }
+      }
+      summary_.mean_q_history.push_back(n_finite > 0 ? q_sum / n_finite
+                                                     : std::numeric_limits<double>::quiet_NaN());
+      summary_.n_adam_iters = k;
+      // The finished candidates, and in a round the running ones, go to S_ with their residuals
+      // (which spare the chord test its first evaluation).
+      const bool round = newton_ && k > 0 && k % options_.newton.round_iters == 0;
+      running.clear();
+      for (int j = 0; j < Ka; ++j) {
+        if (!done[j] && !round) continue;
+        S_.col(idx[j]) = Sa.col(j);
+        if (newton_) {
+          R_.col(idx[j]) = residual.col(j);
+          has_residual_[idx[j]] = 1;
+        }
+        if (!done[j]) running.push_back(idx[j]);
+      }
+      for (int j = 0; j < Ka; ++j) {
+        if (done[j]) continue;
+        // Adaptive learning rate (FixedPointFinder): shrink when q went up, grow after a run of
+        // decreases.
+        if (k > 0) {
+          if (q[j] > q_prev[j]) {
+            lr[j] *= options_.lr_decrease_factor;
+            n_decreases[j] = 0;
+          } else if (++n_decreases[j] >= options_.lr_steps_per_increase) {
+            lr[j] *= options_.lr_increase_factor;
+            n_decreases[j] = 0;
+          }
+          lr[j] = std::clamp(lr[j], options_.lr_min, options_.lr_max);
+        }
+        q_prev[j] = q[j];
+        auto m = Ma.col(j), v = Va.col(j);
+        const auto g = grad.col(j);
+        m = b1 * m + (1.0 - b1) * g;
+        v = b2 * v + (1.0 - b2) * g.cwiseAbs2();
+        step.col(j).array() = lr[j] * (m.array() / (1.0 - b1_t)) /
+                              ((v.array() / (1.0 - b2_t)).sqrt() + options_.adam_epsilon);
+        if (round) step_norm_[idx[j]] = step.col(j).norm();
+      }
+      // The round sees every running candidate at the state where q was just evaluated, and the
+      // step Adam is about to take from it (see settled()).
+      if (round) {
+        const auto start = std::chrono::steady_clock::now();
+        resolve(running, /*in_adam=*/true);
+        seconds_rounds_ += seconds_since(start);
+        for (int j = 0; j < Ka; ++j) {
+          if (!done[j] && resolved_[idx[j]]) done[j] = 1;  // S_ holds its resolved state
+        }
+      }
+      for (int j = 0; j < Ka; ++j) {
+        if (!done[j]) Sa.col(j) -= step.col(j);
+      }
+      // Compact the running candidates to the left.
+      int kept = 0;
+      for (int j = 0; j < Ka; ++j) {
+        if (done[j]) continue;
+        if (kept != j) {
+          Sa.col(kept) = Sa.col(j);
+          Ma.col(kept) = Ma.col(j);
+          Va.col(kept) = Va.col(j);
+          lr[kept] = lr[j];
+          q_prev[kept] = q_prev[j];
+          n_decreases[kept] = n_decreases[j];
+          idx[kept] = idx[j];
+        }
+        ++kept;
+      }
+      Ka = kept;
+    }
+  }
+
+  /// One round over `pool` (unresolved candidates; states in S_): the chord test against the
+  /// points known so far, then Newton tries in ascending q on the candidates not tried before.
+  /// During Adam (in_adam) resolved candidates get stop kNewton, a failed try leaves the candidate
+  /// as it was, and the tries end after kBarrenTries in a row without a new point. At the end every
+  /// candidate is tried, and a failed try keeps the lowest q it reached.
+  void resolve(std::vector<int> pool, bool in_adam) {
+    std::stable_sort(pool.begin(), pool.end(),
+                     [&](int a, int b) { return candidates_[a].q < candidates_[b].q; });
+    in_adam_ = in_adam;
+    for (const int i : pool) nearest_[i] = {-1, std::numeric_limits<double>::infinity()};
+    for (std::size_t p = 0; p < known_.size(); ++p) update_nearest(p, pool);
+    for (std::size_t p = 0; p < known_.size(); ++p) chord_test(p, pool);
+    const double tol2 = options_.tol_unique * options_.tol_unique;
+    int barren = 0;
+    for (const int i : pool) {
+      if (in_adam && barren >= kBarrenTries) break;
+      if (resolved_[i] || tried_[i]) continue;
+      tried_[i] = 1;
+      ++barren;
+      Candidate& c = candidates_[i];
+      VectorXd s = S_.col(i);
+      double q = c.q;
+      bool local = true;
+      const int n_steps = newton_refine(evaluator_, options_.newton, s, q, &adam_evaluator_,
+                                        options_.tol_q, &local);
+      if (!(q <= options_.tol_q)) {
+        // At the end the candidate keeps Newton's best state and its q in double precision (Adam's
+        // q may be single precision).
+        if (!in_adam) {
+          c.n_newton_iters += n_steps;
+          set_state(i, s, q);
+        }
+        continue;
+      }
+      const auto same = std::find_if(known_.begin(), known_.end(), [&](const KnownPoint& p) {
+        return (s - p.state).squaredNorm() <= tol2;
+      });
+      std::size_t p = same - known_.begin();
+      const bool found = same == known_.end();
+      if (found) {
+        barren = 0;
+        add_known_point(s, q, n_steps);
+      }
+      // During Adam, a run that left the region of quadratic convergence of the point it reached
+      // says nothing about the point Adam would take the candidate to: the candidate stays in
+      // Adam as it was (a new point it found is kept, to resolve the candidates that do come
+      // near it). Without this, the candidates that Adam alone would bring to a point (for
+      // instance the origin of the perfect flip-flop) can all be sent elsewhere.
+      if (!in_adam || (local && settled(i, known_[p].state))) {
+        set_state(i, s, q);
+        resolve_candidate(i, p);
+      }
+      if (found) {
+        update_nearest(p, pool);
+        chord_test(p, pool);
+      }
+    }
+  }
+
+  void set_state(int i, const Eigen::Ref<const VectorXd>& s, double q) {
+    S_.col(i) = s;
+    candidates_[i].q = q;
+    has_residual_[i] = 0;
+  }
+
+  /// Marks candidate i resolved at known point p (its state is within tol_unique of the point).
+  /// The first candidate resolved at a point represents it and takes its polished state and the
+  /// Newton steps that found it; the others are its duplicates.
+  void resolve_candidate(int i, std::size_t p) {
+    KnownPoint& point = known_[p];
+    resolved_[i] = 1;
+    if (point.owner < 0) {
+      point.owner = i;
+      set_state(i, point.state, point.q);
+      candidates_[i].n_newton_iters = point.n_newton_iters;
+    }
+    candidates_[i].joined = point.owner == i ? -1 : point.owner;
+    if (in_adam_) candidates_[i].stop = FixedPointStop::kNewton;
+  }
+
+  /// Makes s (q <= tol_q) a known point, without a representative yet: factorises J - I there
+  /// and, with that factorisation, polishes the point by chord steps while q falls (one
+  /// evaluation each), to the rounding level.
+  void add_known_point(const Eigen::Ref<const VectorXd>& s, double q, int n_newton_iters) {
+    MatrixXd A;
+    evaluator_.jacobian(s, A);
+    A.diagonal().array() -= 1.0;
+    KnownPoint p{s, q, -1, n_newton_iters, Eigen::PartialPivLU<MatrixXd>(A), false};
+    p.usable = p.lu.rcond() >= options_.newton.min_rcond;
+    if (p.usable) {
+      VectorXd s_try, q_try(1);
+      evaluator_.evaluate(p.state, q_try, nullptr);
+      for (int k = 0; k < kPolishSteps && q_try[0] <= p.q; ++k) {
+        p.q = q_try[0];
+        s_try = p.state - p.lu.solve(evaluator_.residual().col(0));
+        evaluator_.evaluate(s_try, q_try, nullptr);
+        if (!(q_try[0] < p.q)) break;
+        p.state = s_try;
+      }
+      p.q = std::min(p.q, q_try[0]);
+    }
+    known_.push_back(std::move(p));
+  }
+
+  /// Whether candidate i may leave Adam at point x: always at the end; during Adam only when the
+  /// step Adam is about to take is shorter than kSettledStep times its distance to x. Adam at a
+  /// large rate carries candidates past points (its steps are ~lr in every coordinate where the
+  /// gradient exceeds adam_epsilon), and where a candidate ends is Adam's, not Newton's, to say:
+  /// resolving the candidates that merely pass near a point loses the points that only such
+  /// candidates would reach (on the perfect flip-flop at lr_initial = 1, the origin and saddles).
+  bool settled(int i, const VectorXd& x) const {
+    return !in_adam_ || step_norm_[i] <= kSettledStep * (S_.col(i) - x).norm();
+  }
+
+  /// Makes known point p the nearest known point of the unresolved candidates of `pool` it is
+  /// nearer to than their present one.
+  void update_nearest(std::size_t p, const std::vector<int>& pool) {
+    const VectorXd& x = known_[p].state;
+    for (const int i : pool) {
+      if (resolved_[i]) continue;
+      const double d = (S_.col(i) - x).squaredNorm();
+      if (d < nearest_[i].second) nearest_[i] = {static_cast<int>(p), d};
+    }
+  }
+
+  /// The chord iteration towards known point p for the unresolved candidates of `pool` whose
+  /// nearest known point it is.
+  void chord_test(std::size_t p, const std::vector<int>& pool) {
+    const KnownPoint& point = known_[p];
+    if (!point.usable) return;
+    std::vector<int> batch;
+    for (const int i : pool) {
+      if (resolved_[i] || nearest_[i].first != static_cast<int>(p)) continue;
+      if (!settled(i, point.state)) continue;
+      // A candidate that failed against this point is tested again only once it is half as far.
+      const auto& [last_point, last_d2] = last_test_[i];
+      if (last_point == static_cast<int>(p) && nearest_[i].second > 0.25 * last_d2) continue;
+      last_test_[i] = nearest_[i];
+      batch.push_back(i);
+    }
+    int B = static_cast<int>(batch.size());
+    if (B == 0) return;
+    const Eigen::Index n = S_.rows();
+    const VectorXd& x = point.state;
+    MatrixXd Sb(n, B), D;
+    for (int j = 0; j < B; ++j) Sb.col(j) = S_.col(batch[j]);
+    VectorXd q(B), r_norm(B);
+    const bool cached =
+        std::all_of(batch.begin(), batch.end(), [&](int i) { return has_residual_[i] != 0; });
+    if (cached) {
+      MatrixXd R(n, B);
+      for (int j = 0; j < B; ++j) {
+        R.col(j) = R_.col(batch[j]);
+        q[j] = candidates_[batch[j]].q;
+      }
+      D = point.lu.solve(R);
+    }
+    const double tol2 = options_.tol_unique * options_.tol_unique;
+    for (int it = 0; B > 0; ++it) {
+      if (it > 0 || !cached) {
+        evaluator_.evaluate(Sb.leftCols(B), q, nullptr);
+        D = point.lu.solve(evaluator_.residual());
+      }
+      int kept = 0;
+      for (int j = 0; j < B; ++j) {
+        const int i = batch[j];
+        if (q[j] <= options_.tol_q && (Sb.col(j) - x).squaredNorm() <= tol2) {
+          set_state(i, Sb.col(j), q[j]);
+          resolve_candidate(i, p);
+          continue;
+        }
+        // Quadratic convergence at the point: the first step must bring the candidate
+        // kChordContraction times closer, each later step shrink its residual as much.
+        const double norm = std::sqrt(2.0 * q[j]);
+        const bool failed = !std::isfinite(norm) || it >= kChordMaxIters ||
+                            (it == 0 && (Sb.col(j) - D.col(j) - x).norm() >
+                                            kChordContraction * (Sb.col(j) - x).norm()) ||
+                            (it > 0 && norm > kChordContraction * r_norm[j]);
+        if (failed) continue;
+        if (kept != j) batch[kept] = i;
+        Sb.col(kept) = Sb.col(j) - D.col(j);
+        r_norm[kept] = norm;
+        ++kept;
+      }
+      B = kept;
+    }
+  }
+
+  const FixedPointOptions& options_;
+  StepEvaluator& evaluator_;
+  FloatStepEvaluator& adam_evaluator_;  // Adam's evaluations when newton_ (see there)
+  MatrixXd& S_;                         // [n_state, K], every candidate's latest state
+  std::vector<Candidate>& candidates_;
+  FixedPointSummary& summary_;
+  const bool newton_;
+  MatrixXd R_;  // F(s) - s at S_.col(i) where has_residual_[i]
+  std::vector<char> has_residual_;
+  std::vector<char> resolved_;                     // a known point, or joined one
+  std::vector<char> tried_;                        // had a Newton try (reset for the last round)
+  std::vector<double> step_norm_;                  // of Adam's next step, set in each round
+  std::vector<std::pair<int, double>> nearest_;    // nearest known point, squared distance
+  std::vector<std::pair<int, double>> last_test_;  // the last chord test: point, squared distance
+  std::vector<KnownPoint> known_;
+  bool in_adam_ = false;
+  double seconds_rounds_ = 0.0;  // time in the rounds during Adam
+};
 
 }  // namespace
 
@@ -152,6 +714,8 @@ std::string_view to_string(FixedPointStop stop) {
       return "max_iters";
     case FixedPointStop::kNonFinite:
       return "non_finite";
+    case FixedPointStop::kNewton:
+      return "newton";
   }
   return "unknown";
 }
@@ -176,6 +740,7 @@ void FixedPointOptions::validate() const {
                    ">= 1 and finite");
   RNNATLAS_REQUIRE(lr_steps_per_increase, lr_steps_per_increase >= 1, ">= 1");
   RNNATLAS_REQUIRE(newton.max_iters, newton.max_iters >= 0, ">= 0");
+  RNNATLAS_REQUIRE(newton.round_iters, newton.round_iters >= 1, ">= 1");
   RNNATLAS_REQUIRE(newton.tol_q, newton.tol_q >= 0 && std::isfinite(newton.tol_q),
                    ">= 0 and finite");
   RNNATLAS_REQUIRE(newton.max_backtracks, newton.max_backtracks >= 0, ">= 0");
@@ -242,158 +807,14 @@ FixedPointResult find_fixed_points(const Network& network,
   FixedPointResult result;
   FixedPointSummary& summary = result.summary;
   summary.n_candidates = K;
-
-  // ---- Adam on q, all candidates in one batch ---------------------------------------------------
-  // The running candidates are kept compact in the first Ka columns of Sa, Ma, Va (original column
-  // idx[j]); a finished candidate is written back to S and the batch is compacted.
-  const auto adam_start = std::chrono::steady_clock::now();
   MatrixXd S = initial_states;
   std::vector<Candidate> candidates(K);
-  MatrixXd Sa = initial_states, Ma = MatrixXd::Zero(n, K), Va = MatrixXd::Zero(n, K);
-  VectorXd lr = VectorXd::Constant(K, options.lr_initial);
-  VectorXd q_prev = VectorXd::Zero(K);
-  Eigen::VectorXi n_decreases = Eigen::VectorXi::Zero(K);
-  std::vector<int> idx(K);
-  std::iota(idx.begin(), idx.end(), 0);
   StepEvaluator evaluator(network, input);
-  VectorXd q;
-  MatrixXd grad;
-  std::vector<char> done(K);
-  const double b1 = options.adam_beta1, b2 = options.adam_beta2;
-  double b1_t = 1.0, b2_t = 1.0;
-  int Ka = K;
-  for (int k = 0; Ka > 0; ++k) {
-    evaluator.evaluate(Sa.leftCols(Ka), q, &grad);
-    b1_t *= b1;
-    b2_t *= b2;
-    double q_sum = 0.0;
-    int n_finite = 0;
-    for (int j = 0; j < Ka; ++j) {
-      Candidate& c = candidates[idx[j]];
-      c.q = q[j];
-      c.n_adam_iters = k;
-      done[j] = 1;
-      if (!std::isfinite(q[j]) || !grad.col(j).allFinite()) {
-        c.stop = FixedPointStop::kNonFinite;
-        continue;
-      }
-      q_sum += q[j];
-      ++n_finite;
-      if (q[j] <= options.tol_q) {
-        c.stop = FixedPointStop::kTolQ;
-      } else if (k > 0 && std::abs(q[j] - q_prev[j]) < options.tol_dq * lr[j]) {
-        c.stop = FixedPointStop::kTolDq;
-      } else if (k >= options.max_iters) {
-        c.stop = FixedPointStop::kMaxIters;
-      } else {
-        done[j] = 0;
-      }
-      if (done[j]) continue;
-      // Adaptive learning rate (FixedPointFinder): shrink when q went up, grow after a run of
-      // decreases.
-      if (k > 0) {
-        if (q[j] > q_prev[j]) {
-          lr[j] *= options.lr_decrease_factor;
-          n_decreases[j] = 0;
-        } else if (++n_decreases[j] >= options.lr_steps_per_increase) {
-          lr[j] *= options.lr_increase_factor;
-          n_decreases[j] = 0;
-        }
-        lr[j] = std::clamp(lr[j], options.lr_min, options.lr_max);
-      }
-      q_prev[j] = q[j];
-      auto m = Ma.col(j), v = Va.col(j);
-      const auto g = grad.col(j);
-      m = b1 * m + (1.0 - b1) * g;
-      v = b2 * v + (1.0 - b2) * g.cwiseAbs2();
-      Sa.col(j).array() -= lr[j] * (m.array() / (1.0 - b1_t)) /
-                           ((v.array() / (1.0 - b2_t)).sqrt() + options.adam_epsilon);
-    }
-    summary.mean_q_history.push_back(n_finite > 0 ? q_sum / n_finite
-                                                  : std::numeric_limits<double>::quiet_NaN());
-    summary.n_adam_iters = k;
-    // Write the finished candidates back and compact the running ones to the left.
-    int kept = 0;
-    for (int j = 0; j < Ka; ++j) {
-      if (done[j]) {
-        S.col(idx[j]) = Sa.col(j);
-        continue;
-      }
-      if (kept != j) {
-        Sa.col(kept) = Sa.col(j);
-        Ma.col(kept) = Ma.col(j);
-        Va.col(kept) = Va.col(j);
-        lr[kept] = lr[j];
-        q_prev[kept] = q_prev[j];
-        n_decreases[kept] = n_decreases[j];
-        idx[kept] = idx[j];
-      }
-      ++kept;
-    }
-    Ka = kept;
-  }
-  summary.seconds_adam = seconds_since(adam_start);
+  FloatStepEvaluator adam_evaluator(network, input);
+  Search(options, evaluator, adam_evaluator, S, candidates, summary).run();
 
-  // ---- De-duplication of the Adam results, then Newton on one representative per cluster
-  // --------- Candidates that Adam brought within tol_unique of each other share one (expensive)
-  // Newton refinement; the refined representatives are de-duplicated again, since Newton may bring
-  // two of them together.
-  const double tol2 = options.tol_unique * options.tol_unique;
-  const auto by_q = [&](int a, int b) { return candidates[a].q < candidates[b].q; };
-  // Greedy: in ascending q, a point joins the first kept point within tol_unique, else is kept.
-  const auto deduplicate = [&](const std::vector<int>& sorted, std::vector<int>& kept,
-                               std::vector<int>& counts, const std::vector<int>& weights) {
-    kept.clear();
-    counts.clear();
-    for (std::size_t k = 0; k < sorted.size(); ++k) {
-      const int i = sorted[k];
-      bool merged = false;
-      for (std::size_t u = 0; u < kept.size(); ++u) {
-        if ((S.col(i) - S.col(kept[u])).squaredNorm() <= tol2) {
-          counts[u] += weights[k];
-          summary.n_merged += weights[k];
-          merged = true;
-          break;
-        }
-      }
-      if (!merged) {
-        kept.push_back(i);
-        counts.push_back(weights[k]);
-      }
-    }
-  };
-  std::vector<int> order;
-  for (int i = 0; i < K; ++i) {
-    if (candidates[i].stop != FixedPointStop::kNonFinite) order.push_back(i);
-  }
-  std::stable_sort(order.begin(), order.end(), by_q);
-  std::vector<int> representatives, rep_counts;
-  deduplicate(order, representatives, rep_counts, std::vector<int>(order.size(), 1));
-
-  const auto newton_start = std::chrono::steady_clock::now();
-  const int n_reps = static_cast<int>(representatives.size());
-  if (options.newton.enabled && options.newton.max_iters > 0) {
-    internal::parallel_ranges(n_reps, options.n_threads, [&](int begin, int end, int) {
-      StepEvaluator local(network, input);
-      VectorXd s;
-      for (int r = begin; r < end; ++r) {
-        const int i = representatives[r];
-        Candidate& c = candidates[i];
-        s = S.col(i);
-        double q_new = c.q;
-        c.n_newton_iters = newton_refine(local, options.newton, s, q_new);
-        if (c.n_newton_iters > 0) {
-          S.col(i) = s;
-          c.q = q_new;
-        }
-      }
-    });
-  }
-  summary.seconds_newton = seconds_since(newton_start);
-
-  // ---- Classification (each candidate by its own final q), second de-duplication, outliers ------
-  for (int i = 0; i < K; ++i) {
-    const Candidate& c = candidates[i];
+  // ---- Classification (each candidate by its own final q) -------------------------------------
+  for (const Candidate& c : candidates) {
     if (c.n_newton_iters > 0) ++summary.n_newton_refined;
     if (c.stop == FixedPointStop::kNonFinite) {
       ++summary.n_non_finite;
@@ -405,17 +826,43 @@ FixedPointResult find_fixed_points(const Network& network,
       if (c.stop == FixedPointStop::kMaxIters) ++summary.n_max_iters;
     }
   }
-  std::vector<int> rep_order(n_reps);
-  std::iota(rep_order.begin(), rep_order.end(), 0);
-  std::stable_sort(rep_order.begin(), rep_order.end(),
-                   [&](int a, int b) { return by_q(representatives[a], representatives[b]); });
-  std::vector<int> sorted_reps(n_reps), sorted_counts(n_reps);
-  for (int k = 0; k < n_reps; ++k) {
-    sorted_reps[k] = representatives[rep_order[k]];
-    sorted_counts[k] = rep_counts[rep_order[k]];
+
+  // ---- De-duplication (greedy in ascending q: a point joins the first kept point within
+  // tol_unique, else is kept), weighted by the candidates that joined each point in the Newton
+  // stage; then outliers
+  // ---------------------------------------------------------------------------
+  std::vector<int> weight(K, 0);
+  std::vector<int> order;
+  for (int i = 0; i < K; ++i) {
+    const Candidate& c = candidates[i];
+    if (c.stop == FixedPointStop::kNonFinite) continue;
+    if (c.joined >= 0) {
+      ++weight[c.joined];
+      ++summary.n_merged;
+    } else {
+      ++weight[i];
+      order.push_back(i);
+    }
   }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return candidates[a].q < candidates[b].q; });
+  const double tol2 = options.tol_unique * options.tol_unique;
   std::vector<int> unique, merged_into;
-  deduplicate(sorted_reps, unique, merged_into, sorted_counts);
+  for (const int i : order) {
+    bool merged = false;
+    for (std::size_t u = 0; u < unique.size(); ++u) {
+      if ((S.col(i) - S.col(unique[u])).squaredNorm() <= tol2) {
+        merged_into[u] += weight[i];
+        summary.n_merged += weight[i];
+        merged = true;
+        break;
+      }
+    }
+    if (!merged) {
+      unique.push_back(i);
+      merged_into.push_back(weight[i]);
+    }
+  }
 
   std::vector<char> keep(unique.size(), 1);
   const VectorXd centroid = initial_states.rowwise().mean();

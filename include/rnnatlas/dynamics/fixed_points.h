@@ -8,20 +8,32 @@
 // every candidate; one backward step seeded with dL/dS_1 = F - s gives J^T (F - s) for every
 // candidate. The minimiser is Adam with an adaptive learning rate; a candidate stops when
 //     q <= tol_q (converged),  |q_k - q_{k-1}| < tol_dq * lr (stalled),  or  k = max_iters.
-// rnnatlas then refines the candidates by damped Newton in double precision, exact Jacobian:
+// rnnatlas adds damped Newton in double precision with the exact Jacobian:
 //     (J - I) ds = -(F(s) - s),    s <- s + alpha ds,   alpha = 1, 1/2, 1/4, ... until q decreases,
 // (Levenberg-Marquardt when J - I is numerically singular), so that true fixed points reach q near
-// machine precision (typically below 1e-25). Newton runs once per cluster of Adam results
-// (candidates within tol_unique of a lower-q one join it), and the refined points are de-duplicated
-// again. Candidates whose q stays above tol_q are slow points: they are kept and flagged.
+// machine precision (typically below 1e-25). Newton is not only a final polish: Adam is the global
+// stage, and every newton.round_iters iterations a Newton round takes candidates out of it, one
+// fixed point at a time. Newton is tried on the running candidates of lowest q; a point it finds
+// is factorised once (J* - I at the point), and the chord iteration s <- s - (J* - I)^{-1} (F(s)
+// - s), batched over candidates, resolves the candidates already near that point: those that
+// reach q <= tol_q within tol_unique of it join it as duplicates, without a Newton run of their
+// own. A candidate leaves Adam only where Adam has settled it (its next Adam step is shorter than
+// half its distance to the point), so that the points only Adam's large steps reach are still
+// found. Candidates Adam finishes are resolved the same way at the end. On a trained GRU, where
+// update gates near 1 make q nearly flat around the memories, Adam alone ends at q ~ 1e-7 after
+// 5000 iterations while Newton converges in a few steps (bench/README.md, fixed points). With
+// Newton on, Adam runs in single precision (it only carries the candidates towards the points)
+// and so do Newton's Jacobians while q > 1e-10; every residual and every q reported is double.
+// Candidates whose q stays above tol_q are slow points: they are kept and flagged.
 // Candidates closer than tol_unique are merged (the lower q is kept), and points farther from the
 // centroid of the initial states than outlier_distance_scale times the mean distance of the initial
 // states to that centroid are dropped.
 //
 // Differences from FixedPointFinder: every candidate has its own Adam state, learning rate and
 // stopping test (FixedPointFinder drives one rate with the mean q and stops when all candidates
-// satisfy the test), and there is no adaptive gradient clipping; the Newton stage is rnnatlas's
-// own.
+// satisfy the test), and there is no adaptive gradient clipping; the Newton rounds and refinement
+// are rnnatlas's own. Which start ends at which point may differ from a pure Adam search; the set
+// of points found is the same on the benchmark GRU (bench/README.md).
 #pragma once
 
 #include <Eigen/Core>
@@ -37,10 +49,16 @@ namespace rnnatlas {
 
 class Task;
 
-/// Newton refinement after the Adam search (rnnatlas's addition to FixedPointFinder).
+/// Newton rounds during the Adam search and refinement after it (rnnatlas's addition to
+/// FixedPointFinder; see the top of this file).
 struct NewtonOptions {
-  bool enabled = true;  ///< false keeps the Adam result as it is
-  int max_iters = 20;   ///< Newton steps per candidate, >= 0
+  bool enabled = true;  ///< false: Adam alone, to its own end, and its result as it is
+  int max_iters = 20;   ///< Newton steps per try, >= 0 (0 disables Newton like enabled = false)
+  /// Adam iterations between the Newton rounds that take resolved candidates out of Adam, >= 1
+  /// (the top of this file explains the rounds). Much more often than 10 can still resolve
+  /// candidates that Adam at lr_initial = 1 would carry past a point: on the perfect flip-flop
+  /// (100 seeds), 5 lost a point for 3 seeds, 3 for 15 seeds, 10 for none.
+  int round_iters = 10;
   /// Stop refining a candidate once q <= tol_q, >= 0. The default is about machine precision for
   /// states of norm ~1; refinement also stops when no step along the Newton direction lowers q.
   double tol_q = 1e-30;
@@ -82,7 +100,10 @@ struct FixedPointOptions {
   /// the initial states to their centroid are dropped as outliers. >= 0; 0 disables the test.
   double outlier_distance_scale = 10.0;
   // Execution --------------------------------------------------------------------------------
-  int n_threads = 1;  ///< threads for the Newton stage, >= 1; results do not depend on it
+  /// >= 1. The search runs on the calling thread whatever the value (its Newton rounds are
+  /// sequential: each point found decides which candidates still need Newton); kept so that
+  /// callers that parallelise over conditions or networks can pass their setting through.
+  int n_threads = 1;
 
   /// Throws InvalidArgument naming the first field (e.g. "FixedPointOptions::tol_q") that breaks
   /// its rule, with its value and the rule.
@@ -95,8 +116,9 @@ enum class FixedPointStop {
   kTolDq,      ///< |dq| < tol_dq * lr: stalled
   kMaxIters,   ///< ran max_iters iterations
   kNonFinite,  ///< q or the state became NaN/infinite (the candidate is dropped)
+  kNewton,     ///< left Adam early: a Newton round resolved it (see find_fixed_points())
 };
-/// "tol_q", "tol_dq", "max_iters", "non_finite".
+/// "tol_q", "tol_dq", "max_iters", "non_finite", "newton".
 std::string_view to_string(FixedPointStop stop);
 
 /// The points found, after refinement, de-duplication and outlier exclusion, sorted by q ascending.

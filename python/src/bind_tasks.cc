@@ -22,21 +22,21 @@ time-major storage: they stay valid while any of them is alive, and writing to o
       .def_property_readonly("n_output", &TrialBatch::n_output)
       .def_property_readonly(
           "inputs",
-          [](py::object self) {
+          [](const py::object& self) {
             const auto& batch = self.cast<const TrialBatch&>();
             return batch_major_view(batch.inputs, batch.n_batch, batch.n_time, self);
           },
           "float64 [n_batch, n_time, n_input]")
       .def_property_readonly(
           "targets",
-          [](py::object self) {
+          [](const py::object& self) {
             const auto& batch = self.cast<const TrialBatch&>();
             return batch_major_view(batch.targets, batch.n_batch, batch.n_time, self);
           },
           "float64 [n_batch, n_time, n_output]")
       .def_property_readonly(
           "mask",
-          [](py::object self) {
+          [](const py::object& self) {
             const auto& batch = self.cast<const TrialBatch&>();
             return batch_major_view(batch.mask, batch.n_batch, batch.n_time, self);
           },

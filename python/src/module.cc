@@ -40,6 +40,8 @@ Errors:    InvalidArgument (a ValueError), IoError (an OSError)
       nullptr);
   m.attr("InvalidArgument") = py::handle(invalid_argument);
   m.attr("IoError") = py::handle(io_error);
+  // pybind11's translator type takes the exception_ptr by value.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

@@ -60,7 +60,7 @@ Linearization analyze_jacobian(const Eigen::Ref<const Eigen::MatrixXd>& J,
   lin.stability_tol = options.stability_tol;
 
   const Eigen::EigenSolver<Eigen::MatrixXd> solver(lin.J, options.compute_eigenvectors);
-  const Eigen::VectorXcd values = solver.eigenvalues();
+  const Eigen::VectorXcd& values = solver.eigenvalues();
   // Sort by |lambda| descending; within a conjugate pair (equal modulus) positive imaginary first.
   std::vector<Eigen::Index> order(n);
   std::iota(order.begin(), order.end(), Eigen::Index(0));

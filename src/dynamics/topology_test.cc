@@ -120,6 +120,7 @@ TEST(TopologyDistance, DifferentShapesNameBothNetworks) {
 TEST(TopologyDistanceMatrix, SymmetricZeroDiagonalAndConsistentKind) {
   internal::Rng rng(3);
   std::vector<TopologySummary> networks;
+  networks.reserve(5);
   for (int i = 0; i < 5; ++i) {
     networks.push_back(
         summary("n" + std::to_string(i), random_counts(3, 5, 4, rng), random_counts(9, 9, 2, rng)));

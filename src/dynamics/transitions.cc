@@ -81,7 +81,7 @@ TransitionGraph find_transitions(const Network& network,
         t.mode = k;
         t.sign = sign;
         graph.transitions.push_back(t);
-        starts.push_back(points.states.col(i) + sign * options.perturbation * direction);
+        starts.emplace_back(points.states.col(i) + sign * options.perturbation * direction);
       }
     }
   }

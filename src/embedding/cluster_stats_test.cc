@@ -32,8 +32,9 @@ Clusters three_clusters(int n_per, std::uint64_t seed) {
   MatrixXd p = testing::random_normal(3 * n_per, 2, 1.0, rng);
   Clusters c;
   for (int i = 0; i < 3 * n_per; ++i) {
-    p(i, 0) += 10.0 * (i / n_per);
-    c.labels.push_back(7 * (i / n_per));  // any label values work
+    const int group = i / n_per;
+    p(i, 0) += 10.0 * group;
+    c.labels.push_back(7 * group);  // any label values work
   }
   c.d = distances_of(p);
   return c;

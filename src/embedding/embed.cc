@@ -63,6 +63,7 @@ template <typename T>
 std::vector<int> codes_of(const std::vector<T>& values, int* n_groups) {
   std::map<T, int> codes;
   std::vector<int> out;
+  out.reserve(values.size());
   for (const T& v : values)
     out.push_back(codes.emplace(v, static_cast<int>(codes.size())).first->second);
   *n_groups = static_cast<int>(codes.size());

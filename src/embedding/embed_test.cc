@@ -44,8 +44,8 @@ class EmbedPopulation : public ::testing::Test {
       const bool gru = i < 6;
       points(i, 0) += gru ? 0.0 : 3.0 + shift;
       f.network_ids.push_back("net" + std::to_string(i));
-      f.labels.cell.push_back(gru ? "gru" : "lstm");
-      f.labels.activation.push_back(i % 2 == 0 ? "tanh" : "relu");
+      f.labels.cell.emplace_back(gru ? "gru" : "lstm");
+      f.labels.activation.emplace_back(i % 2 == 0 ? "tanh" : "relu");
       f.labels.n_hidden.push_back(8 << (i % 3));
       f.labels.l2.push_back(0.0);
       f.labels.learning_rate.push_back(1e-3);

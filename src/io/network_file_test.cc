@@ -112,7 +112,7 @@ class NetworkFileTest : public ::testing::Test {
 
   // Saves a valid GRU file and returns its path.
   std::string saved_file(const std::string& name = "net.h5") const {
-    const std::string file = path(name);
+    std::string file = path(name);
     save_network_file(file, make_record(CellKind::kGru));
     return file;
   }
@@ -121,7 +121,7 @@ class NetworkFileTest : public ::testing::Test {
 };
 
 // Asserts that loading `file` throws IoError whose message contains every substring.
-void expect_load_error(const std::string& file, std::vector<std::string> substrings) {
+void expect_load_error(const std::string& file, const std::vector<std::string>& substrings) {
   try {
     load_network_file(file);
     ADD_FAILURE() << "expected IoError loading " << file;

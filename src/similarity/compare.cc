@@ -318,6 +318,7 @@ CompareSummary compare(const std::string& dir, const CompareOptions& options) {
                          << "; comparing needs at least 2 (train more networks, or raise the "
                             "sweep's [keep] max_normalized_mse)");
   std::vector<std::string> ids;
+  ids.reserve(kept.size());
   for (const KeptNetwork& k : kept) ids.push_back(k.network.id);
   const Params params = options.params();
   std::unique_ptr<Task> task;

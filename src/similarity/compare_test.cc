@@ -130,7 +130,7 @@ class LoggingRunner final : public SweepRunner {
   void run(const std::vector<int>&,
            const std::function<void(int)>&,
            const std::function<void(int)>&) override {
-    log.push_back("run");
+    log.emplace_back("run");
   }
   void run_with_records(const std::vector<int>& items,
                         const RecordWork& work,
@@ -142,7 +142,7 @@ class LoggingRunner final : public SweepRunner {
   }
   int n_workers() const override { return 2; }
   bool is_coordinator() const override { return coordinator_; }
-  void abandon(const std::exception_ptr&) override { log.push_back("abandon"); }
+  void abandon(const std::exception_ptr&) override { log.emplace_back("abandon"); }
   std::vector<std::string> log;
 
  private:

@@ -140,6 +140,7 @@ void fill_distances(const h5::Node& root, const Eigen::MatrixXd& d, int n_labels
   h5::write_attribute(root, "metric", "cka");
   h5::create_group(root, "params");
   std::vector<std::string> ids;
+  ids.reserve(d.rows());
   for (int i = 0; i < d.rows(); ++i) ids.push_back("n" + std::to_string(i));
   h5::write_strings(root, "network_ids", ids);
   h5::write_matrix(root, "distances", d);

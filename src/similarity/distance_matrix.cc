@@ -510,6 +510,7 @@ Eigen::MatrixXd compute_matrix(const DistanceMatrixOptions& options,
                         [](const PreparedCka& a, const PreparedCka& b) { return 1.0 - cka(a, b); });
       }
       std::vector<Eigen::Index> widths;
+      widths.reserve(prepared.size());
       for (const PreparedCka& p : prepared) widths.push_back(p.centred.cols());
       if (internal::cka_by_gram_is_cheaper(prepared[0].centred.rows(), widths)) {
         return linear_cka_by_gram(options, names, prepared);

@@ -34,8 +34,8 @@ std::vector<MatrixXd> population(int n_samples = 200) {
   std::vector<MatrixXd> xs;
   for (int i = 0; i < 12; ++i) {
     const int n_units = 40 + 10 * (i % 3);
-    xs.push_back(shared * testing::random_normal(5, n_units, 1.0, rng) +
-                 testing::random_normal(n_samples, n_units, 0.7, rng));
+    xs.emplace_back(shared * testing::random_normal(5, n_units, 1.0, rng) +
+                    testing::random_normal(n_samples, n_units, 0.7, rng));
   }
   return xs;
 }
@@ -77,6 +77,7 @@ TEST(DistanceMatrixOverRanksErrors, AFailureOnOneRankEndsEveryRank) {
   // block before rank 1 reports in: it prepares its last network slowly.
   const std::vector<MatrixXd> xs = population();
   std::vector<std::string> names;
+  names.reserve(12);
   for (int i = 0; i < 12; ++i) names.push_back("net" + std::to_string(i));
   MpiRunner runner(session(), 1);
   DistanceMatrixOptions o{.metric = Metric::kCka, .runner = &runner};

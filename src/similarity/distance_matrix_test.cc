@@ -21,8 +21,8 @@ std::vector<MatrixXd> population(int n_networks, int n_samples) {
   std::vector<MatrixXd> xs;
   for (int i = 0; i < n_networks; ++i) {
     const int n_units = 5 + i % 3;  // units differ between networks
-    xs.push_back(shared * testing::random_normal(4, n_units, 1.0, rng) +
-                 testing::random_normal(n_samples, n_units, 0.5 + 0.2 * i, rng));
+    xs.emplace_back(shared * testing::random_normal(4, n_units, 1.0, rng) +
+                    testing::random_normal(n_samples, n_units, 0.5 + 0.2 * i, rng));
   }
   return xs;
 }
@@ -80,8 +80,8 @@ TEST_P(DistanceMatrixTest, ManyTilesMatchThePairwiseMetric) {
   std::vector<MatrixXd> xs;
   for (int i = 0; i < 9; ++i) {
     const int n_units = 70 + 10 * (i % 3);
-    xs.push_back(shared * testing::random_normal(6, n_units, 1.0, rng) +
-                 testing::random_normal(200, n_units, 1.0, rng));
+    xs.emplace_back(shared * testing::random_normal(6, n_units, 1.0, rng) +
+                    testing::random_normal(200, n_units, 1.0, rng));
   }
   DistanceMatrixOptions o{.metric = GetParam()};
   o.svcca.k = 60;  // 5 networks per tile
@@ -165,7 +165,7 @@ class LoggingRunner final : public SweepRunner {
   void run(const std::vector<int>&,
            const std::function<void(int)>&,
            const std::function<void(int)>&) override {
-    log.push_back("run");
+    log.emplace_back("run");
   }
   void run_with_records(const std::vector<int>& items,
                         const RecordWork& work,
@@ -197,8 +197,8 @@ TEST_P(DistanceMatrixTest, ARunnerGivesTheThreadedMatrix) {
   std::vector<MatrixXd> xs;
   for (int i = 0; i < 9; ++i) {
     const int n_units = 70 + 10 * (i % 3);
-    xs.push_back(shared * testing::random_normal(6, n_units, 1.0, rng) +
-                 testing::random_normal(200, n_units, 1.0, rng));
+    xs.emplace_back(shared * testing::random_normal(6, n_units, 1.0, rng) +
+                    testing::random_normal(200, n_units, 1.0, rng));
   }
   DistanceMatrixOptions o{.metric = GetParam(), .n_threads = 2};
   o.svcca.k = 60;

@@ -331,6 +331,7 @@ TEST(Dsa, SeparatesSystemsWithDifferentSpectraAboveProvableBounds) {
 
 TEST(Dsa, DistanceMatrixMatchesThePairsForAnyThreadCount) {
   std::vector<MatrixXd> xs;
+  xs.reserve(5);
   for (int i = 0; i < 5; ++i) xs.push_back(network_trajectories(6 + i % 2, 8, 30, 20 + i));
   DistanceMatrixOptions o{.metric = Metric::kDsa};
   o.dsa = options_for(30, 4, 2, 1);

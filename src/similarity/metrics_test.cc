@@ -376,6 +376,7 @@ TEST(ShapeDistance, SatisfiesMetricAxiomsAndRotationInvariance) {
       SCOPED_TRACE(std::string(to_string(kind)) + " alpha " + std::to_string(alpha));
       const ShapeOptions o{.alpha = alpha, .distance = kind};
       std::vector<PreparedShape> p;
+      p.reserve(xs.size());
       for (const MatrixXd& x : xs) p.push_back(prepare_shape(o, x));
       for (std::size_t i = 0; i < xs.size(); ++i) {
         EXPECT_NEAR(shape_distance(o, xs[i], xs[i] * q), 0.0, 1e-6);

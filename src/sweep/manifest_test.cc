@@ -105,6 +105,7 @@ TEST(Manifest, MalformedFilesAreIoErrorsNamingTheLine) {
 TEST(Manifest, SummaryCountsAndMedianPerCellAndActivation) {
   const SweepSpec spec = small_spec();  // 16 networks: 4 per (cell, activation)
   std::vector<ManifestRow> rows;
+  rows.reserve(spec.n_networks());
   for (int i = 0; i < spec.n_networks(); ++i) rows.push_back(pending(spec.network(i)));
   // vanilla/tanh = networks 0..3: three finished, one pending.
   rows[0] = finished(spec.network(0), "completed", 0.004, true, 1.0);

@@ -101,7 +101,8 @@ TEST(MpiRunner, HandsOutItemsInListOrder) {
     // Each rank started its items in list order.
     std::map<int, int> last_position;  // rank -> list position of its last item so far
     std::vector<std::pair<std::pair<int, int>, int>> by_start;  // ((rank, number), position)
-    for (std::size_t k = 0; k < items.size(); ++k) by_start.push_back({started[items[k]], k});
+    for (std::size_t k = 0; k < items.size(); ++k)
+      by_start.emplace_back(started[items[k]], static_cast<int>(k));
     std::sort(by_start.begin(), by_start.end());
     for (const auto& [key, position] : by_start) {
       const int rank = key.first;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "rnnatlas/error.h"
 
@@ -59,7 +60,7 @@ void ThreadRunner::run(const std::vector<int>& items,
   std::exception_ptr first_error;
 
   auto keep_error = [&](std::exception_ptr error) {  // call with done_mutex held
-    if (!first_error) first_error = error;
+    if (!first_error) first_error = std::move(error);
     stop = true;
   };
   auto worker = [&] {

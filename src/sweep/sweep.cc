@@ -370,7 +370,7 @@ std::vector<ManifestRow> read_manifest(const std::string& dir) {
 }
 
 std::vector<PopulationGroup> write_population_summary(const std::string& dir) {
-  const std::vector<PopulationGroup> groups = summarize_population(read_manifest(dir));
+  std::vector<PopulationGroup> groups = summarize_population(read_manifest(dir));
   write_file_atomically((fs::path(dir) / "summary.csv").string(), format_summary_csv(groups));
   return groups;
 }

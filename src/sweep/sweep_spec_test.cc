@@ -128,7 +128,7 @@ TEST(SweepSpec, HashChangesWithAnyValue) {
 SweepNetwork find(
     const SweepSpec& spec, CellKind cell, int n_hidden, double l2, std::uint64_t seed) {
   for (int i = 0; i < spec.n_networks(); ++i) {
-    const SweepNetwork n = spec.network(i);
+    SweepNetwork n = spec.network(i);
     if (n.architecture.cell == cell && n.architecture.n_hidden == n_hidden &&
         n.train_options.l2 == l2 && n.seed == seed &&
         n.architecture.activation == Activation::kTanh) {

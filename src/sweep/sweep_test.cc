@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <set>
 #include <thread>
 
@@ -68,8 +69,8 @@ class SweepTest : public ::testing::Test {
 TEST(ThreadRunner, RunsEveryItemOnceAndSerializesDone) {
   for (int n_threads : {1, 2, 5}) {
     ThreadRunner runner(n_threads);
-    std::vector<int> items;
-    for (int i = 0; i < 50; ++i) items.push_back(i);
+    std::vector<int> items(50);
+    std::iota(items.begin(), items.end(), 0);
     std::vector<std::atomic<int>> work_count(50);
     std::vector<int> done_order;
     std::atomic<int> in_done{0};
@@ -108,6 +109,7 @@ TEST(ThreadRunner, RethrowsTheFirstErrorAndStopsHandingOutWork) {
 TEST(ThreadRunner, RunWithRecordsHandsEachRecordToItsDone) {
   ThreadRunner runner(3);
   std::vector<int> items;
+  items.reserve(40);
   for (int i = 0; i < 40; ++i) items.push_back(7 * i);
   std::map<int, std::string> records;
   runner.run_with_records(

@@ -38,7 +38,7 @@ template <typename Options, typename FieldList>
 Options options_from_params(std::string_view task, const TaskParams& params, FieldList fields) {
   Options options;
   std::vector<std::string_view> keys;
-  fields(options, [&](const char* key, auto&) { keys.push_back(key); });
+  fields(options, [&](const char* key, auto&) { keys.emplace_back(key); });
   check_known_keys(task, params, keys);
   fields(options, [&](const char* key, auto& field) {
     if (const auto it = params.find(key); it != params.end())

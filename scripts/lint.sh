@@ -10,9 +10,9 @@
 #   --tidy-since REF
 #                  clang-tidy only the sources changed since commit REF (committed, staged, new),
 #                  and every source that includes a header changed since REF; clang-format still
-#                  checks every file. CI's lint job uses it with REF = .ci/tidy-baseline, the last
-#                  commit at which the whole tree was clang-tidy clean. A REF this clone does not
-#                  have (a shallow clone) means the whole tree.
+#                  checks every file. CI's lint job uses it with REF from .ci/tidy-baseline, a
+#                  commit up to which the whole tree is clean. A REF this clone does not have (a
+#                  shallow clone) means the whole tree.
 # Environment:
 #   RNNATLAS_LINT_BUILD  build directory whose compile_commands.json clang-tidy uses (default
 #                        build/lint; configured with the `lint` preset when it has none; no build

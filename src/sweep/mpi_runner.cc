@@ -27,12 +27,14 @@ namespace {
 constexpr std::chrono::microseconds kPollInterval{1000};
 
 // Message tags. Worker rank -> rank 0: HELLO(n_threads, host), RESULT(item, record),
-// FAILURE(item, error). Rank 0 -> worker rank: ITEM(item), STOP(error).
+// FAILURE(item, error), or ABANDON(host, error) alone in place of HELLO. Rank 0 -> worker rank:
+// ITEM(item), STOP(error).
 constexpr int kHello = 1;
 constexpr int kResult = 2;
 constexpr int kFailure = 3;
 constexpr int kItem = 4;
 constexpr int kStop = 5;
+constexpr int kAbandon = 6;
 
 /// An error in a form that crosses process boundaries.
 struct ErrorInfo {
@@ -334,6 +336,8 @@ struct MpiRunner::Impl {
                   std::exception_ptr initial_error);
   /// Another rank's side of one run.
   void serve(const RecordWork& work);
+  /// Another rank's side of a run it cannot make: tells rank 0, which throws `error`.
+  void abandon_as_worker(const std::exception_ptr& error);
 };
 
 void MpiRunner::Impl::coordinate(const std::vector<int>& items,
@@ -400,6 +404,13 @@ void MpiRunner::Impl::coordinate(const std::vector<int>& items,
           reply(m->source);
           break;
         }
+        case kAbandon: {  // in place of HELLO: the rank takes no item and waits for no reply
+          const auto host_size = static_cast<std::size_t>(get_int(m->payload, pos));
+          hosts[m->source] = m->payload.substr(pos, host_size);
+          ++n_ranks_heard;
+          fail(make_error(unpack_error(m->payload, pos + host_size), from(m->source)));
+          break;
+        }
         default:
           RNNATLAS_ASSERT(false,
                           "unexpected MPI message tag " << m->tag << " from rank " << m->source);
@@ -464,6 +475,17 @@ void MpiRunner::Impl::serve(const RecordWork& work) {
   if (stop_error.kind != ErrorInfo::kNone) std::rethrow_exception(make_error(stop_error));
 }
 
+void MpiRunner::Impl::abandon_as_worker(const std::exception_ptr& error) {
+  // Rank 0 does not return before it has heard from every rank, so the error always reaches it,
+  // however early its own threads finish the items.
+  const std::string host = processor_name();
+  std::string payload;
+  put_int(payload, static_cast<std::int64_t>(host.size()));
+  Channel channel(comm);
+  channel.send(0, kAbandon, payload + host + pack_error(describe(error)));
+  channel.flush();
+}
+
 MpiRunner::MpiRunner(const MpiSession& session, int n_threads) : impl_(std::make_unique<Impl>()) {
   RNNATLAS_CHECK_ARG(n_threads >= 1, "n_threads = " << n_threads << ": must be >= 1");
   impl_->rank = session.rank();
@@ -518,7 +540,7 @@ void MpiRunner::abandon(const std::exception_ptr& error) {
     if (impl_->rank == 0) {
       impl_->coordinate({}, {}, {}, error);
     } else {
-      impl_->serve([&](int) -> std::string { std::rethrow_exception(error); });
+      impl_->abandon_as_worker(error);
     }
   } catch (...) {
     // The error is the caller's to report.

@@ -33,8 +33,10 @@
 // Protocol, on a private communicator (a duplicate of MPI_COMM_WORLD): each worker rank sends
 // HELLO(n_threads, host) and thereafter one message per finished item, RESULT(i, record) or
 // FAILURE(i, error); rank 0 answers HELLO with n_threads replies and every other message with
-// one reply, ITEM(i) or STOP(error or none). A worker rank returns when each of its threads has
-// received a STOP; rank 0 returns when every thread of every rank has.
+// one reply, ITEM(i) or STOP(error or none). A worker rank that abandons sends ABANDON(host, error)
+// in place of all that and returns. A worker rank returns when each of its threads has received a
+// STOP; rank 0 returns when it has heard from every rank and every thread of every rank that
+// said HELLO has received a STOP.
 #pragma once
 
 #include <exception>

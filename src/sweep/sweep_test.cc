@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -100,6 +101,9 @@ TEST(ThreadRunner, RethrowsTheFirstErrorAndStopsHandingOutWork) {
                    [&](int i) {
                      ++started;
                      if (i == 3) throw IoError("disk full");
+                     // Real items take time; instant ones let the other thread start all 1000
+                     // before the error is recorded, and the test would measure the scheduler.
+                     std::this_thread::sleep_for(std::chrono::milliseconds(1));
                    },
                    [](int) {}),
                IoError);

@@ -34,44 +34,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-/// J = dF/ds [n_state, n_state] at s, exactly: one backward step seeded with the identity, as
-/// Cell::jacobians(), but from a forward step of the single state whose cache is copied to all
-/// n_state columns, instead of a forward step of n_state copies of the state (which costs as much
-/// as the backward step). Falls back to Cell::jacobians() for a cache it does not know.
-template <typename Scalar>
-class JacobianWork {
- public:
-  void compute(const Cell<Scalar>& cell,
-               const Scalar* theta,
-               const Eigen::Ref<const Vec<Scalar>>& s,
-               const Vec<Scalar>& input,
-               Mat<Scalar>& J) {
-    const Eigen::Index n = s.size();
-    cell.forward(theta, input, s, 1, one_);
-    const bool per_column = one_.n_time == 1 && one_.n_batch == 1 && one_.states.cols() == 2 &&
-                            one_.gates.cols() == 1 && one_.extra.cols() <= 1;
-    if (!per_column) {
-      cell.jacobians(theta, s, input, J, nullptr);
-      return;
-    }
-    replicated_.n_time = 1;
-    replicated_.n_batch = static_cast<int>(n);
-    replicated_.states.resize(one_.states.rows(), 2 * n);
-    replicated_.states.leftCols(n).colwise() = one_.states.col(0);
-    replicated_.states.rightCols(n).colwise() = one_.states.col(1);
-    replicated_.gates = one_.gates.replicate(1, n);
-    replicated_.extra = one_.extra.replicate(1, one_.extra.cols() == 1 ? n : 0);
-    if (Xn_.cols() != n) Xn_ = input.replicate(1, n);
-    if (seed_.cols() != n) seed_ = Mat<Scalar>::Identity(n, n);
-    cell.backward(theta, Xn_, replicated_, nullptr, &seed_, nullptr, &G_S0_, nullptr);
-    J = G_S0_.transpose();
-  }
-
- private:
-  Mat<Scalar> Xn_, seed_, G_S0_;
-  SequenceCache<Scalar> one_, replicated_;
-};
-
 /// F(S) - S, q and grad q for a batch of states at one constant input. Owns its buffers, so one
 /// instance per thread.
 class StepEvaluator {
@@ -96,9 +58,9 @@ class StepEvaluator {
 
   const MatrixXd& residual() const { return residual_; }
 
-  /// J = dF/ds [n_state, n_state] at s (JacobianWork).
+  /// J = dF/ds [n_state, n_state] at s.
   void jacobian(const Eigen::Ref<const VectorXd>& s, MatrixXd& J) {
-    jacobian_.compute(cell_, theta_, s, input_, J);
+    cell_.jacobians(theta_, s, input_, J, nullptr);
   }
 
  private:
@@ -109,7 +71,6 @@ class StepEvaluator {
   SequenceCache<double> cache_;
   MatrixXd residual_;
   MatrixXd G_S0_;
-  JacobianWork<double> jacobian_;
 };
 
 /// The Adam stage's evaluation in single precision: F(S) - S and grad q for a batch, as
@@ -144,23 +105,21 @@ class FloatStepEvaluator {
     q = 0.5 * residual.colwise().squaredNorm().transpose();
   }
 
+  /// J = dF/ds at s in single precision, returned in double.
+  void jacobian(const Eigen::Ref<const VectorXd>& s, MatrixXd& J) {
+    s1_ = s.cast<float>();
+    cell_->jacobians(theta_.data(), s1_, input_, J_, nullptr);
+    J = J_.cast<double>();
+  }
+
  private:
   std::unique_ptr<Cell<float>> cell_;
   Eigen::VectorXf theta_;
   Eigen::VectorXf input_;
   Eigen::MatrixXf X_, S_, R_, G_S0_;
   SequenceCache<float> cache_;
-  JacobianWork<float> jacobian_;
   Eigen::VectorXf s1_;
   Eigen::MatrixXf J_;
-
- public:
-  /// J = dF/ds at s in single precision, returned in double.
-  void jacobian(const Eigen::Ref<const VectorXd>& s, MatrixXd& J) {
-    s1_ = s.cast<float>();
-    jacobian_.compute(*cell_, theta_.data(), s1_, input_, J_);
-    J = J_.cast<double>();
-  }
 };
 
 void check_network_input(const Network& network, const Eigen::Ref<const VectorXd>& input) {

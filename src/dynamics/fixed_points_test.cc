@@ -290,8 +290,8 @@ TEST_P(EveryCellTest, ReturnedFixedPointsSatisfyTheFixedPointEquation) {
     ++n_fixed;
     const VectorXd s = result.points.states.col(p);
     EXPECT_LT((network.step(s, u) - s).norm(), 1e-10) << "point " << p;
-    // Newton with the exact Jacobian (built from a one-state forward step copied to every column)
-    // converges quadratically to the rounding level.
+    // Newton with the exact Jacobian (each cell's closed form, Cell::jacobians()) converges
+    // quadratically to the rounding level.
     EXPECT_LT(result.points.q[p], 1e-25) << "point " << p;
   }
   EXPECT_GE(n_fixed, 1) << result.summary.message;

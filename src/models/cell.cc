@@ -54,17 +54,7 @@ void Cell<Scalar>::jacobians(const Scalar* theta,
                      "state has size " << s.size() << ", expected n_state = " << n_state());
   RNNATLAS_CHECK_ARG(x.size() == n_input_,
                      "input has size " << x.size() << ", expected n_input = " << n_input_);
-  // Column j of the batch carries the seed e_j, so dL_j/ds = row j of J lands in column j of G_S0.
-  const int n = n_state();
-  const MatS S0 = s.replicate(1, n);
-  const MatS X = x.replicate(1, n);
-  const MatS seed = MatS::Identity(n, n);
-  SequenceCache<Scalar> cache;
-  forward(theta, X, S0, 1, cache);
-  MatS G_S0, G_X;
-  backward(theta, X, cache, nullptr, &seed, nullptr, &G_S0, B ? &G_X : nullptr);
-  J = G_S0.transpose();
-  if (B) *B = G_X.transpose();
+  step_jacobians(theta, s, x, J, B);
 }
 
 template <typename Scalar>

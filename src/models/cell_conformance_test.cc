@@ -168,6 +168,25 @@ TEST_P(CellConformance, JacobiansMatchCentralDifferencesOfStep) {
   }
 }
 
+// The closed-form Jacobians against reverse mode: a backward() of one step seeded with the
+// identity gives J^T and B^T. Both are exact, so they agree to rounding, far below kTol.
+TEST_P(CellConformance, JacobiansEqualBackwardSeededWithIdentity) {
+  const int n = cell_->n_state();
+  for (int b = 0; b < kBatch; ++b) {
+    const Eigen::VectorXd s = S0_.col(b), x = X_.col(b);
+    Eigen::MatrixXd J, B;
+    cell_->jacobians(theta_.data(), s, x, J, &B);
+    const Eigen::MatrixXd S = s.replicate(1, n), X = x.replicate(1, n);
+    const Eigen::MatrixXd seed = Eigen::MatrixXd::Identity(n, n);
+    SequenceCache<double> cache;
+    cell_->forward(theta_.data(), X, S, 1, cache);
+    Eigen::MatrixXd G_S0, G_X;
+    cell_->backward(theta_.data(), X, cache, nullptr, &seed, nullptr, &G_S0, &G_X);
+    EXPECT_LE((J - G_S0.transpose()).cwiseAbs().maxCoeff(), 1e-14 * (1 + J.cwiseAbs().maxCoeff()));
+    EXPECT_LE((B - G_X.transpose()).cwiseAbs().maxCoeff(), 1e-14 * (1 + B.cwiseAbs().maxCoeff()));
+  }
+}
+
 TEST_P(CellConformance, SequenceEqualsRepeatedSteps) {
   SequenceCache<double> seq;
   cell_->forward(theta_.data(), X_, S0_, kTime, seq);

@@ -12,6 +12,7 @@ template <typename Scalar>
 class GruCell final : public Cell<Scalar> {
  public:
   using MatS = Mat<Scalar>;
+  using VecS = Vec<Scalar>;
   using Cell<Scalar>::Cell;
 
   CellKind kind() const override { return CellKind::kGru; }
@@ -38,6 +39,15 @@ class GruCell final : public Cell<Scalar> {
     dispatch_activation(this->activation_, [&](auto a) {
       backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
     });
+  }
+
+  void step_jacobians(const Scalar* theta,
+                      const Eigen::Ref<const VecS>& s,
+                      const Eigen::Ref<const VecS>& x,
+                      MatS& J,
+                      MatS* B) const override {
+    dispatch_activation(this->activation_,
+                        [&](auto a) { jacobians_impl<decltype(a)::value>(theta, s, x, J, B); });
   }
 
  private:
@@ -122,6 +132,39 @@ class GruCell final : public Cell<Scalar> {
       GradViews<Scalar> g(g_theta, 3 * N, this->n_input_, N, true);
       accumulate_param_gradients<Scalar>(dQ, &dP_n, 2 * N,
                                          cache.states.leftCols(Eigen::Index(T) * B), X, g);
+    }
+  }
+
+  // h' = (1 - z) n + z h. With d_n, d_z, d_r the derivatives of h' with respect to the
+  // pre-activations of n, z and r (n's taken before the product with r):
+  //   J = diag(z) + diag(d_r) W_hr + diag(d_z) W_hz + diag(d_n r) W_hn,
+  //   B = diag(d_r) W_ir + diag(d_z) W_iz + diag(d_n) W_in.
+  template <Activation A>
+  void jacobians_impl(const Scalar* theta,
+                      const Eigen::Ref<const VecS>& s,
+                      const Eigen::Ref<const VecS>& x,
+                      MatS& J,
+                      MatS* B) const {
+    SequenceCache<Scalar> cache;
+    forward_impl<A>(theta, x, s, 1, cache);
+    const ParamViews<Scalar> p = views(theta);
+    const int N = this->n_hidden_;
+    const auto gates = cache.gates.col(0);
+    const auto r = gates.head(N).array();
+    const auto z = gates.segment(N, N).array();
+    const auto n = gates.tail(N).array();
+    const VecS d_n = ((Scalar(1) - z) * Phi<A>::slope(n)).matrix();
+    const VecS d_z = ((s.array() - n) * sigmoid_slope(z)).matrix();
+    const VecS d_r = (d_n.array() * cache.extra.col(0).array() * sigmoid_slope(r)).matrix();
+    const VecS d_n_r = (d_n.array() * r).matrix();
+    J.noalias() = d_r.asDiagonal() * p.W_hh.topRows(N);
+    J += d_z.asDiagonal() * p.W_hh.middleRows(N, N);
+    J += d_n_r.asDiagonal() * p.W_hh.bottomRows(N);
+    J.diagonal() += z.matrix();
+    if (B) {
+      B->noalias() = d_r.asDiagonal() * p.W_ih.topRows(N);
+      *B += d_z.asDiagonal() * p.W_ih.middleRows(N, N);
+      *B += d_n.asDiagonal() * p.W_ih.bottomRows(N);
     }
   }
 };

@@ -12,6 +12,7 @@ template <typename Scalar>
 class LstmCell final : public Cell<Scalar> {
  public:
   using MatS = Mat<Scalar>;
+  using VecS = Vec<Scalar>;
   using Cell<Scalar>::Cell;
 
   CellKind kind() const override { return CellKind::kLstm; }
@@ -39,6 +40,15 @@ class LstmCell final : public Cell<Scalar> {
     dispatch_activation(this->activation_, [&](auto a) {
       backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
     });
+  }
+
+  void step_jacobians(const Scalar* theta,
+                      const Eigen::Ref<const VecS>& s,
+                      const Eigen::Ref<const VecS>& x,
+                      MatS& J,
+                      MatS* B) const override {
+    dispatch_activation(this->activation_,
+                        [&](auto a) { jacobians_impl<decltype(a)::value>(theta, s, x, J, B); });
   }
 
  private:
@@ -124,6 +134,51 @@ class LstmCell final : public Cell<Scalar> {
       GradViews<Scalar> grad(g_theta, 4 * N, this->n_input_, N, true);
       accumulate_param_gradients<Scalar>(
           dA, nullptr, 0, cache.states.leftCols(Eigen::Index(T) * B).topRows(N), X, grad);
+    }
+  }
+
+  // c' = f c + i g and h' = o phi(c'). With C = dc'/dh = diag(c sigma'(f)) W_hf +
+  // diag(g sigma'(i)) W_hi + diag(i phi'(g)) W_hg and k = o phi'(c'), the blocks of J over [h; c]:
+  //   dh'/dh = diag(phi(c') sigma'(o)) W_ho + diag(k) C,  dh'/dc = diag(k f),
+  //   dc'/dh = C,                                        dc'/dc = diag(f);
+  // B likewise, with W_i* in place of W_h*.
+  template <Activation A>
+  void jacobians_impl(const Scalar* theta,
+                      const Eigen::Ref<const VecS>& s,
+                      const Eigen::Ref<const VecS>& x,
+                      MatS& J,
+                      MatS* B) const {
+    SequenceCache<Scalar> cache;
+    forward_impl<A>(theta, x, s, 1, cache);
+    const ParamViews<Scalar> p = views(theta);
+    const int N = this->n_hidden_;
+    const auto gates = cache.gates.col(0);
+    const auto i = gates.head(N).array();
+    const auto f = gates.segment(N, N).array();
+    const auto g = gates.segment(2 * N, N).array();
+    const auto o = gates.tail(N).array();
+    const auto tc = cache.extra.col(0).array();
+    const VecS d_i = (g * sigmoid_slope(i)).matrix();
+    const VecS d_f = (s.tail(N).array() * sigmoid_slope(f)).matrix();
+    const VecS d_g = (i * Phi<A>::slope(g)).matrix();
+    const VecS d_o = (tc * sigmoid_slope(o)).matrix();
+    const VecS k = (o * Phi<A>::slope(tc)).matrix();
+    // [dh'; dc'] with respect to one of h or x, from the weights W [4N, n] acting on it.
+    auto fill = [&](const ConstRowMap<Scalar>& W, auto&& dh, auto&& dc) {
+      dc.noalias() = d_i.asDiagonal() * W.topRows(N);
+      dc += d_f.asDiagonal() * W.middleRows(N, N);
+      dc += d_g.asDiagonal() * W.middleRows(2 * N, N);
+      dh.noalias() = d_o.asDiagonal() * W.bottomRows(N);
+      dh += k.asDiagonal() * dc;
+    };
+    J.resize(2 * N, 2 * N);
+    fill(p.W_hh, J.topLeftCorner(N, N), J.bottomLeftCorner(N, N));
+    J.rightCols(N).setZero();
+    J.topRightCorner(N, N).diagonal() = (k.array() * f).matrix();
+    J.bottomRightCorner(N, N).diagonal() = f.matrix();
+    if (B) {
+      B->resize(2 * N, this->n_input_);
+      fill(p.W_ih, B->topRows(N), B->bottomRows(N));
     }
   }
 };

@@ -13,6 +13,7 @@ template <typename Scalar>
 class UgrnnCell final : public Cell<Scalar> {
  public:
   using MatS = Mat<Scalar>;
+  using VecS = Vec<Scalar>;
   using Cell<Scalar>::Cell;
 
   CellKind kind() const override { return CellKind::kUgrnn; }
@@ -47,6 +48,15 @@ class UgrnnCell final : public Cell<Scalar> {
     dispatch_activation(this->activation_, [&](auto a) {
       backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
     });
+  }
+
+  void step_jacobians(const Scalar* theta,
+                      const Eigen::Ref<const VecS>& s,
+                      const Eigen::Ref<const VecS>& x,
+                      MatS& J,
+                      MatS* B) const override {
+    dispatch_activation(this->activation_,
+                        [&](auto a) { jacobians_impl<decltype(a)::value>(theta, s, x, J, B); });
   }
 
  private:
@@ -113,6 +123,32 @@ class UgrnnCell final : public Cell<Scalar> {
       GradViews<Scalar> grad(g_theta, 2 * N, this->n_input_, N, false);
       accumulate_param_gradients<Scalar>(dA, nullptr, 0, cache.states.leftCols(Eigen::Index(T) * B),
                                          X, grad);
+    }
+  }
+
+  // h' = g h + (1 - g) c:
+  //   J = diag(g) + diag((h - c) sigma'(g)) W_hg + diag((1 - g) phi'(c)) W_hc, B likewise with
+  //   W_i*.
+  template <Activation A>
+  void jacobians_impl(const Scalar* theta,
+                      const Eigen::Ref<const VecS>& s,
+                      const Eigen::Ref<const VecS>& x,
+                      MatS& J,
+                      MatS* B) const {
+    SequenceCache<Scalar> cache;
+    forward_impl<A>(theta, x, s, 1, cache);
+    const ParamViews<Scalar> p = views(theta);
+    const int N = this->n_hidden_;
+    const auto g = cache.gates.col(0).head(N).array();
+    const auto c = cache.gates.col(0).tail(N).array();
+    const VecS d_g = ((s.array() - c) * sigmoid_slope(g)).matrix();
+    const VecS d_c = ((Scalar(1) - g) * Phi<A>::slope(c)).matrix();
+    J.noalias() = d_g.asDiagonal() * p.W_hh.topRows(N);
+    J += d_c.asDiagonal() * p.W_hh.bottomRows(N);
+    J.diagonal() += g.matrix();
+    if (B) {
+      B->noalias() = d_g.asDiagonal() * p.W_ih.topRows(N);
+      *B += d_c.asDiagonal() * p.W_ih.bottomRows(N);
     }
   }
 };

@@ -10,6 +10,7 @@ template <typename Scalar>
 class VanillaCell final : public Cell<Scalar> {
  public:
   using MatS = Mat<Scalar>;
+  using VecS = Vec<Scalar>;
   using Cell<Scalar>::Cell;
 
   CellKind kind() const override { return CellKind::kVanilla; }
@@ -36,6 +37,15 @@ class VanillaCell final : public Cell<Scalar> {
     dispatch_activation(this->activation_, [&](auto a) {
       backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
     });
+  }
+
+  void step_jacobians(const Scalar* theta,
+                      const Eigen::Ref<const VecS>& s,
+                      const Eigen::Ref<const VecS>& x,
+                      MatS& J,
+                      MatS* B) const override {
+    dispatch_activation(this->activation_,
+                        [&](auto a) { jacobians_impl<decltype(a)::value>(theta, s, x, J, B); });
   }
 
  private:
@@ -87,6 +97,21 @@ class VanillaCell final : public Cell<Scalar> {
       accumulate_param_gradients<Scalar>(dA, nullptr, 0, cache.states.leftCols(Eigen::Index(T) * B),
                                          X, g);
     }
+  }
+
+  // h' = phi(a): J = diag(phi'(a)) W_hh, B = diag(phi'(a)) W_ih.
+  template <Activation A>
+  void jacobians_impl(const Scalar* theta,
+                      const Eigen::Ref<const VecS>& s,
+                      const Eigen::Ref<const VecS>& x,
+                      MatS& J,
+                      MatS* B) const {
+    SequenceCache<Scalar> cache;
+    forward_impl<A>(theta, x, s, 1, cache);
+    const ParamViews<Scalar> p = views(theta);
+    const VecS d = Phi<A>::slope(cache.states.col(1).array()).matrix();
+    J.noalias() = d.asDiagonal() * p.W_hh;
+    if (B) B->noalias() = d.asDiagonal() * p.W_ih;
   }
 };
 

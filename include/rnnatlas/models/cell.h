@@ -112,8 +112,9 @@ class Cell {
 
   /// The Jacobians of one step at state s [n_state] and input x [n_input]:
   /// J = dF/ds [n_state, n_state] and, when B is non-null, dF/dx [n_state, n_input].
-  /// Computed exactly by reverse mode: one backward() of a single step seeded with the identity, so
-  /// row i of J is the gradient of F_i(s, x).
+  /// Exact, from the cell's equations: after a forward step of the one state, every block of J is
+  /// a sum of row-scaled blocks of W_hh plus a diagonal (B: of W_ih), so the cost is O(n_state^2),
+  /// not the O(n_state^3) of a backward() seeded with the identity (which gives the same matrix).
   void jacobians(const Scalar* theta,
                  const Eigen::Ref<const VecS>& s,
                  const Eigen::Ref<const VecS>& x,
@@ -121,6 +122,13 @@ class Cell {
                  MatS* B) const;
 
  protected:
+  /// jacobians() after its argument checks.
+  virtual void step_jacobians(const Scalar* theta,
+                              const Eigen::Ref<const VecS>& s,
+                              const Eigen::Ref<const VecS>& x,
+                              MatS& J,
+                              MatS* B) const = 0;
+
   Activation activation_;
   int n_input_;
   int n_hidden_;

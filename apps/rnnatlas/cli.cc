@@ -1,11 +1,13 @@
 #include "cli.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdarg>
 #include <cstdlib>
 #include <iostream>
 #include <new>
+#include <thread>
 
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
@@ -64,6 +66,15 @@ bool started_by_mpi_launcher(int& size) {
   }
   size = 0;
   return std::getenv("PMIX_RANK") != nullptr;
+}
+
+int thread_count(int n_threads_flag) {
+  return n_threads_flag > 0 ? n_threads_flag
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+int threads_per_rank(bool given, int n_threads_flag) {
+  return given ? thread_count(n_threads_flag) : 1;
 }
 
 bool use_mpi_ranks(bool mpi_flag) {

@@ -81,6 +81,13 @@ bool started_by_mpi_launcher(int& size);
 /// both throw UsageError naming the fix (one process started by a launcher runs as usual).
 bool use_mpi_ranks(bool mpi_flag);
 
+/// The worker threads of a command given `-j N`: N when N > 0, otherwise one per core.
+int thread_count(int n_threads_flag);
+
+/// The worker threads of each MPI rank: one unless -j was given (`given`), since one rank per core
+/// is mpirun's default; with -j, thread_count(n_threads_flag).
+int threads_per_rank(bool given, int n_threads_flag);
+
 /// The exit status run_cli() gives the exception `error` (UsageError and InvalidArgument 2,
 /// IoError and anything else 1), printing its message when `print`. run_cli() reports every
 /// command's error with it; a command running under MPI calls it itself, since it must report

@@ -4,7 +4,6 @@
 #include <exception>
 #include <iostream>
 #include <memory>
-#include <thread>
 
 #include "cli.h"
 #include "rnnatlas/config.h"
@@ -124,8 +123,6 @@ void configure(CompareArgs& args) {
   if (metric == "topology") o.topology = topology_metric(args.topology_kind);
 }
 
-int all_cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
-
 /// The summary line, and the spread of the distances when they were computed.
 void print_result(const sim::CompareSummary& summary) {
   std::cout << summary.brief_report() << '\n';
@@ -156,10 +153,7 @@ int run_over_ranks(CompareArgs& args) {
   int status = kExitOk;
   try {
     configure(args);
-    // One rank per core is mpirun's default, so one thread per rank unless -j says otherwise.
-    const int n_threads = !args.threads_given  ? 1
-                          : args.n_threads > 0 ? args.n_threads
-                                               : all_cores();
+    const int n_threads = threads_per_rank(args.threads_given, args.n_threads);
     MpiRunner runner(session, n_threads);
     args.options.n_threads = n_threads;
     args.options.runner = &runner;
@@ -186,7 +180,7 @@ int run_compare(CompareArgs& args) {
 #endif
   }
   configure(args);
-  args.options.n_threads = args.n_threads > 0 ? args.n_threads : all_cores();
+  args.options.n_threads = thread_count(args.n_threads);
   print_result(sim::compare_population(args.dir, args.options));
   return kExitOk;
 }

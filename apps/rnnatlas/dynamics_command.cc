@@ -9,7 +9,6 @@
 #include <limits>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -267,9 +266,7 @@ int run_dynamics(DynamicsArgs args) {
   const std::string seed_problem = seed_error(args.seed);
   if (!seed_problem.empty()) throw UsageError("--seed: " + seed_problem);
   args.options.seed = std::stoull(args.seed);
-  const int n_threads = args.n_threads > 0
-                            ? args.n_threads
-                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int n_threads = thread_count(args.n_threads);
   args.options.n_threads = n_threads;
   args.options.transitions.find_limit_cycles = !args.no_limit_cycles;
   // The rate's floor follows a smaller initial rate (FixedPointOptions needs lr_min <= lr_initial).

@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
-#include <thread>
 
 #include "cli.h"
 #include "rnnatlas/embedding/embed.h"
@@ -49,9 +48,7 @@ int run_embed(EmbedArgs& args) {
     throw UsageError("--seed: " + problem);
   }
   args.options.seed = std::stoull(args.seed);
-  args.options.n_threads = args.n_threads > 0
-                               ? args.n_threads
-                               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  args.options.n_threads = thread_count(args.n_threads);
   const emb::EmbedSummary summary = emb::embed_population(args.dir, args.name, args.options);
   std::cout << summary.brief_report() << '\n';
   print_clusters(summary.embedding);

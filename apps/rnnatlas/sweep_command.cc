@@ -8,7 +8,6 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
-#include <thread>
 
 #include "cli.h"
 #include "rnnatlas/config.h"
@@ -102,8 +101,6 @@ void check_out(const SweepArgs& args) {
     throw UsageError("--out DIR is required (or --list to only list the networks)");
 }
 
-int all_cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
-
 /// The start note: "sweep <hash>: 160 networks (16 grid points x 10 seeds) on flip_flop, <workers>,
 /// into DIR".
 void print_start(const SweepSpec& spec, const std::string& workers, const std::string& out) {
@@ -126,7 +123,7 @@ int run_threaded(const SweepArgs& args) {
   }
   check_out(args);
   SweepOptions options;
-  options.n_threads = args.n_threads > 0 ? args.n_threads : all_cores();
+  options.n_threads = thread_count(args.n_threads);
   const int n_workers = std::min(options.n_threads, spec.n_networks());
   if (!args.quiet) {
     print_start(spec, strprintf("%d threads", options.n_threads), args.out);
@@ -152,10 +149,7 @@ int run_over_ranks(const SweepArgs& args) {
       if (root) list_networks(spec);
     } else {
       check_out(args);
-      // One rank per core is mpirun's default, so one thread per rank unless -j says otherwise.
-      const int n_threads = !args.threads_given  ? 1
-                            : args.n_threads > 0 ? args.n_threads
-                                                 : all_cores();
+      const int n_threads = threads_per_rank(args.threads_given, args.n_threads);
       MpiRunner runner(session, n_threads);
       SweepOptions options;
       options.runner = &runner;

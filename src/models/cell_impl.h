@@ -206,4 +206,59 @@ void accumulate_param_gradients(const Mat<Scalar>& dQ,
   }
 }
 
+/// A cell whose virtual methods dispatch once on the activation to its kernels, compiled once per
+/// activation with no branch inside the time loop. Derived befriends this class and provides:
+/// - forward_impl<A>(theta, X, S0, n_time, cache): Cell::forward;
+/// - backward_impl<A>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X): Cell::backward;
+/// - jacobians_impl<A>(theta, s, step, J, B): Cell::jacobians at s, given `step`, the cache of
+///   forward_impl<A> for one step of the one state s.
+template <typename Derived, typename Scalar>
+class DispatchingCell : public Cell<Scalar> {
+ public:
+  using MatS = Mat<Scalar>;
+  using VecS = Vec<Scalar>;
+  using Cell<Scalar>::Cell;
+
+  void forward(const Scalar* theta,
+               const Eigen::Ref<const MatS>& X,
+               const Eigen::Ref<const MatS>& S0,
+               int n_time,
+               SequenceCache<Scalar>& cache) const final {
+    dispatch_activation(this->activation_, [&](auto a) {
+      self().template forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
+    });
+  }
+
+  void backward(const Scalar* theta,
+                const Eigen::Ref<const MatS>& X,
+                SequenceCache<Scalar>& cache,
+                const MatS* G_h,
+                const MatS* G_final,
+                Scalar* g_theta,
+                MatS* G_S0,
+                MatS* G_X) const final {
+    dispatch_activation(this->activation_, [&](auto a) {
+      self().template backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta,
+                                                        G_S0, G_X);
+    });
+  }
+
+ protected:
+  void step_jacobians(const Scalar* theta,
+                      const Eigen::Ref<const VecS>& s,
+                      const Eigen::Ref<const VecS>& x,
+                      MatS& J,
+                      MatS* B) const final {
+    dispatch_activation(this->activation_, [&](auto a) {
+      constexpr Activation kA = decltype(a)::value;
+      SequenceCache<Scalar> step;
+      self().template forward_impl<kA>(theta, x, s, 1, step);
+      self().template jacobians_impl<kA>(theta, s, step, J, B);
+    });
+  }
+
+ private:
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+};
+
 }  // namespace rnnatlas::internal

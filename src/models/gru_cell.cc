@@ -9,48 +9,18 @@ namespace {
 using namespace internal;
 
 template <typename Scalar>
-class GruCell final : public Cell<Scalar> {
+class GruCell final : public DispatchingCell<GruCell<Scalar>, Scalar> {
  public:
   using MatS = Mat<Scalar>;
   using VecS = Vec<Scalar>;
-  using Cell<Scalar>::Cell;
+  using DispatchingCell<GruCell<Scalar>, Scalar>::DispatchingCell;
 
   CellKind kind() const override { return CellKind::kGru; }
   int n_gates() const override { return 3; }
 
-  void forward(const Scalar* theta,
-               const Eigen::Ref<const MatS>& X,
-               const Eigen::Ref<const MatS>& S0,
-               int n_time,
-               SequenceCache<Scalar>& cache) const override {
-    dispatch_activation(this->activation_, [&](auto a) {
-      forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
-    });
-  }
-
-  void backward(const Scalar* theta,
-                const Eigen::Ref<const MatS>& X,
-                SequenceCache<Scalar>& cache,
-                const MatS* G_h,
-                const MatS* G_final,
-                Scalar* g_theta,
-                MatS* G_S0,
-                MatS* G_X) const override {
-    dispatch_activation(this->activation_, [&](auto a) {
-      backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
-    });
-  }
-
-  void step_jacobians(const Scalar* theta,
-                      const Eigen::Ref<const VecS>& s,
-                      const Eigen::Ref<const VecS>& x,
-                      MatS& J,
-                      MatS* B) const override {
-    dispatch_activation(this->activation_,
-                        [&](auto a) { jacobians_impl<decltype(a)::value>(theta, s, x, J, B); });
-  }
-
  private:
+  friend DispatchingCell<GruCell<Scalar>, Scalar>;
+
   ParamViews<Scalar> views(const Scalar* theta) const {
     return ParamViews<Scalar>(theta, 3 * this->n_hidden_, this->n_input_, this->n_hidden_, true);
   }
@@ -142,20 +112,18 @@ class GruCell final : public Cell<Scalar> {
   template <Activation A>
   void jacobians_impl(const Scalar* theta,
                       const Eigen::Ref<const VecS>& s,
-                      const Eigen::Ref<const VecS>& x,
+                      const SequenceCache<Scalar>& step,
                       MatS& J,
                       MatS* B) const {
-    SequenceCache<Scalar> cache;
-    forward_impl<A>(theta, x, s, 1, cache);
     const ParamViews<Scalar> p = views(theta);
     const int N = this->n_hidden_;
-    const auto gates = cache.gates.col(0);
+    const auto gates = step.gates.col(0);
     const auto r = gates.head(N).array();
     const auto z = gates.segment(N, N).array();
     const auto n = gates.tail(N).array();
     const VecS d_n = ((Scalar(1) - z) * Phi<A>::slope(n)).matrix();
     const VecS d_z = ((s.array() - n) * sigmoid_slope(z)).matrix();
-    const VecS d_r = (d_n.array() * cache.extra.col(0).array() * sigmoid_slope(r)).matrix();
+    const VecS d_r = (d_n.array() * step.extra.col(0).array() * sigmoid_slope(r)).matrix();
     const VecS d_n_r = (d_n.array() * r).matrix();
     J.noalias() = d_r.asDiagonal() * p.W_hh.topRows(N);
     J += d_z.asDiagonal() * p.W_hh.middleRows(N, N);

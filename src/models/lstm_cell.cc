@@ -9,49 +9,19 @@ namespace {
 using namespace internal;
 
 template <typename Scalar>
-class LstmCell final : public Cell<Scalar> {
+class LstmCell final : public DispatchingCell<LstmCell<Scalar>, Scalar> {
  public:
   using MatS = Mat<Scalar>;
   using VecS = Vec<Scalar>;
-  using Cell<Scalar>::Cell;
+  using DispatchingCell<LstmCell<Scalar>, Scalar>::DispatchingCell;
 
   CellKind kind() const override { return CellKind::kLstm; }
   int n_gates() const override { return 4; }
   int n_state() const override { return 2 * this->n_hidden_; }
 
-  void forward(const Scalar* theta,
-               const Eigen::Ref<const MatS>& X,
-               const Eigen::Ref<const MatS>& S0,
-               int n_time,
-               SequenceCache<Scalar>& cache) const override {
-    dispatch_activation(this->activation_, [&](auto a) {
-      forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
-    });
-  }
-
-  void backward(const Scalar* theta,
-                const Eigen::Ref<const MatS>& X,
-                SequenceCache<Scalar>& cache,
-                const MatS* G_h,
-                const MatS* G_final,
-                Scalar* g_theta,
-                MatS* G_S0,
-                MatS* G_X) const override {
-    dispatch_activation(this->activation_, [&](auto a) {
-      backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
-    });
-  }
-
-  void step_jacobians(const Scalar* theta,
-                      const Eigen::Ref<const VecS>& s,
-                      const Eigen::Ref<const VecS>& x,
-                      MatS& J,
-                      MatS* B) const override {
-    dispatch_activation(this->activation_,
-                        [&](auto a) { jacobians_impl<decltype(a)::value>(theta, s, x, J, B); });
-  }
-
  private:
+  friend DispatchingCell<LstmCell<Scalar>, Scalar>;
+
   ParamViews<Scalar> views(const Scalar* theta) const {
     return ParamViews<Scalar>(theta, 4 * this->n_hidden_, this->n_input_, this->n_hidden_, true);
   }
@@ -145,19 +115,17 @@ class LstmCell final : public Cell<Scalar> {
   template <Activation A>
   void jacobians_impl(const Scalar* theta,
                       const Eigen::Ref<const VecS>& s,
-                      const Eigen::Ref<const VecS>& x,
+                      const SequenceCache<Scalar>& step,
                       MatS& J,
                       MatS* B) const {
-    SequenceCache<Scalar> cache;
-    forward_impl<A>(theta, x, s, 1, cache);
     const ParamViews<Scalar> p = views(theta);
     const int N = this->n_hidden_;
-    const auto gates = cache.gates.col(0);
+    const auto gates = step.gates.col(0);
     const auto i = gates.head(N).array();
     const auto f = gates.segment(N, N).array();
     const auto g = gates.segment(2 * N, N).array();
     const auto o = gates.tail(N).array();
-    const auto tc = cache.extra.col(0).array();
+    const auto tc = step.extra.col(0).array();
     const VecS d_i = (g * sigmoid_slope(i)).matrix();
     const VecS d_f = (s.tail(N).array() * sigmoid_slope(f)).matrix();
     const VecS d_g = (i * Phi<A>::slope(g)).matrix();

@@ -10,11 +10,11 @@ namespace {
 using namespace internal;
 
 template <typename Scalar>
-class UgrnnCell final : public Cell<Scalar> {
+class UgrnnCell final : public DispatchingCell<UgrnnCell<Scalar>, Scalar> {
  public:
   using MatS = Mat<Scalar>;
   using VecS = Vec<Scalar>;
-  using Cell<Scalar>::Cell;
+  using DispatchingCell<UgrnnCell<Scalar>, Scalar>::DispatchingCell;
 
   CellKind kind() const override { return CellKind::kUgrnn; }
   int n_gates() const override { return 2; }
@@ -27,39 +27,9 @@ class UgrnnCell final : public Cell<Scalar> {
             ParameterInfo{"bias_l0", G, 1, n_ih + n_hh, true}};
   }
 
-  void forward(const Scalar* theta,
-               const Eigen::Ref<const MatS>& X,
-               const Eigen::Ref<const MatS>& S0,
-               int n_time,
-               SequenceCache<Scalar>& cache) const override {
-    dispatch_activation(this->activation_, [&](auto a) {
-      forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
-    });
-  }
-
-  void backward(const Scalar* theta,
-                const Eigen::Ref<const MatS>& X,
-                SequenceCache<Scalar>& cache,
-                const MatS* G_h,
-                const MatS* G_final,
-                Scalar* g_theta,
-                MatS* G_S0,
-                MatS* G_X) const override {
-    dispatch_activation(this->activation_, [&](auto a) {
-      backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
-    });
-  }
-
-  void step_jacobians(const Scalar* theta,
-                      const Eigen::Ref<const VecS>& s,
-                      const Eigen::Ref<const VecS>& x,
-                      MatS& J,
-                      MatS* B) const override {
-    dispatch_activation(this->activation_,
-                        [&](auto a) { jacobians_impl<decltype(a)::value>(theta, s, x, J, B); });
-  }
-
  private:
+  friend DispatchingCell<UgrnnCell<Scalar>, Scalar>;
+
   ParamViews<Scalar> views(const Scalar* theta) const {
     return ParamViews<Scalar>(theta, 2 * this->n_hidden_, this->n_input_, this->n_hidden_, false);
   }
@@ -132,15 +102,13 @@ class UgrnnCell final : public Cell<Scalar> {
   template <Activation A>
   void jacobians_impl(const Scalar* theta,
                       const Eigen::Ref<const VecS>& s,
-                      const Eigen::Ref<const VecS>& x,
+                      const SequenceCache<Scalar>& step,
                       MatS& J,
                       MatS* B) const {
-    SequenceCache<Scalar> cache;
-    forward_impl<A>(theta, x, s, 1, cache);
     const ParamViews<Scalar> p = views(theta);
     const int N = this->n_hidden_;
-    const auto g = cache.gates.col(0).head(N).array();
-    const auto c = cache.gates.col(0).tail(N).array();
+    const auto g = step.gates.col(0).head(N).array();
+    const auto c = step.gates.col(0).tail(N).array();
     const VecS d_g = ((s.array() - c) * sigmoid_slope(g)).matrix();
     const VecS d_c = ((Scalar(1) - g) * Phi<A>::slope(c)).matrix();
     J.noalias() = d_g.asDiagonal() * p.W_hh.topRows(N);

@@ -7,48 +7,18 @@ namespace {
 using namespace internal;
 
 template <typename Scalar>
-class VanillaCell final : public Cell<Scalar> {
+class VanillaCell final : public DispatchingCell<VanillaCell<Scalar>, Scalar> {
  public:
   using MatS = Mat<Scalar>;
   using VecS = Vec<Scalar>;
-  using Cell<Scalar>::Cell;
+  using DispatchingCell<VanillaCell<Scalar>, Scalar>::DispatchingCell;
 
   CellKind kind() const override { return CellKind::kVanilla; }
   int n_gates() const override { return 1; }
 
-  void forward(const Scalar* theta,
-               const Eigen::Ref<const MatS>& X,
-               const Eigen::Ref<const MatS>& S0,
-               int n_time,
-               SequenceCache<Scalar>& cache) const override {
-    dispatch_activation(this->activation_, [&](auto a) {
-      forward_impl<decltype(a)::value>(theta, X, S0, n_time, cache);
-    });
-  }
-
-  void backward(const Scalar* theta,
-                const Eigen::Ref<const MatS>& X,
-                SequenceCache<Scalar>& cache,
-                const MatS* G_h,
-                const MatS* G_final,
-                Scalar* g_theta,
-                MatS* G_S0,
-                MatS* G_X) const override {
-    dispatch_activation(this->activation_, [&](auto a) {
-      backward_impl<decltype(a)::value>(theta, X, cache, G_h, G_final, g_theta, G_S0, G_X);
-    });
-  }
-
-  void step_jacobians(const Scalar* theta,
-                      const Eigen::Ref<const VecS>& s,
-                      const Eigen::Ref<const VecS>& x,
-                      MatS& J,
-                      MatS* B) const override {
-    dispatch_activation(this->activation_,
-                        [&](auto a) { jacobians_impl<decltype(a)::value>(theta, s, x, J, B); });
-  }
-
  private:
+  friend DispatchingCell<VanillaCell<Scalar>, Scalar>;
+
   ParamViews<Scalar> views(const Scalar* theta) const {
     return ParamViews<Scalar>(theta, this->n_hidden_, this->n_input_, this->n_hidden_, true);
   }
@@ -103,13 +73,11 @@ class VanillaCell final : public Cell<Scalar> {
   template <Activation A>
   void jacobians_impl(const Scalar* theta,
                       const Eigen::Ref<const VecS>& s,
-                      const Eigen::Ref<const VecS>& x,
+                      const SequenceCache<Scalar>& step,
                       MatS& J,
                       MatS* B) const {
-    SequenceCache<Scalar> cache;
-    forward_impl<A>(theta, x, s, 1, cache);
     const ParamViews<Scalar> p = views(theta);
-    const VecS d = Phi<A>::slope(cache.states.col(1).array()).matrix();
+    const VecS d = Phi<A>::slope(step.states.col(1).array()).matrix();
     J.noalias() = d.asDiagonal() * p.W_hh;
     if (B) B->noalias() = d.asDiagonal() * p.W_ih;
   }

@@ -30,14 +30,14 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from benchlib import find_binary, machine_info, median
+from benchlib import (JsonLinesWorker, blas_env, find_binary, machine_info, median, pin,
+                      run_main)
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "bench" / "reference" / "torch_fixed_points.py"
@@ -46,10 +46,6 @@ NETWORK_NAME = "gru128_flip_flop.h5"  # in <build>/bench/fixed_point_data/
 TOL_Q = 1e-12
 TOL_UNIQUE = 1e-3
 TO_S = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-
-
-def pin(cpu):
-    return lambda: os.sched_setaffinity(0, {cpu})
 
 
 def run(cmd, cpu, what):
@@ -124,36 +120,6 @@ def time_rnnatlas(binary, network, n_init, cpu, min_time):
 
 
 # --- the PyTorch side ------------------------------------------------------------------------
-
-class TorchWorker:
-    """bench/reference/torch_fixed_points.py --serve, pinned to one CPU."""
-
-    def __init__(self, python, cpu):
-        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        self.stderr = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([python, str(REFERENCE), "--serve"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.stderr, text=True,
-                                     env=env, preexec_fn=pin(cpu))
-
-    def request(self, **cmd):
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            self.stderr.seek(0)
-            sys.exit(f"error: the torch worker died (exit {self.proc.wait()}): "
-                     f"{self.stderr.read()[-1000:]}")
-        reply = json.loads(line)
-        if "error" in reply:
-            sys.exit(f"error: torch worker: {reply['error']}")
-        return reply
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
-            self.proc.stdin.flush()
-            self.proc.wait()
-
 
 def openblas_architecture(info):
     pools = [p for p in info.get("threadpools", []) if p.get("internal_api") == "openblas"]
@@ -262,7 +228,8 @@ def main():
           f"{metrics['training_seconds']:.1f} s", flush=True)
     states_file, result_file = export(binary, network, args.n_init, data_dir, args.cpu)
 
-    worker = TorchWorker(args.python, args.cpu)
+    worker = JsonLinesWorker([args.python, REFERENCE, "--serve"], "the torch worker", blas_env(),
+                             args.cpu)
     torch_info = worker.request(cmd="info")
     loaded = worker.request(cmd="load", network=str(network), initial_states=str(states_file))
     print(f"torch {torch_info['torch']}, {torch_info['torch_threads']} thread, OpenBLAS "
@@ -357,4 +324,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -47,7 +47,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import find_binary, median
+from benchlib import JsonLinesWorker, blas_env, find_binary, median, run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "bench" / "reference" / "torch_population.py"
@@ -190,14 +190,6 @@ def run_rnnatlas(exe, config, workdir, n_workers, period=0.1):
             "threads": sampler.summary()}
 
 
-def torch_env(coretype):
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    env.pop("OPENBLAS_CORETYPE", None)
-    if coretype != "default":
-        env["OPENBLAS_CORETYPE"] = coretype
-    return env
-
-
 def run_torch_processes(python, networks, workdir, n_workers, env):
     """One process per network, n_workers at a time."""
     out = workdir / f"torch-{n_workers}"
@@ -227,31 +219,6 @@ def run_torch_processes(python, networks, workdir, n_workers, env):
     return summarize_torch(replies, networks, wall, cpu)
 
 
-class PoolWorker:
-    def __init__(self, python, env):
-        self.proc = subprocess.Popen([python, str(REFERENCE), "--serve"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env=env)
-        self.ready = json.loads(self.proc.stdout.readline())
-
-    def send(self, network, out):
-        self.proc.stdin.write(json.dumps({"network": network, "out": out}) + "\n")
-        self.proc.stdin.flush()
-
-    def receive(self):
-        line = self.proc.stdout.readline()
-        if not line:
-            sys.exit("error: a torch pool worker died")
-        reply = json.loads(line)
-        if "error" in reply:
-            sys.exit(f"error: torch pool worker: {reply['error']}")
-        return reply
-
-    def close(self):
-        self.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
-        self.proc.stdin.close()
-        self.proc.wait()
-
-
 def run_torch_pool(python, networks, workdir, n_workers, env):
     """n_workers long-lived processes taking networks from a queue; their start is timed too."""
     import selectors
@@ -260,13 +227,15 @@ def run_torch_pool(python, networks, workdir, n_workers, env):
     out.mkdir(parents=True)
     queue = collections.deque(most_expensive_first(networks))
     c0, w0 = children_cpu_seconds(), time.perf_counter()
-    workers = [PoolWorker(python, env) for _ in range(min(n_workers, len(networks)))]
+    workers = [JsonLinesWorker([python, REFERENCE, "--serve"], "a torch pool worker", env)
+               for _ in range(min(n_workers, len(networks)))]
+    ready = [w.receive() for w in workers]
     sel = selectors.DefaultSelector()
     replies = []
     for w in workers:
         if queue:
             i, net = queue.popleft()
-            w.send(net, str(out / f"{i}.pt"))
+            w.send(json.dumps({"network": net, "out": str(out / f"{i}.pt")}))
             sel.register(w.proc.stdout, selectors.EVENT_READ, w)
     while len(replies) < len(networks):
         for key, _ in sel.select():
@@ -274,7 +243,7 @@ def run_torch_pool(python, networks, workdir, n_workers, env):
             replies.append(w.receive())
             if queue:
                 i, net = queue.popleft()
-                w.send(net, str(out / f"{i}.pt"))
+                w.send(json.dumps({"network": net, "out": str(out / f"{i}.pt")}))
             else:
                 sel.unregister(w.proc.stdout)
     for w in workers:
@@ -282,7 +251,7 @@ def run_torch_pool(python, networks, workdir, n_workers, env):
     wall, cpu = time.perf_counter() - w0, children_cpu_seconds() - c0
     shutil.rmtree(out, ignore_errors=True)
     result = summarize_torch(replies, networks, wall, cpu)
-    result["process_startup_s"] = statistics.mean(w.ready["startup_s"] for w in workers)
+    result["process_startup_s"] = statistics.mean(r["startup_s"] for r in ready)
     return result
 
 
@@ -451,7 +420,7 @@ def main():
                 "cmake --build build/release --target rnnatlas")
     variants = [v for v in VARIANTS if v in args.variants]
     networks = population(args)
-    env = torch_env(args.coretype)
+    env = blas_env(coretype=args.coretype)
     started = time.monotonic()
     machine = {"cpu_model": next((ln.split(":", 1)[1].strip() for ln in
                                   Path("/proc/cpuinfo").read_text().splitlines()
@@ -523,4 +492,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -30,45 +30,16 @@ import argparse
 import datetime
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchlib import find_binary, machine_info, median
+from benchlib import JsonLinesWorker, blas_env, find_binary, machine_info, median, run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "bench" / "reference" / "numpy_similarity.py"
 METRICS = ("svcca", "cka")
-
-
-class Worker:
-    """A process answering one request line with one JSON line."""
-
-    def __init__(self, cmd, env, name):
-        self.name = name
-        self.stderr = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.stderr, text=True, env=env)
-
-    def request(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        reply = self.proc.stdout.readline()
-        if not reply:
-            self.stderr.seek(0)
-            sys.exit(f"error: {self.name} died (status {self.proc.wait()}): "
-                     f"{self.stderr.read()[-800:]}")
-        reply = json.loads(reply)
-        if "error" in reply:
-            sys.exit(f"error: {self.name}: {reply['error']} (request: {line[:200]})")
-        return reply
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.request("quit" if self.name == "rnnatlas" else json.dumps({"cmd": "quit"}))
-            self.proc.wait()
 
 
 def sample_indices(n, s):
@@ -140,15 +111,14 @@ def main():
     print(f"generating {n_generate} networks of {n_samples} x 128 (float32, "
           f"{n_generate * n_samples * 128 * 4 / 1e9:.1f} GB) ...", flush=True)
 
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
-               OPENBLAS_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
-    ours = Worker([str(worker_bin), "--networks", str(n_generate), "--threads",
-                   str(args.threads), "--trials", str(args.trials)], env, "rnnatlas")
+    env = blas_env(args.threads)
+    ours = JsonLinesWorker([worker_bin, "--networks", n_generate, "--threads", args.threads,
+                            "--trials", args.trials], "rnnatlas", env, quit_line="quit")
     info = ours.request("info")
     print(f"  generated in {info['generate_s']:.1f} s; Eigen SIMD: {info['eigen_simd']}",
           flush=True)
-    theirs = Worker([args.python, str(REFERENCE), "--serve"], env, "numpy")
-    np_info = theirs.request(json.dumps({"cmd": "info"}))
+    theirs = JsonLinesWorker([args.python, REFERENCE, "--serve"], "numpy", env)
+    np_info = theirs.request(cmd="info")
     blas = [t for t in np_info["threadpools"] if t.get("internal_api") == "openblas"]
     print(f"numpy {np_info['numpy']}: " + (
         f"OpenBLAS {blas[0]['version']} ({blas[0]['architecture']} kernels, "
@@ -276,4 +246,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

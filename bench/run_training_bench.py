@@ -21,14 +21,13 @@ import argparse
 import datetime
 import json
 import os
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from benchlib import find_binary, machine_info, median
+from benchlib import (JsonLinesWorker, WorkerDied, blas_env, find_binary, machine_info, median,
+                      pin, run_main)
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "bench" / "reference" / "torch_training.py"
@@ -48,10 +47,6 @@ def gemm_flops_per_iteration(arch, n_hidden=N_HIDDEN, n_batch=N_BATCH, n_time=N_
     once forward and twice backward each."""
     G, N, BT = GATES[arch] * n_hidden, n_hidden, n_batch * n_time
     return 3 * 2 * G * N * BT + 3 * 2 * G * n_input * BT + 3 * 2 * n_output * N * BT
-
-
-def pin(cpu):
-    return lambda: os.sched_setaffinity(0, {cpu})
 
 
 # --- rnnatlas side ---------------------------------------------------------------------------
@@ -91,54 +86,6 @@ def eigen_sgemm_gflops(binary, cpu):
 
 # --- PyTorch side ----------------------------------------------------------------------------
 
-class WorkerDied(RuntimeError):
-    pass
-
-
-class TorchWorker:
-    """bench/reference/torch_training.py --serve, pinned to one CPU, with one OPENBLAS_CORETYPE."""
-
-    def __init__(self, python, cpu, coretype):
-        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        env.pop("OPENBLAS_CORETYPE", None)
-        if coretype != "default":
-            env["OPENBLAS_CORETYPE"] = coretype
-        self.coretype = coretype
-        self.stderr = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([python, str(REFERENCE), "--serve"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.stderr, text=True,
-                                     env=env, preexec_fn=pin(cpu))
-
-    def request(self, **cmd):
-        try:
-            self.proc.stdin.write(json.dumps(cmd) + "\n")
-            self.proc.stdin.flush()
-            line = self.proc.stdout.readline()
-        except BrokenPipeError:
-            line = ""
-        if not line:
-            rc = self.proc.wait()
-            why = (f"killed by {signal.Signals(-rc).name}" if rc < 0 else f"exit status {rc}")
-            self.stderr.seek(0)
-            raise WorkerDied(f"{why}; stderr: {self.stderr.read()[-500:].strip()!r}")
-        reply = json.loads(line)
-        if "error" in reply:
-            raise RuntimeError(f"torch worker: {reply['error']}")
-        return reply
-
-    def stderr_text(self):
-        self.stderr.seek(0)
-        return self.stderr.read().strip()
-
-    def close(self):
-        if self.proc.poll() is None:
-            try:
-                self.request(cmd="quit")
-            except (WorkerDied, BrokenPipeError):
-                pass
-            self.proc.wait()
-
-
 def openblas_pool(info):
     pools = [p for p in info["threadpools"] if p.get("internal_api") == "openblas"]
     return pools[0] if pools else None
@@ -150,7 +97,9 @@ def probe_coretypes(python, cpu, coretypes, min_time, passes=3):
     rows, workers = [], {}
     for ct in coretypes:
         row = {"coretype": ct}
-        w = TorchWorker(python, cpu, ct)
+        w = JsonLinesWorker([python, REFERENCE, "--serve"], f"torch (OPENBLAS_CORETYPE {ct})",
+                            blas_env(coretype=ct), cpu)
+        w.coretype = ct
         try:
             info = w.request(cmd="info")
             pool = openblas_pool(info)
@@ -359,4 +308,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <initializer_list>
 #include <type_traits>
 
 #include "rnnatlas/error.h"
@@ -203,6 +204,29 @@ void accumulate_param_gradients(const Mat<Scalar>& dQ,
     const Eigen::Index n_rest = dQ.rows() - dP_first_row;
     g.W_ih.bottomRows(n_rest).noalias() += (*dP_rows) * X.transpose();
     add_column_sum<Scalar>(*dP_rows, g.b_ih.tail(n_rest));
+  }
+}
+
+/// M = sum_k diag(d_k) W_k [n_hidden, W.cols()], where W_k is gate block k of W (W_ih or W_hh, in
+/// the cell's gate order) and d_k the coefficients of that block; a null d_k skips the block. A
+/// step Jacobian of every cell is built from such sums (with diagonal terms): O(n_hidden^2).
+template <typename Scalar, typename Out>
+void scaled_gate_rows(const ConstRowMap<Scalar>& W,
+                      std::initializer_list<std::type_identity_t<const Vec<Scalar>*>> d,
+                      Out&& M) {
+  const Eigen::Index N = W.rows() / static_cast<Eigen::Index>(d.size());
+  bool first = true;
+  Eigen::Index k = 0;
+  for (const Vec<Scalar>* d_k : d) {
+    if (d_k != nullptr) {
+      if (first) {
+        M.noalias() = d_k->asDiagonal() * W.middleRows(k * N, N);
+      } else {
+        M += d_k->asDiagonal() * W.middleRows(k * N, N);
+      }
+      first = false;
+    }
+    ++k;
   }
 }
 

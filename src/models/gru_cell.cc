@@ -125,15 +125,9 @@ class GruCell final : public DispatchingCell<GruCell<Scalar>, Scalar> {
     const VecS d_z = ((s.array() - n) * sigmoid_slope(z)).matrix();
     const VecS d_r = (d_n.array() * step.extra.col(0).array() * sigmoid_slope(r)).matrix();
     const VecS d_n_r = (d_n.array() * r).matrix();
-    J.noalias() = d_r.asDiagonal() * p.W_hh.topRows(N);
-    J += d_z.asDiagonal() * p.W_hh.middleRows(N, N);
-    J += d_n_r.asDiagonal() * p.W_hh.bottomRows(N);
+    scaled_gate_rows(p.W_hh, {&d_r, &d_z, &d_n_r}, J);
     J.diagonal() += z.matrix();
-    if (B) {
-      B->noalias() = d_r.asDiagonal() * p.W_ih.topRows(N);
-      *B += d_z.asDiagonal() * p.W_ih.middleRows(N, N);
-      *B += d_n.asDiagonal() * p.W_ih.bottomRows(N);
-    }
+    if (B) scaled_gate_rows(p.W_ih, {&d_r, &d_z, &d_n}, *B);
   }
 };
 

@@ -133,10 +133,8 @@ class LstmCell final : public DispatchingCell<LstmCell<Scalar>, Scalar> {
     const VecS k = (o * Phi<A>::slope(tc)).matrix();
     // [dh'; dc'] with respect to one of h or x, from the weights W [4N, n] acting on it.
     auto fill = [&](const ConstRowMap<Scalar>& W, auto&& dh, auto&& dc) {
-      dc.noalias() = d_i.asDiagonal() * W.topRows(N);
-      dc += d_f.asDiagonal() * W.middleRows(N, N);
-      dc += d_g.asDiagonal() * W.middleRows(2 * N, N);
-      dh.noalias() = d_o.asDiagonal() * W.bottomRows(N);
+      scaled_gate_rows(W, {&d_i, &d_f, &d_g, nullptr}, dc);
+      scaled_gate_rows(W, {nullptr, nullptr, nullptr, &d_o}, dh);
       dh += k.asDiagonal() * dc;
     };
     J.resize(2 * N, 2 * N);

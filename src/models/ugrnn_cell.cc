@@ -111,13 +111,9 @@ class UgrnnCell final : public DispatchingCell<UgrnnCell<Scalar>, Scalar> {
     const auto c = step.gates.col(0).tail(N).array();
     const VecS d_g = ((s.array() - c) * sigmoid_slope(g)).matrix();
     const VecS d_c = ((Scalar(1) - g) * Phi<A>::slope(c)).matrix();
-    J.noalias() = d_g.asDiagonal() * p.W_hh.topRows(N);
-    J += d_c.asDiagonal() * p.W_hh.bottomRows(N);
+    scaled_gate_rows(p.W_hh, {&d_g, &d_c}, J);
     J.diagonal() += g.matrix();
-    if (B) {
-      B->noalias() = d_g.asDiagonal() * p.W_ih.topRows(N);
-      *B += d_c.asDiagonal() * p.W_ih.bottomRows(N);
-    }
+    if (B) scaled_gate_rows(p.W_ih, {&d_g, &d_c}, *B);
   }
 };
 

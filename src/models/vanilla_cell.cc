@@ -72,14 +72,14 @@ class VanillaCell final : public DispatchingCell<VanillaCell<Scalar>, Scalar> {
   // h' = phi(a): J = diag(phi'(a)) W_hh, B = diag(phi'(a)) W_ih.
   template <Activation A>
   void jacobians_impl(const Scalar* theta,
-                      const Eigen::Ref<const VecS>& s,
+                      const Eigen::Ref<const VecS>& /*s*/,
                       const SequenceCache<Scalar>& step,
                       MatS& J,
                       MatS* B) const {
     const ParamViews<Scalar> p = views(theta);
     const VecS d = Phi<A>::slope(step.states.col(1).array()).matrix();
-    J.noalias() = d.asDiagonal() * p.W_hh;
-    if (B) B->noalias() = d.asDiagonal() * p.W_ih;
+    scaled_gate_rows(p.W_hh, {&d}, J);
+    if (B) scaled_gate_rows(p.W_ih, {&d}, *B);
   }
 };
 

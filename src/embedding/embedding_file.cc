@@ -102,11 +102,16 @@ EmbeddingFile parse_embedding_file_image(const std::vector<unsigned char>& image
   file.library_version = h5::read_string(root, "library_version");
   file.created = h5::read_string(root, "created");
   file.metric = h5::read_string(root, "metric");
+  if (file.metric.empty()) throw IoError(h5::attribute_label(root, "metric") + " is empty");
   file.stress = h5::read_double(root, "stress");
   file.normalized_stress = h5::read_double(root, "normalized_stress");
   file.network_ids = h5::read_strings(root, "network_ids");
   const Eigen::Index n = static_cast<Eigen::Index>(file.network_ids.size());
   if (n == 0) throw IoError("dataset /network_ids is empty");
+  if (const std::string duplicate = similarity::internal::first_duplicate(file.network_ids);
+      !duplicate.empty()) {
+    throw IoError("dataset /network_ids: network id '" + duplicate + "' appears twice");
+  }
   file.classical = h5::read_matrix(root, "classical", n, 2);
   file.classical_eigenvalues = h5::read_vector(root, "classical_eigenvalues", n);
   file.smacof = h5::read_matrix(root, "smacof", n, 2);

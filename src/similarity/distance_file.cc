@@ -107,6 +107,7 @@ DistanceFile parse_distance_file_image(const std::vector<unsigned char>& image) 
   file.library_version = h5::read_string(root, "library_version");
   file.created = h5::read_string(root, "created");
   file.metric = h5::read_string(root, "metric");
+  if (file.metric.empty()) throw IoError(h5::attribute_label(root, "metric") + " is empty");
   file.params = internal::read_params(h5::open_group(root, "params"));
   file.network_ids = h5::read_strings(root, "network_ids");
   const Eigen::Index n = static_cast<Eigen::Index>(file.network_ids.size());

@@ -29,8 +29,14 @@ using Parser = Outcome (*)(std::string_view);
 
 const std::map<std::string, Parser>& parsers() {
   static const std::map<std::string, Parser> kParsers = {
-      {"sweep_config", sweep_config}, {"train_config", train_config},
-      {"network_file", network_file}, {"network_file_bytes", network_file_bytes},
+      {"sweep_config", sweep_config},
+      {"train_config", train_config},
+      {"network_file", network_file},
+      {"network_file_bytes", network_file_bytes},
+      {"dynamics_file", dynamics_file},
+      {"distance_file", distance_file},
+      {"embedding_file", embedding_file},
+      {"manifest_csv", manifest_csv},
       {"cli", cli_arguments},
   };
   return kParsers;

@@ -1,21 +1,27 @@
 #include "targets.h"
 
-#include <hdf5.h>
-
+#include <Eigen/Core>
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "app.h"
 #include "cli.h"
-#include "io/h5.h"
+#include "dynamics/dynamics_file_image.h"
+#include "embedding/embedding_file_image.h"
+#include "h5_edits.h"
 #include "io/network_file_image.h"
 #include "rnnatlas/error.h"
+#include "rnnatlas/sweep/manifest.h"
 #include "rnnatlas/sweep/sweep_spec.h"
 #include "rnnatlas/tasks/task.h"
+#include "similarity/distance_file_image.h"
 #include "train_config.h"
 
 namespace rnnatlas::fuzz {
@@ -25,69 +31,43 @@ Outcome accepted() { return Outcome{true, {}}; }
 
 Outcome rejected(const std::exception& e) { return Outcome{false, e.what()}; }
 
-/// Every HDF5 object a reader opened (files, groups, datasets, attributes, types) is closed again,
-/// whatever the outcome. (LeakSanitizer cannot tell these from HDF5's own leaks; fuzz/lsan.supp.)
-void assert_no_open_hdf5_objects() {
-  const ssize_t n_open = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
-  RNNATLAS_ASSERT(n_open == 0, n_open << " HDF5 objects are still open");
-}
-
-/// Reads a network file image: a clean rejection, or a record that survives a round trip.
-Outcome parse_network_image(const std::vector<unsigned char>& image) {
-  NetworkRecord record;
+/// Reads `image` with `parse`: a clean rejection (IoError), or a value that survives a round
+/// trip: written with `write` and read again, its file has the same contents (neither may throw:
+/// the value came from a valid file). `check`, if given, is run on the value. Every HDF5 object
+/// opened is closed, whatever the outcome.
+template <typename Value>
+Outcome read_image(const std::vector<unsigned char>& image,
+                   Value (*parse)(const std::vector<unsigned char>&),
+                   std::vector<unsigned char> (*write)(const Value&),
+                   const std::type_identity_t<std::function<void(const Value&)>>& check = {}) {
+  Value value;
   try {
-    record = internal::parse_network_file_image(image);
+    value = parse(image);
   } catch (const IoError& e) {
     assert_no_open_hdf5_objects();
     return rejected(e);
   }
   assert_no_open_hdf5_objects();
-  // What was read can be written and read back to the same network. Neither may throw: the
-  // record came from a valid file.
-  const NetworkRecord again =
-      internal::parse_network_file_image(internal::network_file_image(record));
-  RNNATLAS_ASSERT(again.network.parameters() == record.network.parameters() &&
-                      again.summary.loss_history.size() == record.summary.loss_history.size() &&
-                      again.task_params == record.task_params,
-                  "a network file read, written and read again changed");
+  if (check) check(value);
+  const std::vector<unsigned char> written = write(value);
+  RNNATLAS_ASSERT(contents(write(parse(written))) == contents(written),
+                  "a file read, written and read again changed");
   return accepted();
 }
 
-// ---- Network files edited at the level of HDF5 objects ---------------------------------------
-//
-// Mutating the bytes of an HDF5 file mostly tests HDF5's own parser (and Debian's HDF5 1.10
-// overflows a heap buffer on some damaged files within seconds: docs/reliability.md). This target
-// instead edits a valid network file the way a user with h5py, or a half-broken writer, could:
-// attributes and datasets deleted, renamed, or replaced by values of another type, rank, shape or
-// range, and unknown entries added. The file stays valid HDF5; only rnnatlas's reader is tested.
+const std::vector<CellKind> kCells = {CellKind::kVanilla, CellKind::kUgrnn, CellKind::kGru,
+                                      CellKind::kLstm};
 
-/// The fuzz input, consumed byte by byte; zeros once exhausted.
-class Bytes {
- public:
-  explicit Bytes(std::string_view data) : data_(data) {}
-  std::uint8_t next() { return pos_ < data_.size() ? static_cast<std::uint8_t>(data_[pos_++]) : 0; }
-  template <typename T>
-  const T& pick(const std::vector<T>& options) {
-    return options[next() % options.size()];
-  }
-  /// Up to `max_size` raw bytes of the input.
-  std::string text(std::size_t max_size) {
-    const std::size_t n = std::min<std::size_t>(next() % (max_size + 1), data_.size() - pos_);
-    std::string out(data_.substr(pos_, n));
-    pos_ += n;
-    return out;
-  }
-
- private:
-  std::string_view data_;
-  std::size_t pos_ = 0;
-};
+/// [rows, cols] of distinct values start + 0.25 i - 0.125 j.
+Eigen::MatrixXd filled(Eigen::Index rows, Eigen::Index cols, double start) {
+  return Eigen::MatrixXd::NullaryExpr(rows, cols, [start](Eigen::Index i, Eigen::Index j) {
+    return start + 0.25 * static_cast<double>(i) - 0.125 * static_cast<double>(j);
+  });
+}
 
 /// A small valid record: cell, size and task from the first bytes (all zero: a 1-unit vanilla
 /// network on the first task).
 NetworkRecord baseline_record(Bytes& in) {
-  static const std::vector<CellKind> kCells = {CellKind::kVanilla, CellKind::kUgrnn, CellKind::kGru,
-                                               CellKind::kLstm};
   const CellKind cell = in.pick(kCells);
   const int n_hidden = 1 + in.next() % 3;
   const std::vector<std::string> tasks = task_names();
@@ -107,168 +87,180 @@ NetworkRecord baseline_record(Bytes& in) {
   return record;
 }
 
-const std::vector<std::int64_t> kInts = {0,
-                                         -1,
-                                         1,
-                                         2,
-                                         3,
-                                         16384,
-                                         16385,
-                                         1 << 20,
-                                         (1 << 20) + 1,
-                                         INT32_MAX,
-                                         static_cast<std::int64_t>(INT32_MAX) + 1,
-                                         INT64_MIN};
-const std::vector<double> kDoubles = {0.0,
-                                      -0.0,
-                                      0.5,
-                                      -1.0,
-                                      1e300,
-                                      -1e300,
-                                      1e-320,
-                                      3.0,
-                                      2.5e9,
-                                      std::numeric_limits<double>::quiet_NaN(),
-                                      std::numeric_limits<double>::infinity(),
-                                      -std::numeric_limits<double>::infinity()};
-const std::vector<std::string> kStrings = {"",
-                                           "vanilla",
-                                           "ugrnn",
-                                           "gru",
-                                           "lstm",
-                                           "tanh",
-                                           "relu",
-                                           "flip_flop",
-                                           "sine_wave",
-                                           "completed",
-                                           "diverged",
-                                           "not_run",
-                                           "rnnatlas.network",
-                                           "rnnatlas.dynamics",
-                                           std::string(300, 'x'),
-                                           std::string("nul\0inside", 10)};
-
-/// The groups of a network file (docs/network-file.md); edits may remove or rename any of them.
-const std::vector<std::string> kGroups = {
-    "/", "/model", "/model/parameters", "/task", "/task/params", "/training", "/evaluation"};
-
-/// An entry of the file: attribute `name` of `group`, or link `name` in `group`.
-struct Entry {
-  std::string group;
-  std::string name;
-  bool is_attribute = false;
-};
-
-std::vector<Entry> entries(hid_t file) {
-  std::vector<Entry> found;
-  for (const std::string& group : kGroups) {
-    if (group != "/" && H5Lexists(file, group.c_str(), H5P_DEFAULT) <= 0) continue;
-    const hid_t id = H5Gopen2(file, group.c_str(), H5P_DEFAULT);
-    if (id < 0) continue;  // renamed, or replaced by a dataset
-    const h5::Node node{h5::Handle(id, H5Gclose), group};
-    for (const std::string& name : h5::attribute_names(node)) found.push_back({group, name, true});
-    for (const std::string& name : h5::child_names(node)) found.push_back({group, name, false});
+/// The limit cycle `i` of a condition of baseline_dynamics(): a periodic orbit for even i, an
+/// invariant curve for odd i.
+LimitCycle baseline_cycle(int i, int n_state, int n_exponents) {
+  LimitCycle cycle;
+  cycle.kind = i % 2 == 0 ? AttractorKind::kPeriodicOrbit : AttractorKind::kInvariantCurve;
+  cycle.stability = static_cast<StabilityClass>(i % 4);
+  cycle.period = 3.0 + i;
+  cycle.frequency = 2.0 / cycle.period;
+  if (cycle.kind == AttractorKind::kPeriodicOrbit) {
+    cycle.multipliers.resize(n_state);
+    cycle.multipliers.real() = Eigen::VectorXd::LinSpaced(n_state, 0.5, 0.25);
+    cycle.multipliers.imag() = Eigen::VectorXd::LinSpaced(n_state, 0.125, -0.125);
   }
-  return found;
+  cycle.lyapunov_exponents = Eigen::VectorXd::LinSpaced(n_exponents, 0.0, -0.5);
+  cycle.state = Eigen::VectorXd::LinSpaced(n_state, 0.1, 0.2);
+  cycle.amplitude.center = Eigen::VectorXd::LinSpaced(n_state, 0.0, 0.1);
+  cycle.amplitude.half_range = Eigen::VectorXd::LinSpaced(n_state, 0.3, 0.4);
+  cycle.amplitude.rms_radius = 0.25;
+  cycle.amplitude.max_radius = 0.5;
+  return cycle;
 }
 
-/// Replaces (or adds) attribute or link `name` of `node` by a value drawn from the input.
-void write_value(const h5::Node& node, const std::string& name, Bytes& in) {
-  switch (in.next() % 7) {
-    case 0:
-      h5::write_attribute(node, name, in.pick(kInts));
-      break;
-    case 1:
-      h5::write_attribute(node, name, in.pick(kDoubles));
-      break;
-    case 2:
-      h5::write_attribute(node, name, in.pick(kStrings));
-      break;
-    case 3:
-      h5::write_attribute(node, name, in.text(40));
-      break;
-    case 4:
-      h5::write_attribute(node, name, std::numeric_limits<std::uint64_t>::max());
-      break;
-    case 5:
-      h5::write_attribute(node, name, in.next() % 2 == 1);
-      break;
-    default: {  // a dataset: rank 0 to 3, small dims, values of any range, one of three types
-      std::vector<hsize_t> dims(in.next() % 4);
-      std::size_t size = 1;
-      for (hsize_t& d : dims) size *= (d = in.next() % 5);
-      std::vector<double> values(size);
-      for (double& v : values) v = in.pick(kDoubles);
-      switch (in.next() % 3) {
-        case 0:
-          h5::write_dataset(node, name, dims, values.data());
-          break;
-        case 1: {
-          std::vector<std::int64_t> ints(size);
-          for (std::int64_t& v : ints) v = in.pick(kInts);
-          h5::write_dataset(node, name, dims, ints.data());
-          break;
-        }
-        default: {
-          std::vector<std::uint8_t> bytes(size, 1);
-          h5::write_dataset(node, name, dims, bytes.data());
-        }
-      }
-    }
+/// A small valid analysis with consistent shapes, from the first bytes: task, cell, n_hidden,
+/// n_input and n_output (1 or 2), the number of conditions (0 to 2), then for each condition its
+/// number of fixed points (0 to 2) and of limit cycles (0 to 2), then the number of example trials
+/// (1 or 2). All zero: a flip-flop analysis of a 1-unit vanilla network, no conditions, 1 trial.
+NetworkDynamics baseline_dynamics(Bytes& in) {
+  static const std::vector<std::string> kTasks = {"flip_flop", "sine_wave", "context_integration"};
+  NetworkDynamics d;
+  d.task = in.pick(kTasks);
+  Architecture& arch = d.architecture;
+  arch.cell = in.pick(kCells);
+  arch.n_hidden = 1 + in.next() % 2;
+  arch.n_input = 1 + in.next() % 2;
+  arch.n_output = 1 + in.next() % 2;
+  d.network_id = "0003-gru-tanh-h2-s0";
+  d.network_file = "networks/0003-gru-tanh-h2-s0.h5";
+  const int n = arch.n_state();
+  const int n_exponents = std::min(d.options.transitions.limit_cycles.n_lyapunov, n);
+  const int n_conditions = in.next() % 3;
+  for (int k = 0; k < n_conditions; ++k) {
+    ConditionDynamics c;
+    const int p = in.next() % 3;
+    const int m = in.next() % 3;
+    c.label = "condition " + std::to_string(k);
+    c.input = Eigen::VectorXd::Constant(arch.n_input, 0.5 * k);
+    c.states = filled(n, p, 0.1);
+    c.q = Eigen::VectorXd::LinSpaced(p, 1e-12, 1e-6);
+    c.is_slow.assign(p, false);
+    if (p > 0) c.is_slow.back() = true;
+    c.eigenvalues.resize(n, p);
+    c.eigenvalues.real() = filled(n, p, 0.9);
+    c.eigenvalues.imag() = filled(n, p, -0.2);
+    c.n_unstable = Eigen::VectorXi::LinSpaced(p, 0, n);
+    for (int i = 0; i < p; ++i) c.stability.push_back(static_cast<StabilityClass>(i % 4));
+    c.leading_frequency = Eigen::VectorXd::Constant(p, std::numeric_limits<double>::quiet_NaN());
+    c.readout = filled(arch.n_output, p, -0.5);
+    c.transitions = Eigen::MatrixXi::Constant(p, p, 1);
+    for (int i = 0; i < m; ++i) c.limit_cycles.push_back(baseline_cycle(i, n, n_exponents));
+    c.cycle_transitions = Eigen::MatrixXi::Constant(p, m, 2);
+    c.n_candidates = 8;
+    c.n_converged = 6;
+    c.n_slow = 2;
+    c.n_merged = 3;
+    c.n_outliers = 1;
+    c.n_unresolved = 1;
+    c.n_unmatched = 0;
+    d.conditions.push_back(std::move(c));
   }
+  ExampleTrajectories& e = d.trajectories;
+  e.n_trials = 1 + in.next() % 2;
+  e.n_time = 3;
+  e.inputs = filled(arch.n_input, e.n_time * e.n_trials, 0.0);
+  e.targets = filled(arch.n_output, e.n_time * e.n_trials, 1.0);
+  e.outputs = filled(arch.n_output, e.n_time * e.n_trials, 2.0);
+  e.states = filled(n, e.n_time * e.n_trials, 3.0);
+  const int m = n_conditions;
+  if (d.task == "flip_flop") {
+    FlipFlopAnalysis a;
+    const int p = m > 0 ? d.conditions[0].n_points() : 0;
+    a.labels = Eigen::MatrixXi::NullaryExpr(
+        p, arch.n_output, [](Eigen::Index i, Eigen::Index j) { return (i + j) % 3 - 1; });
+    a.n_stable = 1;
+    a.n_stable_corners = 1;
+    a.n_saddles = 1;
+    a.count_by_unstable = Eigen::VectorXi::LinSpaced(n + 1, 2, 0);
+    a.corner_transitions_one_bit = 1;
+    a.corner_transitions_total = 2;
+    d.flip_flop = std::move(a);
+    const int n_labels = arch.n_output == 1 ? 3 : 9;
+    d.topology.label_graph = Eigen::MatrixXi::Identity(n_labels, n_labels);
+  } else if (d.task == "sine_wave") {
+    SineWaveAnalysis a;
+    a.frequency_index = Eigen::VectorXi::LinSpaced(m, 1, m);  // input_stride 1
+    a.target_frequency = Eigen::VectorXd::LinSpaced(m, 0.1, 0.2);
+    a.predicted_frequency = Eigen::VectorXd::LinSpaced(m, 0.15, 0.25);
+    a.measured_frequency = Eigen::VectorXd::Constant(m, std::numeric_limits<double>::quiet_NaN());
+    a.has_unstable_complex.assign(m, true);
+    d.sine_wave = std::move(a);
+  } else {
+    ContextIntegrationAnalysis a;
+    a.line_attractor_tol = 0.01;
+    a.n_points = Eigen::VectorXi::Constant(m, 2);
+    a.n_marginal_points = Eigen::VectorXi::Constant(m, 1);
+    a.eigenvalue_modulus = filled(m, n, 1.0);
+    a.mode_response = filled(m, n, 0.5);
+    a.n_modes_90 = Eigen::VectorXi::Constant(m, 1);
+    d.context_integration = std::move(a);
+  }
+  d.topology.signature = Eigen::MatrixXi::NullaryExpr(
+      m, 5, [](Eigen::Index i, Eigen::Index j) { return static_cast<int>(i + j); });
+  return d;
 }
 
-/// One edit of the file, chosen by the input. HDF5 refusing an edit (writing an attribute as a
-/// link, say) leaves the file as it was.
-void edit(hid_t file, Bytes& in) {
-  const std::vector<Entry> all = entries(file);
-  if (all.empty()) return;
-  const Entry& entry = all[in.next() % all.size()];
-  const hid_t group = H5Gopen2(file, entry.group.c_str(), H5P_DEFAULT);
-  if (group < 0) return;
-  const h5::Node node{h5::Handle(group, H5Gclose), entry.group};
-  const int action = in.next() % 4;
-  try {
-    if (action == 0) {  // delete
-      if (entry.is_attribute) {
-        H5Adelete(node.id(), entry.name.c_str());
-      } else {
-        H5Ldelete(node.id(), entry.name.c_str(), H5P_DEFAULT);
-      }
-    } else if (action == 1 && !entry.is_attribute) {  // rename
-      H5Lmove(node.id(), entry.name.c_str(), node.id(), (entry.name + "_").c_str(), H5P_DEFAULT,
-              H5P_DEFAULT);
-    } else if (action == 3) {  // an unknown entry beside it, which readers must ignore
-      write_value(node, "unknown_" + std::to_string(in.next()), in);
-    } else {  // replace
-      if (entry.is_attribute) {
-        H5Adelete(node.id(), entry.name.c_str());
-      } else {
-        H5Ldelete(node.id(), entry.name.c_str(), H5P_DEFAULT);
-      }
-      write_value(node, entry.name, in);
-    }
-  } catch (const IoError&) {
-  }
+const std::vector<std::string> kMetrics = {"cka", "svcca", "topology"};
+
+std::string network_id(int i) {
+  return "000" + std::to_string(i) + "-gru-tanh-h2-s" + std::to_string(i);
 }
 
-/// `image` after up to 3 edits chosen by the rest of the input (none for an exhausted input).
-std::vector<unsigned char> edited(std::vector<unsigned char> image, Bytes& in) {
-  const int n_edits = in.next() % 4;
-  if (n_edits == 0) return image;
-  const h5::Session session;  // the HDF5 lock; no automatic error printing
-  const h5::Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  H5Pset_fapl_core(fapl.get(), 1 << 16, /*backing_store=*/false);
-  H5Pset_file_image(fapl.get(), image.data(), image.size());
-  const h5::Handle file(H5Fopen("fuzz_network_file.h5", H5F_ACC_RDWR, fapl.get()), H5Fclose);
-  RNNATLAS_ASSERT(file.get() >= 0, "cannot open the network file image read-write");
-  for (int k = 0; k < n_edits; ++k) edit(file.get(), in);
-  RNNATLAS_ASSERT(H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0, "cannot flush the edited image");
-  const ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
-  RNNATLAS_ASSERT(size > 0, "cannot get the size of the edited image");
-  image.resize(static_cast<std::size_t>(size));
-  H5Fget_file_image(file.get(), image.data(), image.size());
-  return image;
+/// A small valid distance file from the first bytes: metric, then N (1 to 3). All zero: CKA
+/// distances of one network.
+similarity::DistanceFile baseline_distances(Bytes& in) {
+  similarity::DistanceFile file;
+  file.metric = in.pick(kMetrics);
+  file.params = {{"k", std::int64_t{10}},
+                 {"kernel", std::string("linear")},
+                 {"seed", std::uint64_t{7}},
+                 {"alpha", 0.5},
+                 {"center", true}};
+  const int n = 1 + in.next() % 3;
+  file.distances = Eigen::MatrixXd::NullaryExpr(n, n, [](Eigen::Index i, Eigen::Index j) {
+    return 0.5 * static_cast<double>(std::abs(i - j));
+  });
+  similarity::NetworkLabels& l = file.labels;
+  for (int i = 0; i < n; ++i) {
+    file.network_ids.push_back(network_id(i));
+    l.cell.emplace_back(i % 2 == 0 ? "gru" : "lstm");
+    l.activation.emplace_back("tanh");
+    l.n_hidden.push_back(2);
+    l.l2.push_back(1e-4 * i);
+    l.learning_rate.push_back(1e-3);
+    l.seed.push_back(i);
+  }
+  return file;
+}
+
+/// A small valid embedding file from the first bytes: metric, N (1 to 3), then the number of
+/// labels with cluster statistics (0 to 2). All zero: the CKA embedding of one network.
+embedding::EmbeddingFile baseline_embedding(Bytes& in) {
+  embedding::EmbeddingFile file;
+  file.metric = in.pick(kMetrics);
+  const int n = 1 + in.next() % 3;
+  for (int i = 0; i < n; ++i) file.network_ids.push_back(network_id(i));
+  file.classical = filled(n, 2, 0.5);
+  file.classical_eigenvalues = Eigen::VectorXd::LinSpaced(n, 2.0, -1.0);
+  file.smacof = filled(n, 2, -0.5);
+  file.stress = 0.125;
+  file.normalized_stress = 0.0625;
+  const int n_labels = in.next() % 3;
+  for (const char* label : {"cell", "activation"}) {
+    if (static_cast<int>(file.clusters.size()) == n_labels) break;
+    embedding::LabelClusters c{.label = label, .n_groups = 2, .k = 1};
+    c.stats = {0.25, 0.5, 0.75, 0.01, 0.5, 99};
+    file.clusters.push_back(c);
+  }
+  file.options = {{"distances_digest", std::string("0123abcd")},
+                  {"k_neighbors", std::int64_t{5}},
+                  {"n_permutations", std::int64_t{99}},
+                  {"seed", std::uint64_t{0}},
+                  {"n_starts", std::int64_t{4}},
+                  {"max_iterations", std::int64_t{300}},
+                  {"tolerance", 1e-9}};
+  return file;
 }
 
 }  // namespace
@@ -295,14 +287,78 @@ Outcome train_config(std::string_view data) {
 }
 
 Outcome network_file_bytes(std::string_view data) {
-  return parse_network_image(std::vector<unsigned char>(data.begin(), data.end()));
+  return read_image(std::vector<unsigned char>(data.begin(), data.end()),
+                    internal::parse_network_file_image, internal::network_file_image);
 }
 
 Outcome network_file(std::string_view data) {
   Bytes in(data);
-  std::vector<unsigned char> image = internal::network_file_image(baseline_record(in));
-  image = edited(image, in);
-  return parse_network_image(image);
+  return read_image(edited(internal::network_file_image(baseline_record(in)), in),
+                    internal::parse_network_file_image, internal::network_file_image);
+}
+
+Outcome dynamics_file(std::string_view data) {
+  Bytes in(data);
+  const std::vector<unsigned char> image =
+      edited(internal::dynamics_file_image(baseline_dynamics(in)), in);
+  // The topology loader reads a part of what the full loader reads: whatever the full loader
+  // accepts, it accepts too, with the same topology.
+  std::optional<TopologySummary> topology;
+  try {
+    topology = internal::parse_topology_summary_image(image);
+  } catch (const IoError&) {
+  }
+  assert_no_open_hdf5_objects();
+  return read_image(image, internal::parse_dynamics_file_image, internal::dynamics_file_image,
+                    [&](const NetworkDynamics& d) {
+                      RNNATLAS_ASSERT(topology.has_value() &&
+                                          topology->network_id == d.network_id &&
+                                          topology->task == d.task &&
+                                          topology->signature == d.topology.signature &&
+                                          topology->label_graph == d.topology.label_graph,
+                                      "the topology summary differs from the full file's");
+                    });
+}
+
+Outcome distance_file(std::string_view data) {
+  Bytes in(data);
+  return read_image(edited(similarity::internal::distance_file_image(baseline_distances(in)), in),
+                    similarity::internal::parse_distance_file_image,
+                    similarity::internal::distance_file_image);
+}
+
+Outcome embedding_file(std::string_view data) {
+  Bytes in(data);
+  return read_image(edited(embedding::internal::embedding_file_image(baseline_embedding(in)), in),
+                    embedding::internal::parse_embedding_file_image,
+                    embedding::internal::embedding_file_image);
+}
+
+Outcome manifest_csv(std::string_view data) {
+  std::vector<ManifestRow> rows;
+  try {
+    rows = parse_manifest_csv(std::string(data), "manifest.csv");
+  } catch (const IoError& e) {
+    return rejected(e);
+  }
+  // What was read formats to a manifest that reads back to the same rows (the text holds every
+  // field the reader fills), and summarizes: every row in one group.
+  const std::string text = format_manifest_csv(rows);
+  RNNATLAS_ASSERT(format_manifest_csv(parse_manifest_csv(text, "manifest.csv")) == text,
+                  "a manifest read, written and read again changed");
+  const std::vector<PopulationGroup> groups = summarize_population(rows);
+  int n_networks = 0;
+  for (const PopulationGroup& group : groups) {
+    RNNATLAS_ASSERT(group.n_trained <= group.n_networks && group.n_kept <= group.n_trained &&
+                        group.n_diverged <= group.n_trained,
+                    "a population group counts more trained, kept or diverged than networks");
+    n_networks += group.n_networks;
+  }
+  RNNATLAS_ASSERT(n_networks == static_cast<int>(rows.size()), "the population summary counts "
+                                                                   << n_networks << " networks for "
+                                                                   << rows.size() << " rows");
+  (void)format_summary_csv(groups);
+  return accepted();
 }
 
 Outcome cli_arguments(std::string_view data) {

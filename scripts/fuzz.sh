@@ -3,8 +3,10 @@
 # time. Module maintainer: rnnatlas quality; see docs/reliability.md and fuzz/targets.h.
 #
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
-#   SECONDS_PER_TARGET  default 45 (CI); run longer by hand, e.g. scripts/fuzz.sh 3600 network_file
-#   TARGET              sweep_config train_config network_file cli (the default: all four), or
+#   SECONDS_PER_TARGET  default 30 (CI: 8 targets, 4 minutes); run longer by hand, e.g.
+#                       scripts/fuzz.sh 3600 network_file
+#   TARGET              sweep_config train_config network_file dynamics_file distance_file
+#                       embedding_file manifest_csv cli (the default: all eight), or
 #                       network_file_bytes: bytes of network files mutated anywhere, which also
 #                       fuzzes HDF5's own parser; Debian's HDF5 1.10 overflows a buffer on some
 #                       damaged files (docs/reliability.md), so it is for runs by hand, not CI
@@ -22,14 +24,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-seconds=45
+seconds=30
 if [[ ${1:-} =~ ^[0-9]+$ ]]; then
   seconds=$1
   shift
 fi
-all_targets=(sweep_config train_config network_file cli network_file_bytes)
+default_targets=(sweep_config train_config network_file dynamics_file distance_file embedding_file
+                 manifest_csv cli)
+all_targets=("${default_targets[@]}" network_file_bytes)
 targets=("$@")
-((${#targets[@]} > 0)) || targets=(sweep_config train_config network_file cli)
+((${#targets[@]} > 0)) || targets=("${default_targets[@]}")
 for t in "${targets[@]}"; do
   [[ " ${all_targets[*]} " == *" $t "* ]] ||
     { echo "fuzz.sh: unknown target $t; known: ${all_targets[*]}" >&2; exit 2; }

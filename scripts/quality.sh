@@ -12,7 +12,7 @@
 # The build directories are the presets' own, build/asan, build/tsan, build/fuzz and build/lint
 # (ctest --preset reads the preset's directory; make build/<preset> a symbolic link to build
 # elsewhere). Environment:
-#   FUZZ_SECONDS  seconds per fuzz target (default 45)
+#   FUZZ_SECONDS  seconds per fuzz target (default 30; 8 targets)
 #   JOBS          parallel compile / test / clang-tidy processes (default 2)
 #   LINT_ALL      1: clang-tidy on the whole tree, not only what changed since the baseline
 set -uo pipefail
@@ -65,7 +65,7 @@ job_tsan() {
     ctest --preset tsan -j "$n"
 }
 
-job_fuzz() { RNNATLAS_FUZZ_BUILD=build/fuzz scripts/fuzz.sh "${FUZZ_SECONDS:-45}"; }
+job_fuzz() { RNNATLAS_FUZZ_BUILD=build/fuzz scripts/fuzz.sh "${FUZZ_SECONDS:-30}"; }
 
 # clang-format checks every file; clang-tidy (about half a CPU minute per Eigen-heavy source, 50
 # CPU minutes for the tree) checks what changed since the commit in .ci/tidy-baseline, unless

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dynamics/dynamics_file_image.h"
 #include "io/h5.h"
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
@@ -520,7 +521,16 @@ ConditionDynamics read_condition(const Node& conditions,
   return c;
 }
 
-NetworkDynamics parse_image(const std::vector<unsigned char>& image) {
+}  // namespace
+
+namespace internal {
+
+std::vector<unsigned char> dynamics_file_image(const NetworkDynamics& dynamics) {
+  check_shapes(dynamics);
+  return build_image(dynamics);
+}
+
+NetworkDynamics parse_dynamics_file_image(const std::vector<unsigned char>& image) {
   const h5::ImageReader reader(image);
   const Node& root = reader.root();
   const Header header = read_header(root);
@@ -617,16 +627,22 @@ NetworkDynamics parse_image(const std::vector<unsigned char>& image) {
   return d;
 }
 
-}  // namespace
+TopologySummary parse_topology_summary_image(const std::vector<unsigned char>& image) {
+  const h5::ImageReader reader(image);
+  const Header header = read_header(reader.root());
+  TopologySignature t = read_topology(reader.root(), header);
+  return {header.network_id, header.task, std::move(t.signature), std::move(t.label_graph)};
+}
+
+}  // namespace internal
 
 bool same_analysis(const AnalysisOptions& a, const AnalysisOptions& b) {
   return option_texts(a) == option_texts(b);
 }
 
 void save_dynamics_file(const std::string& path, const NetworkDynamics& dynamics) {
-  check_shapes(dynamics);
   try {
-    h5::write_file_atomically(path, build_image(dynamics));
+    h5::write_file_atomically(path, internal::dynamics_file_image(dynamics));
   } catch (const IoError& e) {
     throw IoError("cannot write dynamics file '" + path + "': " + e.what());
   }
@@ -634,7 +650,7 @@ void save_dynamics_file(const std::string& path, const NetworkDynamics& dynamics
 
 NetworkDynamics load_dynamics_file(const std::string& path) {
   try {
-    return parse_image(h5::read_file(path));
+    return internal::parse_dynamics_file_image(h5::read_file(path));
   } catch (const IoError& e) {
     throw IoError("cannot read dynamics file '" + path + "': " + e.what());
   }
@@ -642,10 +658,7 @@ NetworkDynamics load_dynamics_file(const std::string& path) {
 
 TopologySummary load_topology_summary(const std::string& path) {
   try {
-    const h5::ImageReader reader(h5::read_file(path));
-    const Header header = read_header(reader.root());
-    TopologySignature t = read_topology(reader.root(), header);
-    return {header.network_id, header.task, std::move(t.signature), std::move(t.label_graph)};
+    return internal::parse_topology_summary_image(h5::read_file(path));
   } catch (const IoError& e) {
     throw IoError("cannot read dynamics file '" + path + "': " + e.what());
   }

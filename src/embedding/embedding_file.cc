@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "embedding/embedding_file_image.h"
 #include "io/h5.h"
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
@@ -84,7 +85,16 @@ std::vector<unsigned char> build_image(const EmbeddingFile& file) {
   return writer.finish();
 }
 
-EmbeddingFile parse_image(const std::vector<unsigned char>& image) {
+}  // namespace
+
+namespace internal {
+
+std::vector<unsigned char> embedding_file_image(const EmbeddingFile& file) {
+  check_contents(file);
+  return build_image(file);
+}
+
+EmbeddingFile parse_embedding_file_image(const std::vector<unsigned char>& image) {
   const h5::ImageReader reader(image);
   const Node& root = reader.root();
   h5::check_format(root, kFormatName, kEmbeddingFileFormatVersion, "rnnatlas embedding file");
@@ -92,11 +102,16 @@ EmbeddingFile parse_image(const std::vector<unsigned char>& image) {
   file.library_version = h5::read_string(root, "library_version");
   file.created = h5::read_string(root, "created");
   file.metric = h5::read_string(root, "metric");
+  if (file.metric.empty()) throw IoError(h5::attribute_label(root, "metric") + " is empty");
   file.stress = h5::read_double(root, "stress");
   file.normalized_stress = h5::read_double(root, "normalized_stress");
   file.network_ids = h5::read_strings(root, "network_ids");
   const Eigen::Index n = static_cast<Eigen::Index>(file.network_ids.size());
   if (n == 0) throw IoError("dataset /network_ids is empty");
+  if (const std::string duplicate = similarity::internal::first_duplicate(file.network_ids);
+      !duplicate.empty()) {
+    throw IoError("dataset /network_ids: network id '" + duplicate + "' appears twice");
+  }
   file.classical = h5::read_matrix(root, "classical", n, 2);
   file.classical_eigenvalues = h5::read_vector(root, "classical_eigenvalues", n);
   file.smacof = h5::read_matrix(root, "smacof", n, 2);
@@ -125,13 +140,12 @@ EmbeddingFile parse_image(const std::vector<unsigned char>& image) {
   return file;
 }
 
-}  // namespace
+}  // namespace internal
 
 void save_embedding_file(const std::string& path, const EmbeddingFile& file) {
   RNNATLAS_CHECK_ARG(!path.empty(), "save_embedding_file: the path is empty");
-  check_contents(file);
   try {
-    h5::write_file_atomically(path, build_image(file));
+    h5::write_file_atomically(path, internal::embedding_file_image(file));
   } catch (const IoError& e) {
     throw IoError("cannot write embedding file '" + path + "': " + e.what());
   }
@@ -139,7 +153,7 @@ void save_embedding_file(const std::string& path, const EmbeddingFile& file) {
 
 EmbeddingFile load_embedding_file(const std::string& path) {
   try {
-    return parse_image(h5::read_file(path));
+    return internal::parse_embedding_file_image(h5::read_file(path));
   } catch (const IoError& e) {
     throw IoError("cannot read embedding file '" + path + "': " + e.what());
   }

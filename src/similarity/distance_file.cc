@@ -11,6 +11,7 @@
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
+#include "similarity/distance_file_image.h"
 #include "similarity/file_checks.h"
 #include "similarity/h5_params.h"
 
@@ -89,7 +90,16 @@ std::vector<std::int64_t> read_int64_vector(const Node& node, const char* name, 
 
 std::vector<double> to_std(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
 
-DistanceFile parse_image(const std::vector<unsigned char>& image) {
+}  // namespace
+
+namespace internal {
+
+std::vector<unsigned char> distance_file_image(const DistanceFile& file) {
+  check_contents(file);
+  return build_image(file);
+}
+
+DistanceFile parse_distance_file_image(const std::vector<unsigned char>& image) {
   const h5::ImageReader reader(image);
   const Node& root = reader.root();
   h5::check_format(root, kFormatName, kDistanceFileFormatVersion, "rnnatlas distance file");
@@ -97,6 +107,7 @@ DistanceFile parse_image(const std::vector<unsigned char>& image) {
   file.library_version = h5::read_string(root, "library_version");
   file.created = h5::read_string(root, "created");
   file.metric = h5::read_string(root, "metric");
+  if (file.metric.empty()) throw IoError(h5::attribute_label(root, "metric") + " is empty");
   file.params = internal::read_params(h5::open_group(root, "params"));
   file.network_ids = h5::read_strings(root, "network_ids");
   const Eigen::Index n = static_cast<Eigen::Index>(file.network_ids.size());
@@ -121,7 +132,7 @@ DistanceFile parse_image(const std::vector<unsigned char>& image) {
   return file;
 }
 
-}  // namespace
+}  // namespace internal
 
 std::string to_string(const ParamValue& value) {
   return std::visit(
@@ -142,9 +153,8 @@ std::string to_string(const ParamValue& value) {
 
 void save_distance_file(const std::string& path, const DistanceFile& file) {
   RNNATLAS_CHECK_ARG(!path.empty(), "save_distance_file: the path is empty");
-  check_contents(file);
   try {
-    h5::write_file_atomically(path, build_image(file));
+    h5::write_file_atomically(path, internal::distance_file_image(file));
   } catch (const IoError& e) {
     throw IoError("cannot write distance file '" + path + "': " + e.what());
   }
@@ -152,7 +162,7 @@ void save_distance_file(const std::string& path, const DistanceFile& file) {
 
 DistanceFile load_distance_file(const std::string& path) {
   try {
-    return parse_image(h5::read_file(path));
+    return internal::parse_distance_file_image(h5::read_file(path));
   } catch (const IoError& e) {
     throw IoError("cannot read distance file '" + path + "': " + e.what());
   }

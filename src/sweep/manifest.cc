@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -123,28 +124,43 @@ std::vector<ManifestRow> parse_manifest_csv(const std::string& text,
       }
       return v;
     };
+    // Digits only: strtoull alone would take leading blanks and signs ("-1" as 2^64 - 1).
     auto integer = [&](const char* name) {
       const std::string& s = get(name);
       char* end = nullptr;
       errno = 0;
-      const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-      if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE) {
+      const bool digits = !s.empty() && std::all_of(s.begin(), s.end(),
+                                                    [](char c) { return c >= '0' && c <= '9'; });
+      const unsigned long long v = digits ? std::strtoull(s.c_str(), &end, 10) : 0;
+      if (!digits || errno == ERANGE) {
         throw fail(std::string(name) + ": `" + s + "` is not a non-negative integer");
       }
       return static_cast<std::uint64_t>(v);
     };
+    auto int_field = [&](const char* name) {
+      const std::uint64_t v = integer(name);
+      if (v > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+        throw fail(std::string(name) + ": " + std::to_string(v) + " is out of range (at most " +
+                   std::to_string(std::numeric_limits<int>::max()) + ")");
+      }
+      return static_cast<int>(v);
+    };
     ManifestRow row;
     SweepNetwork& n = row.network;
-    n.index = static_cast<int>(integer("index"));
+    n.index = int_field("index");
     n.id = get("id");
-    n.grid_index = static_cast<int>(integer("grid_index"));
+    // Stages name their files after the id (dynamics/<id>.h5).
+    if (n.id.empty() || n.id == "." || n.id == ".." || n.id.find('/') != std::string::npos) {
+      throw fail("id: `" + n.id + "` is not a network id (a file name: not empty, no '/')");
+    }
+    n.grid_index = int_field("grid_index");
     try {
       n.architecture.cell = parse_cell_kind(get("cell"));
       n.architecture.activation = parse_activation(get("activation"));
     } catch (const InvalidArgument& e) {
       throw fail(e.what());
     }
-    n.architecture.n_hidden = static_cast<int>(integer("n_hidden"));
+    n.architecture.n_hidden = int_field("n_hidden");
     n.seed = integer("seed");
     n.init_seed = integer("init_seed");
     n.train_options.seed = integer("train_seed");
@@ -152,11 +168,14 @@ std::vector<ManifestRow> parse_manifest_csv(const std::string& text,
     if (row.outcome != "pending" && row.outcome != "completed" && row.outcome != "diverged") {
       throw fail("outcome: `" + row.outcome + "` is not pending, completed or diverged");
     }
-    row.n_iterations_done = static_cast<int>(integer("n_iterations_done"));
+    row.n_iterations_done = int_field("n_iterations_done");
     row.final_loss = number("final_loss");
     row.mse = number("mse");
     row.normalized_mse = number("normalized_mse");
     row.sign_accuracy = number("sign_accuracy");
+    if (get("kept") != "0" && get("kept") != "1") {
+      throw fail("kept: `" + get("kept") + "` is not 0 or 1");
+    }
     row.kept = get("kept") == "1";
     row.seconds = number("seconds");
     row.file = get("file");

@@ -3,7 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "rnnatlas/error.h"
 
@@ -100,6 +104,46 @@ TEST(Manifest, MalformedFilesAreIoErrorsNamingTheLine) {
   std::string bad_outcome = text;
   bad_outcome.replace(bad_outcome.find(",completed,"), 11, ",finished,");
   EXPECT_THROW(parse_manifest_csv(bad_outcome, "m.csv"), IoError);
+}
+
+TEST(Manifest, FieldsOutsideTheirRangeAreIoErrorsNamingTheColumn) {
+  const SweepSpec spec = small_spec();
+  const std::string text =
+      format_manifest_csv({finished(spec.network(0), "completed", 0.01, false, 1)});
+  // Field `column` of the row replaced by `value`.
+  const auto with = [&](const std::string& column, const std::string& value) {
+    const std::vector<std::string>& columns = manifest_columns();
+    const std::size_t c = std::find(columns.begin(), columns.end(), column) - columns.begin();
+    std::string row = text.substr(text.find('\n') + 1);
+    std::size_t begin = 0;
+    for (std::size_t k = 0; k < c; ++k) begin = row.find(',', begin) + 1;
+    const std::size_t end = std::min(row.find(',', begin), row.find('\n', begin));
+    row.replace(begin, end - begin, value);
+    return text.substr(0, text.find('\n') + 1) + row;
+  };
+  ASSERT_EQ(parse_manifest_csv(with("seed", "18446744073709551615"), "m.csv")[0].network.seed,
+            18446744073709551615u);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"seed", "-1"}, "seed: `-1` is not a non-negative integer"},
+      {{"seed", "+1"}, "seed: `+1` is not a non-negative integer"},
+      {{"init_seed", " 1"}, "init_seed: ` 1` is not a non-negative integer"},
+      {{"seed", "18446744073709551616"},
+       "seed: `18446744073709551616` is not a non-negative integer"},
+      {{"index", "4294967296"}, "index: 4294967296 is out of range (at most 2147483647)"},
+      {{"n_hidden", "2147483648"}, "n_hidden: 2147483648 is out of range"},
+      {{"n_iterations_done", "99999999999"}, "n_iterations_done: 99999999999 is out of range"},
+      {{"kept", "yes"}, "kept: `yes` is not 0 or 1"},
+      {{"id", ""}, "id: `` is not a network id"},
+      {{"id", "../x"}, "id: `../x` is not a network id"},
+  };
+  for (const auto& [edit, message] : cases) {
+    try {
+      parse_manifest_csv(with(edit[0], edit[1]), "m.csv");
+      ADD_FAILURE() << edit[0] << " = " << edit[1] << " was accepted";
+    } catch (const IoError& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("m.csv:2: " + message));
+    }
+  }
 }
 
 TEST(Manifest, SummaryCountsAndMedianPerCellAndActivation) {

@@ -249,7 +249,10 @@ embedding::EmbeddingFile baseline_embedding(Bytes& in) {
   const int n_labels = in.next() % 3;
   for (const char* label : {"cell", "activation"}) {
     if (static_cast<int>(file.clusters.size()) == n_labels) break;
-    embedding::LabelClusters c{.label = label, .n_groups = 2, .k = 1};
+    embedding::LabelClusters c;
+    c.label = label;
+    c.n_groups = 2;
+    c.k = 1;
     c.stats = {0.25, 0.5, 0.75, 0.01, 0.5, 99};
     file.clusters.push_back(c);
   }

@@ -1,12 +1,11 @@
-// Real trained networks: every architecture, trained on the 3-bit flip-flop as in
-// train_convergence_test but with the study's strongest L2 penalty (1e-3), has at zero input the
-// flip-flop's memories as its stable fixed points: exactly 8, whose readouts are the 8 corners of
-// {-1, +1}^3.
+// Real trained networks: every architecture, trained on the 3-bit flip-flop with the recipe of
+// train_convergence_test (testing/flip_flop_recipe.h) plus the study's strongest L2 penalty
+// (1e-3), has at zero input the flip-flop's memories as its stable fixed points: exactly 8, whose
+// readouts are the 8 corners of {-1, +1}^3.
 #include <gtest/gtest.h>
 
 #include "rnnatlas/dynamics/analysis.h"
-#include "rnnatlas/tasks/tasks.h"
-#include "rnnatlas/training/train.h"
+#include "testing/flip_flop_recipe.h"
 
 namespace rnnatlas {
 namespace {
@@ -14,18 +13,9 @@ namespace {
 class TrainedFlipFlop : public ::testing::TestWithParam<CellKind> {};
 
 TEST_P(TrainedFlipFlop, StableFixedPointsAreTheEightMemories) {
-  FlipFlopOptions task_options;
-  task_options.n_time = 50;
-  const auto task = make_flip_flop(task_options);
-  Network network(Architecture{GetParam(), Activation::kTanh, 3, 32, 3}, /*seed=*/1);
-  TrainOptions train_options;
-  train_options.n_iterations = 1500;
-  train_options.n_batch = 64;
-  train_options.learning_rate = 1e-2;
-  train_options.lr_decay_rate = 0.5;
-  train_options.lr_decay_steps = 500;
-  train_options.gradient_clip_norm = 1.0;
-  train_options.n_eval_batch = 256;
+  const auto task = testing::recipe_flip_flop();
+  Network network = testing::recipe_network(GetParam());
+  TrainOptions train_options = testing::recipe_train_options();
   train_options.l2 = 1e-3;
   const TrainSummary summary = train(train_options, *task, network);
   ASSERT_LT(summary.eval.normalized_mse, 0.01) << summary.brief_report();

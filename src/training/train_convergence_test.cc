@@ -1,9 +1,9 @@
 // Real training runs: every architecture learns the 3-bit flip-flop to held-out normalized MSE
-// below 0.01 (the study's keep threshold) at a small size.
+// below 0.01 (the study's keep threshold) at a small size, with the recipe of
+// testing/flip_flop_recipe.h.
 #include <gtest/gtest.h>
 
-#include "rnnatlas/tasks/tasks.h"
-#include "rnnatlas/training/train.h"
+#include "testing/flip_flop_recipe.h"
 
 namespace rnnatlas {
 namespace {
@@ -11,18 +11,9 @@ namespace {
 class FlipFlopConvergence : public ::testing::TestWithParam<CellKind> {};
 
 TEST_P(FlipFlopConvergence, ReachesNormalizedMseBelowOnePercent) {
-  FlipFlopOptions task_options;
-  task_options.n_time = 50;
-  const auto task = make_flip_flop(task_options);
-  Network net(Architecture{GetParam(), Activation::kTanh, 3, 32, 3}, /*seed=*/1);
-  TrainOptions options;
-  options.n_iterations = 1500;
-  options.n_batch = 64;
-  options.learning_rate = 1e-2;
-  options.lr_decay_rate = 0.5;
-  options.lr_decay_steps = 500;
-  options.gradient_clip_norm = 1.0;
-  options.n_eval_batch = 256;
+  const auto task = testing::recipe_flip_flop();
+  Network net = testing::recipe_network(GetParam());
+  const TrainOptions options = testing::recipe_train_options();
   const TrainSummary summary = train(options, *task, net);
   RecordProperty("report", summary.brief_report());
   EXPECT_EQ(summary.termination, Termination::kCompleted) << summary.message;

@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <type_traits>
 
+#include "models/gemm.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/models/cell.h"
 
@@ -173,7 +174,16 @@ void input_projection(const ConstRowMap<Scalar>& W_ih,
                       Mat<Scalar>& P) {
   // Bias first, then accumulate the product: one pass over P fewer than `P = W X; P += b`.
   P = bias.replicate(1, X.cols());
-  P.noalias() += W_ih * X;
+  add_product(P, W_ih, X);
+}
+
+/// G_X = W_ih^T dA [n_input, T*B]: the input gradient from the gradient of W_ih's pre-activations.
+template <typename Scalar, typename W, typename D>
+void input_gradient(const Eigen::DenseBase<W>& W_ih,
+                    const Eigen::DenseBase<D>& dA,
+                    Mat<Scalar>& G_X) {
+  G_X.resize(W_ih.cols(), dA.cols());
+  assign_product(G_X, W_ih.transpose(), dA);
 }
 
 /// out += M summed over its columns. A column-by-column loop streams M once with contiguous
@@ -193,16 +203,16 @@ void accumulate_param_gradients(const Mat<Scalar>& dQ,
                                 const HPrev& H_prev,
                                 const Eigen::Ref<const Mat<Scalar>>& X,
                                 GradViews<Scalar>& g) {
-  g.W_hh.noalias() += dQ * H_prev.transpose();
+  add_product(g.W_hh, dQ, H_prev.transpose());
   const Eigen::Index n_rows_shared = dP_rows ? dP_first_row : dQ.rows();
-  g.W_ih.topRows(n_rows_shared).noalias() += dQ.topRows(n_rows_shared) * X.transpose();
+  add_product(g.W_ih.topRows(n_rows_shared), dQ.topRows(n_rows_shared), X.transpose());
   Vec<Scalar> dQ_sum = Vec<Scalar>::Zero(dQ.rows());
   add_column_sum<Scalar>(dQ, dQ_sum);
   g.b_ih.head(n_rows_shared) += dQ_sum.head(n_rows_shared);
   if (g.b_hh.size() > 0) g.b_hh += dQ_sum;
   if (dP_rows) {
     const Eigen::Index n_rest = dQ.rows() - dP_first_row;
-    g.W_ih.bottomRows(n_rest).noalias() += (*dP_rows) * X.transpose();
+    add_product(g.W_ih.bottomRows(n_rest), *dP_rows, X.transpose());
     add_column_sum<Scalar>(*dP_rows, g.b_ih.tail(n_rest));
   }
 }

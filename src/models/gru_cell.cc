@@ -42,7 +42,7 @@ class GruCell final : public DispatchingCell<GruCell<Scalar>, Scalar> {
     for (int k = 0; k < n_time; ++k) {
       const Eigen::Index col = Eigen::Index(k) * B;
       const auto h = cache.states.middleCols(col, B);
-      Q.noalias() = p.W_hh * h;
+      assign_product(Q, p.W_hh, h);
       Q.colwise() += p.b_hh;
       auto gates = cache.gates.middleCols(col, B);
       auto r = gates.topRows(N).array();
@@ -90,13 +90,13 @@ class GruCell final : public DispatchingCell<GruCell<Scalar>, Scalar> {
       dq.topRows(N).array() = dA_n * hn * sigmoid_slope(r);
       dq.bottomRows(N).array() = dA_n * r;
       dh_prev.array() = dh.array() * z;
-      dh_prev.noalias() += p.W_hh.transpose() * dq;
+      add_product(dh_prev, p.W_hh.transpose(), dq);
       dh.swap(dh_prev);
     }
     if (G_S0) *G_S0 = dh;
     if (G_X) {
-      G_X->noalias() = p.W_ih.topRows(2 * N).transpose() * dQ.topRows(2 * N);
-      G_X->noalias() += p.W_ih.bottomRows(N).transpose() * dP_n;
+      input_gradient<Scalar>(p.W_ih.topRows(2 * N), dQ.topRows(2 * N), *G_X);
+      add_product(*G_X, p.W_ih.bottomRows(N).transpose(), dP_n);
     }
     if (g_theta) {
       GradViews<Scalar> g(g_theta, 3 * N, this->n_input_, N, true);

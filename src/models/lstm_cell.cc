@@ -42,7 +42,7 @@ class LstmCell final : public DispatchingCell<LstmCell<Scalar>, Scalar> {
       const Eigen::Index col = Eigen::Index(k) * B;
       const auto S = cache.states.middleCols(col, B);
       auto gates = cache.gates.middleCols(col, B);
-      gates.noalias() += p.W_hh * S.topRows(N);
+      add_product(gates, p.W_hh, S.topRows(N));
       auto i = gates.topRows(N).array();
       auto f = gates.middleRows(N, N).array();
       auto g = gates.middleRows(2 * N, N).array();
@@ -92,14 +92,14 @@ class LstmCell final : public DispatchingCell<LstmCell<Scalar>, Scalar> {
       dA_k.middleRows(2 * N, N).array() = dc.array() * i * Phi<A>::slope(g);
       dA_k.bottomRows(N).array() = dh.array() * tc * sigmoid_slope(o);
       dc.array() *= f;
-      dh.noalias() = p.W_hh.transpose() * dA_k;
+      assign_product(dh, p.W_hh.transpose(), dA_k);
     }
     if (G_S0) {
       G_S0->resize(2 * N, B);
       G_S0->topRows(N) = dh;
       G_S0->bottomRows(N) = dc;
     }
-    if (G_X) G_X->noalias() = p.W_ih.transpose() * dA;
+    if (G_X) input_gradient<Scalar>(p.W_ih, dA, *G_X);
     if (g_theta) {
       GradViews<Scalar> grad(g_theta, 4 * N, this->n_input_, N, true);
       accumulate_param_gradients<Scalar>(

@@ -49,7 +49,7 @@ class UgrnnCell final : public DispatchingCell<UgrnnCell<Scalar>, Scalar> {
       const Eigen::Index col = Eigen::Index(k) * B;
       const auto h = cache.states.middleCols(col, B);
       auto gates = cache.gates.middleCols(col, B);
-      gates.noalias() += p.W_hh * h;
+      add_product(gates, p.W_hh, h);
       auto g = gates.topRows(N).array();
       auto c = gates.bottomRows(N).array();
       g = sigmoid(g);
@@ -84,11 +84,11 @@ class UgrnnCell final : public DispatchingCell<UgrnnCell<Scalar>, Scalar> {
       dA_k.topRows(N).array() = dh.array() * (h - c) * sigmoid_slope(g);
       dA_k.bottomRows(N).array() = dh.array() * (Scalar(1) - g) * Phi<A>::slope(c);
       dh_prev.array() = dh.array() * g;
-      dh_prev.noalias() += p.W_hh.transpose() * dA_k;
+      add_product(dh_prev, p.W_hh.transpose(), dA_k);
       dh.swap(dh_prev);
     }
     if (G_S0) *G_S0 = dh;
-    if (G_X) G_X->noalias() = p.W_ih.transpose() * dA;
+    if (G_X) input_gradient<Scalar>(p.W_ih, dA, *G_X);
     if (g_theta) {
       GradViews<Scalar> grad(g_theta, 2 * N, this->n_input_, N, false);
       accumulate_param_gradients<Scalar>(dA, nullptr, 0, cache.states.leftCols(Eigen::Index(T) * B),

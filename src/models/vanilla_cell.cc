@@ -34,7 +34,7 @@ class VanillaCell final : public DispatchingCell<VanillaCell<Scalar>, Scalar> {
     input_projection<Scalar>(p.W_ih, p.b_ih + p.b_hh, X, cache.gates);
     for (int k = 0; k < n_time; ++k) {
       auto a = cache.gates.middleCols(Eigen::Index(k) * B, B);
-      a.noalias() += p.W_hh * cache.states.middleCols(Eigen::Index(k) * B, B);
+      add_product(a, p.W_hh, cache.states.middleCols(Eigen::Index(k) * B, B));
       cache.states.middleCols(Eigen::Index(k + 1) * B, B) = Phi<A>::value(a.array());
     }
   }
@@ -58,10 +58,10 @@ class VanillaCell final : public DispatchingCell<VanillaCell<Scalar>, Scalar> {
       if (G_h) dh += G_h->middleCols(col, B);
       auto dA_k = dA.middleCols(col, B);
       dA_k.array() = dh.array() * Phi<A>::slope(cache.states.middleCols(col + B, B).array());
-      dh.noalias() = p.W_hh.transpose() * dA_k;
+      assign_product(dh, p.W_hh.transpose(), dA_k);
     }
     if (G_S0) *G_S0 = dh;
-    if (G_X) G_X->noalias() = p.W_ih.transpose() * dA;
+    if (G_X) input_gradient<Scalar>(p.W_ih, dA, *G_X);
     if (g_theta) {
       GradViews<Scalar> g(g_theta, N, this->n_input_, N, true);
       accumulate_param_gradients<Scalar>(dA, nullptr, 0, cache.states.leftCols(Eigen::Index(T) * B),

@@ -1,5 +1,6 @@
 #include "training/objective.h"
 
+#include "models/gemm.h"
 #include "rnnatlas/training/train.h"
 
 namespace rnnatlas::internal {
@@ -29,7 +30,8 @@ double Objective<Scalar>::evaluate(const Scalar* theta,
   const auto H = cache_.states.rightCols(Eigen::Index(T) * B).topRows(N);  // [N, T*B]
   const ConstRowMap<Scalar> W_out(theta + n_cell_, O, N);
   const ConstVecMap<Scalar> b_out(theta + n_cell_ + O * N, O);
-  Y_.noalias() = W_out * H;
+  Y_.resize(O, H.cols());
+  assign_product(Y_, W_out, H);
   Y_.colwise() += b_out;
   const double loss = masked_mse<Scalar>(Y_, batch, grad ? &dY_ : nullptr);
   const ConstVecMap<Scalar> W(theta, n_l2_);
@@ -39,9 +41,10 @@ double Objective<Scalar>::evaluate(const Scalar* theta,
   // Backward: the readout, then BPTT through the cell, then the L2 term.
   VecMap<Scalar> g(grad, n_params());
   g.setZero();
-  RowMap<Scalar>(grad + n_cell_, O, N).noalias() = dY_ * H.transpose();
+  assign_product(RowMap<Scalar>(grad + n_cell_, O, N), dY_, H.transpose());
   VecMap<Scalar>(grad + n_cell_ + O * N, O) = dY_.rowwise().sum();
-  G_h_.noalias() = W_out.transpose() * dY_;
+  G_h_.resize(N, dY_.cols());
+  assign_product(G_h_, W_out.transpose(), dY_);
   cell_.backward(theta, X_, cache_, &G_h_, nullptr, grad, nullptr, nullptr);
   if (l2_ > 0) g.head(n_l2_) += Scalar(2 * l2_) * W;
   return loss;

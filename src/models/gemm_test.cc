@@ -1,6 +1,7 @@
 // The models' products (models/gemm.h) against Eigen's, in every storage the cells hand them:
 // column- and row-major operands, transposes, blocks with an outer stride, shapes with a dimension
-// of 1 or 0; and the same results from many threads at once.
+// of 1 or 0; the same results from many threads at once; and the cells' input projection, whose
+// thin case bypasses gemm.
 #include "models/gemm.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "common/random.h"
+#include "models/cell_impl.h"
 #include "testing/random_matrix.h"
 
 namespace rnnatlas::internal {
@@ -147,6 +149,20 @@ TYPED_TEST(Gemm, HandlesDimensionsOfOneAndZero) {
   ColMat<S> empty(0, 3);
   assign_product(empty, ColMat<S>(0, 5), this->random(5, 3));
   EXPECT_EQ(empty.size(), 0);
+}
+
+TYPED_TEST(Gemm, InputProjectionIsWeightsTimesInputsPlusBiasForThinAndWideInputs) {
+  using S = TypeParam;
+  // Up to kMaxFusedInputs inputs the projection is formed column by column, beyond with gemm.
+  for (const int n_input : {1, 3, int(kMaxFusedInputs), int(kMaxFusedInputs) + 1, 40}) {
+    const RowMat<S> W = this->random(12, n_input);
+    const ColMat<S> b = this->random(12, 1), X = this->random(n_input, 30);
+    ColMat<S> P;
+    input_projection<S>(Eigen::Map<const RowMat<S>>(W.data(), 12, n_input),
+                        Eigen::Map<const Vec<S>>(b.data(), 12), X, P);
+    const ColMat<S> want = (W * X).colwise() + b.col(0);
+    EXPECT_LT(this->error(P, want), 4 * this->kTol) << n_input << " inputs";
+  }
 }
 
 TYPED_TEST(Gemm, ThreadsAtOnceGetTheSequentialResultsBitForBit) {

@@ -42,8 +42,8 @@ class GruCell final : public DispatchingCell<GruCell<Scalar>, Scalar> {
     for (int k = 0; k < n_time; ++k) {
       const Eigen::Index col = Eigen::Index(k) * B;
       const auto h = cache.states.middleCols(col, B);
-      assign_product(Q, p.W_hh, h);
-      Q.colwise() += p.b_hh;
+      fill_columns(Q, p.b_hh);
+      add_product(Q, p.W_hh, h);
       auto gates = cache.gates.middleCols(col, B);
       auto r = gates.topRows(N).array();
       auto z = gates.middleRows(N, N).array();

@@ -178,6 +178,7 @@ TYPED_TEST(Gemm, ThreadsAtOnceGetTheSequentialResultsBitForBit) {
   }
   std::vector<int> n_mismatches(n_threads, 0);
   std::vector<std::thread> threads;
+  threads.reserve(n_threads);
   for (int t = 0; t < n_threads; ++t) {
     threads.emplace_back([&, t] {
       ColMat<S> C(96, 64);

@@ -157,9 +157,9 @@ TYPED_TEST(Gemm, InputProjectionIsWeightsTimesInputsPlusBiasForThinAndWideInputs
   for (const int n_input : {1, 3, int(kMaxFusedInputs), int(kMaxFusedInputs) + 1, 40}) {
     const RowMat<S> W = this->random(12, n_input);
     const ColMat<S> b = this->random(12, 1), X = this->random(n_input, 30);
-    ColMat<S> P;
-    input_projection<S>(Eigen::Map<const RowMat<S>>(W.data(), 12, n_input),
-                        Eigen::Map<const Vec<S>>(b.data(), 12), X, P);
+    ColMat<S> P(12, 30);
+    const InputProjection<S> project(Eigen::Map<const RowMat<S>>(W.data(), 12, n_input), b);
+    project(X, P);
     const ColMat<S> want = (W * X).colwise() + b.col(0);
     EXPECT_LT(this->error(P, want), 4 * this->kTol) << n_input << " inputs";
   }

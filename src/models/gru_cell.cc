@@ -35,7 +35,8 @@ class GruCell final : public DispatchingCell<GruCell<Scalar>, Scalar> {
     const ParamViews<Scalar> p = views(theta);
     const int N = this->n_hidden_;
     const int B = begin_forward(*this, X, S0, n_time, cache);
-    input_projection<Scalar>(p.W_ih, p.b_ih, X, cache.gates);
+    const InputProjection<Scalar> project(p.W_ih, p.b_ih);
+    cache.gates.resize(3 * N, Eigen::Index(n_time) * B);
     cache.extra.resize(N, Eigen::Index(n_time) * B);
     MatS& Q = cache.scratch;  // W_hh h + b_hh for one step, [3N, B]
     Q.resize(3 * N, B);
@@ -45,6 +46,7 @@ class GruCell final : public DispatchingCell<GruCell<Scalar>, Scalar> {
       fill_columns(Q, p.b_hh);
       add_product(Q, p.W_hh, h);
       auto gates = cache.gates.middleCols(col, B);
+      project(X.middleCols(col, B), gates);
       auto r = gates.topRows(N).array();
       auto z = gates.middleRows(N, N).array();
       auto n = gates.bottomRows(N).array();

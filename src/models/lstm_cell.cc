@@ -36,12 +36,14 @@ class LstmCell final : public DispatchingCell<LstmCell<Scalar>, Scalar> {
     const ParamViews<Scalar> p = views(theta);
     const int N = this->n_hidden_;
     const int B = begin_forward(*this, X, S0, n_time, cache);
-    input_projection<Scalar>(p.W_ih, p.b_ih + p.b_hh, X, cache.gates);
+    const InputProjection<Scalar> project(p.W_ih, p.b_ih + p.b_hh);
+    cache.gates.resize(4 * N, Eigen::Index(n_time) * B);
     cache.extra.resize(N, Eigen::Index(n_time) * B);
     for (int k = 0; k < n_time; ++k) {
       const Eigen::Index col = Eigen::Index(k) * B;
       const auto S = cache.states.middleCols(col, B);
       auto gates = cache.gates.middleCols(col, B);
+      project(X.middleCols(col, B), gates);
       add_product(gates, p.W_hh, S.topRows(N));
       auto i = gates.topRows(N).array();
       auto f = gates.middleRows(N, N).array();

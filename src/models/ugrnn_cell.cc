@@ -44,11 +44,13 @@ class UgrnnCell final : public DispatchingCell<UgrnnCell<Scalar>, Scalar> {
     const ParamViews<Scalar> p = views(theta);
     const int N = this->n_hidden_;
     const int B = begin_forward(*this, X, S0, n_time, cache);
-    input_projection<Scalar>(p.W_ih, p.b_ih, X, cache.gates);
+    const InputProjection<Scalar> project(p.W_ih, p.b_ih);
+    cache.gates.resize(2 * N, Eigen::Index(n_time) * B);
     for (int k = 0; k < n_time; ++k) {
       const Eigen::Index col = Eigen::Index(k) * B;
       const auto h = cache.states.middleCols(col, B);
       auto gates = cache.gates.middleCols(col, B);
+      project(X.middleCols(col, B), gates);
       add_product(gates, p.W_hh, h);
       auto g = gates.topRows(N).array();
       auto c = gates.bottomRows(N).array();

@@ -31,9 +31,11 @@ class VanillaCell final : public DispatchingCell<VanillaCell<Scalar>, Scalar> {
                     SequenceCache<Scalar>& cache) const {
     const ParamViews<Scalar> p = views(theta);
     const int B = begin_forward(*this, X, S0, n_time, cache);
-    input_projection<Scalar>(p.W_ih, p.b_ih + p.b_hh, X, cache.gates);
+    const InputProjection<Scalar> project(p.W_ih, p.b_ih + p.b_hh);
+    cache.gates.resize(this->n_hidden_, Eigen::Index(n_time) * B);
     for (int k = 0; k < n_time; ++k) {
       auto a = cache.gates.middleCols(Eigen::Index(k) * B, B);
+      project(X.middleCols(Eigen::Index(k) * B, B), a);
       add_product(a, p.W_hh, cache.states.middleCols(Eigen::Index(k) * B, B));
       cache.states.middleCols(Eigen::Index(k + 1) * B, B) = Phi<A>::value(a.array());
     }

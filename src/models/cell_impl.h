@@ -170,7 +170,7 @@ int begin_forward(const Cell<Scalar>& cell,
 /// `v.replicate(1, n)` takes a modulo per entry and cost 13% of a GRU training iteration.
 template <typename Derived, typename V>
 void fill_columns(Eigen::MatrixBase<Derived>& M, const Eigen::MatrixBase<V>& v) {
-  const auto column = v.eval();  // once, when v is an expression such as b_ih + b_hh
+  const auto& column = v.eval();  // once, when v is an expression such as b_ih + b_hh
   for (Eigen::Index j = 0; j < M.cols(); ++j) M.col(j) = column;
 }
 

@@ -78,21 +78,27 @@ class GruCell final : public DispatchingCell<GruCell<Scalar>, Scalar> {
     MatS dh_prev(N, B);
     for (int k = T - 1; k >= 0; --k) {
       const Eigen::Index col = Eigen::Index(k) * B;
-      if (G_h) dh += G_h->middleCols(col, B);
-      const auto gates = cache.gates.middleCols(col, B);
-      const auto r = gates.topRows(N).array();
-      const auto z = gates.middleRows(N, N).array();
-      const auto n = gates.bottomRows(N).array();
-      const auto hn = cache.extra.middleCols(col, B).array();
-      const auto h = cache.states.middleCols(col, B).array();
-      auto dq = dQ.middleCols(col, B);
-      auto dA_n = dP_n.middleCols(col, B).array();
-      dA_n = dh.array() * (Scalar(1) - z) * Phi<A>::slope(n);
-      dq.middleRows(N, N).array() = dh.array() * (h - n) * sigmoid_slope(z);
-      dq.topRows(N).array() = dA_n * hn * sigmoid_slope(r);
-      dq.bottomRows(N).array() = dA_n * r;
-      dh_prev.array() = dh.array() * z;
-      add_product(dh_prev, p.W_hh.transpose(), dq);
+      // One pass per trial: its gate values are read once and stay in L1 for all its terms
+      // (a pass per expression over the whole [N, B] block reread them from L2).
+      for (int j = 0; j < B; ++j) {
+        const Eigen::Index cj = col + j;
+        auto dh_j = dh.col(j).array();
+        if (G_h) dh_j += G_h->col(cj).array();
+        const auto gates = cache.gates.col(cj);
+        const auto r = gates.head(N).array();
+        const auto z = gates.segment(N, N).array();
+        const auto n = gates.tail(N).array();
+        const auto hn = cache.extra.col(cj).array();
+        const auto h = cache.states.col(cj).array();
+        auto dq = dQ.col(cj);
+        auto dA_n = dP_n.col(cj).array();
+        dA_n = dh_j * (Scalar(1) - z) * Phi<A>::slope(n);
+        dq.segment(N, N).array() = dh_j * (h - n) * sigmoid_slope(z);
+        dq.head(N).array() = dA_n * hn * sigmoid_slope(r);
+        dq.tail(N).array() = dA_n * r;
+        dh_prev.col(j).array() = dh_j * z;
+      }
+      add_product(dh_prev, p.W_hh.transpose(), dQ.middleCols(col, B));
       dh.swap(dh_prev);
     }
     if (G_S0) *G_S0 = dh;

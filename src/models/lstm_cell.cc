@@ -79,22 +79,29 @@ class LstmCell final : public DispatchingCell<LstmCell<Scalar>, Scalar> {
     MatS dc = G_final ? MatS(G_final->bottomRows(N)) : MatS::Zero(N, B);
     for (int k = T - 1; k >= 0; --k) {
       const Eigen::Index col = Eigen::Index(k) * B;
-      if (G_h) dh += G_h->middleCols(col, B);
-      const auto gates = cache.gates.middleCols(col, B);
-      const auto i = gates.topRows(N).array();
-      const auto f = gates.middleRows(N, N).array();
-      const auto g = gates.middleRows(2 * N, N).array();
-      const auto o = gates.bottomRows(N).array();
-      const auto tc = cache.extra.middleCols(col, B).array();
-      const auto c = cache.states.middleCols(col, B).bottomRows(N).array();
-      auto dA_k = dA.middleCols(col, B);
-      dc.array() += dh.array() * o * Phi<A>::slope(tc);
-      dA_k.topRows(N).array() = dc.array() * g * sigmoid_slope(i);
-      dA_k.middleRows(N, N).array() = dc.array() * c * sigmoid_slope(f);
-      dA_k.middleRows(2 * N, N).array() = dc.array() * i * Phi<A>::slope(g);
-      dA_k.bottomRows(N).array() = dh.array() * tc * sigmoid_slope(o);
-      dc.array() *= f;
-      assign_product(dh, p.W_hh.transpose(), dA_k);
+      // One pass per trial: its gate values are read once and stay in L1 for all its terms
+      // (a pass per expression over the whole [N, B] block reread them from L2).
+      for (int j = 0; j < B; ++j) {
+        const Eigen::Index cj = col + j;
+        auto dh_j = dh.col(j).array();
+        auto dc_j = dc.col(j).array();
+        if (G_h) dh_j += G_h->col(cj).array();
+        const auto gates = cache.gates.col(cj);
+        const auto i = gates.head(N).array();
+        const auto f = gates.segment(N, N).array();
+        const auto g = gates.segment(2 * N, N).array();
+        const auto o = gates.tail(N).array();
+        const auto tc = cache.extra.col(cj).array();
+        const auto c = cache.states.col(cj).tail(N).array();
+        auto dA_s = dA.col(cj);
+        dc_j += dh_j * o * Phi<A>::slope(tc);
+        dA_s.head(N).array() = dc_j * g * sigmoid_slope(i);
+        dA_s.segment(N, N).array() = dc_j * c * sigmoid_slope(f);
+        dA_s.segment(2 * N, N).array() = dc_j * i * Phi<A>::slope(g);
+        dA_s.tail(N).array() = dh_j * tc * sigmoid_slope(o);
+        dc_j *= f;
+      }
+      assign_product(dh, p.W_hh.transpose(), dA.middleCols(col, B));
     }
     if (G_S0) {
       G_S0->resize(2 * N, B);

@@ -3,8 +3,9 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <climits>
 #include <mutex>
-#include <utility>
+#include <type_traits>
 
 #include "rnnatlas/error.h"
 
@@ -33,36 +34,6 @@ int leading_dimension(const GemmOperand<Scalar>& m) {
   return static_cast<int>(stored_cols <= 1 ? std::max<Eigen::Index>({m.ld, stored_rows, 1}) : m.ld);
 }
 
-void blas_gemm(CBLAS_TRANSPOSE ta,
-               CBLAS_TRANSPOSE tb,
-               int m,
-               int n,
-               int k,
-               float beta,
-               const float* a,
-               int lda,
-               const float* b,
-               int ldb,
-               float* c,
-               int ldc) {
-  cblas_sgemm(CblasColMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-}
-
-void blas_gemm(CBLAS_TRANSPOSE ta,
-               CBLAS_TRANSPOSE tb,
-               int m,
-               int n,
-               int k,
-               double beta,
-               const double* a,
-               int lda,
-               const double* b,
-               int ldb,
-               double* c,
-               int ldc) {
-  cblas_dgemm(CblasColMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
-}
-
 }  // namespace
 
 template <typename Scalar>
@@ -88,12 +59,21 @@ void gemm(Scalar beta,
     if (beta == Scalar(0)) C_map.setZero();
     return;
   }
+  RNNATLAS_ASSERT(
+      std::max({C.rows, C.cols, A.cols, A.ld, B.ld, C.ld}) <= INT_MAX,
+      "dimensions beyond BLAS's int: [" << C.rows << ", " << C.cols << "], K = " << A.cols);
   use_one_blas_thread();
   // A row-major operand is, to column-major BLAS, its transpose stored column-major.
-  blas_gemm(A.row_major ? CblasTrans : CblasNoTrans, B.row_major ? CblasTrans : CblasNoTrans,
-            static_cast<int>(C.rows), static_cast<int>(C.cols), static_cast<int>(A.cols), beta,
-            A.data, leading_dimension(A), B.data, leading_dimension(B), c_data,
-            leading_dimension(C));
+  const CBLAS_TRANSPOSE ta = A.row_major ? CblasTrans : CblasNoTrans;
+  const CBLAS_TRANSPOSE tb = B.row_major ? CblasTrans : CblasNoTrans;
+  const int m = static_cast<int>(C.rows), n = static_cast<int>(C.cols);
+  const int k = static_cast<int>(A.cols);
+  const int lda = leading_dimension(A), ldb = leading_dimension(B), ldc = leading_dimension(C);
+  if constexpr (std::is_same_v<Scalar, float>) {
+    cblas_sgemm(CblasColMajor, ta, tb, m, n, k, 1.0f, A.data, lda, B.data, ldb, beta, c_data, ldc);
+  } else {
+    cblas_dgemm(CblasColMajor, ta, tb, m, n, k, 1.0, A.data, lda, B.data, ldb, beta, c_data, ldc);
+  }
 }
 
 template void gemm<float>(

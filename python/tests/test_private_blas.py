@@ -6,6 +6,7 @@ share one instance with numpy and torch, and that call would silently change how
 their products use.
 """
 
+import ast
 import subprocess
 import sys
 import textwrap
@@ -36,7 +37,7 @@ def test_training_leaves_the_thread_count_of_torchs_blas_alone():
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True
     )
-    before, after, termination = eval(result.stdout.strip().splitlines()[-1])
+    before, after, termination = ast.literal_eval(result.stdout.strip().splitlines()[-1])
     assert before, "threadpoolctl found no BLAS loaded by numpy or torch"
     assert all(n == 2 for _, n in before), before
     assert after == before

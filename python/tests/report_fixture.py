@@ -5,7 +5,7 @@
 
 Every file has the layout, dtypes and attributes the contract gives, with values chosen so that
 the report's numbers are known in closed form (see the constants below): the networks of the
-fixture reproduce every claim of paper-spec.md section 7.
+fixture reproduce every claim of docs/study.md section 7.
 """
 
 from __future__ import annotations

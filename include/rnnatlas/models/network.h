@@ -33,7 +33,7 @@ class Network {
  public:
   /// PyTorch's default initialisation, drawn from `seed`: every weight and bias of the cell and the
   /// readout ~ U(-1/sqrt(n_hidden), 1/sqrt(n_hidden)). UGRNN's gate bias starts at +1 instead
-  /// (paper-spec.md section 3). Throws InvalidArgument for an invalid architecture.
+  /// (docs/study.md section 3). Throws InvalidArgument for an invalid architecture.
   explicit Network(const Architecture& architecture, std::uint64_t seed = 0);
 
   const Architecture& architecture() const { return architecture_; }

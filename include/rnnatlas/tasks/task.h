@@ -1,4 +1,4 @@
-// Trial generators for the tasks of the study (see ../shared/paper-spec.md section 2).
+// Trial generators for the tasks of the study (see docs/study.md section 2).
 // Module maintainer: rnnatlas tasks.
 //
 // A Task is immutable after construction: sample() is const and thread-safe. Trial b of

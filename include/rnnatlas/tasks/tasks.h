@@ -1,4 +1,4 @@
-// The concrete tasks and their options. Defaults follow ../shared/paper-spec.md section 2.
+// The concrete tasks and their options. Defaults follow docs/study.md section 2.
 #pragma once
 
 #include "rnnatlas/tasks/task.h"

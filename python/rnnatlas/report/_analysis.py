@@ -1,4 +1,4 @@
-"""The numbers of the report and the verdict on each claim of paper-spec.md section 7.
+"""The numbers of the report and the verdict on each claim of docs/study.md section 7.
 
 Everything here is plain bookkeeping over what the C++ stages computed (counts, means, a least
 squares line); the one statistical test the report runs itself, the Mantel test, comes from the

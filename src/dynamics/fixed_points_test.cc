@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dynamics/dynamics_testing.h"
+#include "rnnatlas/dynamics/analysis.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/tasks/tasks.h"
 #include "testing/random_matrix.h"
@@ -130,7 +131,8 @@ TEST(FindFixedPoints, NewtonRefinementReachesMachinePrecision) {
 TEST(FindFixedPoints, NewtonRoundsResolveWhatAdamAloneCannotFinish) {
   // tanh(a h), a = 1.001: 9 fixed points, coordinates 0 or +/- x* ~ 0.055, with Jacobian
   // eigenvalues a (1 - x*^2) ~ 0.998 and a: q is nearly flat around every point, and Adam alone
-  // crawls. The Newton rounds take the candidates out of Adam and resolve every one.
+  // crawls: after 500 iterations most candidates are still running. Newton resolves every one,
+  // in the rounds once Adam has brought it within tol_unique of a point, else at the end.
   const double a = 1.001;
   const Network network = testing::scaled_identity_tanh(2, a);
   double x_star = 0.1;  // the positive root of tanh(a x) = x, by Newton
@@ -141,6 +143,7 @@ TEST(FindFixedPoints, NewtonRoundsResolveWhatAdamAloneCannotFinish) {
   internal::Rng rng(5);
   const MatrixXd initial = testing::random_normal(2, 64, 0.05, rng);
   FixedPointOptions options;
+  options.lr_initial = 1.0;  // FixedPointFinder's rate, at which Adam alone crawls here
   options.max_iters = 500;
   options.newton.enabled = false;
   const FixedPointResult adam_only =
@@ -154,10 +157,8 @@ TEST(FindFixedPoints, NewtonRoundsResolveWhatAdamAloneCannotFinish) {
   ASSERT_EQ(points.n_points(), 9) << result.summary.message;
   EXPECT_EQ(result.summary.n_converged, 64);
   EXPECT_EQ(result.summary.n_merged, 64 - 9);
-  EXPECT_LT(result.summary.n_adam_iters, 500);
   for (int p = 0; p < 9; ++p) {
     EXPECT_LT(points.q[p], 1e-25) << "point " << p;
-    EXPECT_EQ(points.stop[p], FixedPointStop::kNewton) << "point " << p;
     for (int i = 0; i < 2; ++i) {
       const double x = std::abs(points.states(i, p));
       EXPECT_LT(std::min(x, std::abs(x - x_star)), 1e-12) << "point " << p;
@@ -329,6 +330,16 @@ void expect_invalid(F&& f, const std::string& fragment) {
   }
 }
 
+TEST(FixedPointOptions, OneSetOfDefaultsForTheSearchAndTheAnalysis) {
+  // 0.01, not FixedPointFinder's 1.0 (see FixedPointOptions::lr_initial); the analysis uses the
+  // search's defaults unchanged.
+  EXPECT_EQ(FixedPointOptions{}.lr_initial, 0.01);
+  EXPECT_EQ(AnalysisOptions{}.fixed_points.lr_initial, FixedPointOptions{}.lr_initial);
+  EXPECT_EQ(AnalysisOptions{}.fixed_points.max_iters, FixedPointOptions{}.max_iters);
+  EXPECT_EQ(AnalysisOptions{}.fixed_points.newton.round_iters,
+            FixedPointOptions{}.newton.round_iters);
+}
+
 TEST(FixedPointOptions, ValidationNamesTheField) {
   EXPECT_NO_THROW(FixedPointOptions{}.validate());
   const auto check = [](auto mutate, const std::string& field) {
@@ -344,7 +355,7 @@ TEST(FixedPointOptions, ValidationNamesTheField) {
   check([](FixedPointOptions& o) { o.adam_epsilon = 0; }, "adam_epsilon");
   check([](FixedPointOptions& o) { o.lr_initial = 0; }, "lr_initial");
   check([](FixedPointOptions& o) { o.lr_min = 2.0; }, "lr_min");
-  check([](FixedPointOptions& o) { o.lr_max = 0.5; }, "lr_max");
+  check([](FixedPointOptions& o) { o.lr_max = 0.5 * o.lr_initial; }, "lr_max");
   check([](FixedPointOptions& o) { o.lr_decrease_factor = 1.0; }, "lr_decrease_factor");
   check([](FixedPointOptions& o) { o.lr_increase_factor = 0.9; }, "lr_increase_factor");
   check([](FixedPointOptions& o) { o.lr_steps_per_increase = 0; }, "lr_steps_per_increase");

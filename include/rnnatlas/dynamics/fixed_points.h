@@ -1,5 +1,4 @@
 // Fixed and slow points of a network's autonomous dynamics at a constant input.
-// Module maintainer: rnnatlas dynamics.
 //
 // Sussillo & Barak (2013), as in FixedPointFinder (Golub & Sussillo 2018): for a constant input u,
 // minimise the speed
@@ -17,9 +16,10 @@
 // is factorised once (J* - I at the point), and the chord iteration s <- s - (J* - I)^{-1} (F(s)
 // - s), batched over candidates, resolves the candidates already near that point: those that
 // reach q <= tol_q within tol_unique of it join it as duplicates, without a Newton run of their
-// own. A candidate leaves Adam only where Adam has settled it (its next Adam step is shorter than
-// half its distance to the point), so that the points only Adam's large steps reach are still
-// found. Candidates Adam finishes are resolved the same way at the end. On a trained GRU, where
+// own. A candidate leaves Adam only once Adam has brought it within tol_unique of a point (its
+// duplicate by FixedPointFinder's rule), so the set of points is the one Adam alone leads to:
+// the rounds only spare Adam the slow end of its convergence. Candidates Adam finishes are
+// resolved the same way at the end. On a trained GRU, where
 // update gates near 1 make q nearly flat around the memories, Adam alone ends at q ~ 1e-7 after
 // 5000 iterations while Newton converges in a few steps (bench/README.md, fixed points). With
 // Newton on, Adam runs in single precision (it only carries the candidates towards the points)
@@ -32,8 +32,9 @@
 // Differences from FixedPointFinder: every candidate has its own Adam state, learning rate and
 // stopping test (FixedPointFinder drives one rate with the mean q and stops when all candidates
 // satisfy the test), and there is no adaptive gradient clipping; the Newton rounds and refinement
-// are rnnatlas's own. Which start ends at which point may differ from a pure Adam search; the set
-// of points found is the same on the benchmark GRU (bench/README.md).
+// are rnnatlas's own. The points found include every fixed point that Adam alone (Newton off)
+// finds from the same starts: trained_flip_flop_test checks it for 20 draws of starts on trained
+// networks of every architecture.
 #pragma once
 
 #include <Eigen/Core>
@@ -55,9 +56,7 @@ struct NewtonOptions {
   bool enabled = true;  ///< false: Adam alone, to its own end, and its result as it is
   int max_iters = 20;   ///< Newton steps per try, >= 0 (0 disables Newton like enabled = false)
   /// Adam iterations between the Newton rounds that take resolved candidates out of Adam, >= 1
-  /// (the top of this file explains the rounds). Much more often than 10 can still resolve
-  /// candidates that Adam at lr_initial = 1 would carry past a point: on the perfect flip-flop
-  /// (100 seeds), 5 lost a point for 3 seeds, 3 for 15 seeds, 10 for none.
+  /// (the top of this file explains the rounds).
   int round_iters = 10;
   /// Stop refining a candidate once q <= tol_q, >= 0. The default is about machine precision for
   /// states of norm ~1; refinement also stops when no step along the Newton direction lowers q.
@@ -71,8 +70,9 @@ struct NewtonOptions {
   double lm_damping = 1e-10;  ///< > 0
 };
 
-/// Options of find_fixed_points(). Defaults are FixedPointFinder's (paper-spec.md section 6) where
-/// it has one; the rest are rnnatlas's and documented here.
+/// Options of find_fixed_points(). Defaults are FixedPointFinder's (docs/study.md, fixed points)
+/// where it has one, except lr_initial; the rest are rnnatlas's and documented here. The same
+/// defaults serve find_fixed_points() and analyze_network().
 struct FixedPointOptions {
   // Stopping (per candidate) -----------------------------------------------------------------
   double tol_q = 1e-12;   ///< converged when q <= tol_q, >= 0
@@ -83,9 +83,16 @@ struct FixedPointOptions {
   double adam_beta2 = 0.999;   ///< in [0, 1)
   double adam_epsilon = 0.01;  ///< > 0 (FixedPointFinder's value; larger than for training)
   // Adaptive learning rate (FixedPointFinder's AdaptiveLearningRate) ---------------------------
-  double lr_initial = 1.0;  ///< > 0
-  double lr_min = 1e-3;     ///< floor of the rate, in (0, lr_initial]
-  double lr_max = 1e3;      ///< ceiling of the rate, >= lr_initial
+  /// The initial Adam learning rate, > 0. FixedPointFinder starts at 1.0, which stays an option
+  /// (the perfect flip-flop's saddles and origin need its large first steps). The default is 0.01:
+  /// at 1.0 Adam's first steps move every coordinate by ~1 (there is no adaptive gradient
+  /// clipping), which throws a gated network's candidates into regions of saturated gates where
+  /// q -> 0 without a fixed point. On a GRU (n_hidden 32) trained on the flip-flop, 1.0 found 0
+  /// of the 8 memories and 0.01 all 8 (FixedPointDefaults in fixed_points_test.cc checks the
+  /// memories of trained gated networks at the defaults).
+  double lr_initial = 0.01;
+  double lr_min = 1e-3;  ///< floor of the rate, in (0, lr_initial]
+  double lr_max = 1e3;   ///< ceiling of the rate, >= lr_initial
   /// The rate is multiplied by lr_decrease_factor whenever q increases, in (0, 1).
   double lr_decrease_factor = 0.95;
   /// ... and by lr_increase_factor after lr_steps_per_increase consecutive decreases of q, >= 1.

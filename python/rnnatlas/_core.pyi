@@ -775,6 +775,23 @@ class AnalysisOptions:
     def validate(self) -> None:
         """Raises ValueError naming the first field that breaks its rule."""
 
+class ContinuousAttractor:
+    """A continuum of fixed points at one condition (a line attractor, a ring, a plane), counted
+    once in the topology signature whatever its number of points."""
+
+    @property
+    def shape(self) -> str:
+        """'open_curve', 'closed_curve' or 'manifold'."""
+    @property
+    def dimension(self) -> int:
+        """Median number of marginal modes over its points (>= 1)."""
+    @property
+    def n_unstable(self) -> int:
+        """Unstable dimensions off it (the least among its points)."""
+    @property
+    def n_points(self) -> int:
+        """Fixed points of the search on it (depends on the sampling)."""
+
 class ConditionDynamics:
     """The fixed points at one constant input (rows, sorted by q), their eigenvalues, stability,
     readouts, transitions and the limit cycles the transitions reached. Arrays are copies."""
@@ -816,6 +833,12 @@ class ConditionDynamics:
     @property
     def cycle_transitions(self) -> _I32:
         """int [n_points, n_cycles]: runs from fixed point i that reached limit cycle c."""
+    @property
+    def continuous_attractors(self) -> list[ContinuousAttractor]:
+        """The continua the fixed points form (line attractors, rings, ...)."""
+    @property
+    def attractor(self) -> _I32:
+        """int [n_points]: index into continuous_attractors, -1 for an isolated point."""
     @property
     def n_candidates(self) -> int: ...
     @property
@@ -902,7 +925,9 @@ class ContextIntegrationAnalysis:
 class TopologySignature:
     @property
     def signature(self) -> _I32:
-        """int [n_conditions, 5]: fixed points with 0, 1, 2, 3, >= 4 unstable dimensions."""
+        """int [n_conditions, 11]: isolated fixed points with 0, 1, 2, 3, >= 4 unstable dimensions,
+        then continuous attractors: open curves, closed curves, manifolds, each stable / unstable
+        off it (a continuum counts once, whatever its number of points)."""
     @property
     def label_graph(self) -> _I32:
         """int [3^n_bits, 3^n_bits] for the flip-flop, else empty."""

@@ -96,6 +96,23 @@ linearization (LinearizationOptions), transitions (TransitionOptions, with limit
       .def("validate", &AnalysisOptions::validate,
            "Raises ValueError naming the first field that breaks its rule.");
 
+  py::class_<ContinuousAttractor>(m, "ContinuousAttractor", R"pbdoc(
+A continuum of fixed points at one condition (a line attractor, a ring, a plane), counted once in
+the topology signature whatever its number of points (dynamics/topology.h).)pbdoc")
+      .def_property_readonly(
+          "shape", [](const ContinuousAttractor& a) { return std::string(to_string(a.shape)); },
+          "'open_curve', 'closed_curve' or 'manifold'")
+      .def_readonly("dimension", &ContinuousAttractor::dimension,
+                    "median number of marginal modes over its points (>= 1)")
+      .def_readonly("n_unstable", &ContinuousAttractor::n_unstable,
+                    "unstable dimensions off it (the least among its points)")
+      .def_readonly("n_points", &ContinuousAttractor::n_points,
+                    "fixed points of the search on it (depends on the sampling)")
+      .def("__repr__", [](const ContinuousAttractor& a) {
+        return py::str("ContinuousAttractor({!r}, dimension={}, n_unstable={}, n_points={})")
+            .format(std::string(to_string(a.shape)), a.dimension, a.n_unstable, a.n_points);
+      });
+
   py::class_<ConditionDynamics>(m, "ConditionDynamics", R"pbdoc(
 The fixed points at one constant input, sorted by q ascending, with their eigenvalues, stability,
 readouts, transitions and the limit cycles the transitions reached. Arrays are copies; points are
@@ -128,6 +145,10 @@ rows.
                     "list of LimitCycle: the distinct limit cycles the transitions reached")
       .def_readonly("cycle_transitions", &ConditionDynamics::cycle_transitions,
                     "int [n_points, n_cycles]: runs from fixed point i that reached cycle c")
+      .def_readonly("continuous_attractors", &ConditionDynamics::continuous_attractors,
+                    "list of ContinuousAttractor: the continua the fixed points form")
+      .def_readonly("attractor", &ConditionDynamics::attractor,
+                    "int [n_points]: index into continuous_attractors, -1 for an isolated point")
       .def_readonly("n_candidates", &ConditionDynamics::n_candidates)
       .def_readonly("n_converged", &ConditionDynamics::n_converged)
       .def_readonly("n_slow", &ConditionDynamics::n_slow)
@@ -203,7 +224,8 @@ rows.
 
   py::class_<TopologySignature>(m, "TopologySignature", "The fixed-point topology.")
       .def_readonly("signature", &TopologySignature::signature,
-                    "int [n_conditions, 5]: fixed points with 0, 1, 2, 3, >= 4 unstable dims")
+                    "int [n_conditions, 11]: isolated fixed points with 0 .. >= 4 unstable dims, "
+                    "then continuous attractors by shape and stability (dynamics/topology.h)")
       .def_readonly("label_graph", &TopologySignature::label_graph,
                     "int [3^n_bits, 3^n_bits] (flip-flop), else empty");
 

@@ -144,6 +144,44 @@ TransitionGraph fixed_point_transitions(const Network& network,
   return graph;
 }
 
+/// Fills c.continuous_attractors and c.attractor from the fixed points (slow points excluded).
+void group_continuous_attractors(const Network& network,
+                                 const FixedPoints& points,
+                                 const std::vector<Linearization>& lins,
+                                 const AnalysisOptions& options,
+                                 int horizon,
+                                 ConditionDynamics& c) {
+  const double tol =
+      options.line_attractor_tol > 0 ? options.line_attractor_tol : 1.0 / std::max(horizon, 1);
+  std::vector<int> fixed;
+  for (int p = 0; p < points.n_points(); ++p) {
+    if (!points.is_slow[p]) fixed.push_back(p);
+  }
+  const auto n_fixed = static_cast<Eigen::Index>(fixed.size());
+  MatrixXd states(points.states.rows(), n_fixed);
+  Eigen::VectorXi n_unstable(n_fixed), n_marginal(n_fixed);
+  for (Eigen::Index i = 0; i < n_fixed; ++i) {
+    const Linearization& lin = lins[fixed[i]];
+    states.col(i) = points.states.col(fixed[i]);
+    n_unstable[i] = lin.n_unstable;
+    n_marginal[i] = static_cast<int>(((lin.eigenvalues.array().abs() - 1.0).abs() <= tol).count());
+  }
+  // The memory time scale 1 / tol, one batched step at a time (a whole run would hold every step).
+  const int n_steps = static_cast<int>(std::ceil(1.0 / tol));
+  const FlowFunction flow = [&](const MatrixXd& s) {
+    MatrixXd state = s;
+    const MatrixXd inputs = points.input.replicate(1, s.cols());
+    for (int t = 0; t < n_steps; ++t) {
+      state = network.run(inputs, static_cast<int>(s.cols()), &state).states;
+    }
+    return state;
+  };
+  ContinuousAttractors found = find_continuous_attractors(states, n_unstable, n_marginal, flow);
+  c.continuous_attractors = std::move(found.attractors);
+  c.attractor = Eigen::VectorXi::Constant(points.n_points(), -1);
+  for (Eigen::Index i = 0; i < n_fixed; ++i) c.attractor[fixed[i]] = found.attractor[i];
+}
+
 ConditionResult analyze_condition(const Network& network,
                                   const Condition& condition,
                                   const AnalysisOptions& options,
@@ -191,6 +229,7 @@ ConditionResult analyze_condition(const Network& network,
       n_points > 0 ? network.readout(points.states) : MatrixXd(network.architecture().n_output, 0);
   c.transitions = graph.weights;
   c.limit_cycles = std::move(graph.cycles);
+  group_continuous_attractors(network, points, lins, options, horizon, c);
   c.cycle_transitions = graph.cycle_weights;
   const FixedPointSummary& s = found.summary;
   c.n_candidates = s.n_candidates;
@@ -271,17 +310,31 @@ FlipFlopAnalysis analyze_flip_flop(const ConditionDynamics& c, int n_bits, int n
   return a;
 }
 
+/// One row of the signature: the fixed points of the condition as isolated points and continuous
+/// attractors (slow points are in neither).
+Eigen::VectorXi condition_signature(const ConditionDynamics& c) {
+  ContinuousAttractors fixed;
+  fixed.attractors = c.continuous_attractors;
+  std::vector<int> attractor, n_unstable;
+  for (int p = 0; p < c.n_points(); ++p) {
+    if (!is_fixed(c, p)) continue;
+    attractor.push_back(c.attractor[p]);
+    n_unstable.push_back(c.n_unstable[p]);
+  }
+  fixed.attractor = Eigen::Map<const Eigen::VectorXi>(attractor.data(),
+                                                      static_cast<Eigen::Index>(attractor.size()));
+  return signature_row(fixed, Eigen::Map<const Eigen::VectorXi>(
+                                  n_unstable.data(), static_cast<Eigen::Index>(n_unstable.size())));
+}
+
 TopologySignature topology_of(const std::vector<ConditionDynamics>& conditions,
                               const FlipFlopAnalysis* flip_flop,
                               int n_bits) {
   TopologySignature t;
   const int n_conditions = static_cast<int>(conditions.size());
-  t.signature = Eigen::MatrixXi::Zero(n_conditions, 5);
+  t.signature = Eigen::MatrixXi::Zero(n_conditions, kSignatureColumns);
   for (int k = 0; k < n_conditions; ++k) {
-    const ConditionDynamics& c = conditions[k];
-    for (int p = 0; p < c.n_points(); ++p) {
-      if (is_fixed(c, p)) ++t.signature(k, std::min(c.n_unstable[p], 4));
-    }
+    t.signature.row(k) = condition_signature(conditions[k]).transpose();
   }
   if (flip_flop != nullptr && n_bits <= kMaxLabelGraphBits && n_conditions > 0) {
     const ConditionDynamics& c = conditions[0];

@@ -214,7 +214,10 @@ TEST(AnalyzeNetwork, PerfectFlipFlopHasTheIdealScaffold) {
   EXPECT_EQ(graph(13, label_index(Eigen::Vector3i(1, 0, 0))), 1);  // origin -> (+, 0, 0)
   EXPECT_EQ(graph(label_index(Eigen::Vector3i(1, 1, 0)), 26), 1);  // (+, +, 0) -> (+, +, +)
   EXPECT_EQ(graph(label_index(Eigen::Vector3i(1, 1, 0)), 0), 0);   // not to (-, -, -)
-  EXPECT_EQ(d.topology.signature, (Eigen::MatrixXi(1, 5) << 8, 12, 6, 1, 0).finished());
+  EXPECT_EQ(d.topology.signature,
+            (Eigen::MatrixXi(1, 11) << 8, 12, 6, 1, 0, 0, 0, 0, 0, 0, 0).finished());
+  EXPECT_TRUE(c.continuous_attractors.empty());
+  EXPECT_EQ(c.attractor, Eigen::VectorXi::Constant(27, -1));
   EXPECT_EQ(c.count(StabilityClass::kStable), 8);
   EXPECT_EQ(c.count(StabilityClass::kUnstable), 1);
   EXPECT_EQ(c.n_unresolved, 0);
@@ -260,7 +263,8 @@ TEST(AnalyzeNetwork, SineWavePredictedFrequencyIsTheArgumentOfTheUnstablePair) {
     EXPECT_LT((d.conditions[k].states.col(0) - expected).norm(), 1e-10);
     EXPECT_TRUE(a.has_unstable_complex[k]);
     EXPECT_NEAR(a.predicted_frequency[k], theta, 1e-12);
-    EXPECT_EQ(d.topology.signature.row(k), (Eigen::RowVectorXi(5) << 0, 0, 1, 0, 0).finished());
+    EXPECT_EQ(d.topology.signature.row(k),
+              (Eigen::RowVectorXi(11) << 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0).finished());
     EXPECT_EQ(d.conditions[k].n_unresolved, 4);  // the linear spiral diverges
     EXPECT_TRUE(d.conditions[k].limit_cycles.empty());
     EXPECT_EQ(d.conditions[k].cycle_transitions.rows(), 1);
@@ -395,7 +399,34 @@ TEST(AnalyzeNetwork, ContextIntegrationLineAttractorAndModeResponseInClosedForm)
     EXPECT_LT((a.mode_response.row(c).transpose() - expected_response[c]).norm(), 1e-10)
         << a.mode_response.row(c);
     EXPECT_EQ(a.n_modes_90[c], expected_modes_90[c]);
+    // The points are one continuous attractor: a line, stable off it, counted once.
+    ASSERT_EQ(points.continuous_attractors.size(), 1u) << "context " << c + 1;
+    const ContinuousAttractor& line = points.continuous_attractors[0];
+    EXPECT_EQ(line.shape, AttractorShape::kOpenCurve);
+    EXPECT_EQ(line.dimension, 1);
+    EXPECT_EQ(line.n_unstable, 0);
+    EXPECT_EQ(line.n_points, points.n_points());
+    EXPECT_EQ(points.attractor, Eigen::VectorXi::Zero(points.n_points()));
+    EXPECT_EQ(d.topology.signature.row(c),
+              (Eigen::RowVectorXi(11) << 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0).finished());
   }
+}
+
+TEST(AnalyzeNetwork, LineAttractorSignatureDoesNotDependOnHowManyPointsTheSearchFinds) {
+  const Network network = testing::line_attractor_network();
+  ContextIntegrationOptions cdi;
+  cdi.n_time = 20;
+  const auto task = make_context_integration(cdi);
+  AnalysisOptions sparse = quick_options(), dense = quick_options();
+  sparse.n_initial_states = 6;
+  dense.n_initial_states = 400;
+  const NetworkDynamics a = analyze_network(network, *task, sparse);
+  const NetworkDynamics b = analyze_network(network, *task, dense);
+  for (int c = 0; c < 2; ++c) {
+    EXPECT_LT(3 * a.conditions[c].n_points(), b.conditions[c].n_points()) << "context " << c + 1;
+  }
+  EXPECT_EQ(a.topology.signature, b.topology.signature);
+  EXPECT_EQ(topology_distance(topology_summary(a), topology_summary(b)), 0.0);
 }
 
 TEST(AnalyzeNetwork, SlowlySettlingRunsAreCapturedByTheAttractorTheyApproach) {
@@ -521,7 +552,8 @@ TEST(AnalysisOptions, DefaultsAreThePapersAndValidationNamesTheField) {
   EXPECT_EQ(defaults.noise_scale, 0.5);
   EXPECT_EQ(defaults.fixed_points.max_iters, 5000);
   EXPECT_EQ(defaults.fixed_points.tol_q, 1e-12);
-  EXPECT_EQ(defaults.fixed_points.lr_initial, 0.01);  // see AnalysisOptions::fixed_points
+  EXPECT_EQ(defaults.fixed_points.lr_initial,
+            0.01);  // FixedPointOptions::lr_initial: one default for both
   EXPECT_EQ(defaults.input_stride, 1);
   const auto expect_error = [](auto mutate, const std::string& needle) {
     AnalysisOptions o;

@@ -276,20 +276,61 @@ std::vector<LimitCycle> read_cycles(const Node& g, int m, int n, int n_exponents
   return cycles;
 }
 
+/// The continuous attractors of a condition as rows (shape code, dimension, n_unstable, n_points):
+/// [n_attractors, 4].
+MatrixXi continuous_attractor_table(const ConditionDynamics& c) {
+  MatrixXi table(static_cast<Eigen::Index>(c.continuous_attractors.size()), 4);
+  for (Eigen::Index i = 0; i < table.rows(); ++i) {
+    const ContinuousAttractor& a = c.continuous_attractors[i];
+    table.row(i) << static_cast<int>(a.shape), a.dimension, a.n_unstable, a.n_points;
+  }
+  return table;
+}
+
+/// The attractor columns of a condition, (format version >= 2); files of version 1 have none, and
+/// load with every point isolated.
+void read_continuous_attractors(const Node& g, int p, ConditionDynamics& c) {
+  c.attractor = VectorXi::Constant(p, -1);
+  if (!h5::has_child(g, "attractor")) return;
+  c.attractor = h5::read_int_vector(g, "attractor", p);
+  const int m = h5::read_int(g, "n_attractors");
+  if (m < 0) throw IoError(h5::attribute_label(g, "n_attractors") + " is negative");
+  const MatrixXi table = h5::read_int_matrix(g, "continuous_attractors", m, 4);
+  for (Eigen::Index i = 0; i < table.rows(); ++i) {
+    ContinuousAttractor a;
+    if (table(i, 0) < 0 || table(i, 0) > static_cast<int>(AttractorShape::kManifold) ||
+        table(i, 1) < 1 || table(i, 2) < 0 || table(i, 3) < 2) {
+      throw IoError(g.child("continuous_attractors") + " row " + std::to_string(i) +
+                    " is not (shape 0-2, dimension >= 1, n_unstable >= 0, n_points >= 2)");
+    }
+    a.shape = static_cast<AttractorShape>(table(i, 0));
+    a.dimension = table(i, 1);
+    a.n_unstable = table(i, 2);
+    a.n_points = table(i, 3);
+    c.continuous_attractors.push_back(a);
+  }
+  if ((c.attractor.array() < -1).any() ||
+      (c.attractor.array() >= static_cast<int>(c.continuous_attractors.size())).any()) {
+    throw IoError(g.child("attractor") + " has an index outside -1 .. n_attractors - 1");
+  }
+}
+
 void check_shapes(const NetworkDynamics& d) {
   const Architecture& arch = d.architecture;
   const int n = arch.n_state();
   for (std::size_t k = 0; k < d.conditions.size(); ++k) {
     const ConditionDynamics& c = d.conditions[k];
     const int p = c.n_points();
-    const bool ok = c.input.size() == arch.n_input && c.states.rows() == n && c.q.size() == p &&
-                    static_cast<int>(c.is_slow.size()) == p && c.eigenvalues.rows() == n &&
-                    c.eigenvalues.cols() == p && c.n_unstable.size() == p &&
-                    static_cast<int>(c.stability.size()) == p && c.leading_frequency.size() == p &&
-                    c.readout.rows() == arch.n_output && c.readout.cols() == p &&
-                    c.transitions.rows() == p && c.transitions.cols() == p &&
-                    c.cycle_transitions.rows() == p &&
-                    c.cycle_transitions.cols() == static_cast<Eigen::Index>(c.limit_cycles.size());
+    const bool ok =
+        c.input.size() == arch.n_input && c.states.rows() == n && c.q.size() == p &&
+        static_cast<int>(c.is_slow.size()) == p && c.eigenvalues.rows() == n &&
+        c.eigenvalues.cols() == p && c.n_unstable.size() == p &&
+        static_cast<int>(c.stability.size()) == p && c.leading_frequency.size() == p &&
+        c.readout.rows() == arch.n_output && c.readout.cols() == p && c.transitions.rows() == p &&
+        c.transitions.cols() == p && c.cycle_transitions.rows() == p &&
+        c.cycle_transitions.cols() == static_cast<Eigen::Index>(c.limit_cycles.size()) &&
+        c.attractor.size() == p &&
+        (c.attractor.array() < static_cast<int>(c.continuous_attractors.size())).all();
     RNNATLAS_CHECK_ARG(ok, "save_dynamics_file: condition " << k << " has inconsistent shapes ("
                                                             << p << " points, n_state " << n
                                                             << ")");
@@ -315,8 +356,9 @@ void check_shapes(const NetworkDynamics& d) {
                      "save_dynamics_file: expected exactly one task analysis, got " << n_analyses);
   RNNATLAS_CHECK_ARG(
       d.topology.signature.rows() == static_cast<Eigen::Index>(d.conditions.size()) &&
-          d.topology.signature.cols() == 5,
-      "save_dynamics_file: the topology signature is not [n_conditions, 5]");
+          d.topology.signature.cols() == kSignatureColumns,
+      "save_dynamics_file: the topology signature is not [n_conditions, " << kSignatureColumns
+                                                                          << "]");
 }
 
 std::vector<unsigned char> build_image(const NetworkDynamics& d) {
@@ -374,6 +416,9 @@ std::vector<unsigned char> build_image(const NetworkDynamics& d) {
       h5::write_attribute(g, "n_cycles", static_cast<int>(c.limit_cycles.size()));
       write_cycles(g, c.limit_cycles, n, n_cycle_exponents(d.options, n));
       h5::write_matrix(g, "cycle_transitions", MatrixXi(c.cycle_transitions));
+      h5::write_attribute(g, "n_attractors", static_cast<int>(c.continuous_attractors.size()));
+      h5::write_vector(g, "attractor", VectorXi(c.attractor));
+      h5::write_matrix(g, "continuous_attractors", continuous_attractor_table(c));
     }
   }
   {
@@ -427,11 +472,12 @@ struct Header {
   std::string network_id, network_file, task;
   Architecture architecture;
   int n_conditions = 0;
+  std::int64_t format_version = 0;
 };
 
 Header read_header(const Node& root) {
-  h5::check_format(root, kFormatName, kDynamicsFileFormatVersion, kWhat);
   Header header;
+  header.format_version = h5::check_format(root, kFormatName, kDynamicsFileFormatVersion, kWhat);
   header.network_id = h5::read_string(root, "network_id");
   header.network_file = h5::read_string(root, "network_file");
   header.task = h5::read_string(root, "task");
@@ -466,7 +512,9 @@ Header read_header(const Node& root) {
 TopologySignature read_topology(const Node& root, const Header& header) {
   const Node g = h5::open_group(root, "topology");
   TopologySignature t;
-  t.signature = h5::read_int_matrix(g, "signature", header.n_conditions, 5);
+  // Version 1 counted every fixed point, those of continuous attractors too, in 5 columns.
+  t.signature = h5::read_int_matrix(g, "signature", header.n_conditions,
+                                    header.format_version >= 2 ? kSignatureColumns : 5);
   if (h5::has_child(g, "label_graph")) {
     t.label_graph = h5::read_int_matrix(g, "label_graph");
     if (t.label_graph.rows() != t.label_graph.cols()) {
@@ -509,6 +557,7 @@ ConditionDynamics read_condition(const Node& conditions,
   c.leading_frequency = h5::read_vector(g, "leading_frequency", p);
   c.readout = h5::read_matrix(g, "readout", p, arch.n_output).transpose();
   c.transitions = h5::read_int_matrix(g, "transitions", p, p);
+  read_continuous_attractors(g, p, c);
   // Files written before the limit cycles of the transitions have none of the cycle_* datasets.
   if (!h5::has_attribute(g, "n_cycles")) {
     c.cycle_transitions = MatrixXi::Zero(p, 0);

@@ -25,7 +25,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-/// True when `path` holds the dynamics of network `id` made with `options`.
+/// True when `path` holds the dynamics of network `id` made with `options` by this format.
 bool already_analysed(const std::string& path,
                       const std::string& id,
                       const AnalysisOptions& options) {
@@ -33,7 +33,9 @@ bool already_analysed(const std::string& path,
   if (!fs::is_regular_file(path, error)) return false;
   try {
     const NetworkDynamics d = load_dynamics_file(path);
-    return d.network_id == id && same_analysis(d.options, options);
+    // A file of an older format without the continuous attractors is analysed again.
+    return d.network_id == id && same_analysis(d.options, options) &&
+           d.topology.signature.cols() == kSignatureColumns;
   } catch (const IoError&) {
     return false;  // unreadable: analyse again and replace it
   }

@@ -1,9 +1,13 @@
 #include "rnnatlas/dynamics/topology.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "rnnatlas/dynamics/analysis.h"
 #include "rnnatlas/error.h"
@@ -19,7 +23,206 @@ std::string shape(const Eigen::MatrixXi& m) {
 
 bool has_label_graph(const TopologySummary& s) { return s.label_graph.size() > 0; }
 
+/// The Euclidean minimum spanning tree of the columns of `x` (Prim, O(n^2) distances): parent[i]
+/// of every column but the root 0, whose parent is -1.
+std::vector<int> minimum_spanning_tree(const Eigen::Ref<const Eigen::MatrixXd>& x) {
+  const int n = static_cast<int>(x.cols());
+  std::vector<int> parent(n, -1);
+  std::vector<char> in_tree(n, 0);
+  std::vector<double> best(n, std::numeric_limits<double>::infinity());
+  int next = 0;
+  for (int added = 0; added < n; ++added) {
+    const int u = next;
+    in_tree[u] = 1;
+    next = -1;
+    for (int v = 0; v < n; ++v) {
+      if (in_tree[v]) continue;
+      const double d = (x.col(u) - x.col(v)).squaredNorm();
+      if (d < best[v]) {
+        best[v] = d;
+        parent[v] = u;
+      }
+      if (next < 0 || best[v] < best[next]) next = v;
+    }
+  }
+  return parent;
+}
+
+/// Whether the states between a_k and b_k hold under `flow` (find_continuous_attractors()): the
+/// columns of `a` and `b`.
+std::vector<char> holding_segments(const Eigen::MatrixXd& a,
+                                   const Eigen::MatrixXd& b,
+                                   const FlowFunction& flow) {
+  constexpr double kFractions[] = {0.25, 0.5, 0.75};
+  constexpr int kSamples = 3;
+  const Eigen::Index m = a.cols();
+  std::vector<char> holds(m, 1);
+  if (m == 0) return holds;
+  Eigen::MatrixXd samples(a.rows(), kSamples * m);
+  for (int k = 0; k < kSamples; ++k) {
+    samples.middleCols(k * m, m) = a + kFractions[k] * (b - a);
+  }
+  const Eigen::MatrixXd moved = flow(samples);
+  RNNATLAS_CHECK_ARG(moved.rows() == samples.rows() && moved.cols() == samples.cols(),
+                     "find_continuous_attractors: the flow returned ["
+                         << moved.rows() << ", " << moved.cols() << "] for [" << samples.rows()
+                         << ", " << samples.cols() << "] states");
+  for (Eigen::Index e = 0; e < m; ++e) {
+    const double gap = (a.col(e) - b.col(e)).norm();
+    for (int k = 0; k < kSamples; ++k) {
+      const double to_nearer_end = std::min(kFractions[k], 1.0 - kFractions[k]) * gap;
+      const Eigen::Index j = k * m + e;
+      if (!((moved.col(j) - samples.col(j)).norm() < 0.5 * to_nearer_end)) holds[e] = 0;
+    }
+  }
+  return holds;
+}
+
+/// The longest path (by edge length) through a tree given by adjacency lists: its two ends and its
+/// length.
+struct TreePath {
+  int a = 0, b = 0;
+  double length = 0.0;
+};
+TreePath longest_path(const std::vector<std::vector<std::pair<int, double>>>& adj, int start) {
+  std::vector<double> dist(adj.size());
+  const auto farthest = [&](int from) {
+    std::fill(dist.begin(), dist.end(), -1.0);
+    std::vector<int> stack = {from};
+    dist[from] = 0.0;
+    int far = from;
+    while (!stack.empty()) {
+      const int u = stack.back();
+      stack.pop_back();
+      if (dist[u] > dist[far]) far = u;
+      for (const auto& [v, w] : adj[u]) {
+        if (dist[v] < 0) {
+          dist[v] = dist[u] + w;
+          stack.push_back(v);
+        }
+      }
+    }
+    return far;
+  };
+  TreePath path;
+  path.a = farthest(start);
+  path.b = farthest(path.a);
+  path.length = dist[path.b];
+  return path;
+}
+
 }  // namespace
+
+std::string_view to_string(AttractorShape shape) {
+  switch (shape) {
+    case AttractorShape::kOpenCurve:
+      return "open_curve";
+    case AttractorShape::kClosedCurve:
+      return "closed_curve";
+    case AttractorShape::kManifold:
+      return "manifold";
+  }
+  return "unknown";
+}
+
+ContinuousAttractors find_continuous_attractors(const Eigen::Ref<const Eigen::MatrixXd>& states,
+                                                const Eigen::Ref<const Eigen::VectorXi>& n_unstable,
+                                                const Eigen::Ref<const Eigen::VectorXi>& n_marginal,
+                                                const FlowFunction& flow) {
+  const int n = static_cast<int>(states.cols());
+  RNNATLAS_CHECK_ARG(n_unstable.size() == n && n_marginal.size() == n,
+                     "find_continuous_attractors: " << n << " points but " << n_unstable.size()
+                                                    << " unstable counts and " << n_marginal.size()
+                                                    << " marginal counts");
+  ContinuousAttractors result;
+  result.attractor = Eigen::VectorXi::Constant(n, -1);
+  if (n < 2) return result;
+
+  // The tree's edges (i, parent[i]) between points with a marginal mode, kept where the states
+  // between their ends hold.
+  const std::vector<int> parent = minimum_spanning_tree(states);
+  std::vector<int> child;
+  for (int i = 0; i < n; ++i) {
+    if (parent[i] >= 0 && n_marginal[i] >= 1 && n_marginal[parent[i]] >= 1) child.push_back(i);
+  }
+  const auto n_edges = static_cast<Eigen::Index>(child.size());
+  Eigen::MatrixXd a(states.rows(), n_edges), b(states.rows(), n_edges);
+  for (Eigen::Index e = 0; e < n_edges; ++e) {
+    a.col(e) = states.col(child[e]);
+    b.col(e) = states.col(parent[child[e]]);
+  }
+  const std::vector<char> holds = holding_segments(a, b, flow);
+  std::vector<std::vector<std::pair<int, double>>> adj(n);
+  for (Eigen::Index e = 0; e < n_edges; ++e) {
+    if (!holds[e]) continue;
+    const int i = child[e], j = parent[i];
+    const double w = (states.col(i) - states.col(j)).norm();
+    adj[i].emplace_back(j, w);
+    adj[j].emplace_back(i, w);
+  }
+
+  // Connected groups of >= 2 points, in the order of their first point.
+  std::vector<int> component(n, -1);
+  for (int root = 0; root < n; ++root) {
+    if (component[root] >= 0 || adj[root].empty()) continue;
+    const int id = static_cast<int>(result.attractors.size());
+    std::vector<int> members = {root}, stack = {root};
+    component[root] = id;
+    double longest_edge = 0.0;
+    while (!stack.empty()) {
+      const int u = stack.back();
+      stack.pop_back();
+      for (const auto& [v, w] : adj[u]) {
+        longest_edge = std::max(longest_edge, w);
+        if (component[v] < 0) {
+          component[v] = id;
+          members.push_back(v);
+          stack.push_back(v);
+        }
+      }
+    }
+    ContinuousAttractor attractor;
+    attractor.n_points = static_cast<int>(members.size());
+    std::vector<int> marginal;
+    attractor.n_unstable = std::numeric_limits<int>::max();
+    for (const int p : members) {
+      marginal.push_back(n_marginal[p]);
+      attractor.n_unstable = std::min(attractor.n_unstable, n_unstable[p]);
+    }
+    std::nth_element(marginal.begin(), marginal.begin() + marginal.size() / 2, marginal.end());
+    attractor.dimension = std::max(1, marginal[marginal.size() / 2]);
+    if (attractor.dimension >= 2) {
+      attractor.shape = AttractorShape::kManifold;
+    } else {
+      attractor.shape = AttractorShape::kOpenCurve;
+      const TreePath path = longest_path(adj, root);
+      const double gap = (states.col(path.a) - states.col(path.b)).norm();
+      if (attractor.n_points >= 4 && gap <= 2.0 * longest_edge && 2.0 * gap < path.length &&
+          holding_segments(states.col(path.a), states.col(path.b), flow)[0]) {
+        attractor.shape = AttractorShape::kClosedCurve;
+      }
+    }
+    result.attractors.push_back(attractor);
+  }
+  for (int i = 0; i < n; ++i) result.attractor[i] = component[i];
+  return result;
+}
+
+Eigen::VectorXi signature_row(const ContinuousAttractors& continuous,
+                              const Eigen::Ref<const Eigen::VectorXi>& n_unstable) {
+  RNNATLAS_CHECK_ARG(continuous.attractor.size() == n_unstable.size(),
+                     "signature_row: " << continuous.attractor.size() << " points but "
+                                       << n_unstable.size() << " unstable counts");
+  Eigen::VectorXi row = Eigen::VectorXi::Zero(kSignatureColumns);
+  for (Eigen::Index p = 0; p < n_unstable.size(); ++p) {
+    if (continuous.attractor[p] < 0) ++row[std::min(n_unstable[p], kSignatureIsolatedColumns - 1)];
+  }
+  for (const ContinuousAttractor& a : continuous.attractors) {
+    const int unstable = a.n_unstable > 0 ? 1 : 0;
+    ++row[kSignatureIsolatedColumns + 2 * static_cast<int>(a.shape) + unstable];
+  }
+  return row;
+}
 
 TopologySummary topology_summary(const NetworkDynamics& dynamics) {
   return {dynamics.network_id, dynamics.task, dynamics.topology.signature,
@@ -82,6 +285,11 @@ double topology_distance(const TopologySummary& a,
                                                     << "' has no " << what
                                                     << " (label graphs exist for the flip-flop "
                                                        "only)");
+  RNNATLAS_CHECK_ARG(graphs || (ma.cols() == kSignatureColumns && mb.cols() == kSignatureColumns),
+                     "topology_distance: the topology signature of network '"
+                         << (ma.cols() != kSignatureColumns ? a : b).network_id
+                         << "' has no columns for continuous attractors (a dynamics file of "
+                            "format version 1); rerun `rnnatlas dynamics` to analyse it again");
   RNNATLAS_CHECK_ARG(ma.rows() == mb.rows() && ma.cols() == mb.cols(),
                      "topology_distance: the "
                          << what << " of network '" << a.network_id << "' is " << shape(ma)

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,197 @@
 namespace rnnatlas {
 namespace {
 
+using Eigen::MatrixXd;
 using Eigen::MatrixXi;
+using Eigen::VectorXi;
 using ::testing::HasSubstr;
+
+// ---- Continuous attractors ------------------------------------------------------------------
+// Synthetic flows in R^3 with known attractors, iterated for kFlowSteps steps (the memory time
+// scale of find_continuous_attractors()).
+constexpr int kFlowSteps = 100;
+
+template <typename Step>
+FlowFunction iterate(Step step) {
+  return [step](const MatrixXd& s) {
+    MatrixXd x = s;
+    for (int t = 0; t < kFlowSteps; ++t) {
+      for (Eigen::Index j = 0; j < x.cols(); ++j) x.col(j) = step(Eigen::Vector3d(x.col(j)));
+    }
+    return x;
+  };
+}
+
+/// A line attractor along the first axis: (x, y, z) -> (x, y / 2, z / 2).
+const FlowFunction kLineFlow =
+    iterate([](const Eigen::Vector3d& s) { return Eigen::Vector3d(s[0], 0.5 * s[1], 0.5 * s[2]); });
+
+/// A ring attractor, the unit circle of the (x, y) plane: the radius halves its distance to 1.
+const FlowFunction kRingFlow = iterate([](const Eigen::Vector3d& s) {
+  const double r = s.head<2>().norm();
+  Eigen::Vector3d next = s;
+  if (r > 0) next.head<2>() *= (r + 0.5 * (1.0 - r)) / r;
+  next[2] = 0.5 * s[2];
+  return next;
+});
+
+/// Two parallel line attractors, y = +/- x* (x* = tanh(2 x*)): x is free, y is bistable.
+const FlowFunction kTwoLinesFlow = iterate([](const Eigen::Vector3d& s) {
+  return Eigen::Vector3d(s[0], std::tanh(2.0 * s[1]), 0.5 * s[2]);
+});
+
+/// Eight stable corners (+/- x*)^3 of the perfect flip-flop h -> tanh(2 h).
+const FlowFunction kCornersFlow = iterate([](const Eigen::Vector3d& s) {
+  return Eigen::Vector3d(s.array().unaryExpr([](double v) { return std::tanh(2.0 * v); }));
+});
+
+/// A plane attractor, z = 0.
+const FlowFunction kPlaneFlow =
+    iterate([](const Eigen::Vector3d& s) { return Eigen::Vector3d(s[0], s[1], 0.5 * s[2]); });
+
+/// n points on the segment from -1 to 1 of the first axis.
+MatrixXd line_points(int n) {
+  MatrixXd x = MatrixXd::Zero(3, n);
+  for (int i = 0; i < n; ++i) x(0, i) = -1.0 + 2.0 * i / (n - 1);
+  return x;
+}
+
+/// n points on the unit circle from angle 0 to `arc`, (ends included when the arc is open).
+MatrixXd circle_points(int n, double arc = 2.0 * M_PI) {
+  MatrixXd x = MatrixXd::Zero(3, n);
+  const bool closed = arc >= 2.0 * M_PI;
+  for (int i = 0; i < n; ++i) {
+    const double a = arc * i / (closed ? n : n - 1);
+    x(0, i) = std::cos(a);
+    x(1, i) = std::sin(a);
+  }
+  return x;
+}
+
+/// The attractors of points that are all stable with `n_marginal` marginal modes.
+ContinuousAttractors attractors_of(const MatrixXd& points,
+                                   const FlowFunction& flow,
+                                   int n_marginal = 1) {
+  const auto n = points.cols();
+  return find_continuous_attractors(points, VectorXi::Zero(n), VectorXi::Constant(n, n_marginal),
+                                    flow);
+}
+
+/// A one-condition topology summary from the points' attractors.
+TopologySummary continuous_summary(const std::string& id, const ContinuousAttractors& found) {
+  MatrixXi signature = signature_row(found, VectorXi::Zero(found.attractor.size())).transpose();
+  return {id, "context_integration", signature, MatrixXi()};
+}
+
+TEST(ContinuousAttractors, ALineSampledByFiveOrFiveHundredPointsIsOneOpenCurve) {
+  for (const int n : {5, 500}) {
+    const ContinuousAttractors found = attractors_of(line_points(n), kLineFlow);
+    ASSERT_EQ(found.attractors.size(), 1u) << n << " points";
+    EXPECT_EQ(found.attractors[0].shape, AttractorShape::kOpenCurve);
+    EXPECT_EQ(found.attractors[0].dimension, 1);
+    EXPECT_EQ(found.attractors[0].n_points, n);
+    EXPECT_EQ(found.attractor, VectorXi::Zero(n));
+  }
+  const TopologySummary five = continuous_summary("five", attractors_of(line_points(5), kLineFlow));
+  const TopologySummary many =
+      continuous_summary("many", attractors_of(line_points(500), kLineFlow));
+  EXPECT_EQ(five.signature, many.signature);
+  EXPECT_EQ(topology_distance(five, many), 0.0);
+  // The signature: one open curve, stable off it, and no isolated point.
+  EXPECT_EQ(five.signature, (MatrixXi(1, 11) << 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0).finished());
+}
+
+TEST(ContinuousAttractors, ARingIsAClosedCurveAndAnArcOfItAnOpenOne) {
+  for (const int n : {5, 12, 500}) {
+    const ContinuousAttractors ring = attractors_of(circle_points(n), kRingFlow);
+    ASSERT_EQ(ring.attractors.size(), 1u) << n << " points";
+    EXPECT_EQ(ring.attractors[0].shape, AttractorShape::kClosedCurve) << n << " points";
+    const ContinuousAttractors arc = attractors_of(circle_points(n, M_PI), kRingFlow);
+    ASSERT_EQ(arc.attractors.size(), 1u) << n << " points";
+    EXPECT_EQ(arc.attractors[0].shape, AttractorShape::kOpenCurve) << n << " points";
+  }
+  const TopologySummary line =
+      continuous_summary("line", attractors_of(line_points(500), kLineFlow));
+  const TopologySummary ring =
+      continuous_summary("ring", attractors_of(circle_points(500), kRingFlow));
+  EXPECT_EQ(topology_distance(line, ring), 1.0);  // disjoint: a line is no ring
+  EXPECT_EQ(topology_distance(
+                ring, continuous_summary("ring5", attractors_of(circle_points(5), kRingFlow))),
+            0.0);
+}
+
+TEST(ContinuousAttractors, SeparateAttractorsStaySeparate) {
+  // Two parallel lines: the states between them flow to one or the other.
+  MatrixXd two(3, 40);
+  const double x_star = 0.957504;
+  two.leftCols(20) = line_points(20);
+  two.rightCols(20) = line_points(20);
+  two.row(1).head(20).setConstant(x_star);
+  two.row(1).tail(20).setConstant(-x_star);
+  const ContinuousAttractors lines = attractors_of(two, kTwoLinesFlow);
+  ASSERT_EQ(lines.attractors.size(), 2u);
+  EXPECT_EQ(lines.attractor.head(20), VectorXi::Constant(20, lines.attractor[0]));
+  EXPECT_EQ(lines.attractor.tail(20), VectorXi::Constant(20, lines.attractor[20]));
+  EXPECT_NE(lines.attractor[0], lines.attractor[20]);
+
+  // The flip-flop's corners, even when every corner is (said to be) marginal: isolated points.
+  MatrixXd corners(3, 8);
+  for (int i = 0; i < 8; ++i) {
+    for (int b = 0; b < 3; ++b) corners(b, i) = (i >> b) & 1 ? x_star : -x_star;
+  }
+  const ContinuousAttractors isolated = attractors_of(corners, kCornersFlow);
+  EXPECT_TRUE(isolated.attractors.empty());
+  EXPECT_EQ(isolated.attractor, VectorXi::Constant(8, -1));
+  EXPECT_EQ(signature_row(isolated, VectorXi::Zero(8)),
+            (VectorXi(11) << 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0).finished());
+
+  // Points on a line without a marginal mode are not a continuum, whatever the flow says.
+  EXPECT_TRUE(attractors_of(line_points(10), kLineFlow, /*n_marginal=*/0).attractors.empty());
+}
+
+TEST(ContinuousAttractors, APlaneIsAManifoldAndSaddlesCountOffIt) {
+  MatrixXd grid(3, 25);
+  for (int i = 0; i < 25; ++i) grid.col(i) = Eigen::Vector3d(i % 5 - 2.0, i / 5 - 2.0, 0.0);
+  const ContinuousAttractors plane = attractors_of(grid, kPlaneFlow, /*n_marginal=*/2);
+  ASSERT_EQ(plane.attractors.size(), 1u);
+  EXPECT_EQ(plane.attractors[0].shape, AttractorShape::kManifold);
+  EXPECT_EQ(plane.attractors[0].dimension, 2);
+
+  // A line whose points alternate between nodes and saddles (unstable along the line) is stable
+  // off it: the least unstable count. An isolated saddle beside it counts in column 1.
+  MatrixXd points(3, 11);
+  points.leftCols(10) = line_points(10);
+  points.col(10) = Eigen::Vector3d(0.0, 0.0, 50.0);
+  VectorXi n_unstable(11), n_marginal = VectorXi::Ones(11);
+  for (int i = 0; i < 10; ++i) n_unstable[i] = i % 2;
+  n_unstable[10] = 1;
+  n_marginal[10] = 0;
+  const ContinuousAttractors found =
+      find_continuous_attractors(points, n_unstable, n_marginal, kLineFlow);
+  ASSERT_EQ(found.attractors.size(), 1u);
+  EXPECT_EQ(found.attractors[0].n_unstable, 0);
+  EXPECT_EQ(found.attractor[10], -1);
+  EXPECT_EQ(signature_row(found, n_unstable),
+            (VectorXi(11) << 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0).finished());
+}
+
+TEST(ContinuousAttractors, RejectsInconsistentShapesAndABadFlow) {
+  EXPECT_THROW(
+      find_continuous_attractors(line_points(4), VectorXi::Zero(3), VectorXi::Ones(4), kLineFlow),
+      InvalidArgument);
+  const FlowFunction truncating = [](const MatrixXd& s) { return MatrixXd(s.leftCols(1)); };
+  EXPECT_THROW(
+      find_continuous_attractors(line_points(4), VectorXi::Zero(4), VectorXi::Ones(4), truncating),
+      InvalidArgument);
+  // Fewer than two points: nothing to join.
+  EXPECT_TRUE(attractors_of(line_points(2).leftCols(1), kLineFlow).attractors.empty());
+}
+
+TEST(ContinuousAttractors, ShapeNamesRoundTrip) {
+  EXPECT_EQ(to_string(AttractorShape::kOpenCurve), "open_curve");
+  EXPECT_EQ(to_string(AttractorShape::kClosedCurve), "closed_curve");
+  EXPECT_EQ(to_string(AttractorShape::kManifold), "manifold");
+}
 
 MatrixXi random_counts(int rows, int cols, int max_count, internal::Rng& rng) {
   MatrixXi m(rows, cols);
@@ -85,7 +275,7 @@ TopologySummary summary(const std::string& id,
 }
 
 TEST(TopologyDistance, ChoosesTheLabelGraphWhenBothHaveOne) {
-  MatrixXi s1 = MatrixXi::Zero(1, 5), s2 = MatrixXi::Zero(1, 5);
+  MatrixXi s1 = MatrixXi::Zero(1, kSignatureColumns), s2 = MatrixXi::Zero(1, kSignatureColumns);
   s1(0, 0) = 8;
   s2(0, 0) = 8;  // same signature ...
   MatrixXi g1 = MatrixXi::Zero(27, 27), g2 = MatrixXi::Zero(27, 27);
@@ -105,15 +295,27 @@ TEST(TopologyDistance, ChoosesTheLabelGraphWhenBothHaveOne) {
 }
 
 TEST(TopologyDistance, DifferentShapesNameBothNetworks) {
-  const TopologySummary a = summary("net-a", MatrixXi::Zero(6, 5));
-  const TopologySummary b = summary("net-b", MatrixXi::Zero(51, 5));
+  const TopologySummary a = summary("net-a", MatrixXi::Zero(6, kSignatureColumns));
+  const TopologySummary b = summary("net-b", MatrixXi::Zero(51, kSignatureColumns));
   try {
     topology_distance(a, b);
     FAIL();
   } catch (const InvalidArgument& e) {
-    EXPECT_THAT(e.what(), HasSubstr("'net-a' is [6, 5]"));
-    EXPECT_THAT(e.what(), HasSubstr("'net-b' is [51, 5]"));
+    EXPECT_THAT(e.what(), HasSubstr("'net-a' is [6, 11]"));
+    EXPECT_THAT(e.what(), HasSubstr("'net-b' is [51, 11]"));
     EXPECT_THAT(e.what(), HasSubstr("input_stride"));
+  }
+}
+
+TEST(TopologyDistance, RefusesASignatureOfTheFirstFormatThatCountedEveryPoint) {
+  const TopologySummary old_format = summary("old", MatrixXi::Zero(2, 5));
+  const TopologySummary current = summary("new", MatrixXi::Zero(2, kSignatureColumns));
+  try {
+    topology_distance(current, old_format);
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'old'"));
+    EXPECT_THAT(e.what(), HasSubstr("rerun `rnnatlas dynamics`"));
   }
 }
 
@@ -122,8 +324,8 @@ TEST(TopologyDistanceMatrix, SymmetricZeroDiagonalAndConsistentKind) {
   std::vector<TopologySummary> networks;
   networks.reserve(5);
   for (int i = 0; i < 5; ++i) {
-    networks.push_back(
-        summary("n" + std::to_string(i), random_counts(3, 5, 4, rng), random_counts(9, 9, 2, rng)));
+    networks.push_back(summary("n" + std::to_string(i), random_counts(3, kSignatureColumns, 4, rng),
+                               random_counts(9, 9, 2, rng)));
   }
   const Eigen::MatrixXd d = topology_distance_matrix(networks);
   ASSERT_EQ(d.rows(), 5);

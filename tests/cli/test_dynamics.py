@@ -83,7 +83,7 @@ def test_network_file_summary_and_output_beside_it(run, flip_flop_network):
     assert lines[-1] == f"dynamics: {out}"
     with h5py.File(out, "r") as f:
         assert f.attrs["format"] == "rnnatlas.dynamics"
-        assert f.attrs["format_version"] == 1
+        assert f.attrs["format_version"] == 2
         assert f.attrs["network_file"] == "ff.h5"
         assert f.attrs["network_id"] == "ff"
         assert f.attrs["task"] == "flip_flop"

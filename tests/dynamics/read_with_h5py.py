@@ -176,7 +176,7 @@ def check_file(check, path, docs):
             root_spec[key] = ("attribute", None, "int")
         check_node(check, f, name, root_spec, {})
         check.expect(f.attrs.get("format") == "rnnatlas.dynamics", f"{name}: format")
-        check.expect(f.attrs.get("format_version") == 1, f"{name}: format_version")
+        check.expect(f.attrs.get("format_version") == 2, f"{name}: format_version")
         check.expect(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", f.attrs.get("created", "")),
                      f"{name}: created is not a UTC timestamp")
         extra = set(f) - {"options", "conditions", "trajectories", "analysis", "topology"}
@@ -206,7 +206,8 @@ def check_file(check, path, docs):
         for k in groups:
             group = f["conditions"][k]
             local = dict(sizes, n_points=int(group.attrs["n_points"]),
-                         n_cycles=int(group.attrs["n_cycles"]))
+                         n_cycles=int(group.attrs["n_cycles"]),
+                         n_attractors=int(group.attrs["n_attractors"]))
             check_node(check, group, f"{name}/conditions/{k}", docs["conditions"], local)
             check.expect(set(np.unique(group["is_slow"][()])) <= {0, 1}, f"{name}: is_slow flags")
             check.expect(set(np.unique(group["stability"][()])) <= {0, 1, 2, 3},
@@ -215,6 +216,11 @@ def check_file(check, path, docs):
             check.expect(np.array_equal(group["cycle_transitions"][()].sum(axis=0) > 0,
                                         np.ones(local["n_cycles"], dtype=bool)),
                          f"{name}: a limit cycle that no run reached")
+            attractor = group["attractor"][()]
+            check.expect(np.all((attractor >= -1) & (attractor < local["n_attractors"])),
+                         f"{name}: attractor indices")
+            check.expect(np.all(attractor[group["is_slow"][()] == 1] == -1),
+                         f"{name}: a slow point on a continuous attractor")
             if k == "0":
                 sizes["n_points"] = local["n_points"]
 

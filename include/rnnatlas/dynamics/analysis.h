@@ -1,6 +1,6 @@
 // The dynamics analysis of one trained network: fixed points, linearizations and transitions at
-// every constant input of its task, example trajectories, and the task analysis of paper-spec.md
-// section 6. Module maintainer: rnnatlas dynamics.
+// every constant input of its task, example trajectories, and the task analysis of docs/study.md
+// (section 6).
 //
 // Conditions (the constant inputs at which the fixed points are sought), by Task::name():
 //   flip_flop            one condition: zero input;
@@ -35,28 +35,21 @@
 
 #include "rnnatlas/dynamics/fixed_points.h"
 #include "rnnatlas/dynamics/linearization.h"
+#include "rnnatlas/dynamics/topology.h"
 #include "rnnatlas/dynamics/transitions.h"
 #include "rnnatlas/models/network.h"
 #include "rnnatlas/tasks/task.h"
 
 namespace rnnatlas {
 
-/// Options of analyze_network(). Defaults are the paper's and FixedPointFinder's (paper-spec.md
-/// section 6) except fixed_points.lr_initial (see there); a cheap run lowers n_initial_states,
+/// Options of analyze_network(). Defaults are the paper's and FixedPointFinder's (docs/study.md)
+/// except fixed_points.lr_initial (see FixedPointOptions); a cheap run lowers n_initial_states,
 /// fixed_points.max_iters, fixed_points.newton.max_iters, transitions.max_steps and (sine wave)
 /// raises input_stride (docs/dynamics.md lists measured costs).
 struct AnalysisOptions {
-  /// The fixed-point search at each condition. Its n_threads is ignored (see n_threads).
-  /// FixedPointFinder's defaults except the initial Adam learning rate, 0.01 instead of 1.0: at
-  /// 1.0 Adam's first steps move every coordinate by ~1 (rnnatlas has no adaptive gradient
-  /// clipping), which throws a gated network's candidates into regions of saturated gates where
-  /// q -> 0 without a fixed point. Measured on a GRU (n_hidden 32) trained on the flip-flop: 0
-  /// fixed points of 998 found at 1.0; 8 corners and 12 one-bit saddles at 0.01.
-  FixedPointOptions fixed_points = [] {
-    FixedPointOptions o;
-    o.lr_initial = 0.01;
-    return o;
-  }();
+  /// The fixed-point search at each condition, with find_fixed_points()'s defaults. Its n_threads
+  /// is ignored (see n_threads).
+  FixedPointOptions fixed_points;
   /// Stability tolerance of the linearizations (stability_tol: the marginal band around
   /// |lambda| = 1). compute_eigenvectors and n_threads are ignored (always true; see n_threads).
   LinearizationOptions linearization;
@@ -90,9 +83,11 @@ struct AnalysisOptions {
   /// network driven by u_j from the zero state. transient >= 0, measure >= 8.
   int frequency_transient_steps = 100;
   int frequency_measure_steps = 1000;
-  /// context_integration: a point is on a line attractor when one of its eigenvalues has
-  /// | |lambda| - 1 | <= line_attractor_tol (a time constant of at least 1 / tol steps). <= 0 means
-  /// 1 / n_time of the task: memory over a whole trial.
+  /// A mode is marginal for the continuous attractors (and, for context_integration, a point is on
+  /// a line attractor) when | |lambda| - 1 | <= line_attractor_tol: a time constant of at least
+  /// 1 / tol steps. The same bound joins fixed points into one continuous attractor when the flow
+  /// between them takes at least 1 / tol steps to cross the gap (find_continuous_attractors()).
+  /// <= 0 means 1 / n_time of the task: memory over a whole trial.
   double line_attractor_tol = 0.0;
   /// Threads for one network: its conditions run concurrently (or, for a single condition, the
   /// Newton and linearization stages of the search). >= 1. Results do not depend on it.
@@ -130,6 +125,12 @@ struct ConditionDynamics {
   /// [n_points, n_cycles]: runs from fixed point i that reached limit cycle c (slow points: zero
   /// rows).
   Eigen::MatrixXi cycle_transitions;
+  /// The continuous attractors (line attractors, rings, ...) that the fixed points form
+  /// (find_continuous_attractors(), with tol = the resolved line_attractor_tol).
+  std::vector<ContinuousAttractor> continuous_attractors;
+  /// [n_points]: the index in continuous_attractors of the attractor point p lies on; -1 for an
+  /// isolated fixed point and for every slow point.
+  Eigen::VectorXi attractor;
   // Finder and transition summary.
   int n_candidates = 0;  ///< initial states
   int n_converged = 0;   ///< candidates that ended with q <= tol_q
@@ -207,7 +208,10 @@ struct ContextIntegrationAnalysis {
 
 /// The task-agnostic topology, and the flip-flop's labelled graph (docs/dynamics.md).
 struct TopologySignature {
-  /// [n_conditions, 5]: fixed points per condition with 0, 1, 2, 3, >= 4 unstable dimensions.
+  /// [n_conditions, kSignatureColumns]: per condition, the isolated fixed points with 0, 1, 2, 3,
+  /// >= 4 unstable dimensions, then the continuous attractors by shape and stability
+  /// (signature_row() in topology.h). A continuous attractor counts once, however many points lie
+  /// on it.
   Eigen::MatrixXi signature;
   /// flip_flop with n_bits <= kMaxLabelGraphBits: [3^n_bits, 3^n_bits] over the readout labels
   /// (ternary index, first bit most significant, digits -1, 0, +1 -> 0, 1, 2). (a, a) = fixed

@@ -1,12 +1,16 @@
 // One HDF5 file per analysed network: `dynamics/<id>.h5` of docs/pipeline.md (format
-// "rnnatlas.dynamics", version 1). Module maintainer: rnnatlas dynamics.
+// "rnnatlas.dynamics", version 2).
 //
 // The file holds everything of a NetworkDynamics except its wall time: the conditions (fixed
 // points, eigenvalues, stability, readouts, transition counts, the limit cycles the transitions
 // reached and finder summaries), the example trajectories, the task analysis, the topology
 // signature, and the analysis options as attributes of /options. The limit cycles were added
 // within version 1 (new attributes and datasets only); files written before them load with no
-// limit cycles and options.transitions.find_limit_cycles = false. Files are written atomically
+// limit cycles and options.transitions.find_limit_cycles = false. Version 2 added the continuous
+// attractors (per condition `attractor` and `continuous_attractors`) and the signature's columns
+// for them ([n_conditions, 11] instead of [n_conditions, 5]); version-1 files load with every point
+// isolated and their 5-column signature, which topology_distance() refuses to compare with a
+// version-2 one (rerun `rnnatlas dynamics`, which reanalyses them). Files are written atomically
 // (temp file, fsync, rename), so a reader never sees a partial file. Matrices are stored row-major
 // as h5py sees them: points are rows in the file and columns in ConditionDynamics.
 #pragma once
@@ -19,7 +23,7 @@
 namespace rnnatlas {
 
 /// The format version this build writes. Readers accept versions <= this one.
-inline constexpr int kDynamicsFileFormatVersion = 1;
+inline constexpr int kDynamicsFileFormatVersion = 2;
 
 /// Writes `dynamics` to `path` atomically. Throws IoError naming the path and the cause, and
 /// InvalidArgument when the shapes of `dynamics` are inconsistent (it did not come from

@@ -264,7 +264,12 @@ def test_index_html_inlines_every_figure_and_has_no_external_url(built):
             assert f'href="figures/{stem}.png"' in page and f'href="figures/{stem}.pdf"' in page
             png = (out / "report/figures" / f"{stem}.png").read_bytes()
             assert base64.b64encode(png).decode() in images, stem
-    assert len(images) == page.count("<img") == n_figures
+    # The study's answer opens the page, before the claims.
+    assert results["answer"]["status"] == "ok"
+    assert page.index('id="answer"') < page.index('id="claims"')
+    png = (out / "report/figures/answer.png").read_bytes()
+    assert base64.b64encode(png).decode() in images
+    assert len(images) == page.count("<img") == n_figures + 1
     for url in re.findall(r'(?:src|href)="([^"]*)"', page):
         assert url.startswith(("data:", "#", "figures/")), url
     text = re.sub(r'"data:[^"]*"', '""', page)  # base64 may contain any "//x"
@@ -344,7 +349,35 @@ def test_only_requested_formats_and_no_stale_files(partial):
     expected = {f"{t}_{name}.png" for t, task_results in results["tasks"].items()
                 if task_results["status"] == "ok"
                 for name, entry in task_results["figures"].items() if entry["status"] == "ok"}
+    if results["answer"]["status"] == "ok":
+        expected.add("answer.png")
     assert produced == expected
+
+
+def test_answer_figure_states_each_tasks_architecture_accuracies(built):
+    out, results, _ = built
+    answer = results["answer"]
+    assert answer["status"] == "ok" and answer["files"] == ["figures/answer.png",
+                                                            "figures/answer.pdf"]
+    for name, task in results["tasks"].items():
+        labels = task["clustering"]["metrics"]
+        if not {"svcca", "topology"} <= labels.keys():
+            continue
+        geometry = labels["svcca"]["labels"]["cell"]["knn_accuracy"]
+        scaffold = labels["topology"]["labels"]["cell"]["knn_accuracy"]
+        assert f"SVCCA with k-NN accuracy {geometry:.2f}" in answer["caption"], name
+        assert f"from the topology with {scaffold:.2f}" in answer["caption"], name
+
+
+def test_answer_figure_is_not_run_without_embeddings(tmp_path):
+    out = fx.make_pipeline_output(tmp_path, tasks=("flip_flop",), n_per_group=1)
+    shutil.rmtree(out / "flip_flop/similarity")
+    results = report.build_report(out, tasks=["flip_flop"], formats=["png"],
+                                  log=lambda message: None)
+    assert results["answer"]["status"] == "not run"
+    assert "SVCCA and the topology embeddings" in results["answer"]["reason"]
+    assert not (out / "report/figures/answer.png").exists()
+    assert 'id="answer"' in (out / "report/index.html").read_text()
 
 
 def test_atomic_writes_leave_no_temporary_files(built):

@@ -96,6 +96,51 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
+def _write_figure(
+    stem: str,
+    title: str,
+    make: Callable[[], tuple[Any, str]],
+    report_dir: pathlib.Path,
+    formats: tuple[str, ...],
+    pngs: dict[str, bytes],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Draws one figure with ``make()`` and writes figures/<stem>.<format>; returns its entry of
+    results.json (status ok, not run or failed)."""
+    figure_dir = report_dir / "figures"
+    entry: dict[str, Any] = {"title": title}
+    try:
+        with _figures.matplotlib.rc_context(_figures.STYLE):
+            fig, caption = make()
+    except _figures.NotRun as reason:
+        entry.update(status=NOT_RUN, reason=str(reason))
+    except (OSError, KeyError, ValueError, IndexError) as error:
+        # A file that passed the format check but lacks what the figure reads: report it
+        # in the page rather than lose the whole report.
+        entry.update(status="failed", reason=f"{type(error).__name__}: {error}")
+        log(f"report: {stem}: failed: {entry['reason']}")
+    else:
+        png = _render(fig, "png")
+        # The layout is now fixed (in figure coordinates, the same at any dpi): the other
+        # formats reuse it instead of solving it again.
+        fig.set_layout_engine("none")
+        pngs[stem] = png
+        files = []
+        for file_format in formats:
+            path = figure_dir / f"{stem}.{file_format}"
+            _files.write_atomically(path, png if file_format == "png" else
+                                    _render(fig, file_format))
+            files.append(f"figures/{path.name}")
+        width, height = _png_size(png)
+        entry.update(status="ok", caption=caption, files=files, width_px=width,
+                     height_px=height)
+    if entry["status"] != "ok":
+        # A figure that no longer has its input must not survive from an earlier run.
+        for file_format in FORMATS:
+            (figure_dir / f"{stem}.{file_format}").unlink(missing_ok=True)
+    return entry
+
+
 def _figures_of_task(
     data: _files.TaskData,
     results: dict[str, Any],
@@ -104,42 +149,12 @@ def _figures_of_task(
     pngs: dict[str, bytes],
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    entries: dict[str, Any] = {}
-    figure_dir = report_dir / "figures"
-    for spec in _figures.figures_for(data.name):
-        stem = f"{data.name}_{spec.name}"
-        entry: dict[str, Any] = {"title": spec.title}
-        try:
-            with _figures.matplotlib.rc_context(_figures.STYLE):
-                fig, caption = spec.make(data, results)
-        except _figures.NotRun as reason:
-            entry.update(status=NOT_RUN, reason=str(reason))
-        except (OSError, KeyError, ValueError, IndexError) as error:
-            # A file that passed the format check but lacks what the figure reads: report it
-            # in the page rather than lose the whole report.
-            entry.update(status="failed", reason=f"{type(error).__name__}: {error}")
-            log(f"report: {stem}: failed: {entry['reason']}")
-        else:
-            png = _render(fig, "png")
-            # The layout is now fixed (in figure coordinates, the same at any dpi): the other
-            # formats reuse it instead of solving it again.
-            fig.set_layout_engine("none")
-            pngs[stem] = png
-            files = []
-            for file_format in formats:
-                path = figure_dir / f"{stem}.{file_format}"
-                _files.write_atomically(path, png if file_format == "png" else
-                                        _render(fig, file_format))
-                files.append(f"figures/{path.name}")
-            width, height = _png_size(png)
-            entry.update(status="ok", caption=caption, files=files, width_px=width,
-                         height_px=height)
-        if entry["status"] != "ok":
-            # A figure that no longer has its input must not survive from an earlier run.
-            for file_format in FORMATS:
-                (figure_dir / f"{stem}.{file_format}").unlink(missing_ok=True)
-        entries[spec.name] = entry
-    return entries
+    return {
+        spec.name: _write_figure(f"{data.name}_{spec.name}", spec.title,
+                                 lambda spec=spec: spec.make(data, results), report_dir, formats,
+                                 pngs, log)
+        for spec in _figures.figures_for(data.name)
+    }
 
 
 def build_report(
@@ -184,6 +199,7 @@ def build_report(
         "tasks": {},
     }
     pngs: dict[str, bytes] = {}
+    read: list[_files.TaskData] = []
     for task in tasks:
         start = time.monotonic()
         directory = out / task
@@ -192,6 +208,7 @@ def build_report(
             log(f"report: {task}: not run ({task}/ not found)")
             continue
         data = _files.read_task(directory)
+        read.append(data)
         task_results = _analysis.task_results(data)
         task_results["figures"] = _figures_of_task(data, task_results, report_dir, formats, pngs,
                                                    log)
@@ -202,6 +219,10 @@ def build_report(
             f"{verdicts.count(REPRODUCED)}/{len(verdicts)} claims reproduced "
             f"({time.monotonic() - start:.1f} s)")
 
+    # The study's answer in one figure, across the tasks (the page opens with it).
+    results["answer"] = _write_figure("answer", _figures.ANSWER_TITLE,
+                                      lambda: _figures.study_answer(read, results["tasks"]),
+                                      report_dir, formats, pngs, log)
     results = _json_ready(results)
     _files.write_atomically(report_dir / "results.json",
                             (json.dumps(results, indent=1, allow_nan=False) + "\n").encode())

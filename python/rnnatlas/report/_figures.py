@@ -384,6 +384,62 @@ def distance_figure(metric: str) -> Callable[[TaskData, dict[str, Any]], tuple[F
     return make
 
 
+# ---- the study's answer ------------------------------------------------------------------------
+
+ANSWER_TITLE = "The answer at a glance: geometry is individual, the scaffold universal"
+
+
+def _architecture_knn(task_results: dict[str, Any], metric: str) -> Optional[dict[str, Any]]:
+    labels = (task_results.get("clustering", {}).get("metrics", {}).get(metric, {})
+              .get("labels", {}).get("cell"))
+    return labels if labels and labels.get("knn_accuracy") is not None else None
+
+
+def study_answer(datas: list[TaskData], tasks: dict[str, Any]) -> tuple[Figure, str]:
+    """One row per task with SVCCA and topology embeddings: the networks placed by MDS of their
+    SVCCA distances (left) and of their fixed-point topology distances (right), coloured by
+    architecture, with the k-NN accuracy of the architecture label on each."""
+    rows = [d for d in datas
+            if all(m in d.embeddings and m in d.distances for m in ("svcca", "topology"))]
+    if not rows:
+        raise NotRun("no task has both the SVCCA and the topology embeddings")
+    fig = _figure(7.6, 2.75 * len(rows) + 0.4)
+    axes = fig.subplots(len(rows), 2, squeeze=False)
+    sentences = []
+    for r, data in enumerate(rows):
+        for c, metric in enumerate(("svcca", "topology")):
+            ax = axes[r][c]
+            _mds_panels([ax], data, metric, data.distances[metric])
+            what = ("representational geometry (SVCCA)" if metric == "svcca"
+                    else "fixed-point scaffold (topology)")
+            stats = _architecture_knn(tasks.get(data.name, {}), metric)
+            subtitle = "" if stats is None else (
+                f"\narchitecture k-NN {stats['knn_accuracy']:.2f} (chance "
+                f"{stats['majority_accuracy']:.2f}), p = {stats['knn_p_value']:.3g}")
+            ax.set_title(f"{_task_title(data.name)}: {what}{subtitle}")
+            if r > 0 or c > 0:
+                legend = ax.get_legend()
+                if legend is not None:
+                    legend.remove()
+        geometry = _architecture_knn(tasks.get(data.name, {}), "svcca")
+        scaffold = _architecture_knn(tasks.get(data.name, {}), "topology")
+        if geometry and scaffold:
+            sentences.append(
+                f"{_task_title(data.name)}: the architecture is recovered from SVCCA with k-NN "
+                f"accuracy {geometry['knn_accuracy']:.2f} (p = {geometry['knn_p_value']:.3g}) and "
+                f"from the topology with {scaffold['knn_accuracy']:.2f} (p = "
+                f"{scaffold['knn_p_value']:.3g}); chance is {geometry['majority_accuracy']:.2f}.")
+    caption = (
+        "Each point is one trained network (colour: architecture; marker: nonlinearity), placed "
+        "in 2-D by MDS of its distances to the others. The study's finding is that the left "
+        "column (how the networks represent the task) separates architectures while the right "
+        "column (the fixed points, their stability and transitions) does not. "
+        + " ".join(sentences)
+        + " The verdicts, with their rules, are in the table below."
+    )
+    return fig, caption
+
+
 # ---- SVCCA vs topology -------------------------------------------------------------------------
 
 

@@ -249,6 +249,16 @@ def _task_section(name: str, task: dict[str, Any], pngs: dict[str, bytes]) -> st
     return "\n".join(parts)
 
 
+def _answer(entry: Optional[dict[str, Any]], png: Optional[bytes]) -> str:
+    """The study's answer in one figure (report/__init__.py), first on the page."""
+    if entry is None:
+        return ""
+    return ('<section id="answer"><h2>The answer at a glance</h2>'
+            + _figure("study", "answer", entry, png).replace('id="fig-study_answer"',
+                                                              'id="fig-answer"')
+            + "</section>")
+
+
 def render(results: dict[str, Any], pngs: dict[str, bytes]) -> str:
     """The whole page; ``pngs`` maps '<task>_<figure>' to PNG bytes."""
     tasks = results["tasks"]
@@ -271,11 +281,12 @@ def render(results: dict[str, Any], pngs: dict[str, bytes]) -> str:
 <h1>rnnatlas: universality and individuality in populations of RNNs</h1>
 <p class="meta">Run directory {_e(results["out_dir"])}; report created {_e(results["created"])}
 by rnnatlas {_e(results["library_version"])}. Every number is also in results.json.</p>
-<nav><ul><li><a href="#claims">Claims</a></li>{nav}<li><a href="#rules">Verdict rules</a></li>
+<nav><ul><li><a href="#answer">Answer</a></li><li><a href="#claims">Claims</a></li>{nav}<li><a href="#rules">Verdict rules</a></li>
 </ul></nav>
 </header>
+{_answer(results.get("answer"), pngs.get("answer"))}
 <section id="claims">
-<h2>Claims of the study (paper-spec.md section 7)</h2>
+<h2>Claims of the study (docs/study.md section 7)</h2>
 <p>Verdicts: {legend}. Each follows a fixed rule, listed <a href="#rules">below</a> (and shown
 when the pointer rests on a verdict).</p>
 {summary}

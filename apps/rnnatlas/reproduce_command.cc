@@ -30,6 +30,8 @@
 #include "cli.h"
 #include "experiments.h"
 #include "rnnatlas/config.h"
+#include "rnnatlas/dynamics/analysis.h"
+#include "rnnatlas/embedding/embed.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
 
@@ -47,6 +49,7 @@ struct ReproduceArgs {
   std::string python;
   std::string launcher;  // e.g. "mpirun -n 64": runs the stages that spread over MPI ranks
   bool no_report = false;
+  std::uint64_t seed = 0;  // added to every seed of the study (0: the configs as they are)
 };
 
 /// One child process: argv[0] is the program.
@@ -267,6 +270,52 @@ void write_config(const fs::path& path, const std::string& text) {
 }
 
 /// The words of --launcher ("mpirun -n 64" -> {"mpirun", "-n", "64"}); no shell quoting.
+/// The sweep config `text` with its top-level `seed` (0 when absent) increased by `offset`; the
+/// text itself when the offset is 0. The copy keeps every key; comments give way to one line that
+/// names the change.
+std::string offset_sweep_seed(const std::string& text,
+                              const std::string& name,
+                              std::uint64_t offset) {
+  if (offset == 0) return text;
+  toml::table doc;
+  try {
+    doc = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream ss;
+    ss << name << ":" << e.source().begin.line << ": " << e.description();
+    throw UsageError(ss.str());
+  }
+  std::int64_t seed = 0;
+  if (const toml::node* node = doc.get("seed")) {
+    const auto value = node->value<std::int64_t>();
+    if (!value || *value < 0) {
+      throw UsageError(name + ":" + std::to_string(node->source().begin.line) +
+                       ": seed must be a non-negative integer");
+    }
+    seed = *value;
+  }
+  doc.insert_or_assign("seed", static_cast<std::int64_t>(seed + static_cast<std::int64_t>(offset)));
+  std::ostringstream out;
+  out << "# " << name << " with every seed offset by " << offset << " (rnnatlas reproduce --seed)\n"
+      << doc << "\n";
+  return out.str();
+}
+
+/// Adds `offset` to the value of `--seed` in argv, or appends `--seed default + offset`.
+void offset_seed_flag(std::vector<std::string>& argv,
+                      std::uint64_t fallback,
+                      std::uint64_t offset) {
+  if (offset == 0) return;
+  for (std::size_t i = 0; i + 1 < argv.size(); ++i) {
+    if (argv[i] != "--seed") continue;
+    const std::string problem = seed_error(argv[i + 1]);
+    if (!problem.empty()) throw UsageError("--seed of a study stage: " + problem);
+    argv[i + 1] = std::to_string(std::stoull(argv[i + 1]) + offset);
+    return;
+  }
+  argv.insert(argv.end(), {"--seed", std::to_string(fallback + offset)});
+}
+
 std::vector<std::string> launcher_words(const std::string& launcher) {
   std::vector<std::string> words;
   std::istringstream in(launcher);
@@ -300,7 +349,8 @@ int run_reproduce(const ReproduceArgs& args) {
   for (const std::string& task : tasks) {
     const std::string sweep_name = task + "_" + args.scale + ".toml";
     const fs::path config = out / "configs" / sweep_name;
-    write_config(config, experiment_text(args, sweep_name));
+    write_config(config,
+                 offset_sweep_seed(experiment_text(args, sweep_name), sweep_name, args.seed));
     const std::string dir = (out / task).string();
     const std::string where = study.name;
     if (launcher.empty()) {
@@ -317,6 +367,7 @@ int run_reproduce(const ReproduceArgs& args) {
     for (std::string& f : stage_flags(study.dynamics, task, where + " [dynamics]")) {
       dynamics.argv.push_back(std::move(f));
     }
+    offset_seed_flag(dynamics.argv, AnalysisOptions{}.seed, args.seed);
     steps.push_back(std::move(dynamics));
     // [compare.<metric>] tables, one per metric, in name order (toml++ sorts keys); [compare] keys
     // (not tables) apply to all of them. A metric's [compare.<metric>.<task>] overrides for one
@@ -338,6 +389,7 @@ int run_reproduce(const ReproduceArgs& args) {
       for (std::string& f : stage_flags(study.embed, task, where + " [embed]")) {
         embed.argv.push_back(std::move(f));
       }
+      offset_seed_flag(embed.argv, embedding::EmbedOptions{}.seed, args.seed);
       steps.push_back(std::move(embed));
     }
   }
@@ -416,6 +468,13 @@ Command add_reproduce_command(CLI::App& parent) {
                   "'mpirun -n 64' or 'srun' (words split at spaces); the other stages run here")
       ->type_name("CMD");
   cmd->add_flag("--no-report", args->no_report, "stop before the report");
+  cmd->add_option("--seed", args->seed,
+                  "add S to every seed of the study: each population's `seed` (its weights and "
+                  "training trials) and the seeds of the dynamics and embedding stages; the "
+                  "held-out trials stay the same. Run several S into different --out to see "
+                  "which verdicts survive a change of seed (scripts/reproduction_seeds.py)")
+      ->type_name("S")
+      ->capture_default_str();
   cmd->footer(
       "Stages per task: rnnatlas sweep, summary, dynamics, then compare and embed for each metric\n"
       "of the study config; finally python3 -m rnnatlas.report. Each stage is resumable, so a\n"

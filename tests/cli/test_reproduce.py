@@ -142,6 +142,45 @@ def test_tiny_study_end_to_end_then_resume(run, tiny_experiments, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
 
 
+def test_seed_offsets_every_seed_of_the_study(run, tiny_experiments, tmp_path):
+    out = tmp_path / "out"
+    result = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--out", out,
+                 "--seed", "5", "--no-report", timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    # The population's config: its seed offset by 5, everything else as written.
+    config = (out / "configs/flip_flop_tiny.toml").read_text()
+    assert config.startswith("# flip_flop_tiny.toml with every seed offset by 5")
+    assert "seed = 5" in config.splitlines() and "n_hidden = 6" in config
+    # The networks are those of the config with seed = 5, trained on its own.
+    shifted = write(tmp_path / "shifted.toml", TINY_SWEEP.replace("seed = 0", "seed = 5", 1))
+    alone = run("sweep", shifted, "--out", tmp_path / "alone", "--quiet", timeout=300)
+    assert alone.returncode == 0, alone.stderr
+    assert_same_weights(weights(out / "flip_flop"), weights(tmp_path / "alone"))
+    unshifted = run("sweep", tiny_experiments / "flip_flop_tiny.toml", "--out",
+                    tmp_path / "unshifted", "--quiet", timeout=300)
+    assert unshifted.returncode == 0, unshifted.stderr
+    shifted_weights, unshifted_weights = weights(out / "flip_flop"), weights(tmp_path / "unshifted")
+    assert not any((shifted_weights[n][p] == unshifted_weights[n][p]).all()
+                   for n in shifted_weights for p in shifted_weights[n])
+    # The dynamics and embedding stages got their default seeds plus 5.
+    assert "--seed 20190724" in result.stderr  # AnalysisOptions::seed 20190719 + 5
+    dynamics = sorted((out / "flip_flop/dynamics").glob("*.h5"))
+    with h5py.File(dynamics[0], "r") as f:
+        assert f["options"].attrs["seed"] == 20190719 + 5
+    embed_lines = [line for line in result.stderr.splitlines() if " embed " in line]
+    assert embed_lines and all(line.endswith("--seed 5") for line in embed_lines), embed_lines
+
+
+def test_seed_offset_adds_to_a_seed_the_study_sets(run, tiny_experiments, tmp_path):
+    # Stopped at the dynamics stage (a usage error there), after its command line is printed.
+    write(tiny_experiments / "study_tiny.toml",
+          TINY_STUDY.replace("n_initial_states = 32", "n_initial_states = -5\nseed = 100"))
+    result = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--out",
+                 tmp_path / "out", "--seed", "2", "--no-report", timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "--seed 102" in result.stderr and "--seed 100" not in result.stderr
+
+
 def stopping_after_training(experiments):
     """The tiny study made to stop at the dynamics stage (a usage error there), after training."""
     write(experiments / "study_tiny.toml",

@@ -11,6 +11,7 @@
 
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
+#include "rnnatlas/io/output_path.h"
 
 namespace rnnatlas::cli {
 
@@ -66,6 +67,22 @@ bool started_by_mpi_launcher(int& size) {
   }
   size = 0;
   return std::getenv("PMIX_RANK") != nullptr;
+}
+
+void check_output_file(const std::string& label, const std::string& path) {
+  try {
+    check_file_writable(path);
+  } catch (const IoError& e) {
+    throw UsageError(label + ": " + e.what());
+  }
+}
+
+void check_output_directory(const std::string& label, const std::string& dir) {
+  try {
+    check_directory_writable(dir);
+  } catch (const IoError& e) {
+    throw UsageError(label + ": " + e.what());
+  }
 }
 
 int thread_count(int n_threads_flag) {

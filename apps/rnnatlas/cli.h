@@ -88,6 +88,15 @@ int thread_count(int n_threads_flag);
 /// is mpirun's default; with -j, thread_count(n_threads_flag).
 int threads_per_rank(bool given, int n_threads_flag);
 
+/// Checks, before any work, that the file `path` can be written (check_file_writable()); throws
+/// UsageError "<label>: <the problem and the fix>". `label` names where the path came from, e.g.
+/// "--out".
+void check_output_file(const std::string& label, const std::string& path);
+
+/// The same for files inside the directory `dir`, which may not exist yet
+/// (check_directory_writable()).
+void check_output_directory(const std::string& label, const std::string& dir);
+
 /// The exit status run_cli() gives the exception `error` (UsageError and InvalidArgument 2,
 /// IoError and anything else 1), printing its message when `print`. run_cli() reports every
 /// command's error with it; a command running under MPI calls it itself, since it must report

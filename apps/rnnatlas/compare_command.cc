@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -87,6 +88,8 @@ sim::TopologyMetric topology_metric(const std::string& kind_name) {
 
 /// Checks the flags and completes args.options from them (all but n_threads). Throws UsageError.
 void configure(CompareArgs& args) {
+  // Before any work: DIR/similarity/ must take the distance file.
+  check_output_directory("DIR", (std::filesystem::path(args.dir) / "similarity").string());
   sim::CompareOptions& o = args.options;
   const std::string& metric = o.metric;
   require_metric(args.k, metric, {"svcca"});
@@ -324,7 +327,8 @@ Command add_compare_command(CLI::App& parent) {
       std::string(kMpiBuildNote) +
       "\n\n"
       "Exit status: 0 written or up to date; 1 a file is missing, unreadable or unwritable;\n"
-      "2 invalid flags, fewer than 2 kept networks, or an existing file without --force. Under\n"
+      "2 invalid flags, fewer than 2 kept networks, an existing file without --force, or\n"
+      "DIR/similarity/ cannot be written (checked before any work). Under\n"
       "MPI every rank exits with the same status and only rank 0 prints.");
   return {cmd, [args, threads] {
             args->threads_given = threads->count() > 0;

@@ -180,12 +180,8 @@ std::string default_output(const std::string& network_file) {
 
 int run_file(const DynamicsArgs& args, AnalysisOptions options) {
   const std::string out = args.out.empty() ? default_output(args.input) : args.out;
+  check_output_file(args.out.empty() ? "the output beside the network" : "--out", out);
   const fs::path out_dir = fs::absolute(out).parent_path();
-  std::error_code error;
-  if (!fs::is_directory(out_dir, error)) {
-    throw IoError("cannot write '" + out + "': directory '" + out_dir.string() +
-                  "' does not exist");
-  }
   const NetworkRecord record = load_network_file(args.input);
   if (record.task_name.empty()) {
     throw IoError(args.input +
@@ -246,6 +242,7 @@ int run_directory(const DynamicsArgs& args, const AnalysisOptions& options, int 
     throw UsageError("--out applies to a network file; a sweep directory's results go to " +
                      args.input + "/dynamics/");
   }
+  check_output_directory("DIR", (fs::path(args.input) / "dynamics").string());
   PopulationOptions population;
   population.analysis = options;
   population.n_threads = n_threads;
@@ -382,8 +379,8 @@ Command add_dynamics_command(CLI::App& parent) {
       "look try --n-initial-states 256 --max-iters 500 --newton-iters 5 --transition-steps 1000\n"
       "--input-stride 10. Analysis and file layout: docs/dynamics.md, docs/pipeline.md.\n"
       "\n"
-      "Exit status: 0 ok; 1 a file could not be read or written; 2 bad flags, or FILE|DIR does\n"
-      "not exist or is not a sweep directory.");
+      "Exit status: 0 ok; 1 a file could not be read or written; 2 bad flags, FILE|DIR does\n"
+      "not exist or is not a sweep directory, or the output cannot be written (checked first).");
   return {cmd, [args] { return run_dynamics(*args); }};
 }
 

@@ -1,6 +1,7 @@
 // `rnnatlas embed`: MDS and cluster statistics of a distance matrix (the embedding stage).
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -49,6 +50,7 @@ int run_embed(EmbedArgs& args) {
   }
   args.options.seed = std::stoull(args.seed);
   args.options.n_threads = thread_count(args.n_threads);
+  check_output_directory("DIR", (std::filesystem::path(args.dir) / "similarity").string());
   const emb::EmbedSummary summary = emb::embed_population(args.dir, args.name, args.options);
   std::cout << summary.brief_report() << '\n';
   print_clusters(summary.embedding);
@@ -99,7 +101,8 @@ Command add_embed_command(CLI::App& parent) {
       "nothing unless the distance file changed; other options need --force.\n"
       "\n"
       "Exit status: 0 written or up to date; 1 the distance file is missing or unreadable, or the\n"
-      "output cannot be written; 2 invalid flags, or an existing file without --force.");
+      "output cannot be written; 2 invalid flags, an existing file without --force, or\n"
+      "DIR/similarity/ cannot be written (checked before any work).");
   return {cmd, [args] { return run_embed(*args); }};
 }
 

@@ -41,7 +41,8 @@ constexpr const char* kFooterExitStatus =
     "\n"
     "\n"
     "Exit status: 0 every network trained (diverged ones are recorded, not errors); 1 a file\n"
-    "could not be written or DIR is in use; 2 invalid flags or config. Under MPI every rank\n"
+    "could not be written or DIR is in use; 2 invalid flags or config, or DIR cannot be\n"
+    "written (checked before training). Under MPI every rank\n"
     "exits with the same status and only rank 0 prints.";
 
 struct SweepArgs {
@@ -99,6 +100,7 @@ void list_networks(const SweepSpec& spec) {
 void check_out(const SweepArgs& args) {
   if (args.out.empty())
     throw UsageError("--out DIR is required (or --list to only list the networks)");
+  check_output_directory("--out", args.out);
 }
 
 /// The start note: "sweep <hash>: 160 networks (16 grid points x 10 seeds) on flip_flop, <workers>,

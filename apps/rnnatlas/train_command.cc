@@ -3,16 +3,20 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "cli.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/network_file.h"
+#include "rnnatlas/io/train_checkpoint.h"
 #include "rnnatlas/training/train.h"
 #include "train_config.h"
 
@@ -42,8 +46,9 @@ class ProgressPrinter {
   using Clock = std::chrono::steady_clock;
 
   static double eta_seconds(const TrainProgress& p) {
-    if (p.iteration <= 0 || p.seconds <= 0) return NAN;
-    return p.seconds / p.iteration * (p.n_iterations - p.iteration);
+    const int done_here = p.iteration - p.first_iteration;  // a resumed run's earlier ones excluded
+    if (done_here <= 0 || p.seconds <= 0) return NAN;
+    return p.seconds / done_here * (p.n_iterations - p.iteration);
   }
 
   void draw_bar(const TrainProgress& p) {
@@ -57,7 +62,7 @@ class ProgressPrinter {
         p.n_iterations > 0 ? static_cast<double>(p.iteration) / p.n_iterations : 1;
     const int filled = static_cast<int>(fraction * kWidth);
     const std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
-    const double rate = p.seconds > 0 ? p.iteration / p.seconds : 0.0;
+    const double rate = p.seconds > 0 ? (p.iteration - p.first_iteration) / p.seconds : 0.0;
     // \r returns to the start of the line, \x1b[K clears what a longer previous line left.
     std::cerr << strprintf("\r[%s] %*d/%d %3.0f%%  loss %.3e  %.1f it/s  ETA %s\x1b[K", bar.c_str(),
                            static_cast<int>(std::to_string(p.n_iterations).size()), p.iteration,
@@ -81,17 +86,85 @@ class ProgressPrinter {
   int next_ = 0;
 };
 
-/// Checks before training that the output's directory exists, so a long run never ends in an
-/// unwritable path. Throws IoError.
-void check_output_directory(const std::string& out) {
-  namespace fs = std::filesystem;
-  const fs::path path(out);
-  const fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::error_code error;
-  if (!fs::is_directory(directory, error)) {
-    throw IoError("cannot write " + out + ": directory " + directory.string() + " does not exist");
+/// Set by the handler of SIGINT and SIGTERM; training reads it before every iteration.
+std::atomic<bool> g_stop_requested{false};
+volatile std::sig_atomic_t g_stop_signal = 0;
+static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set in a signal handler");
+
+extern "C" void request_stop(int signal) {
+  g_stop_signal = signal;
+  g_stop_requested.store(true, std::memory_order_relaxed);
+}
+
+/// Routes SIGINT and SIGTERM to request_stop() for its lifetime, so that training stops at the end
+/// of the iteration and saves a checkpoint. A second signal ends the program at once (the handler
+/// resets itself).
+class StopOnSignals {
+ public:
+  StopOnSignals() {
+    g_stop_requested = false;
+    g_stop_signal = 0;
+    struct sigaction action = {};
+    action.sa_handler = request_stop;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESETHAND;
+    ::sigaction(SIGINT, &action, &old_int_);
+    ::sigaction(SIGTERM, &action, &old_term_);
   }
-  if (fs::is_directory(path, error)) throw IoError("cannot write " + out + ": it is a directory");
+  ~StopOnSignals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ = {};
+  struct sigaction old_term_ = {};
+};
+
+/// The checkpoint of the run writing `out`.
+std::string checkpoint_path(const std::string& out) { return out + ".checkpoint"; }
+
+/// Checks before training that --out and its checkpoint can be written, so that a long run never
+/// ends in an unwritable path. Throws UsageError naming the problem and the fix.
+void check_output(const std::string& out) {
+  check_output_file("--out", out);
+  check_output_file("--out", checkpoint_path(out));
+}
+
+/// The checkpoint state to continue from, or nullopt to start afresh. Throws UsageError when a
+/// checkpoint exists without --resume (starting over would throw it away) or belongs to a run set
+/// up otherwise than `setup`.
+std::optional<TrainState> state_to_resume(const TrainPlan& plan, const NetworkRecord& setup) {
+  const std::string path = checkpoint_path(plan.out);
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) {
+    if (plan.resume && !plan.quiet) {
+      print_note("no checkpoint " + path + " to resume from: training from the start");
+    }
+    return std::nullopt;
+  }
+  TrainCheckpoint checkpoint = load_train_checkpoint(path);
+  const int done = checkpoint.state.n_iterations_done;
+  if (!plan.resume) {
+    throw UsageError(strprintf(
+        "%s holds an interrupted run of this output (%d of %d iterations done): add --resume to "
+        "continue it, or delete the file to start over",
+        path.c_str(), done, checkpoint.record.train_options.n_iterations));
+  }
+  const std::string difference = first_setup_difference(checkpoint.record, setup);
+  if (!difference.empty()) {
+    throw UsageError("--resume: " + path + " was written by a run set up differently (" +
+                     difference +
+                     " in the checkpoint vs now); rerun with the flags and config of that run, "
+                     "or delete the checkpoint to start over");
+  }
+  if (!plan.quiet) {
+    print_note(strprintf("resuming from %s after %d of %d iterations", path.c_str(), done,
+                         plan.options.n_iterations));
+  }
+  return std::move(checkpoint.state);
 }
 
 std::string describe_task(const Task& task) {
@@ -125,18 +198,35 @@ std::string train_footer() {
       "Names that differ from the flags: [training] n_iterations (--iterations),\n"
       "gradient_clip_norm (--clip), seed (--train-seed); [model] seed is --seed.\n"
       "\n"
+      "Checkpoints: every --checkpoint-every iterations, and on SIGINT or SIGTERM (Ctrl-C), the\n"
+      "run is saved to OUT.checkpoint; the same command with --resume continues it to the\n"
+      "weights an uninterrupted run gives, bit for bit. It is removed once OUT is saved.\n"
+      "\n"
       "Exit status: 0 trained and saved; 1 failed or diverged (the file is still saved);\n"
-      "2 invalid flags or config.";
+      "2 invalid flags or config, an unwritable --out, or a checkpoint of another run;\n"
+      "130 (SIGINT) or 143 (SIGTERM) stopped, with the checkpoint saved.";
   return text;
 }
 
 int run_train(const TrainSettings& settings) {
   TrainPlan plan = settings.resolve();
-  check_output_directory(plan.out);
+  check_output(plan.out);
 
   Network network(plan.architecture, plan.init_seed);
   const Architecture& a = plan.architecture;
   const TrainOptions& o = plan.options;
+  // Every iteration, quiet or not, so that --quiet does not change the stored options; the printer
+  // throttles itself.
+  plan.options.progress_every = 1;
+  const NetworkRecord setup{.network = network,
+                            .init_seed = plan.init_seed,
+                            .task_name = std::string(plan.task->name()),
+                            .task_params = plan.task->params(),
+                            .train_options = plan.options,
+                            .summary = {},
+                            .library_version = {}};
+  const std::optional<TrainState> resume = state_to_resume(plan, setup);
+
   ProgressPrinter printer(isatty(STDERR_FILENO) != 0);
   if (!plan.quiet) {
     print_note(
@@ -147,13 +237,31 @@ int run_train(const TrainSettings& settings) {
                   describe_task(*plan.task).c_str(), o.n_iterations, o.n_batch, o.learning_rate));
     plan.options.progress = [&printer](const TrainProgress& p) { printer(p); };
   }
-  // Every iteration, quiet or not, so that --quiet does not change the stored options; the printer
-  // throttles itself.
-  plan.options.progress_every = 1;
+  const std::string checkpoint = checkpoint_path(plan.out);
+  plan.options.checkpoint = [&](const TrainState& state) {
+    save_train_checkpoint(checkpoint, setup, state);
+  };
 
-  const TrainSummary summary = train(plan.options, *plan.task, network);
+  TrainSummary summary;
+  {
+    const StopOnSignals signals;
+    plan.options.stop = &g_stop_requested;
+    summary = train(plan.options, *plan.task, network, resume ? &*resume : nullptr);
+  }
   printer.finish();
   plan.options.progress = nullptr;
+  plan.options.checkpoint = nullptr;
+  plan.options.stop = nullptr;
+
+  if (summary.termination == Termination::kInterrupted) {
+    const int signal = g_stop_signal;
+    print_note(
+        strprintf("%s after %d of %d iterations; saved %s. Rerun the same command with "
+                  "--resume to continue.",
+                  signal == SIGTERM ? "terminated" : "interrupted", summary.n_iterations_done,
+                  plan.options.n_iterations, checkpoint.c_str()));
+    return 128 + (signal != 0 ? signal : SIGINT);
+  }
 
   std::cout << summary.brief_report() << '\n';
   std::cout << strprintf("held-out (%d trials, eval seed %llu): ", summary.eval.n_trials,
@@ -171,6 +279,9 @@ int run_train(const TrainSettings& settings) {
                        .library_version = {}};
   save_network_file(plan.out, record);
   std::cout << "saved " << plan.out << std::endl;
+  // The run is complete in --out; its checkpoint is no longer needed.
+  std::error_code error;
+  std::filesystem::remove(checkpoint, error);
 
   if (summary.termination == Termination::kDiverged) {
     const double clip = plan.options.gradient_clip_norm;

@@ -414,6 +414,16 @@ TrainSettings::TrainSettings(CLI::App& cmd) : flag_values_(std::make_unique<Trai
     }
   }
   cmd.add_flag("-q,--quiet", quiet_, "no progress output")->group("Output");
+  cmd.add_option("--checkpoint-every", checkpoint_every_,
+                 "iterations between checkpoints (OUT.checkpoint; also written on SIGINT and "
+                 "SIGTERM), >= 0; 0 = only on those signals")
+      ->group("Output")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_flag("--resume", resume_,
+               "continue the run saved in OUT.checkpoint (bit-identical to an uninterrupted run); "
+               "starts afresh when there is none")
+      ->group("Output");
 }
 
 TrainSettings::~TrainSettings() = default;
@@ -447,6 +457,8 @@ TrainPlan TrainSettings::resolve() const {
 
   TrainPlan plan = build_plan(values, origins);
   plan.quiet = quiet_;
+  plan.resume = resume_;
+  plan.options.checkpoint_every = checkpoint_every_;
   return plan;
 }
 

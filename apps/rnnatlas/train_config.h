@@ -42,6 +42,7 @@ struct TrainPlan {
   TrainOptions options;  ///< `progress` is left unset
   std::string out;       ///< the network file to write
   bool quiet = false;    ///< no progress output
+  bool resume = false;   ///< continue from the checkpoint beside `out`, when there is one
 };
 
 /// The flags of `train` and their merge with the config file.
@@ -64,6 +65,8 @@ class TrainSettings {
   std::vector<std::string> task_param_flags_;
   std::string config_path_;
   bool quiet_ = false;
+  bool resume_ = false;
+  int checkpoint_every_ = 100;
 };
 
 /// What `train --config <source_name>` with no other flags resolves `text` to: parses the TOML,

@@ -26,16 +26,17 @@ enum class Activation {
 
 /// How a long-running call ended.
 enum class Termination {
-  kNotRun,     ///< the call was never made
-  kCompleted,  ///< ran its full budget (training) or converged
-  kDiverged,   ///< the loss became NaN/infinite or exploded
+  kNotRun,       ///< the call was never made
+  kCompleted,    ///< ran its full budget (training) or converged
+  kDiverged,     ///< the loss became NaN/infinite or exploded
+  kInterrupted,  ///< stopped on request before its budget was spent (training); can be resumed
 };
 
 /// "vanilla", "ugrnn", "gru", "lstm".
 std::string_view to_string(CellKind kind);
 /// "tanh", "relu", "softplus", "linear".
 std::string_view to_string(Activation activation);
-/// "not_run", "completed", "diverged".
+/// "not_run", "completed", "diverged", "interrupted".
 std::string_view to_string(Termination termination);
 
 /// Parses the names above (case-insensitive; "rnn" is accepted for "vanilla").

@@ -80,10 +80,15 @@ void bind_training(py::module_& m) {
       .def("brief_report", &TrainSummary::brief_report)
       .def("__repr__", &TrainSummary::brief_report);
 
-  m.def("train", &train, py::arg("options"), py::arg("task"), py::arg("network"),
-        py::call_guard<py::gil_scoped_release>(),
-        "Trains `network` in place; runs without the GIL. See rnnatlas.train for the keyword "
-        "form.");
+  m.def(
+      "train",
+      [](const TrainOptions& options, const Task& task, Network& network) {
+        return train(options, task, network);
+      },
+      py::arg("options"), py::arg("task"), py::arg("network"),
+      py::call_guard<py::gil_scoped_release>(),
+      "Trains `network` in place; runs without the GIL. See rnnatlas.train for the keyword "
+      "form.");
   m.def("evaluate", &evaluate, py::arg("network"), py::arg("task"), py::arg("n_batch") = 256,
         py::arg("seed") = TrainOptions{}.eval_seed, py::call_guard<py::gil_scoped_release>(),
         "Held-out metrics of `network` on `n_batch` trials of stream `seed` (by default "

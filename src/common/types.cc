@@ -55,6 +55,8 @@ std::string_view to_string(Termination termination) {
       return "completed";
     case Termination::kDiverged:
       return "diverged";
+    case Termination::kInterrupted:
+      return "interrupted";
   }
   return "unknown";
 }
@@ -84,8 +86,9 @@ Termination parse_termination(std::string_view name) {
   if (s == "not_run") return Termination::kNotRun;
   if (s == "completed") return Termination::kCompleted;
   if (s == "diverged") return Termination::kDiverged;
-  RNNATLAS_CHECK_ARG(false,
-                     "unknown termination '" << name << "'; allowed: not_run, completed, diverged");
+  if (s == "interrupted") return Termination::kInterrupted;
+  RNNATLAS_CHECK_ARG(false, "unknown termination '"
+                                << name << "'; allowed: not_run, completed, diverged, interrupted");
 }
 
 namespace internal {

@@ -20,7 +20,7 @@ const std::vector<CellKind> kCellKinds = {CellKind::kVanilla, CellKind::kUgrnn, 
 const std::vector<Activation> kActivations = {Activation::kTanh, Activation::kRelu,
                                               Activation::kSoftplus, Activation::kLinear};
 const std::vector<Termination> kTerminations = {Termination::kNotRun, Termination::kCompleted,
-                                                Termination::kDiverged};
+                                                Termination::kDiverged, Termination::kInterrupted};
 
 std::string upper(std::string_view s) {
   std::string out(s);
@@ -66,7 +66,7 @@ TEST(Types, TerminationNamesRoundTrip) {
     EXPECT_EQ(parse_termination(to_string(termination)), termination) << to_string(termination);
     EXPECT_EQ(parse_termination(upper(to_string(termination))), termination);
   }
-  EXPECT_EQ(names, (std::set<std::string_view>{"not_run", "completed", "diverged"}));
+  EXPECT_EQ(names, (std::set<std::string_view>{"not_run", "completed", "diverged", "interrupted"}));
 }
 
 TEST(Types, ParsingIsCaseInsensitiveAndAcceptsRnnForVanilla) {

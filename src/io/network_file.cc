@@ -16,6 +16,7 @@
 #include "io/network_file_image.h"
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
+#include "rnnatlas/format.h"
 #include "rnnatlas/tasks/task.h"
 
 namespace rnnatlas {
@@ -62,8 +63,9 @@ void read_attribute(const Node& node, const char* name, T& value) {
 
 // ---- The record <-> the layout ------------------------------------------------------------------
 
-// Every stored TrainOptions field, by its C++ name. `progress` (a callback) is not stored.
-// A new TrainOptions field needs one line here and a row in docs/network-file.md.
+// Every stored TrainOptions field, by its C++ name. The callbacks (`progress`, `checkpoint`),
+// `stop` and `checkpoint_every` are not stored: they do not change the trained network. A new
+// TrainOptions field needs one line here and a row in docs/network-file.md.
 template <typename Options, typename Visitor>
 void visit_train_options(Options& o, Visitor&& visit) {
   visit("n_iterations", o.n_iterations);
@@ -97,8 +99,11 @@ namespace internal {
 
 std::vector<unsigned char> network_file_image(const NetworkRecord& record) {
   h5::ImageWriter writer;
-  const Node& root = writer.root();
+  write_network_record(writer.root(), record);
+  return writer.finish();
+}
 
+void write_network_record(const h5::Node& root, const NetworkRecord& record) {
   write_attribute(root, "format", kFormatName);
   write_attribute(root, "format_version", kNetworkFileFormatVersion);
   write_attribute(root, "library_version", RNNATLAS_VERSION);
@@ -150,13 +155,14 @@ std::vector<unsigned char> network_file_image(const NetworkRecord& record) {
       write_attribute(evaluation, name, value);
     });
   }
-
-  return writer.finish();
 }
 
 NetworkRecord parse_network_file_image(const std::vector<unsigned char>& image) {
   const h5::ImageReader reader(image);
-  const Node& root = reader.root();
+  return read_network_record(reader.root());
+}
+
+NetworkRecord read_network_record(const h5::Node& root) {
   // Identity and version first, so that a foreign or newer file gets the right message.
   h5::check_format(root, kFormatName, kNetworkFileFormatVersion, "rnnatlas network file");
 
@@ -296,6 +302,56 @@ void save_network_file(const std::string& path, const NetworkRecord& record) {
   } catch (const IoError& e) {
     throw IoError("cannot write network file '" + path + "': " + e.what());
   }
+}
+
+std::string first_setup_difference(const NetworkRecord& a, const NetworkRecord& b) {
+  const Architecture& x = a.network.architecture();
+  const Architecture& y = b.network.architecture();
+  std::ostringstream ss;
+  if (x.cell != y.cell || x.activation != y.activation || x.n_input != y.n_input ||
+      x.n_hidden != y.n_hidden || x.n_output != y.n_output) {
+    ss << "the architecture: " << to_string(x.cell) << "/" << to_string(x.activation)
+       << " n_hidden " << x.n_hidden << " vs " << to_string(y.cell) << "/"
+       << to_string(y.activation) << " n_hidden " << y.n_hidden;
+    return ss.str();
+  }
+  if (a.init_seed != b.init_seed) {
+    ss << "the initialisation seed: " << a.init_seed << " vs " << b.init_seed;
+    return ss.str();
+  }
+  if (a.task_name != b.task_name) return "the task: " + a.task_name + " vs " + b.task_name;
+  if (a.task_params != b.task_params) {
+    for (const auto& [key, value] : a.task_params) {
+      const auto other = b.task_params.find(key);
+      if (other == b.task_params.end() || other->second != value) {
+        ss << "task parameter " << key << ": " << format_shortest(value) << " vs "
+           << (other == b.task_params.end() ? std::string("(none)")
+                                            : format_shortest(other->second));
+        return ss.str();
+      }
+    }
+    return "the task parameters";
+  }
+  // Each stored option as exact text: shortest round-trip form for doubles.
+  const auto text = [](const auto& value) -> std::string {
+    if constexpr (std::is_same_v<std::decay_t<decltype(value)>, double>) {
+      return format_shortest(value);
+    } else {
+      return std::to_string(value);
+    }
+  };
+  std::vector<std::string> values_a;
+  visit_train_options(a.train_options,
+                      [&](const char*, const auto& value) { values_a.push_back(text(value)); });
+  std::size_t k = 0;
+  std::string difference;
+  visit_train_options(b.train_options, [&](const char* name, const auto& value) {
+    const std::string value_b = text(value);
+    if (difference.empty() && value_b != values_a[k])
+      difference = "training option " + std::string(name) + ": " + values_a[k] + " vs " + value_b;
+    ++k;
+  });
+  return difference;
 }
 
 NetworkRecord load_network_file(const std::string& path) {

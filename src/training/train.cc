@@ -47,6 +47,7 @@ void TrainOptions::validate() const {
   RNNATLAS_REQUIRE(divergence_factor, divergence_factor > 1, "> 1");
   RNNATLAS_REQUIRE(n_eval_batch, n_eval_batch >= 1, ">= 1");
   RNNATLAS_REQUIRE(progress_every, progress_every >= 1, ">= 1");
+  RNNATLAS_REQUIRE(checkpoint_every, checkpoint_every >= 0, ">= 0 (0 = only when stopped)");
 }
 
 #undef RNNATLAS_REQUIRE
@@ -122,7 +123,10 @@ EvalMetrics evaluate(const Network& network, const Task& task, int n_batch, std:
   return m;
 }
 
-TrainSummary train(const TrainOptions& options, const Task& task, Network& network) {
+TrainSummary train(const TrainOptions& options,
+                   const Task& task,
+                   Network& network,
+                   const TrainState* resume) {
   options.validate();
   const Architecture arch = network.architecture();
   RNNATLAS_CHECK_ARG(task.n_input() == arch.n_input && task.n_output() == arch.n_output,
@@ -143,15 +147,62 @@ TrainSummary train(const TrainOptions& options, const Task& task, Network& netwo
 
   TrainSummary summary;
   summary.loss_history.reserve(options.n_iterations);
+  double seconds_before = 0;  // training time of the calls that came before a resumed one
+  int first = 0;
+  if (resume) {
+    const TrainState& r = *resume;
+    RNNATLAS_CHECK_ARG(r.n_iterations_done >= 0 && r.n_iterations_done <= options.n_iterations,
+                       "the state to resume has n_iterations_done = "
+                           << r.n_iterations_done
+                           << ", outside [0, n_iterations = " << options.n_iterations << "]");
+    RNNATLAS_CHECK_ARG(r.loss_history.size() == static_cast<std::size_t>(r.n_iterations_done),
+                       "the state to resume has " << r.loss_history.size() << " losses for "
+                                                  << r.n_iterations_done << " iterations done");
+    for (const VecF* v : {&r.parameters, &r.previous_parameters, &r.adam_m, &r.adam_v}) {
+      RNNATLAS_CHECK_ARG(v->size() == n_params, "the state to resume has vectors of "
+                                                    << v->size() << " values; the network has "
+                                                    << n_params << " parameters");
+    }
+    theta = r.parameters;
+    theta_good = r.previous_parameters;
+    adam_m = r.adam_m;
+    adam_v = r.adam_v;
+    summary.loss_history = r.loss_history;
+    summary.n_iterations_done = r.n_iterations_done;
+    seconds_before = r.seconds;
+    first = r.n_iterations_done;
+  }
   double loss_scale = 0;  // the largest of the first losses, for the explosion test
+  for (int i = 0; i < std::min<int>(10, static_cast<int>(summary.loss_history.size())); ++i)
+    loss_scale = std::max(loss_scale, summary.loss_history[i]);
   double lr = options.learning_rate;
   auto report = [&](int done, double loss) {
     if (!options.progress) return;
-    options.progress(TrainProgress{done, options.n_iterations, loss, lr, seconds_since(start)});
+    options.progress(
+        TrainProgress{done, options.n_iterations, loss, lr, seconds_since(start), first});
+  };
+  auto save_state = [&](int done) {
+    if (!options.checkpoint) return;
+    TrainState state;
+    state.n_iterations_done = done;
+    state.parameters = theta;
+    state.previous_parameters = theta_good;
+    state.adam_m = adam_m;
+    state.adam_v = adam_v;
+    state.loss_history = summary.loss_history;
+    state.seconds = seconds_before + seconds_since(start);
+    options.checkpoint(state);
   };
 
   TrialBatch batch;
-  for (int it = 0; it < options.n_iterations; ++it) {
+  for (int it = first; it < options.n_iterations; ++it) {
+    if (options.stop && options.stop->load(std::memory_order_relaxed)) {
+      summary.termination = Termination::kInterrupted;
+      summary.message = "interrupted after " + std::to_string(it) + " of " +
+                        std::to_string(options.n_iterations) + " iterations";
+      save_state(it);
+      break;
+    }
     task.sample_into(batch, options.n_batch,
                      internal::derive_seed(options.seed, it, kTrainTrialDomain));
     double loss = 0;
@@ -197,6 +248,9 @@ TrainSummary train(const TrainOptions& options, const Task& task, Network& netwo
 
     if ((it + 1) % options.progress_every == 0 || it + 1 == options.n_iterations)
       report(it + 1, loss);
+    if (options.checkpoint_every > 0 && (it + 1) % options.checkpoint_every == 0 &&
+        it + 1 < options.n_iterations)
+      save_state(it + 1);
   }
   if (summary.termination == Termination::kNotRun) {
     summary.termination = Termination::kCompleted;
@@ -205,8 +259,9 @@ TrainSummary train(const TrainOptions& options, const Task& task, Network& netwo
   // The last update may itself have produced non-finite values; keep the last good ones then.
   if (!theta.allFinite()) theta = theta_good;
   network.set_parameters(theta.cast<double>());
-  summary.seconds = seconds_since(start);
-  summary.eval = evaluate(network, task, options.n_eval_batch, options.eval_seed);
+  summary.seconds = seconds_before + seconds_since(start);
+  if (summary.termination != Termination::kInterrupted)
+    summary.eval = evaluate(network, task, options.n_eval_batch, options.eval_seed);
   return summary;
 }
 

@@ -3,8 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <thread>
+#include <vector>
 
 #include "rnnatlas/error.h"
 #include "rnnatlas/tasks/tasks.h"
@@ -171,6 +173,128 @@ TEST(Train, ExplodingLossEndsAsDivergedWithFiniteParameters) {
   EXPECT_LT(s.n_iterations_done, o.n_iterations);
   EXPECT_EQ(static_cast<int>(s.loss_history.size()), s.n_iterations_done);
   EXPECT_TRUE(net.parameters().allFinite());
+}
+
+// Stopping and continuing -------------------------------------------------------------------
+
+TrainOptions scheduled_options() {
+  TrainOptions o = quick_options();
+  o.lr_decay_rate = 0.5;  // the schedule's position matters on resume
+  o.lr_decay_steps = 20;
+  o.l2 = 1e-3;
+  return o;
+}
+
+TEST(Train, StopEndsAsInterruptedAndResumingGivesTheUninterruptedWeightsBitForBit) {
+  const auto task = small_flip_flop();
+  const TrainOptions o = scheduled_options();
+  Network whole(flip_flop_arch(CellKind::kLstm), 2);
+  const TrainSummary uninterrupted = train(o, *task, whole);
+  ASSERT_EQ(uninterrupted.termination, Termination::kCompleted);
+
+  // Stop after 23 iterations, as a signal handler would: the flag is read before iteration 24.
+  std::atomic<bool> stop{false};
+  std::vector<TrainState> saved;
+  TrainOptions first = o;
+  first.stop = &stop;
+  first.progress_every = 1;
+  first.progress = [&](const TrainProgress& p) {
+    if (p.iteration == 23) stop = true;
+  };
+  first.checkpoint = [&](const TrainState& state) { saved.push_back(state); };
+  Network part(flip_flop_arch(CellKind::kLstm), 2);
+  const TrainSummary stopped = train(first, *task, part);
+  EXPECT_EQ(stopped.termination, Termination::kInterrupted);
+  EXPECT_THAT(stopped.message, HasSubstr("interrupted after 23 of 60 iterations"));
+  EXPECT_EQ(stopped.n_iterations_done, 23);
+  EXPECT_TRUE(std::isnan(stopped.eval.mse));  // no evaluation for a stopped run
+  ASSERT_EQ(saved.size(), 1u);                // checkpoint_every = 0: only on the stop
+  const TrainState& state = saved[0];
+  EXPECT_EQ(state.n_iterations_done, 23);
+  EXPECT_EQ(state.loss_history.size(), 23u);
+  EXPECT_EQ(state.parameters.cast<double>(), part.parameters());
+  EXPECT_NE(state.parameters, state.previous_parameters);
+
+  // Continue in a network of another initialisation: the state's parameters replace its own.
+  Network continued(flip_flop_arch(CellKind::kLstm), 99);
+  int first_progress = -1;
+  TrainOptions second = o;
+  second.progress = [&](const TrainProgress& p) {
+    if (first_progress < 0) first_progress = p.first_iteration;
+  };
+  const TrainSummary resumed = train(second, *task, continued, &state);
+  EXPECT_EQ(resumed.termination, Termination::kCompleted);
+  EXPECT_EQ(first_progress, 23);
+  EXPECT_EQ(continued.parameters(), whole.parameters());
+  EXPECT_EQ(resumed.loss_history, uninterrupted.loss_history);
+  EXPECT_EQ(resumed.eval.mse, uninterrupted.eval.mse);
+  EXPECT_GE(resumed.seconds, state.seconds);
+}
+
+TEST(Train, PeriodicCheckpointsResumeToTheSameWeights) {
+  const auto task = small_flip_flop();
+  TrainOptions o = scheduled_options();
+  std::vector<TrainState> saved;
+  o.checkpoint_every = 20;
+  o.checkpoint = [&](const TrainState& state) { saved.push_back(state); };
+  Network whole(flip_flop_arch(CellKind::kGru), 4);
+  train(o, *task, whole);
+  ASSERT_EQ(saved.size(), 2u);  // after 20 and 40; the run is finished at 60
+  EXPECT_EQ(saved[0].n_iterations_done, 20);
+  EXPECT_EQ(saved[1].n_iterations_done, 40);
+  o.checkpoint = nullptr;
+  for (const TrainState& state : saved) {
+    Network continued(flip_flop_arch(CellKind::kGru), 4);
+    train(o, *task, continued, &state);
+    EXPECT_EQ(continued.parameters(), whole.parameters()) << "from " << state.n_iterations_done;
+  }
+}
+
+// A run that diverges after a resume must keep the same last good parameters as one that never
+// stopped: the state carries them, and the divergence test's reference losses.
+TEST(Train, AResumedRunDivergesExactlyAsTheUninterruptedOne) {
+  const auto task = small_flip_flop();
+  TrainOptions o = quick_options();
+  o.learning_rate = 1e3;
+  o.gradient_clip_norm = 0;
+  std::vector<TrainState> saved;
+  o.checkpoint_every = 1;
+  o.checkpoint = [&](const TrainState& state) { saved.push_back(state); };
+  const Architecture arch{CellKind::kVanilla, Activation::kRelu, 3, 16, 3};
+  Network whole(arch, 4);
+  const TrainSummary diverged = train(o, *task, whole);
+  ASSERT_EQ(diverged.termination, Termination::kDiverged);
+  // The last checkpoint is the iteration before the divergence: resuming repeats the divergence,
+  // which restores the parameters from before the last update.
+  ASSERT_FALSE(saved.empty());
+  ASSERT_EQ(saved.back().n_iterations_done, diverged.n_iterations_done);
+  ASSERT_NE(saved.back().previous_parameters, saved.back().parameters);
+  o.checkpoint = nullptr;
+  Network continued(arch, 4);
+  const TrainSummary resumed = train(o, *task, continued, &saved.back());
+  EXPECT_EQ(resumed.termination, Termination::kDiverged);
+  EXPECT_EQ(resumed.n_iterations_done, diverged.n_iterations_done);
+  EXPECT_EQ(resumed.message, diverged.message);
+  EXPECT_EQ(continued.parameters(), whole.parameters());
+}
+
+TEST(Train, AStateThatDoesNotFitIsRefused) {
+  const auto task = small_flip_flop();
+  const TrainOptions o = quick_options();
+  Network net(flip_flop_arch(CellKind::kGru), 4);
+  TrainState state;
+  state.n_iterations_done = 2;
+  state.loss_history = {1.0, 0.9};
+  state.parameters = net.parameters().cast<float>();
+  state.previous_parameters = state.parameters;
+  state.adam_m = Vec<float>::Zero(net.n_params() - 1);
+  state.adam_v = Vec<float>::Zero(net.n_params());
+  EXPECT_THROW(train(o, *task, net, &state), InvalidArgument);
+  state.adam_m = Vec<float>::Zero(net.n_params());
+  state.n_iterations_done = 61;
+  EXPECT_THROW(train(o, *task, net, &state), InvalidArgument);
+  state.n_iterations_done = 3;  // three iterations, two losses
+  EXPECT_THROW(train(o, *task, net, &state), InvalidArgument);
 }
 
 TEST(Train, L2ShrinksRecurrentWeights) {

@@ -354,7 +354,7 @@ def test_out_in_missing_directory_fails_before_training(run, tmp_path):
     out = tmp_path / "no" / "such" / "dir" / "net.h5"
     # A million iterations would take minutes: failing fast shows the check comes first.
     result = run("train", *TINY, "--iterations", "1000000", "--out", out, timeout=20)
-    assert_error(result, 1, str(out.parent), "does not exist")
+    assert_error(result, 2, str(out.parent), "does not exist")
     assert list(tmp_path.iterdir()) == []
 
 

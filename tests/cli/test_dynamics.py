@@ -212,3 +212,26 @@ def test_bad_flags_are_usage_errors(run, flip_flop_network, tmp_path, flags, nee
 
 def test_out_with_a_directory_is_a_usage_error(run, sweep_dir, tmp_path):
     assert_error(run("dynamics", sweep_dir, "--out", tmp_path / "x.h5"), 2, "--out")
+
+
+@pytest.mark.parametrize("case", ["a_directory", "below_a_file", "under_proc"])
+def test_unwritable_output_fails_before_the_analysis(run, flip_flop_network, tmp_path, case):
+    (tmp_path / "file").write_text("x")
+    # root writes into read-only directories, so these are unwritable for everyone
+    out, needle = {
+        "a_directory": (tmp_path, "it is a directory; give a file name"),
+        "below_a_file": (tmp_path / "file" / "x.h5", "is a file, not a directory"),
+        "under_proc": ("/proc/self/x.h5", "no file can be created in '/proc/self'"),
+    }[case]
+    result = run("dynamics", flip_flop_network, *QUICK, "--out", out)
+    assert_error(result, 2, "--out", needle)
+    assert "analysing" not in result.stderr and result.stdout == ""  # no work was started
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_a_sweep_directory_whose_dynamics_cannot_be_written_fails_before_the_analysis(
+        run, sweep_dir):
+    (sweep_dir / "dynamics").write_text("in the way")
+    result = run("dynamics", sweep_dir, *QUICK)
+    assert_error(result, 2, str(sweep_dir / "dynamics"), "is a file, not a directory")
+    assert result.stdout == ""

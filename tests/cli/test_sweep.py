@@ -267,3 +267,17 @@ def test_summary_prints_and_writes_the_table(run, tiny_sweep):
         assert float(group["median_normalized_mse"]) == float(row["normalized_mse"])
         assert int(group["kept"]) == int(row["kept"])
     assert_error(run("summary", out / "networks"), 1, "manifest.csv")
+
+
+@pytest.mark.parametrize("case", ["below_a_file", "under_proc"])
+def test_unwritable_out_fails_before_training(run, tmp_path, case):
+    config = write(tmp_path / "tiny.toml", TINY)
+    # root writes into read-only directories, so these are unwritable for everyone
+    out, needle = {
+        "below_a_file": (config / "out", "is a file, not a directory"),
+        "under_proc": ("/proc/self/sweep", "no file can be created in '/proc/self'"),
+    }[case]
+    result = run("sweep", config, "--out", out)
+    assert_error(result, 2, "--out", needle)
+    assert result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]

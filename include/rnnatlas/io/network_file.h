@@ -36,4 +36,9 @@ void save_network_file(const std::string& path, const NetworkRecord& record);
 /// non-HDF5 file, a newer format version, or a missing or mis-shaped dataset or attribute.
 NetworkRecord load_network_file(const std::string& path);
 
+/// The first difference in how two records were set up (architecture, initialisation seed, task
+/// and its parameters, stored training options) as "what: a vs b", or "" when they agree. The
+/// trained parameters, the outcome and the library version are not compared.
+std::string first_setup_difference(const NetworkRecord& a, const NetworkRecord& b);
+
 }  // namespace rnnatlas

@@ -1,4 +1,4 @@
-// Training one network by backpropagation through time. Module maintainer: rnnatlas training.
+// Training one network by backpropagation through time.
 //
 // Loss per minibatch (masked mean squared error plus L2 on the recurrent cell's weight matrices):
 //   L = sum_{o,t,b} m (y - y*)^2 / sum m  +  l2 * (||W_ih||_F^2 + ||W_hh||_F^2)
@@ -8,8 +8,14 @@
 // Every iteration draws fresh trials: iteration i uses task.sample(n_batch, trial seed (seed, i)).
 // Held-out evaluation uses eval_seed, which by default is the same for every network so that a
 // whole population is evaluated on identical trials.
+//
+// A run can be stopped and continued: TrainOptions::stop ends it between iterations, and the
+// TrainState handed to TrainOptions::checkpoint (every checkpoint_every iterations and when
+// stopped) continues it through train(options, task, network, &state) to the same weights, bit for
+// bit, as a run that was never stopped.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -27,7 +33,22 @@ struct TrainProgress {
   int n_iterations = 0;  ///< total
   double loss = 0.0;     ///< last minibatch loss
   double learning_rate = 0.0;
-  double seconds = 0.0;  ///< since training started
+  double seconds = 0.0;     ///< since this call of train() started
+  int first_iteration = 0;  ///< iterations already done when this call started (resumed runs)
+};
+
+/// Everything a run needs to continue after `n_iterations_done` iterations as if it had never
+/// stopped: the optimiser's position (parameters, Adam moments; the step and the learning-rate
+/// schedule follow from n_iterations_done), the losses so far (the divergence test uses the
+/// first ten), and the parameters before the last update (kept if the next loss diverges).
+struct TrainState {
+  int n_iterations_done = 0;
+  Vec<float> parameters;             ///< the network's parameters after the last update
+  Vec<float> previous_parameters;    ///< before the last update (equal to parameters at 0)
+  Vec<float> adam_m;                 ///< Adam's first moment
+  Vec<float> adam_v;                 ///< Adam's second moment
+  std::vector<double> loss_history;  ///< one loss per iteration done
+  double seconds = 0.0;              ///< training time spent so far
 };
 
 struct TrainOptions {
@@ -54,6 +75,15 @@ struct TrainOptions {
   // Reporting ------------------------------------------------------------------------------
   int progress_every = 10;  ///< iterations between progress callbacks, >= 1
   std::function<void(const TrainProgress&)> progress;  ///< optional; called on this thread
+  // Stopping and continuing -------------------------------------------------------------------
+  /// Optional; read before every iteration. Once it holds true, training stops there with
+  /// Termination::kInterrupted. Setting it from a signal handler is safe (a lock-free atomic).
+  const std::atomic<bool>* stop = nullptr;
+  /// Iterations between calls of `checkpoint`, >= 0; 0 calls it only when training is stopped.
+  int checkpoint_every = 0;
+  /// Optional; called on this thread with the state after every checkpoint_every iterations
+  /// (not after the last one: the run is then finished) and when `stop` ends the run.
+  std::function<void(const TrainState&)> checkpoint;
 
   /// Throws InvalidArgument naming the first field that breaks its rule.
   void validate() const;
@@ -83,8 +113,18 @@ struct TrainSummary {
 /// Trains `network` in place on fresh trials of `task`. Throws InvalidArgument for invalid options
 /// or a task whose input/output sizes differ from the network's. Divergence is not an exception:
 /// the summary says kDiverged, and the network keeps the last parameters whose loss was finite.
+/// A run stopped through options.stop ends as kInterrupted with the network at its last
+/// parameters and no held-out evaluation (eval stays NaN).
 /// Training runs on the calling thread only; results are bit-identical for the same inputs.
-TrainSummary train(const TrainOptions& options, const Task& task, Network& network);
+///
+/// With `resume` (a state handed to options.checkpoint by an earlier call with the same options,
+/// task and architecture), training continues from it: the network's parameters are replaced by
+/// the state's, and the returned summary covers the whole run, loss history included. Throws
+/// InvalidArgument when the state does not fit the network or is past options.n_iterations.
+TrainSummary train(const TrainOptions& options,
+                   const Task& task,
+                   Network& network,
+                   const TrainState* resume = nullptr);
 
 /// Evaluates `network` on `n_batch` trials of stream `seed`.
 EvalMetrics evaluate(const Network& network, const Task& task, int n_batch, std::uint64_t seed);

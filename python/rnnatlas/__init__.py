@@ -21,12 +21,14 @@ Populations: load_population (a `rnnatlas sweep` directory), Population
 Pipeline files: load_distances (similarity/<metric>.h5), load_embedding
            (similarity/<metric>.embedding.h5)
 Errors:    InvalidArgument (a ValueError), IoError (an OSError)
+PyTorch:   rnnatlas.torch (to_torch, from_torch), imported on its own since it imports torch
 """
 # Module maintainer: rnnatlas python.
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -199,21 +201,69 @@ def train_options(**options: Any) -> TrainOptions:
 def train(
     network: Network,
     task: Task,
-    progress: Optional[Callable[[TrainProgress], None]] = None,
+    progress: Union[None, bool, Callable[[TrainProgress], None]] = None,
     **options: Any,
 ) -> TrainSummary:
     """Trains ``network`` in place on fresh trials of ``task`` and returns a TrainSummary.
 
     ``options`` are TrainOptions fields by name (``n_iterations``, ``n_batch``,
-    ``learning_rate``, ...). ``progress(p: TrainProgress)`` is called every ``progress_every``
-    iterations and at the end; an exception it raises stops training and propagates. Training runs
-    without the GIL (progress calls take it back). Invalid values raise ValueError naming the
-    field; divergence is not an error: ``summary.termination == "diverged"``.
+    ``learning_rate``, ...). ``progress``: None (the default) prints progress on stderr when
+    stderr is a terminal, True always, False never, at most every 0.5 s and at the end; a
+    callable ``progress(p: TrainProgress)`` is called instead every ``progress_every``
+    iterations and at the end, and an exception it raises stops training and propagates.
+    Training runs without the GIL (progress reports take it back). The network keeps the record
+    of this training (task, options, summary), which ``network.save`` writes. Invalid values
+    raise ValueError naming the field; divergence is not an error: ``summary.termination ==
+    "diverged"``.
     """
     opts = train_options(**options)
-    if progress is not None:
+    if progress is None:
+        progress = _stderr_is_terminal()
+    if progress is True:
+        line = _ProgressLine(sys.stderr)
+        opts.progress = line
+        try:
+            return _core.train(opts, task, network, _PROGRESS_INTERVAL)
+        finally:
+            line.finish()
+    if progress is not False:
+        if not callable(progress):
+            raise TypeError(
+                f"train: progress = {progress!r}; expected None, True, False or a callable"
+            )
         opts.progress = progress
     return _core.train(opts, task, network)
+
+
+_PROGRESS_INTERVAL = 0.5  # seconds between progress lines of train(progress=True)
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stderr
+        return False
+
+
+class _ProgressLine:
+    """Writes a TrainProgress as one line to ``stream``, rewritten in place on a terminal."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.terminal = _stderr_is_terminal() and stream is sys.stderr
+        self.written = False
+
+    def __call__(self, p: TrainProgress) -> None:
+        line = (f"train: iteration {p.iteration}/{p.n_iterations}  loss {p.loss:.4e}  "
+                f"lr {p.learning_rate:.3g}  {p.seconds:.1f} s")
+        self.stream.write(("\r\033[K" + line) if self.terminal else line + "\n")
+        self.stream.flush()
+        self.written = True
+
+    def finish(self) -> None:
+        if self.terminal and self.written:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def evaluate(
@@ -228,8 +278,9 @@ def evaluate(
 
 
 def load_network(path: str | os.PathLike[str]) -> Network:
-    """The network stored in an rnnatlas network file (OSError naming the path on failure)."""
-    return _core.load_network_file(path).network
+    """The network stored in an rnnatlas network file (OSError naming the path on failure). It
+    carries the file's init seed and training record, so ``network.save`` writes them again."""
+    return _core.load_network(path)
 
 
 def load_network_record(path: str | os.PathLike[str]) -> NetworkRecord:
@@ -245,20 +296,50 @@ def save_network(
     task: Optional[Task] = None,
     options: Optional[TrainOptions] = None,
     summary: Optional[TrainSummary] = None,
-    init_seed: int = 0,
+    init_seed: Optional[int] = None,
 ) -> None:
-    """Writes ``network`` with its task, training options, summary and initialisation seed to an
-    HDF5 network file at ``path``, atomically (OSError naming the path on failure)."""
-    record = NetworkRecord()
-    record.network = network
-    record.init_seed = init_seed
+    """Writes ``network`` to an HDF5 network file at ``path``, atomically (OSError naming the
+    path on failure), with its own record (``network.record()``: init seed, and the task,
+    options and summary of its rnnatlas.train) in which any of ``task``, ``options``,
+    ``summary`` and ``init_seed`` given here replace the network's own.
+
+    The file states only what happened: a trained summary needs the task and the options that
+    produced it (given, or the network's own), training options need a trained summary, and the
+    summary cannot report more iterations than the options ask for; otherwise ValueError.
+    """
+    record = network.record()
+    own_options = record.summary.termination != "not_run"
     if task is not None:
         record.task_name = task.name
         record.task_params = task.params()
-    if options is not None:
-        record.train_options = options
     if summary is not None:
         record.summary = summary
+    if options is not None:
+        record.train_options = options
+    if init_seed is not None:
+        record.init_seed = init_seed
+    trained = record.summary.termination != "not_run"
+    if trained and options is None and not own_options:
+        raise ValueError(
+            "save_network: summary= reports a training but no options= say how it was run, and "
+            "the network has no training record of its own; pass options=, the TrainOptions "
+            "given to train()"
+        )
+    if trained and not record.task_name:
+        raise ValueError("save_network: summary= reports a training but no task= says on what; "
+                         "pass task=, the Task it was trained on")
+    if not trained and options is not None:
+        raise ValueError(
+            "save_network: options= given for a network that was never trained (no trained "
+            "summary); the file would state training that did not happen. Pass summary= too, "
+            "or no options="
+        )
+    if trained and record.summary.n_iterations_done > record.train_options.n_iterations:
+        raise ValueError(
+            f"save_network: the summary reports {record.summary.n_iterations_done} iterations "
+            f"but the options ask for {record.train_options.n_iterations}; pass the options "
+            f"that produced the summary"
+        )
     _core.save_network_file(path, record)
 
 
@@ -598,3 +679,8 @@ def load_embedding(path: str | os.PathLike[str]) -> dict[str, Any]:
         "library_version": f.library_version,
         "created": f.created,
     }
+
+
+def __dir__() -> list[str]:
+    """The public names (__all__), not the modules and typing names used inside the package."""
+    return sorted(__all__)

@@ -1,7 +1,7 @@
 """Typed stubs of rnnatlas._core, the C++ bindings that the rnnatlas package re-exports."""
 
 import os
-from typing import Callable, Optional, Sequence, Union, overload
+from typing import Any, Callable, Optional, Sequence, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -90,8 +90,8 @@ class Network:
         activation: str = "tanh",
         seed: int = 0,
     ) -> None:
-        """PyTorch's default initialisation drawn from `seed`. activation: 'tanh', 'relu',
-        'softplus' or 'linear'. Invalid names or sizes raise ValueError."""
+        """PyTorch's default initialisation drawn from `seed` (kept as init_seed). activation:
+        'tanh', 'relu', 'softplus' or 'linear'. Invalid names or sizes raise ValueError."""
     @property
     def arch(self) -> str: ...
     @property
@@ -110,14 +110,21 @@ class Network:
         """n_hidden, or 2 n_hidden for LSTM."""
     @property
     def n_params(self) -> int: ...
+    @property
+    def init_seed(self) -> Optional[int]:
+        """The seed the network was built from; None when not built here from a seed."""
     def parameter_names(self) -> list[str]:
         """Tensor names in storage order (the keys of state_dict())."""
     def state_dict(self) -> dict[str, _F64]:
         """{name: float64 array copy} with PyTorch's names and shapes, then 'readout.weight'
         [n_output, n_hidden] and 'readout.bias' [n_output]."""
-    def load_state_dict(self, state_dict: dict[str, _Array]) -> None:
+    def load_state_dict(
+        self, state_dict: dict[str, Any], activation: Optional[str] = None
+    ) -> None:
         """Sets every tensor; all keys are required and shapes must match PyTorch's, else
-        ValueError naming the keys or the shapes (and the network is unchanged)."""
+        ValueError naming the keys or the shapes (and the network is unchanged). The
+        activation must be known: from the dict's '_extra_state' record (rnnatlas.torch), else
+        torch's (nn.GRU/nn.LSTM tanh, nn.RNN tanh or relu), else `activation`."""
     def parameters(self) -> _F64:
         """A copy of the flat parameter vector [n_params], tensors row-major in
         parameter_names() order."""
@@ -141,7 +148,11 @@ class Network:
         """y = W_out h + b_out: states [n, n_state] -> [n, n_output], or [n_state] ->
         [n_output]."""
     def save(self, path: _Path) -> None:
-        """Writes the network alone to an HDF5 network file (see rnnatlas.save_network)."""
+        """Writes the network with its own record (record()) to an HDF5 network file."""
+    def record(self) -> NetworkRecord:
+        """What save() writes: the network, its init seed (0 when unknown), and the task,
+        options and summary of its last train() (untrained when none, or when the parameters
+        changed since)."""
     def __copy__(self) -> Network: ...
     def __deepcopy__(self, memo: dict) -> Network: ...
 
@@ -230,8 +241,12 @@ class TrainSummary:
     def brief_report(self) -> str:
         """One line for logs."""
 
-def train(options: TrainOptions, task: Task, network: Network) -> TrainSummary:
-    """Trains `network` in place; runs without the GIL. rnnatlas.train takes keyword options."""
+def train(
+    options: TrainOptions, task: Task, network: Network, progress_interval: float = 0.0
+) -> TrainSummary:
+    """Trains `network` in place; runs without the GIL; the network keeps the record of this
+    training. options.progress is called at most every `progress_interval` seconds (0: every
+    progress_every iterations) and at the end. rnnatlas.train takes keyword options."""
 
 def evaluate(network: Network, task: Task, n_batch: int = 256, seed: int = ...) -> EvalMetrics:
     """Held-out metrics on `n_batch` trials of stream `seed` (default: TrainOptions().eval_seed)."""
@@ -254,6 +269,9 @@ class NetworkRecord:
 
 def save_network_file(path: _Path, record: NetworkRecord) -> None:
     """Writes `record` atomically; OSError (IoError) naming the path on failure."""
+
+def load_network(path: _Path) -> Network:
+    """The network of a network file, carrying its init seed and training record."""
 
 def load_network_file(path: _Path) -> NetworkRecord:
     """Reads a network file; OSError (IoError) naming the path and the problem on failure."""

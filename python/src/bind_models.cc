@@ -43,14 +43,79 @@ py::dict state_dict(const Network& network) {
   return result;
 }
 
-/// Replaces every tensor at once: all keys are required and shapes must match PyTorch's. The
-/// network is unchanged when anything is wrong.
-void load_state_dict(Network& network, const py::dict& state) {
+/// The key under which torch keeps a module's get_extra_state(); the modules of rnnatlas.torch
+/// store {"format": "rnnatlas", "cell": ..., "activation": ...} there.
+constexpr const char* kExtraState = "_extra_state";
+
+/// Whether a state dict that does not record its activation can only have been made with
+/// `activation`: torch's nn.GRU and nn.LSTM exist only with tanh, and nn.RNN with tanh or relu
+/// (the network's own activation then says which). Every other combination has no torch module,
+/// so its state dict must record the activation or the caller must name it.
+bool torch_implies(CellKind cell, Activation activation) {
+  switch (cell) {
+    case CellKind::kVanilla:
+      return activation == Activation::kTanh || activation == Activation::kRelu;
+    case CellKind::kGru:
+    case CellKind::kLstm:
+      return activation == Activation::kTanh;
+    case CellKind::kUgrnn:
+      return false;
+  }
+  return false;
+}
+
+/// Checks that `state` (a state dict) was made with the network's cell and activation: by its
+/// record (kExtraState) when it has one, else by `named` (the caller's word) or by torch_implies.
+void check_activation(const Network& network,
+                      const py::dict& state,
+                      const std::optional<std::string>& named) {
+  const Architecture& arch = network.architecture();
+  const std::string cell(to_string(arch.cell)), activation(to_string(arch.activation));
+  if (named) {
+    RNNATLAS_CHECK_ARG(parse_activation(*named) == arch.activation,
+                       "load_state_dict: activation = '"
+                           << *named << "' but the network is a " << activation << " " << cell
+                           << "; build the network with activation='" << *named << "'");
+  }
+  if (state.contains(kExtraState)) {
+    const py::object record = state[kExtraState];
+    const auto field = [&record](const char* key) -> std::string {
+      if (!py::isinstance<py::dict>(record) || !record.contains(key)) return "?";
+      return py::str(record[key]);
+    };
+    RNNATLAS_CHECK_ARG(field("format") == "rnnatlas",
+                       "load_state_dict: '" << kExtraState << "' = " << py::str(py::repr(record))
+                                            << " is not an rnnatlas record {'format': 'rnnatlas', "
+                                               "'cell': ..., 'activation': ...}");
+    RNNATLAS_CHECK_ARG(field("cell") == cell && field("activation") == activation,
+                       "load_state_dict: the state dict is of a "
+                           << field("activation") << " " << field("cell") << " network, not a "
+                           << activation << " " << cell << "; build the network with arch='"
+                           << field("cell") << "', activation='" << field("activation") << "'");
+    return;
+  }
+  RNNATLAS_CHECK_ARG(named || torch_implies(arch.cell, arch.activation),
+                     "load_state_dict: the state dict does not record the activation it was "
+                     "trained with, and no torch module makes a "
+                         << activation << " " << cell
+                         << " (nn.GRU and nn.LSTM are tanh only, nn.RNN is tanh or relu, and "
+                            "none is a UGRNN); if the weights are of a "
+                         << activation << " " << cell
+                         << ", say so: load_state_dict(state, activation='" << activation << "')");
+}
+
+/// Replaces every tensor at once: all keys are required and shapes must match PyTorch's, and the
+/// activation must be known (check_activation). The network is unchanged when anything is wrong.
+void load_state_dict(Network& network,
+                     const py::dict& state,
+                     const std::optional<std::string>& activation) {
+  check_activation(network, state, activation);
   std::vector<std::string> expected;  // in storage order, as state_dict() lists them
   for (const ParameterInfo& info : network.parameter_table()) expected.push_back(info.name);
   std::vector<std::string> unknown, missing;
   for (const auto& item : state) {
     auto key = py::cast<std::string>(py::str(item.first));
+    if (key == kExtraState) continue;
     if (std::find(expected.begin(), expected.end(), key) == expected.end()) unknown.push_back(key);
   }
   for (const std::string& name : expected) {
@@ -70,9 +135,7 @@ void load_state_dict(Network& network, const py::dict& state) {
   Eigen::VectorXd theta = network.parameters();
   for (const ParameterInfo& info : network.parameter_table()) {
     const auto value = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(
-        state[py::str(info.name)]);
-    RNNATLAS_CHECK_ARG(
-        value, "load_state_dict: '" << info.name << "' is not convertible to a float64 array");
+        real_array(state[py::str(info.name)], "load_state_dict: '" + info.name + "'"));
     const std::vector<py::ssize_t> want = torch_shape(info);
     const std::vector<py::ssize_t> have(value.shape(), value.shape() + value.ndim());
     RNNATLAS_CHECK_ARG(have == want, "load_state_dict: '" << info.name << "' has shape "
@@ -105,11 +168,32 @@ Eigen::MatrixXd columns_of(const py::array_t<double, py::array::forcecast>& arra
   return m;
 }
 
+/// A 1-D real array [n] as a vector; `what` names the argument in errors.
+Eigen::VectorXd vector_of(const py::object& value, const std::string& what) {
+  const auto array = real_array(value, what);
+  RNNATLAS_CHECK_ARG(array.ndim() == 1,
+                     what << " must be 1-D, got shape "
+                          << shape_string({array.shape(), array.shape() + array.ndim()}));
+  const auto a = array.unchecked<1>();
+  Eigen::VectorXd v(a.shape(0));
+  for (py::ssize_t i = 0; i < a.shape(0); ++i) v(i) = a(i);
+  return v;
+}
+
+/// Binds a method f(state [n_state], input [n_input]) of Network, with real-vector arguments.
+template <typename Method>
+auto state_input_method(Method method) {
+  return [method](const Network& n, const py::object& state, const py::object& input) {
+    return (n.*method)(vector_of(state, "state"), vector_of(input, "input"));
+  };
+}
+
 /// Network.run: numpy in ([n_batch, n_time, n_input] or [n_time, n_input]), numpy views out.
-py::tuple run(const Network& network,
-              const py::array_t<double, py::array::forcecast>& inputs,
-              const std::optional<py::array_t<double, py::array::forcecast>>& initial_state) {
+py::tuple run(const Network& network, const py::object& input_values, const py::object& s0_values) {
   const Architecture& arch = network.architecture();
+  const auto inputs = real_array(input_values, "run: inputs");
+  std::optional<py::array_t<double, py::array::forcecast>> initial_state;
+  if (!s0_values.is_none()) initial_state = real_array(s0_values, "run: initial_state");
   const bool single = inputs.ndim() == 2;
   RNNATLAS_CHECK_ARG(
       (inputs.ndim() == 3 || single) && inputs.shape(inputs.ndim() - 1) == arch.n_input,
@@ -152,10 +236,17 @@ py::tuple run(const Network& network,
   return py::make_tuple(states, outputs);
 }
 
+/// A copy of a Python Network with a shallow copy of its __dict__.
+py::object copy_network(const py::object& self) {
+  py::object copy = py::cast(Network(self.cast<const Network&>()));
+  copy.attr("__dict__").attr("update")(self.attr("__dict__"));
+  return copy;
+}
+
 }  // namespace
 
 void bind_models(py::module_& m) {
-  py::class_<Network>(m, "Network", R"pbdoc(
+  py::class_<Network>(m, "Network", py::dynamic_attr(), R"pbdoc(
 A recurrent cell (vanilla, ugrnn, gru or lstm) and a linear readout y = W_out h + b_out, with
 parameters in float64. Vanilla, GRU and LSTM follow torch.nn.RNN/GRU/LSTM exactly (names, shapes,
 gate order), so state_dict() and load_state_dict() exchange weights with PyTorch. The state is h,
@@ -185,6 +276,14 @@ or [h; c] for LSTM (n_state = 2 n_hidden).
       .def_property_readonly("n_output", [](const Network& n) { return n.architecture().n_output; })
       .def_property_readonly("n_state", [](const Network& n) { return n.architecture().n_state(); })
       .def_property_readonly("n_params", &Network::n_params)
+      .def_property_readonly(
+          "init_seed",
+          [](const py::object& self) -> py::object {
+            const py::dict dict = self.attr("__dict__");
+            return dict.contains(kInitSeedKey) ? dict[kInitSeedKey] : py::object(py::none());
+          },
+          "The seed the network was initialised from, or None when it was not built here from a "
+          "seed (e.g. the network inside a NetworkRecord). rnnatlas.load_network restores it.")
       .def(
           "parameter_names",
           [](const Network& n) {
@@ -198,13 +297,24 @@ or [h; c] for LSTM (n_state = 2 n_hidden).
            "weight_hh_l0 [G*n_hidden, n_hidden], biases [G*n_hidden], readout.weight "
            "[n_output, n_hidden], readout.bias [n_output]. The arrays are copies.")
       .def("load_state_dict", &load_state_dict, py::arg("state_dict"),
-           "Sets every tensor from {name: array} (float32 or float64). All keys are required and "
-           "shapes must match; otherwise ValueError, and the network is unchanged.")
+           py::arg("activation") = py::none(),
+           "Sets every tensor from {name: array} (float32 or float64, numpy or torch). All keys "
+           "are required and shapes must match. The activation the weights were trained with "
+           "must be known: from the dict's '_extra_state' record (rnnatlas.torch modules write "
+           "one; it must name this network's cell and activation), else from torch's modules "
+           "(nn.GRU/nn.LSTM: tanh; nn.RNN: tanh or relu), else from `activation`, which must "
+           "then name this network's activation. Otherwise ValueError, and the network is "
+           "unchanged.")
       .def(
           "parameters", [](const Network& n) { return Eigen::VectorXd(n.parameters()); },
           "A copy of the flat parameter vector [n_params] (the tensors row-major, in "
           "parameter_names() order).")
-      .def("set_parameters", &Network::set_parameters, py::arg("parameters"))
+      .def(
+          "set_parameters",
+          [](Network& n, const py::object& parameters) {
+            n.set_parameters(vector_of(parameters, "set_parameters: parameters"));
+          },
+          py::arg("parameters"))
       .def("run", &run, py::arg("inputs"), py::arg("initial_state") = py::none(),
            "Runs trials: inputs [n_batch, n_time, n_input] -> (states [n_batch, n_time, n_state], "
            "outputs [n_batch, n_time, n_output]), states[:, t] being the state after step t. A "
@@ -212,16 +322,17 @@ or [h; c] for LSTM (n_state = 2 n_hidden).
            "[n_batch, n_state] or [n_state] (shared by all trials); zeros when None. The results "
            "view one time-major buffer (strided, not C-contiguous, when n_batch > 1). Runs "
            "without the GIL.")
-      .def("step", &Network::step, py::arg("state"), py::arg("input"),
+      .def("step", state_input_method(&Network::step), py::arg("state"), py::arg("input"),
            "F(s, x): the state [n_state] after one step from `state` [n_state] with `input` "
            "[n_input].")
-      .def("state_jacobian", &Network::state_jacobian, py::arg("state"), py::arg("input"),
-           "dF/ds [n_state, n_state] at (state, input).")
-      .def("input_jacobian", &Network::input_jacobian, py::arg("state"), py::arg("input"),
-           "dF/dx [n_state, n_input] at (state, input).")
+      .def("state_jacobian", state_input_method(&Network::state_jacobian), py::arg("state"),
+           py::arg("input"), "dF/ds [n_state, n_state] at (state, input).")
+      .def("input_jacobian", state_input_method(&Network::input_jacobian), py::arg("state"),
+           py::arg("input"), "dF/dx [n_state, n_input] at (state, input).")
       .def(
           "readout",
-          [](const Network& n, const py::array_t<double, py::array::forcecast>& states) {
+          [](const Network& n, const py::object& values) {
+            const auto states = real_array(values, "readout: states");
             const Eigen::MatrixXd y =
                 n.readout(columns_of(states, "readout: states", n.architecture().n_state()));
             if (states.ndim() == 1) return py::cast(Eigen::VectorXd(y.col(0)));
@@ -230,27 +341,31 @@ or [h; c] for LSTM (n_state = 2 n_hidden).
           py::arg("states"),
           "y = W_out h + b_out for states [n, n_state] -> [n, n_output] (or [n_state] -> "
           "[n_output]).")
-      .def("__copy__", [](const Network& n) { return Network(n); })
+      // A Network's __dict__ holds what it remembers of its origin (init_seed and the training
+      // record, see bind_io.cc); copies and pickles keep it.
+      .def("__copy__", &copy_network)
       .def(
-          "__deepcopy__", [](const Network& n, const py::dict&) { return Network(n); },
+          "__deepcopy__",
+          [](const py::object& self, const py::dict&) { return copy_network(self); },
           py::arg("memo"))
       .def(py::pickle(
-          [](const Network& n) {
+          [](const py::object& self) {
+            const auto& n = self.cast<const Network&>();
             const Architecture& a = n.architecture();
-            return py::make_tuple(std::string(to_string(a.cell)),
-                                  std::string(to_string(a.activation)), a.n_input, a.n_hidden,
-                                  a.n_output, Eigen::VectorXd(n.parameters()));
+            return py::make_tuple(
+                std::string(to_string(a.cell)), std::string(to_string(a.activation)), a.n_input,
+                a.n_hidden, a.n_output, Eigen::VectorXd(n.parameters()), self.attr("__dict__"));
           },
           [](const py::tuple& t) {
-            RNNATLAS_CHECK_ARG(t.size() == 6,
-                               "Network.__setstate__: expected 6 fields, got " << t.size());
+            RNNATLAS_CHECK_ARG(t.size() == 6 || t.size() == 7,
+                               "Network.__setstate__: expected 6 or 7 fields, got " << t.size());
             Network n(Architecture{.cell = parse_cell_kind(t[0].cast<std::string>()),
                                    .activation = parse_activation(t[1].cast<std::string>()),
                                    .n_input = t[2].cast<int>(),
                                    .n_hidden = t[3].cast<int>(),
                                    .n_output = t[4].cast<int>()});
             n.set_parameters(t[5].cast<Eigen::VectorXd>());
-            return n;
+            return std::make_pair(std::move(n), t.size() == 7 ? t[6].cast<py::dict>() : py::dict());
           }))
       .def("__repr__", [](const Network& n) {
         const Architecture& a = n.architecture();
@@ -258,6 +373,21 @@ or [h; c] for LSTM (n_state = 2 n_hidden).
             .format(std::string(to_string(a.cell)), a.n_input, a.n_hidden, a.n_output,
                     std::string(to_string(a.activation)));
       });
+
+  // The factory above cannot reach the Python object, so __init__ wraps it to keep the seed in the
+  // instance's __dict__: Network.save writes it as the file's init_seed.
+  py::object network_class = m.attr("Network");
+  py::object construct = network_class.attr("__init__");
+  network_class.attr("__init__") = py::cpp_function(
+      [construct](const py::object& self, const std::string& arch, int n_input, int n_hidden,
+                  int n_output, const std::string& activation, std::uint64_t seed) {
+        construct(self, arch, n_input, n_hidden, n_output, activation, seed);
+        self.attr("__dict__")[kInitSeedKey] = seed;
+      },
+      py::name("__init__"), py::is_method(network_class), py::arg("arch"), py::arg("n_input"),
+      py::arg("n_hidden"), py::arg("n_output"), py::arg("activation") = "tanh", py::arg("seed") = 0,
+      "PyTorch's default initialisation drawn from `seed` (kept as init_seed). activation: "
+      "'tanh', 'relu', 'softplus' or 'linear'. Invalid names or sizes raise ValueError.");
 }
 
 }  // namespace rnnatlas::python

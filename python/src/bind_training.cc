@@ -4,10 +4,77 @@
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+
 #include "bindings.h"
+#include "rnnatlas/io/network_file.h"
 #include "rnnatlas/training/train.h"
 
 namespace rnnatlas::python {
+namespace {
+
+/// Calls `report` (a Python callable: it takes the GIL) at most once per `interval` seconds and
+/// at the last iteration; the calls it skips cost a clock read and never touch the GIL.
+std::function<void(const TrainProgress&)> rate_limited(
+    std::function<void(const TrainProgress&)> report, double interval) {
+  using Clock = std::chrono::steady_clock;
+  return [report = std::move(report), interval,
+          last = std::optional<Clock::time_point>()](const TrainProgress& p) mutable {
+    const Clock::time_point now = Clock::now();
+    if (p.iteration < p.n_iterations && last &&
+        std::chrono::duration<double>(now - *last).count() < interval) {
+      return;
+    }
+    last = now;
+    report(p);
+  };
+}
+
+/// Trains the network of the Python object `network` and keeps, in its __dict__, the record of
+/// this training (see bindings.h), which Network.save writes.
+TrainSummary train_network(TrainOptions options,
+                           const Task& task,
+                           const py::object& network,
+                           double progress_interval) {
+  auto& net = network.cast<Network&>();
+  if (options.progress && progress_interval > 0) {
+    options.progress = rate_limited(std::move(options.progress), progress_interval);
+  }
+  const py::dict dict = network.attr("__dict__");
+  // Whether the network had been trained already: its record still matches its parameters.
+  std::optional<int> trained_before;
+  if (dict.contains(kTrainingKey)) {
+    const auto& previous = dict[kTrainingKey].cast<const NetworkRecord&>();
+    if (previous.summary.termination != Termination::kNotRun &&
+        previous.network.parameters() == net.parameters()) {
+      trained_before = previous.summary.n_iterations_done;
+    }
+  }
+  TrainSummary summary;
+  {
+    py::gil_scoped_release no_gil;
+    summary = train(options, task, net);
+  }
+  NetworkRecord record;
+  record.network = net;
+  record.task_name = std::string(task.name());
+  record.task_params = task.params();
+  record.train_options = options;
+  record.train_options.progress = nullptr;
+  record.summary = summary;
+  if (trained_before) {
+    record.summary.message =
+        "continued from a network already trained for " + std::to_string(*trained_before) +
+        " iterations (the options and loss history are of the last run); " + record.summary.message;
+  }
+  dict[kTrainingKey] = std::move(record);
+  return summary;
+}
+
+}  // namespace
 
 void bind_training(py::module_& m) {
   py::class_<TrainProgress>(m, "TrainProgress", "What TrainOptions.progress receives.")
@@ -44,6 +111,34 @@ void bind_training(py::module_& m) {
       // A Python callable, called with the GIL held (pybind11's function wrapper takes it) although
       // train() itself runs without the GIL. An exception it raises stops training and propagates.
       .def_readwrite("progress", &TrainOptions::progress)
+      .def(py::pickle(  // every field but the progress callback
+          [](const TrainOptions& o) {
+            return py::make_tuple(o.n_iterations, o.n_batch, o.learning_rate, o.adam_beta1,
+                                  o.adam_beta2, o.adam_epsilon, o.lr_decay_rate, o.lr_decay_steps,
+                                  o.gradient_clip_norm, o.l2, o.divergence_factor, o.seed,
+                                  o.eval_seed, o.n_eval_batch, o.progress_every);
+          },
+          [](const py::tuple& t) {
+            RNNATLAS_CHECK_ARG(t.size() == 15,
+                               "TrainOptions.__setstate__: expected 15 fields, got " << t.size());
+            TrainOptions o;
+            o.n_iterations = t[0].cast<int>();
+            o.n_batch = t[1].cast<int>();
+            o.learning_rate = t[2].cast<double>();
+            o.adam_beta1 = t[3].cast<double>();
+            o.adam_beta2 = t[4].cast<double>();
+            o.adam_epsilon = t[5].cast<double>();
+            o.lr_decay_rate = t[6].cast<double>();
+            o.lr_decay_steps = t[7].cast<int>();
+            o.gradient_clip_norm = t[8].cast<double>();
+            o.l2 = t[9].cast<double>();
+            o.divergence_factor = t[10].cast<double>();
+            o.seed = t[11].cast<std::uint64_t>();
+            o.eval_seed = t[12].cast<std::uint64_t>();
+            o.n_eval_batch = t[13].cast<int>();
+            o.progress_every = t[14].cast<int>();
+            return o;
+          }))
       .def("validate", &TrainOptions::validate,
            "Raises ValueError naming the first field that breaks its rule.");
 
@@ -53,6 +148,18 @@ void bind_training(py::module_& m) {
       .def_readwrite("normalized_mse", &EvalMetrics::normalized_mse)
       .def_readwrite("sign_accuracy", &EvalMetrics::sign_accuracy)
       .def_readwrite("n_trials", &EvalMetrics::n_trials)
+      .def(py::pickle(
+          [](const EvalMetrics& e) {
+            return py::make_tuple(e.mse, e.normalized_mse, e.sign_accuracy, e.n_trials);
+          },
+          [](const py::tuple& t) {
+            RNNATLAS_CHECK_ARG(t.size() == 4,
+                               "EvalMetrics.__setstate__: expected 4 fields, got " << t.size());
+            return EvalMetrics{.mse = t[0].cast<double>(),
+                               .normalized_mse = t[1].cast<double>(),
+                               .sign_accuracy = t[2].cast<double>(),
+                               .n_trials = t[3].cast<int>()};
+          }))
       .def("__repr__", [](const EvalMetrics& e) {
         return py::str("EvalMetrics(mse={}, normalized_mse={}, sign_accuracy={}, n_trials={})")
             .format(e.mse, e.normalized_mse, e.sign_accuracy, e.n_trials);
@@ -77,18 +184,32 @@ void bind_training(py::module_& m) {
           "float64 [n_iterations_done], the minibatch loss of every iteration (a copy)")
       .def_readwrite("eval", &TrainSummary::eval)
       .def_readwrite("seconds", &TrainSummary::seconds)
+      .def(py::pickle(
+          [](const TrainSummary& s) {
+            return py::make_tuple(std::string(to_string(s.termination)), s.message,
+                                  s.n_iterations_done, s.loss_history, s.eval, s.seconds);
+          },
+          [](const py::tuple& t) {
+            RNNATLAS_CHECK_ARG(t.size() == 6,
+                               "TrainSummary.__setstate__: expected 6 fields, got " << t.size());
+            TrainSummary s;
+            s.termination = parse_termination(t[0].cast<std::string>());
+            s.message = t[1].cast<std::string>();
+            s.n_iterations_done = t[2].cast<int>();
+            s.loss_history = t[3].cast<std::vector<double>>();
+            s.eval = t[4].cast<EvalMetrics>();
+            s.seconds = t[5].cast<double>();
+            return s;
+          }))
       .def("brief_report", &TrainSummary::brief_report)
       .def("__repr__", &TrainSummary::brief_report);
 
-  m.def(
-      "train",
-      [](const TrainOptions& options, const Task& task, Network& network) {
-        return train(options, task, network);
-      },
-      py::arg("options"), py::arg("task"), py::arg("network"),
-      py::call_guard<py::gil_scoped_release>(),
-      "Trains `network` in place; runs without the GIL. See rnnatlas.train for the keyword "
-      "form.");
+  m.def("train", &train_network, py::arg("options"), py::arg("task"), py::arg("network"),
+        py::arg("progress_interval") = 0.0,
+        "Trains `network` in place; runs without the GIL. The network keeps the record of this "
+        "training (task, options, summary), which Network.save writes. options.progress is "
+        "called at most once per `progress_interval` seconds (every progress_every iterations "
+        "when 0) and at the end. See rnnatlas.train for the keyword form.");
   m.def("evaluate", &evaluate, py::arg("network"), py::arg("task"), py::arg("n_batch") = 256,
         py::arg("seed") = TrainOptions{}.eval_seed, py::call_guard<py::gil_scoped_release>(),
         "Held-out metrics of `network` on `n_batch` trials of stream `seed` (by default "

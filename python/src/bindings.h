@@ -17,6 +17,12 @@ namespace rnnatlas::python {
 
 namespace py = pybind11;
 
+/// Keys of a Python Network's __dict__: the seed it was built from (bind_models.cc), and the
+/// NetworkRecord of its training, whose `network` is the network as training left it
+/// (bind_training.cc sets it; bind_io.cc reads it).
+inline constexpr const char* kInitSeedKey = "_init_seed";
+inline constexpr const char* kTrainingKey = "_training";
+
 void bind_tasks(py::module_& m);
 void bind_models(py::module_& m);
 void bind_training(py::module_& m);
@@ -25,6 +31,21 @@ void bind_dynamics(py::module_& m);
 void bind_analysis(py::module_& m);
 void bind_similarity(py::module_& m);
 void bind_embedding(py::module_& m);
+
+/// `value` (an array, list or number) as a float64 array, for the argument named `what`. Complex
+/// values are refused with InvalidArgument (ValueError): numpy would drop the imaginary part
+/// with only a warning.
+inline py::array_t<double, py::array::forcecast> real_array(const py::handle& value,
+                                                            const std::string& what) {
+  const py::array array = py::array::ensure(value);
+  RNNATLAS_CHECK_ARG(array, what << " is not convertible to an array");
+  RNNATLAS_CHECK_ARG(array.dtype().kind() != 'c',
+                     what << " is complex (dtype " << std::string(py::str(array.dtype()))
+                          << "); pass real values (e.g. its .real part)");
+  auto result = py::array_t<double, py::array::forcecast>::ensure(array);
+  RNNATLAS_CHECK_ARG(result, what << " is not convertible to a float64 array");
+  return result;
+}
 
 /// A numpy array [n_batch, n_time, n_channel] that views the time-major matrix `m`
 /// [n_channel, n_time * n_batch] (column t * n_batch + b, see TrialBatch) without copying.

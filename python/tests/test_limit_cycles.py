@@ -14,7 +14,7 @@ def recurrent_only(W, activation="tanh"):
     net = rnnatlas.Network("vanilla", 1, n, 1, activation=activation)
     state = {name: np.zeros_like(value) for name, value in net.state_dict().items()}
     state["weight_hh_l0"] = np.asarray(W, dtype=np.float64)
-    net.load_state_dict(state)
+    net.load_state_dict(state, activation=activation)
     return net
 
 

@@ -424,6 +424,20 @@ def test_cli_errors(tmp_path):
     assert bad.returncode == 2 and "--formats svg: allowed: png, pdf" in bad.stderr
 
 
+def test_cli_refuses_a_directory_that_is_not_a_study(tmp_path):
+    out = fx.make_pipeline_output(tmp_path, tasks=("sine_wave",), n_per_group=1,
+                                  metrics=("svcca",))
+    population = out / "sine_wave"
+    assert (population / "manifest.csv").is_file()
+    result = run_cli(population)
+    assert result.returncode == 1
+    assert "not a study" in result.stderr and "one population" in result.stderr
+    assert "flip_flop/" in result.stderr
+    assert not (population / "report").exists()
+    empty = run_cli(tmp_path, "--tasks", "flip_flop")
+    assert empty.returncode == 1 and "it has none of them" in empty.stderr
+
+
 def test_cli_writes_the_report(tmp_path):
     out = fx.make_pipeline_output(tmp_path, tasks=("sine_wave",), n_per_group=1,
                                   metrics=("svcca",))

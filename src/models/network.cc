@@ -107,6 +107,7 @@ Network::Trajectory Network::run(const Eigen::Ref<const Eigen::MatrixXd>& inputs
                        "initial state has shape [" << initial_state->rows() << ", "
                                                    << initial_state->cols() << "], expected ["
                                                    << S0.rows() << ", " << n_batch << "]");
+    RNNATLAS_CHECK_ARG(initial_state->allFinite(), "initial state has non-finite values");
     S0 = *initial_state;
   }
   SequenceCache<double> cache;
@@ -127,6 +128,8 @@ void Network::check_state_input(const Eigen::Ref<const Eigen::VectorXd>& state,
   RNNATLAS_CHECK_ARG(
       input.size() == architecture_.n_input,
       "input has size " << input.size() << ", expected n_input = " << architecture_.n_input);
+  RNNATLAS_CHECK_ARG(state.allFinite(), "state has non-finite values");
+  RNNATLAS_CHECK_ARG(input.allFinite(), "input has non-finite values");
 }
 
 Eigen::VectorXd Network::step(const Eigen::Ref<const Eigen::VectorXd>& state,

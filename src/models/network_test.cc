@@ -112,6 +112,36 @@ TEST(Network, RejectsBadShapesAndSizes) {
   EXPECT_THROW(net.run(Eigen::MatrixXd::Zero(3, 7), 2), InvalidArgument);
 }
 
+// run() rejects non-finite inputs; step, the Jacobians and run's initial state must too, rather
+// than return NaN.
+TEST(Network, RejectsNonFiniteStatesInputsAndInitialStates) {
+  const Network net(arch(CellKind::kGru));
+  const Eigen::VectorXd s = Eigen::VectorXd::Zero(6), x = Eigen::VectorXd::Zero(3);
+  for (const double bad : {NAN, INFINITY}) {
+    Eigen::VectorXd s_bad = s, x_bad = x;
+    s_bad(2) = bad;
+    x_bad(1) = bad;
+    const auto expect_rejected = [](const auto& call, const char* what) {
+      try {
+        call();
+        ADD_FAILURE() << "no exception for a non-finite " << what;
+      } catch (const InvalidArgument& e) {
+        EXPECT_THAT(e.what(), HasSubstr(what));
+        EXPECT_THAT(e.what(), HasSubstr("non-finite"));
+      }
+    };
+    expect_rejected([&] { net.step(s_bad, x); }, "state");
+    expect_rejected([&] { net.step(s, x_bad); }, "input");
+    expect_rejected([&] { net.state_jacobian(s_bad, x); }, "state");
+    expect_rejected([&] { net.state_jacobian(s, x_bad); }, "input");
+    expect_rejected([&] { net.input_jacobian(s_bad, x); }, "state");
+    expect_rejected([&] { net.input_jacobian(s, x_bad); }, "input");
+    Eigen::MatrixXd s0 = Eigen::MatrixXd::Zero(6, 2);
+    s0(4, 1) = bad;
+    expect_rejected([&] { net.run(Eigen::MatrixXd::Zero(3, 8), 2, &s0); }, "initial state");
+  }
+}
+
 TEST(Architecture, SizesWhoseParameterCountOverflowsIntAreRejected) {
   // Each size within its own bound, but 4 n_hidden (n_input + n_hidden + 2) > 2^31 - 1: the flat
   // parameter indices would overflow int (a damaged network file can claim such sizes).

@@ -169,7 +169,8 @@ def build_report(
     ``log(message)`` receives one line per task (default: stderr).
 
     Raises ValueError for an unknown format or an empty task list, FileNotFoundError if
-    ``out_dir`` is not a directory, OSError if the report cannot be written.
+    ``out_dir`` is not a directory or holds none of the task directories (for example when it is
+    a single population, a `rnnatlas sweep` directory), OSError if the report cannot be written.
     """
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
     out = pathlib.Path(out_dir)
@@ -184,6 +185,15 @@ def build_report(
                          f"{', '.join(FORMATS)}")
     if not out.is_dir():
         raise FileNotFoundError(f"{out}: no such directory (the --out directory of the pipeline)")
+    if not any((out / task).is_dir() for task in tasks):
+        found = ("it is one population (a `rnnatlas sweep` directory, with manifest.csv)"
+                 if (out / "manifest.csv").is_file() else "it has none of them")
+        raise FileNotFoundError(
+            f"{out}: not a study: the report reads the --out directory of `rnnatlas reproduce`, "
+            f"which holds one population per task ({', '.join(t + '/' for t in tasks)}), but "
+            f"{found}. Put the population in a directory named after its task inside OUT, or "
+            f"pass --tasks naming the directories OUT has"
+        )
     report_dir = out / "report"
     for directory in (report_dir, report_dir / "figures"):
         _files.remove_stale_temporaries(directory)

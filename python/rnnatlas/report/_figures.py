@@ -403,15 +403,20 @@ def study_answer(datas: list[TaskData], tasks: dict[str, Any]) -> tuple[Figure, 
             if all(m in d.embeddings and m in d.distances for m in ("svcca", "topology"))]
     if not rows:
         raise NotRun("no task has both the SVCCA and the topology embeddings")
-    fig = _figure(7.6, 2.75 * len(rows) + 0.4)
+    # Tasks with too few networks to judge the clustering say nothing at a glance; they are left
+    # out unless no task has enough.
+    judged = [d for d in rows if any(c["id"] == "geometry_by_architecture"
+                                     and c["verdict"] != _analysis.NOT_ENOUGH
+                                     for c in tasks.get(d.name, {}).get("claims", []))]
+    rows = judged or rows
+    fig = _figure(8.0, 3.0 * len(rows) + 0.4)
     axes = fig.subplots(len(rows), 2, squeeze=False)
     sentences = []
     for r, data in enumerate(rows):
         for c, metric in enumerate(("svcca", "topology")):
             ax = axes[r][c]
             _mds_panels([ax], data, metric, data.distances[metric])
-            what = ("representational geometry (SVCCA)" if metric == "svcca"
-                    else "fixed-point scaffold (topology)")
+            what = "geometry (SVCCA)" if metric == "svcca" else "scaffold (topology)"
             stats = _architecture_knn(tasks.get(data.name, {}), metric)
             subtitle = "" if stats is None else (
                 f"\narchitecture k-NN {stats['knn_accuracy']:.2f} (chance "

@@ -628,11 +628,13 @@ NetworkDynamics analyze_network(const Network& network,
       for (int p = 0; p < n_points; ++p) {
         a.n_marginal_points[k] += ((modulus.col(p).array() - 1.0).abs() <= line_tol).any();
       }
-      // Spectrum and mode response: the mean over the fixed points.
+      // Spectrum and mode response: the mean over the fixed points on the context's continuous
+      // attractors (its line attractor), or over all its fixed points when it has none.
+      const bool on_line = (c.attractor.array() >= 0).any();
       VectorXd modulus_sum = VectorXd::Zero(n), response_sum = VectorXd::Zero(n);
       int n_fixed = 0;
       for (int p = 0; p < n_points; ++p) {
-        if (!is_fixed(c, p)) continue;
+        if (!is_fixed(c, p) || (on_line && c.attractor[p] < 0)) continue;
         modulus_sum += modulus.col(p);
         response_sum += results[k].mode_fractions.col(p);
         ++n_fixed;

@@ -194,12 +194,14 @@ struct ContextIntegrationAnalysis {
   Eigen::VectorXi n_points;           ///< [n_contexts], points (slow points included)
   Eigen::VectorXi n_marginal_points;  ///< [n_contexts], points with a line-attractor eigenvalue
   /// [n_contexts, n_state]: the |lambda| spectrum sorted descending, averaged over the fixed points
-  /// of the context (the linearization describes the dynamics only where F(s) = s); NaN rows for
-  /// a context without fixed points.
+  /// of the context's line attractor as mode_response (the linearization describes the dynamics
+  /// only where F(s) = s); NaN rows for a context without fixed points.
   Eigen::MatrixXd eigenvalue_modulus;
   /// [n_contexts, n_state]: column k - 1 = mode_response_fractions() of the relevant evidence
   /// stream (stream c in context c) with k modes over the task's n_time steps, averaged over the
-  /// fixed points of the context; NaN rows for a context without fixed points.
+  /// fixed points on the context's continuous attractors (its line attractor; all its fixed points
+  /// when it has none), as the study averages over the points of the line attractor; NaN rows for
+  /// a context without fixed points. eigenvalue_modulus averages over the same points.
   Eigen::MatrixXd mode_response;
   /// [n_contexts]: the least k with mode_response >= 0.9; 0 for a context without fixed points.
   Eigen::VectorXi n_modes_90;

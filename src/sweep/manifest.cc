@@ -105,7 +105,7 @@ std::vector<ManifestRow> parse_manifest_csv(const std::string& text,
   std::size_t n_columns = columns.size();
   std::map<std::string, std::size_t> column;
   for (std::size_t c = 0; c < columns.size(); ++c) column[columns[c]] = c;
-  std::map<std::string, int> line_of_id, line_of_file;
+  std::map<std::string, int> line_of_id, line_of_file, line_of_hash;
   std::map<int, int> line_of_index;
 
   std::vector<ManifestRow> rows;
@@ -220,6 +220,11 @@ std::vector<ManifestRow> parse_manifest_csv(const std::string& text,
     if (!row.file.empty()) {
       unique(line_of_file, std::filesystem::path(row.file).lexically_normal().string(),
              "file `" + row.file + "` is");
+    }
+    // Two networks never have the same bytes (the file holds the seeds): one is a copy.
+    if (!row.file_hash.empty()) {
+      unique(line_of_hash, row.file_hash,
+             "the content of `" + row.file + "` (" + row.file_hash + ") is");
     }
     rows.push_back(std::move(row));
   }

@@ -188,6 +188,10 @@ TEST(Manifest, APopulationListsEachNetworkAndFileOnceInsideTheDirectory) {
   shared[2].file = "networks/./" + rows[0].network.id + ".h5";
   expect_refused(format_manifest_csv(shared),
                  "m.csv:4: file `" + shared[2].file + "` is also on line 2");
+  // Two files with the same content: one is a copy of the other.
+  std::vector<ManifestRow> copied = rows;
+  copied[2].file_hash = rows[0].file_hash;
+  expect_refused(format_manifest_csv(copied), "m.csv:4: the content of `" + rows[2].file + "`");
   // Files outside the directory.
   for (const std::string file : {"../other/networks/x.h5", "/tmp/x.h5", "networks/../../x.h5"}) {
     std::vector<ManifestRow> outside = rows;

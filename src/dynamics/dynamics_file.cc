@@ -373,6 +373,7 @@ std::vector<unsigned char> build_image(const NetworkDynamics& d) {
   h5::write_attribute(root, "created", h5::utc_timestamp());
   h5::write_attribute(root, "network_id", d.network_id);
   h5::write_attribute(root, "network_file", d.network_file);
+  h5::write_attribute(root, "network_hash", d.network_hash);
   h5::write_attribute(root, "task", d.task);
   h5::write_attribute(root, "cell", to_string(arch.cell));
   h5::write_attribute(root, "activation", to_string(arch.activation));
@@ -469,7 +470,7 @@ std::vector<unsigned char> build_image(const NetworkDynamics& d) {
 
 /// The root attributes shared by the full loader and the topology loader.
 struct Header {
-  std::string network_id, network_file, task;
+  std::string network_id, network_file, network_hash, task;
   Architecture architecture;
   int n_conditions = 0;
   std::int64_t format_version = 0;
@@ -480,6 +481,9 @@ Header read_header(const Node& root) {
   header.format_version = h5::check_format(root, kFormatName, kDynamicsFileFormatVersion, kWhat);
   header.network_id = h5::read_string(root, "network_id");
   header.network_file = h5::read_string(root, "network_file");
+  if (h5::has_attribute(root, "network_hash")) {
+    header.network_hash = h5::read_string(root, "network_hash");
+  }
   header.task = h5::read_string(root, "task");
   Architecture& arch = header.architecture;
   try {
@@ -586,6 +590,7 @@ NetworkDynamics parse_dynamics_file_image(const std::vector<unsigned char>& imag
   NetworkDynamics d;
   d.network_id = header.network_id;
   d.network_file = header.network_file;
+  d.network_hash = header.network_hash;
   d.task = header.task;
   d.architecture = header.architecture;
   const Architecture& arch = d.architecture;

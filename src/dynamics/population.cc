@@ -25,17 +25,18 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-/// True when `path` holds the dynamics of network `id` made with `options` by this format.
+/// True when `path` holds the dynamics of the network of `row`, as its file is now (the content
+/// hash it records is the manifest's), made with `options` by this format.
 bool already_analysed(const std::string& path,
-                      const std::string& id,
+                      const ManifestRow& row,
                       const AnalysisOptions& options) {
   std::error_code error;
   if (!fs::is_regular_file(path, error)) return false;
   try {
     const NetworkDynamics d = load_dynamics_file(path);
     // A file of an older format without the continuous attractors is analysed again.
-    return d.network_id == id && same_analysis(d.options, options) &&
-           d.topology.signature.cols() == kSignatureColumns;
+    return d.network_id == row.network.id && d.network_hash == row.file_hash &&
+           same_analysis(d.options, options) && d.topology.signature.cols() == kSignatureColumns;
   } catch (const IoError&) {
     return false;  // unreadable: analyse again and replace it
   }
@@ -78,10 +79,13 @@ PopulationSummary analyze_population(const std::string& dir, const PopulationOpt
   }
 
   // ---- Resume scan (in parallel: it loads every existing file) ---------------------------------
+  // Every network file is checked against the manifest first: a replaced file is an error, not a
+  // network "already done".
   std::vector<char> done(n_kept, 0);
   internal::parallel_ranges(n_kept, options.n_threads, [&](int begin, int end, int) {
     for (int i = begin; i < end; ++i) {
-      done[i] = already_analysed(dynamics_file_path(dir, kept[i]->network.id), kept[i]->network.id,
+      verified_network_file(dir, *kept[i]);
+      done[i] = already_analysed(dynamics_file_path(dir, kept[i]->network.id), *kept[i],
                                  options.analysis);
     }
   });
@@ -114,7 +118,7 @@ PopulationSummary analyze_population(const std::string& dir, const PopulationOpt
       try {
         const ManifestRow& row = *kept[todo[t]];
         const auto network_start = std::chrono::steady_clock::now();
-        const std::string network_path = (fs::path(dir) / row.file).string();
+        const std::string network_path = verified_network_file(dir, row);
         const NetworkRecord record = load_network_file(network_path);
         std::unique_ptr<Task> task;
         try {
@@ -126,6 +130,7 @@ PopulationSummary analyze_population(const std::string& dir, const PopulationOpt
         NetworkDynamics dynamics = analyze_network(record.network, *task, analysis);
         dynamics.network_id = row.network.id;
         dynamics.network_file = row.file;
+        dynamics.network_hash = row.file_hash;
         save_dynamics_file(dynamics_file_path(dir, row.network.id), dynamics);
 
         const std::lock_guard<std::mutex> lock(mutex);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <string>
@@ -12,6 +13,8 @@
 
 #include "rnnatlas/dynamics/dynamics_file.h"
 #include "rnnatlas/error.h"
+#include "rnnatlas/io/content_hash.h"
+#include "rnnatlas/io/network_file.h"
 #include "rnnatlas/sweep/sweep.h"
 
 namespace rnnatlas {
@@ -114,6 +117,38 @@ TEST_F(PopulationTest, AnalysesEveryKeptNetworkAndResumes) {
   EXPECT_EQ(analyze_population(dir_, options).n_analysed, 1);
   options.analysis.n_initial_states = 16;
   EXPECT_EQ(analyze_population(dir_, options).n_analysed, 4);
+}
+
+TEST_F(PopulationTest, AReplacedNetworkIsAnErrorNotAlreadyDone) {
+  std::vector<ManifestRow> rows = read_manifest(dir_);
+  const PopulationOptions options = quick(2);
+  analyze_population(dir_, options);
+  EXPECT_EQ(load_dynamics_file(dynamics_file_path(dir_, rows[2].network.id)).network_hash,
+            rows[2].file_hash);
+  // Network 2's file replaced by network 0's: refused, not "4 already done".
+  const fs::path file2 = fs::path(dir_) / rows[2].file;
+  const fs::path saved = fs::path(dir_) / "saved.h5";
+  fs::copy_file(file2, saved);
+  fs::copy_file(fs::path(dir_) / rows[0].file, file2, fs::copy_options::overwrite_existing);
+  try {
+    analyze_population(dir_, options);
+    FAIL() << "a replaced network file was accepted";
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is not the one the sweep recorded for network '" +
+                                    rows[2].network.id + "'"));
+  }
+  // A new file for network 2 that the manifest records (as a rerun sweep would): its dynamics,
+  // made from the old file, are redone.
+  NetworkRecord record = load_network_file(saved.string());
+  record.summary.seconds += 1.0;
+  save_network_file(file2.string(), record);
+  rows[2].file_hash = file_content_hash(file2.string());
+  std::ofstream(fs::path(dir_) / "manifest.csv", std::ios::trunc) << format_manifest_csv(rows);
+  const PopulationSummary again = analyze_population(dir_, options);
+  EXPECT_EQ(again.n_analysed, 1);
+  EXPECT_EQ(again.n_resumed, 3);
+  EXPECT_EQ(load_dynamics_file(dynamics_file_path(dir_, rows[2].network.id)).network_hash,
+            rows[2].file_hash);
 }
 
 TEST_F(PopulationTest, FilesDoNotDependOnTheThreadCount) {

@@ -13,6 +13,7 @@
 
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
+#include "rnnatlas/similarity/compare.h"
 #include "rnnatlas/similarity/distance_file.h"
 #include "similarity/file_checks.h"
 
@@ -52,6 +53,7 @@ std::string digest_of(const DistanceFile& file) {
   for (const auto& [name, value] : file.params)
     digest.add(name + "=" + similarity::to_string(value));
   for (const std::string& id : file.network_ids) digest.add(id);
+  for (const std::string& hash : file.input_hashes) digest.add(hash);
   const Eigen::MatrixXd& d = file.distances;
   for (Eigen::Index j = 0; j < d.cols(); ++j)
     for (Eigen::Index i = 0; i < d.rows(); ++i) digest.add(&d(i, j), sizeof(double));
@@ -172,6 +174,18 @@ std::string embedding_file_path(const std::string& dir, const std::string& name)
   return (fs::path(dir) / "similarity" / (name + ".embedding.h5")).string();
 }
 
+std::string embedding_staleness(const std::string& dir, const std::string& name) {
+  const EmbeddingFile embedding = load_embedding_file(embedding_file_path(dir, name));
+  const DistanceFile distances =
+      similarity::load_distance_file((fs::path(dir) / "similarity" / (name + ".h5")).string());
+  const auto digest = embedding.options.find(kDigestKey);
+  if (digest == embedding.options.end() ||
+      digest->second != Params::mapped_type(digest_of(distances))) {
+    return "it was computed from another version of similarity/" + name + ".h5";
+  }
+  return "";
+}
+
 EmbedSummary embed_population(const std::string& dir,
                               const std::string& name,
                               const EmbedOptions& options) {
@@ -190,6 +204,17 @@ EmbedSummary embed_population(const std::string& dir,
                   "': no such file (run `rnnatlas compare " + dir + " --metric ...` first)");
   }
   const DistanceFile distances = similarity::load_distance_file(summary.distance_path);
+  // In a sweep directory the distance file must be current: computed from the kept networks and
+  // the files they are now. (A directory without a manifest holds only the distance file.)
+  if (fs::is_regular_file(fs::path(dir) / "manifest.csv", error)) {
+    const std::string why = similarity::distance_file_staleness(dir, distances);
+    if (!why.empty()) {
+      throw IoError(summary.distance_path + " is out of date (" + why + "): rerun `rnnatlas " +
+                    "compare " + dir + " --metric " + distances.metric +
+                    (name == distances.metric ? "" : " --name " + name) +
+                    "` with the options it was computed with, then embed again");
+    }
+  }
   RNNATLAS_CHECK_ARG(distances.n_networks() >= 2, summary.distance_path
                                                       << " holds " << distances.n_networks()
                                                       << " network; embedding needs at least 2");

@@ -11,8 +11,10 @@
 #include <set>
 #include <sstream>
 
+#include "io/h5.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
+#include "rnnatlas/io/content_hash.h"
 #include "rnnatlas/io/network_file.h"
 #include "rnnatlas/similarity/distance_matrix.h"
 #include "rnnatlas/sweep/runner.h"
@@ -69,6 +71,58 @@ std::vector<KeptNetwork> kept_networks(const std::string& dir, int* n_rows, Swee
     kept.push_back({row, std::move(network)});
   }
   return kept;
+}
+
+// The content hashes of the files the rows of `metric` are computed from, after checking them:
+// every network file must be the one the manifest recorded; for topology, every dynamics file must
+// have been made from that network file. Throws IoError naming the file and the command to rerun.
+std::vector<std::string> input_hashes(const std::string& dir,
+                                      const std::string& metric,
+                                      const std::vector<KeptNetwork>& kept) {
+  std::vector<std::string> hashes;
+  for (const KeptNetwork& k : kept) {
+    verified_network_file(dir, k.row);
+    if (!is_topology(metric)) {
+      hashes.push_back(k.row.file_hash);
+      continue;
+    }
+    const std::string path = (fs::path(dir) / "dynamics" / (k.network.id + ".h5")).string();
+    std::vector<unsigned char> bytes;
+    std::string made_from;
+    try {
+      bytes = h5::read_file(path);
+      const h5::ImageReader reader(bytes);
+      if (h5::has_attribute(reader.root(), "network_hash")) {
+        made_from = h5::read_string(reader.root(), "network_hash");
+      }
+    } catch (const IoError& e) {
+      throw IoError("cannot read dynamics file '" + path + "': " + e.what() + " (run `rnnatlas " +
+                    "dynamics " + dir + "` first)");
+    }
+    if (made_from != k.row.file_hash) {
+      throw IoError("dynamics file '" + path + "' was not made from network file '" + k.row.file +
+                    "' as it is now (network_hash " + (made_from.empty() ? "absent" : made_from) +
+                    ", the manifest says " + k.row.file_hash + "): rerun `rnnatlas dynamics " +
+                    dir + "` first");
+    }
+    hashes.push_back(
+        content_hash(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())));
+  }
+  return hashes;
+}
+
+// "" when `file` was computed from the files `hashes` (in row order); otherwise how they differ.
+std::string input_difference(const DistanceFile& file, const std::vector<std::string>& hashes) {
+  if (file.input_hashes.empty()) {
+    return "it records no input hashes (written by an older rnnatlas)";
+  }
+  if (file.input_hashes == hashes) return "";
+  int changed = 0;
+  for (std::size_t i = 0; i < hashes.size() && i < file.input_hashes.size(); ++i) {
+    changed += file.input_hashes[i] != hashes[i] ? 1 : 0;
+  }
+  return std::to_string(changed) + " of its " + std::to_string(hashes.size()) +
+         " input files changed since it was computed";
 }
 
 NetworkLabels labels_of(const std::vector<KeptNetwork>& kept) {
@@ -331,6 +385,7 @@ CompareSummary compare(const std::string& dir, const CompareOptions& options) {
     check_activity_metric(options, kept,
                           options.activity.n_trials * options.activity.n_steps(task->n_time()));
   }
+  const std::vector<std::string> hashes = input_hashes(dir, options.metric, kept);
 
   std::error_code error;
   if (fs::exists(summary.path, error)) {
@@ -343,8 +398,12 @@ CompareSummary compare(const std::string& dir, const CompareOptions& options) {
                                          "(--name)");
       summary.replaced_because = options_differ;
       if (options_differ.empty()) {
-        // Same options: up to date, or stale because the sweep's kept networks changed.
+        // Same options: up to date, or stale because the sweep's kept networks or their files
+        // changed.
         summary.replaced_because = network_difference(existing, ids);
+        if (summary.replaced_because.empty()) {
+          summary.replaced_because = input_difference(existing, hashes);
+        }
         if (summary.replaced_because.empty()) {
           summary.resumed = true;
           summary.seconds =
@@ -366,6 +425,7 @@ CompareSummary compare(const std::string& dir, const CompareOptions& options) {
   file.params = params;
   file.network_ids = ids;
   file.labels = labels_of(kept);
+  file.input_hashes = hashes;
   const bool writes = options.runner == nullptr || options.runner->is_coordinator();
   if (is_topology(options.metric)) {
     if (!writes) return summary;  // rank 0 computes the topology distances alone
@@ -393,6 +453,16 @@ CompareSummary compare(const std::string& dir, const CompareOptions& options) {
 }
 
 }  // namespace
+
+std::string distance_file_staleness(const std::string& dir, const DistanceFile& file) {
+  int n_rows = 0;
+  SweepSpec spec;
+  const std::vector<KeptNetwork> kept = kept_networks(dir, &n_rows, &spec);
+  std::vector<std::string> ids;
+  for (const KeptNetwork& k : kept) ids.push_back(k.network.id);
+  if (std::string why = network_difference(file, ids); !why.empty()) return why;
+  return input_difference(file, input_hashes(dir, file.metric, kept));
+}
 
 CompareSummary compare_population(const std::string& dir, const CompareOptions& options) {
   return internal::with_runner(options.runner, [&](SweepRunner* runner) {

@@ -9,7 +9,9 @@
 
 #include <filesystem>
 
+#include "io/h5.h"
 #include "rnnatlas/error.h"
+#include "rnnatlas/io/content_hash.h"
 #include "rnnatlas/io/network_file.h"
 #include "rnnatlas/similarity/distance_matrix.h"
 #include "rnnatlas/sweep/runner.h"
@@ -226,7 +228,20 @@ TEST_F(ComparePopulation, ResumesAndReplacesOnlyWithForce) {
   EXPECT_TRUE(fs::exists(first.path));
 }
 
+// A stand-in for DIR/dynamics/<id>.h5 of every kept network: only the attribute compare reads.
+void write_dynamics_stubs(const std::string& dir, const std::string& wrong_for = "") {
+  fs::create_directories(fs::path(dir) / "dynamics");
+  for (const ManifestRow& row : read_manifest(dir)) {
+    if (!row.kept) continue;
+    h5::ImageWriter writer;
+    h5::write_attribute(writer.root(), "network_hash",
+                        row.network.id == wrong_for ? std::string(16, '0') : row.file_hash);
+    h5::write_file_atomically(dir + "/dynamics/" + row.network.id + ".h5", writer.finish());
+  }
+}
+
 TEST_F(ComparePopulation, TopologyComesFromTheDynamicsStage) {
+  write_dynamics_stubs(dir());
   CompareOptions options;
   options.metric = "topology";
   EXPECT_THAT([&] { compare_population(dir(), options); },
@@ -247,6 +262,48 @@ TEST_F(ComparePopulation, TopologyComesFromTheDynamicsStage) {
   EXPECT_EQ(file.network_ids, seen);
   EXPECT_EQ(file.params, (Params{{"weight", 0.5}}));  // no activity parameters
   EXPECT_EQ(file.distances(0, 1), 1.0);
+  EXPECT_EQ(file.input_hashes.size(), seen.size());
+  EXPECT_EQ(file.input_hashes[0], file_content_hash(dir() + "/dynamics/" + seen[0] + ".h5"));
+  EXPECT_EQ(distance_file_staleness(dir(), file), "");
+
+  // Dynamics made from another version of a network file are refused.
+  write_dynamics_stubs(dir(), seen[1]);
+  EXPECT_THAT([&] { compare_population(dir(), options); },
+              ::testing::ThrowsMessage<IoError>(
+                  AllOf(HasSubstr("dynamics/" + seen[1] + ".h5' was not made from network file"),
+                        HasSubstr("rerun `rnnatlas dynamics"))));
+  fs::remove_all(fs::path(dir()) / "dynamics");
+}
+
+TEST_F(ComparePopulation, ChangedInputsMakeTheFileStaleAndAReplacedNetworkIsRefused) {
+  const CompareOptions options = svcca(2);
+  const CompareSummary first = compare_population(dir(), options);
+  DistanceFile file = load_distance_file(first.path);
+  const std::vector<ManifestRow> rows = read_manifest(dir());
+  ASSERT_EQ(file.input_hashes.size(), file.network_ids.size());
+  EXPECT_EQ(file.input_hashes[0], rows[0].file_hash);
+  EXPECT_EQ(distance_file_staleness(dir(), file), "");
+
+  // A file computed from other inputs is recomputed, not "up to date".
+  file.input_hashes[1] = std::string(16, 'a');
+  save_distance_file(first.path, file);
+  EXPECT_EQ(distance_file_staleness(dir(), file), "1 of its " + std::to_string(file.n_networks()) +
+                                                      " input files changed since it was computed");
+  const CompareSummary again = compare_population(dir(), options);
+  EXPECT_FALSE(again.resumed);
+  EXPECT_THAT(again.replaced_because, HasSubstr("1 of its"));
+  EXPECT_TRUE(compare_population(dir(), options).resumed);
+
+  // A network file replaced by another: refused, even though the distance file is up to date.
+  const fs::path target = fs::path(dir()) / rows[1].file;
+  const fs::path saved = fs::path(dir()) / "saved.h5";
+  fs::copy_file(target, saved, fs::copy_options::overwrite_existing);
+  fs::copy_file(fs::path(dir()) / rows[0].file, target, fs::copy_options::overwrite_existing);
+  EXPECT_THAT([&] { compare_population(dir(), options); },
+              ::testing::ThrowsMessage<IoError>(HasSubstr(
+                  "is not the one the sweep recorded for network '" + rows[1].network.id + "'")));
+  fs::rename(saved, target);
+  EXPECT_TRUE(compare_population(dir(), options).resumed);
 }
 
 TEST_F(ComparePopulation, ReportsBadDirectoriesAndOptions) {

@@ -53,6 +53,11 @@ void check_contents(const DistanceFile& file) {
   check_label_size(l.l2, "l2", n);
   check_label_size(l.learning_rate, "learning_rate", n);
   check_label_size(l.seed, "seed", n);
+  RNNATLAS_CHECK_ARG(file.input_hashes.empty() || static_cast<int>(file.input_hashes.size()) == n,
+                     "save_distance_file: input_hashes has " << file.input_hashes.size()
+                                                             << " entries for " << n
+                                                             << " networks; need one per network "
+                                                                "or none");
 }
 
 std::vector<unsigned char> build_image(const DistanceFile& file) {
@@ -76,6 +81,7 @@ std::vector<unsigned char> build_image(const DistanceFile& file) {
   h5::write_vector(labels, "l2", l.l2);
   h5::write_vector(labels, "learning_rate", l.learning_rate);
   h5::write_dataset(labels, "seed", dims, l.seed.data());
+  if (!file.input_hashes.empty()) h5::write_strings(root, "input_hashes", file.input_hashes);
   return writer.finish();
 }
 
@@ -129,6 +135,8 @@ DistanceFile parse_distance_file_image(const std::vector<unsigned char>& image) 
   l.l2 = to_std(h5::read_vector(labels, "l2", n));
   l.learning_rate = to_std(h5::read_vector(labels, "learning_rate", n));
   l.seed = read_int64_vector(labels, "seed", static_cast<hsize_t>(n));
+  if (h5::has_child(root, "input_hashes"))
+    file.input_hashes = h5::read_strings(root, "input_hashes", n);
   return file;
 }
 

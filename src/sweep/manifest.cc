@@ -5,12 +5,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <sstream>
 
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
+#include "rnnatlas/io/content_hash.h"
 
 namespace rnnatlas {
 namespace {
@@ -34,7 +36,7 @@ const std::vector<std::string>& manifest_columns() {
     for (const std::string& key : sweep_grid_keys()) c.push_back(key);
     for (const char* name :
          {"seed", "init_seed", "train_seed", "outcome", "n_iterations_done", "final_loss", "mse",
-          "normalized_mse", "sign_accuracy", "kept", "seconds", "file"}) {
+          "normalized_mse", "sign_accuracy", "kept", "seconds", "file", "file_hash"}) {
       c.emplace_back(name);
     }
     return c;
@@ -77,7 +79,7 @@ std::string format_manifest_csv(const std::vector<ManifestRow>& rows) {
           std::to_string(row.n_iterations_done), format_shortest(row.final_loss),
           format_shortest(row.mse), format_shortest(row.normalized_mse),
           format_shortest(row.sign_accuracy), std::string(row.kept ? "1" : "0"),
-          format_shortest(row.seconds), row.file}) {
+          format_shortest(row.seconds), row.file, row.file_hash}) {
       fields.push_back(std::move(field));
     }
     for (std::size_t c = 0; c < fields.size(); ++c) {
@@ -98,20 +100,29 @@ std::vector<ManifestRow> parse_manifest_csv(const std::string& text,
     return IoError(source_name + ":" + std::to_string(line_number) + ": " + what);
   };
   const std::vector<std::string>& columns = manifest_columns();
+  // A manifest written before file hashes were recorded lacks the last column.
+  const std::vector<std::string> columns_without_hash(columns.begin(), columns.end() - 1);
+  std::size_t n_columns = columns.size();
   std::map<std::string, std::size_t> column;
   for (std::size_t c = 0; c < columns.size(); ++c) column[columns[c]] = c;
+  std::map<std::string, int> line_of_id, line_of_file, line_of_hash;
+  std::map<int, int> line_of_index;
 
   std::vector<ManifestRow> rows;
   while (std::getline(in, line)) {
     ++line_number;
     const std::vector<std::string> fields = split(line, ',');
     if (line_number == 1) {
-      if (fields != columns) throw fail("not an rnnatlas manifest: unexpected header");
+      if (fields == columns_without_hash) {
+        n_columns = columns_without_hash.size();
+      } else if (fields != columns) {
+        throw fail("not an rnnatlas manifest: unexpected header");
+      }
       continue;
     }
     if (line.empty()) continue;
-    if (fields.size() != columns.size()) {
-      throw fail("expected " + std::to_string(columns.size()) + " fields, found " +
+    if (fields.size() != n_columns) {
+      throw fail("expected " + std::to_string(n_columns) + " fields, found " +
                  std::to_string(fields.size()));
     }
     auto get = [&](const char* name) -> const std::string& { return fields[column.at(name)]; };
@@ -179,6 +190,42 @@ std::vector<ManifestRow> parse_manifest_csv(const std::string& text,
     row.kept = get("kept") == "1";
     row.seconds = number("seconds");
     row.file = get("file");
+    if (n_columns == columns.size()) row.file_hash = get("file_hash");
+    if (!row.file_hash.empty() && !is_content_hash(row.file_hash)) {
+      throw fail("file_hash: `" + row.file_hash + "` is not a content hash (16 hex digits)");
+    }
+    if (row.kept && row.file.empty()) throw fail("kept network '" + n.id + "' has no file");
+    if (!row.file.empty()) {
+      const std::filesystem::path file(row.file);
+      const bool leaves = std::any_of(
+          file.begin(), file.end(), [](const std::filesystem::path& part) { return part == ".."; });
+      if (file.is_absolute() || leaves) {
+        throw fail("file: `" + row.file + "` of network '" + n.id +
+                   "' lies outside the sweep directory; a network file must be a path inside it "
+                   "(networks/" +
+                   n.id + ".h5)");
+      }
+    }
+    // Every later stage names its files after the id and reads each network once.
+    auto unique = [&](auto& seen, const auto& key, const std::string& what) {
+      const auto [it, inserted] = seen.emplace(key, line_number);
+      if (!inserted) {
+        throw fail(what + " also on line " + std::to_string(it->second) +
+                   ": a population lists each network once; rerun `rnnatlas sweep` to rewrite "
+                   "the manifest");
+      }
+    };
+    unique(line_of_id, n.id, "id `" + n.id + "` is");
+    unique(line_of_index, n.index, "index " + std::to_string(n.index) + " is");
+    if (!row.file.empty()) {
+      unique(line_of_file, std::filesystem::path(row.file).lexically_normal().string(),
+             "file `" + row.file + "` is");
+    }
+    // Two networks never have the same bytes (the file holds the seeds): one is a copy.
+    if (!row.file_hash.empty()) {
+      unique(line_of_hash, row.file_hash,
+             "the content of `" + row.file + "` (" + row.file_hash + ") is");
+    }
     rows.push_back(std::move(row));
   }
   if (line_number == 0) throw IoError(source_name + ": empty file, not an rnnatlas manifest");

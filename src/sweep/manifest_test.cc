@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "rnnatlas/error.h"
+#include "rnnatlas/io/content_hash.h"
 
 namespace rnnatlas {
 namespace {
@@ -45,6 +47,7 @@ ManifestRow finished(
   row.kept = kept;
   row.seconds = seconds;
   row.file = "networks/" + n.id + ".h5";
+  row.file_hash = content_hash(n.id);
   return row;
 }
 
@@ -78,6 +81,7 @@ TEST(Manifest, CsvRoundTripsExactly) {
     EXPECT_EQ(b.outcome, a.outcome);
     EXPECT_EQ(b.kept, a.kept);
     EXPECT_EQ(b.file, a.file);
+    EXPECT_EQ(b.file_hash, a.file_hash);
     if (a.outcome == "pending") {
       EXPECT_TRUE(std::isnan(b.normalized_mse));
     } else {
@@ -144,6 +148,82 @@ TEST(Manifest, FieldsOutsideTheirRangeAreIoErrorsNamingTheColumn) {
       EXPECT_THAT(e.what(), ::testing::HasSubstr("m.csv:2: " + message));
     }
   }
+}
+
+// The text of `rows` with line `line` (1 = header) replaced by `replacement`.
+std::string with_line(const std::vector<ManifestRow>& rows, int line, const std::string& text) {
+  std::string csv = format_manifest_csv(rows);
+  std::size_t begin = 0;
+  for (int k = 1; k < line; ++k) begin = csv.find('\n', begin) + 1;
+  return csv.replace(begin, csv.find('\n', begin) - begin, text);
+}
+
+std::string line_of(const std::vector<ManifestRow>& rows, int line) {
+  const std::string csv = format_manifest_csv(rows);
+  std::size_t begin = 0;
+  for (int k = 1; k < line; ++k) begin = csv.find('\n', begin) + 1;
+  return csv.substr(begin, csv.find('\n', begin) - begin);
+}
+
+void expect_refused(const std::string& text, const std::string& message) {
+  try {
+    parse_manifest_csv(text, "m.csv");
+    ADD_FAILURE() << "accepted:\n" << text;
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr(message));
+  }
+}
+
+TEST(Manifest, APopulationListsEachNetworkAndFileOnceInsideTheDirectory) {
+  const SweepSpec spec = small_spec();
+  std::vector<ManifestRow> rows;
+  for (int i = 0; i < 3; ++i) rows.push_back(finished(spec.network(i), "completed", 0.01, true, 1));
+  ASSERT_EQ(parse_manifest_csv(format_manifest_csv(rows), "m.csv").size(), 3u);
+
+  // A duplicated row.
+  expect_refused(with_line(rows, 4, line_of(rows, 3)),
+                 "m.csv:4: id `" + rows[1].network.id + "` is also on line 3");
+  // Two rows naming one file.
+  std::vector<ManifestRow> shared = rows;
+  shared[2].file = "networks/./" + rows[0].network.id + ".h5";
+  expect_refused(format_manifest_csv(shared),
+                 "m.csv:4: file `" + shared[2].file + "` is also on line 2");
+  // Two files with the same content: one is a copy of the other.
+  std::vector<ManifestRow> copied = rows;
+  copied[2].file_hash = rows[0].file_hash;
+  expect_refused(format_manifest_csv(copied), "m.csv:4: the content of `" + rows[2].file + "`");
+  // Files outside the directory.
+  for (const std::string file : {"../other/networks/x.h5", "/tmp/x.h5", "networks/../../x.h5"}) {
+    std::vector<ManifestRow> outside = rows;
+    outside[1].file = file;
+    expect_refused(format_manifest_csv(outside), "m.csv:3: file: `" + file + "` of network '" +
+                                                     rows[1].network.id +
+                                                     "' lies outside the sweep directory");
+  }
+  // A kept network without a file, a malformed hash.
+  std::vector<ManifestRow> fileless = rows;
+  fileless[0].file.clear();
+  expect_refused(format_manifest_csv(fileless), "m.csv:2: kept network '");
+  std::vector<ManifestRow> bad_hash = rows;
+  bad_hash[0].file_hash = "xyz";
+  expect_refused(format_manifest_csv(bad_hash), "m.csv:2: file_hash: `xyz` is not a content hash");
+}
+
+TEST(Manifest, AManifestWrittenBeforeFileHashesReadsWithEmptyHashes) {
+  const SweepSpec spec = small_spec();
+  const std::vector<ManifestRow> rows = {finished(spec.network(0), "completed", 0.01, true, 1),
+                                         pending(spec.network(1))};
+  // Drop the last column of every line.
+  std::string old_text;
+  std::istringstream in(format_manifest_csv(rows));
+  for (std::string line; std::getline(in, line);)
+    old_text += line.substr(0, line.rfind(',')) + "\n";
+  ASSERT_EQ(old_text.find("file_hash"), std::string::npos);
+  const std::vector<ManifestRow> back = parse_manifest_csv(old_text, "m.csv");
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].file, rows[0].file);
+  EXPECT_EQ(back[0].file_hash, "");
+  EXPECT_TRUE(back[0].kept);
 }
 
 TEST(Manifest, SummaryCountsAndMedianPerCellAndActivation) {

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "rnnatlas/error.h"
+#include "rnnatlas/io/content_hash.h"
 #include "rnnatlas/io/network_file.h"
 
 namespace rnnatlas {
@@ -173,7 +174,8 @@ double estimated_cost(const SweepNetwork& n, double n_time) {
 ManifestRow row_from(const SweepNetwork& network,
                      const TrainSummary& summary,
                      double max_nmse,
-                     const std::string& file) {
+                     const std::string& file,
+                     const std::string& file_hash) {
   ManifestRow row;
   row.network = network;
   row.outcome = std::string(to_string(summary.termination));
@@ -186,6 +188,7 @@ ManifestRow row_from(const SweepNetwork& network,
       summary.termination == Termination::kCompleted && summary.eval.normalized_mse < max_nmse;
   row.seconds = summary.seconds;
   row.file = file;
+  row.file_hash = file_hash;
   return row;
 }
 
@@ -251,8 +254,9 @@ SweepSummary run_sweep(const SweepOptions& options,
                          .summary = summary,
                          .library_version = {}};
     save_network_file((root / file).string(), record);
+    const std::string hash = file_content_hash((root / file).string());
     ++n_trained_here;
-    return format_manifest_csv({row_from(net, summary, spec.max_normalized_mse, file)});
+    return format_manifest_csv({row_from(net, summary, spec.max_normalized_mse, file, hash)});
   };
 
   if (!runner->is_coordinator()) {  // another process prepares DIR and hands out the networks
@@ -298,7 +302,9 @@ SweepSummary run_sweep(const SweepOptions& options,
         try {
           const NetworkRecord record = load_network_file(path.string());
           if (record_matches(record, row.network)) {
-            row = row_from(row.network, record.summary, spec.max_normalized_mse, file);
+            // Hashed here, so that rerunning a sweep records the hashes an older manifest lacks.
+            row = row_from(row.network, record.summary, spec.max_normalized_mse, file,
+                           file_content_hash(path.string()));
             ++progress.n_resumed;
             ++progress.n_done;
             progress.n_diverged += row.outcome == "diverged" ? 1 : 0;
@@ -366,7 +372,41 @@ std::vector<ManifestRow> read_manifest(const std::string& dir) {
     throw IoError("cannot read " + path + ": no such file (is " + dir +
                   " a directory written by `rnnatlas sweep`?)");
   }
-  return parse_manifest_csv(read_text(path), path);
+  std::vector<ManifestRow> rows = parse_manifest_csv(read_text(path), path);
+  // parse_manifest_csv() refuses paths that leave DIR by name; a symbolic link can still point
+  // elsewhere, so the files that exist are resolved.
+  const fs::path root = fs::weakly_canonical(fs::absolute(dir));
+  for (const ManifestRow& row : rows) {
+    if (row.file.empty()) continue;
+    const fs::path resolved = fs::weakly_canonical(root / row.file, error);
+    const auto [end, unused] =
+        std::mismatch(root.begin(), root.end(), resolved.begin(), resolved.end());
+    if (!error && end != root.end()) {
+      throw IoError(path + ": file `" + row.file + "` of network '" + row.network.id +
+                    "' resolves to " + resolved.string() +
+                    ", outside the sweep directory; a network file must lie inside it");
+    }
+  }
+  return rows;
+}
+
+std::string verified_network_file(const std::string& dir, const ManifestRow& row) {
+  const fs::path root(dir);
+  const std::string path = (root / row.file).string();
+  const std::string rerun = "rnnatlas sweep " + (root / kConfigFile).string() + " --out " + dir;
+  if (row.file_hash.empty()) {
+    throw IoError((root / kManifestFile).string() + " records no content hash for network '" +
+                  row.network.id + "' (it was written by an older rnnatlas, or the network is " +
+                  "pending): rerun `" + rerun + "`, which adds the hashes without retraining");
+  }
+  const std::string hash = file_content_hash(path);
+  if (hash != row.file_hash) {
+    throw IoError("network file '" + path + "' is not the one the sweep recorded for network '" +
+                  row.network.id + "' (content hash " + hash + ", " + kManifestFile + " says " +
+                  row.file_hash + "): it was replaced or changed. Restore it, or rerun `" + rerun +
+                  "`, which keeps a file that is this network and retrains one that is not");
+  }
+  return path;
 }
 
 std::vector<PopulationGroup> write_population_summary(const std::string& dir) {

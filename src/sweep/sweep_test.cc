@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "rnnatlas/error.h"
+#include "rnnatlas/io/content_hash.h"
 #include "rnnatlas/io/network_file.h"
 
 namespace rnnatlas {
@@ -159,6 +160,8 @@ TEST_F(SweepTest, TrainsEveryNetworkAndWritesManifest) {
     EXPECT_EQ(record.network.architecture().cell, n.architecture.cell);
     EXPECT_EQ(record.summary.eval.normalized_mse, rows[i].normalized_mse);
     EXPECT_EQ(record.summary.n_iterations_done, 15);
+    EXPECT_EQ(rows[i].file_hash, file_content_hash(dir("a") + "/" + rows[i].file));
+    EXPECT_EQ(verified_network_file(dir("a"), rows[i]), dir("a") + "/" + rows[i].file);
   }
   EXPECT_TRUE(fs::exists(dir("a") + "/sweep.toml"));
   EXPECT_EQ(spec.hash().size(), 16u);
@@ -198,6 +201,72 @@ TEST_F(SweepTest, RerunResumesAndRetrainsOnlyMissingNetworks) {
   EXPECT_EQ(again.n_trained, 2);
   EXPECT_EQ(parameters(dir("d")), before);
   EXPECT_EQ(read_manifest(dir("d")).size(), 6u);
+}
+
+TEST_F(SweepTest, AReplacedNetworkFileFailsVerification) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  run_sweep(with_threads(2), spec, kTiny, dir("r"));
+  const std::vector<ManifestRow> rows = read_manifest(dir("r"));
+  // Network 2 replaced by network 0 (another network under its name).
+  fs::copy_file(dir("r") + "/" + rows[0].file, dir("r") + "/" + rows[2].file,
+                fs::copy_options::overwrite_existing);
+  EXPECT_NO_THROW(verified_network_file(dir("r"), rows[0]));
+  try {
+    verified_network_file(dir("r"), rows[2]);
+    ADD_FAILURE() << "a replaced file passed";
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("is not the one the sweep recorded for network '" +
+                                               rows[2].network.id + "'"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("rnnatlas sweep " + dir("r") + "/sweep.toml"));
+  }
+  // Rerunning the sweep retrains the impostor and records its new hash.
+  const SweepSummary again = run_sweep(with_threads(2), spec, kTiny, dir("r"));
+  EXPECT_EQ(again.n_trained, 1);
+  EXPECT_NO_THROW(verified_network_file(dir("r"), read_manifest(dir("r"))[2]));
+}
+
+TEST_F(SweepTest, RerunAddsTheHashesAnOlderManifestLacksWithoutRetraining) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  run_sweep(with_threads(2), spec, kTiny, dir("o"));
+  const std::string manifest = dir("o") + "/manifest.csv";
+  std::string old_text;
+  {
+    std::ifstream in(manifest);
+    for (std::string line; std::getline(in, line);) {
+      old_text += line.substr(0, line.rfind(',')) + "\n";  // without file_hash
+    }
+  }
+  std::ofstream(manifest, std::ios::trunc) << old_text;
+  const ManifestRow old_row = read_manifest(dir("o"))[0];
+  ASSERT_EQ(old_row.file_hash, "");
+  try {
+    verified_network_file(dir("o"), old_row);
+    ADD_FAILURE() << "a row without a hash passed";
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("records no content hash"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("without retraining"));
+  }
+  const SweepSummary again = run_sweep(with_threads(2), spec, kTiny, dir("o"));
+  EXPECT_EQ(again.n_trained, 0);
+  EXPECT_EQ(again.n_resumed, 6);
+  for (const ManifestRow& row : read_manifest(dir("o"))) {
+    EXPECT_NO_THROW(verified_network_file(dir("o"), row));
+  }
+}
+
+TEST_F(SweepTest, ANetworkFileLinkedFromOutsideTheDirectoryIsRefused) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  run_sweep(with_threads(2), spec, kTiny, dir("l"));
+  const ManifestRow row = read_manifest(dir("l"))[0];
+  const fs::path file = fs::path(dir("l")) / row.file;
+  fs::rename(file, dir("elsewhere.h5"));
+  fs::create_symlink(dir("elsewhere.h5"), file);
+  try {
+    read_manifest(dir("l"));
+    ADD_FAILURE() << "a file outside the directory was accepted";
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("outside the sweep directory"));
+  }
 }
 
 TEST_F(SweepTest, ADifferentConfigIsRefused) {

@@ -229,7 +229,10 @@ inline constexpr int kMaxLabelGraphBits = 5;
 struct NetworkDynamics {
   std::string network_id;    ///< e.g. "0007-gru-tanh-h64-l2_1e-4-s3"; set by the caller
   std::string network_file;  ///< the network file, relative to the task directory; set by caller
-  std::string task;          ///< Task::name()
+  /// The manifest's content hash of network_file (io/content_hash.h); set by the caller. Empty in
+  /// a file written before hashes were recorded.
+  std::string network_hash;
+  std::string task;  ///< Task::name()
   Architecture architecture;
   AnalysisOptions options;  ///< the options used (line_attractor_tol as given)
   std::vector<ConditionDynamics> conditions;

@@ -7,9 +7,12 @@
 //  - for each label (cell, activation, n_hidden, l2) whose values split the networks into 2 to
 //    N - 1 groups, the silhouette and leave-one-out k-NN accuracy of that grouping with their
 //    label-permutation p-values (cluster_stats.h): how much the geometry is organised by it.
+// In a sweep directory (one with a manifest) the distance file must be current for the population
+// (similarity::distance_file_staleness()); a stale one is refused with the command to rerun.
 // Resume: when the file exists, was computed from the same distance matrix (a digest of its metric,
-// parameters, ids and values) and with the same options, nothing is computed. A file computed from
-// an older distance matrix is replaced; one computed with other options only with `force`.
+// parameters, ids, input hashes and values) and with the same options, nothing is computed. A file
+// computed from an older distance matrix is replaced; one computed with other options only with
+// `force`.
 #pragma once
 
 #include <cstdint>
@@ -53,11 +56,16 @@ std::string embedding_file_path(const std::string& dir, const std::string& name)
 /// Embeds the distance matrix DIR/similarity/<name>.h5 (see the file comment). `name` is the stem
 /// of the distance file: the metric, or the name given to compare_population(). Throws
 /// InvalidArgument for invalid options or an existing file computed with other options without
-/// `force`; IoError when the distance file is missing or unreadable or the output cannot be
-/// written. Cost: O(N^3) for classical MDS, O(n_starts max_iterations N^2) for SMACOF, and
-/// O(n_permutations N^2 log N) per label for the p-values.
+/// `force`; IoError when the distance file is missing, unreadable or out of date for the sweep in
+/// `dir`, or the output cannot be written. Cost: O(N^3) for classical MDS, O(n_starts
+/// max_iterations N^2) for SMACOF, and O(n_permutations N^2 log N) per label for the p-values.
 EmbedSummary embed_population(const std::string& dir,
                               const std::string& name,
                               const EmbedOptions& options);
+
+/// "" when DIR/similarity/<name>.embedding.h5 was computed from DIR/similarity/<name>.h5 as it is
+/// now (the digest in its /options); otherwise why not. Throws IoError when either file is missing
+/// or unreadable.
+std::string embedding_staleness(const std::string& dir, const std::string& name);
 
 }  // namespace rnnatlas::embedding

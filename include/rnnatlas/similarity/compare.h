@@ -116,4 +116,12 @@ std::string distance_file_path(const std::string& dir, const std::string& stem);
 /// distance_matrix().
 CompareSummary compare_population(const std::string& dir, const CompareOptions& options);
 
+/// "" when distance file `file` is current for sweep directory `dir`: it holds the manifest's kept
+/// networks in order, and its input_hashes are those of the files it would be computed from now
+/// (the network files; for topology the dynamics files). Otherwise what differs, e.g. "1 of its 8
+/// input files changed since it was computed". Throws IoError when the population fails its
+/// checks: read_manifest(), verified_network_file(), or a dynamics file made from another network
+/// file.
+std::string distance_file_staleness(const std::string& dir, const DistanceFile& file);
+
 }  // namespace rnnatlas::similarity

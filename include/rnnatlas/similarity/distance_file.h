@@ -11,6 +11,8 @@
 //   /labels/cell, /labels/activation      [N] string
 //   /labels/n_hidden, /labels/seed        [N] int64
 //   /labels/l2, /labels/learning_rate     [N] float64
+//   input_hashes      [N] string, content hashes of the files each row was computed from (the
+//                     network files; for topology the dynamics files); absent in older files
 //
 // Written atomically (a reader never sees a partial file).
 #pragma once
@@ -51,6 +53,9 @@ struct DistanceFile {
   std::vector<std::string> network_ids;  ///< [N], distinct
   Eigen::MatrixXd distances;             ///< [N, N], symmetric, zero diagonal, finite, >= 0
   NetworkLabels labels;
+  /// [N] content hashes (io/content_hash.h) of the file each network's row was computed from: its
+  /// network file, or for topology its dynamics file. Empty: not recorded (an older file).
+  std::vector<std::string> input_hashes;
   std::string library_version;  ///< set by the writer; read back from the file
   std::string created;          ///< set by the writer (UTC "2026-11-29T04:09:03Z"); read back
 

@@ -2,8 +2,10 @@
 // Module maintainer: rnnatlas sweep.
 //
 // DIR/manifest.csv has a header line and one row per network of the spec, in index order, with
-// the columns of kManifestColumns. Rows of networks not trained yet say outcome "pending".
+// the columns of manifest_columns(). Rows of networks not trained yet say outcome "pending".
 // It is rewritten atomically after every finished network, so it is always complete and readable.
+// Manifests written before the `file_hash` column existed still read (with empty hashes); the
+// stages that read network files refuse them until `rnnatlas sweep` is rerun (sweep.h).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,9 @@ struct ManifestRow {
   bool kept = false;     ///< completed and normalized_mse < max_normalized_mse
   double seconds = 0.0;  ///< training wall time
   std::string file;      ///< relative to DIR: "networks/<id>.h5"; empty while pending
+  /// file_content_hash() of `file` when the sweep wrote or adopted it (io/content_hash.h); empty
+  /// while pending, and in a manifest written before hashes were recorded.
+  std::string file_hash;
 };
 
 /// The CSV columns, in order.
@@ -38,7 +43,10 @@ std::string format_manifest_csv(const std::vector<ManifestRow>& rows);
 
 /// Parses manifest.csv text. Only the columns the summary needs are read back into `network`
 /// (index, id, cell, activation, n_hidden, seed, init_seed, train seed). Throws IoError naming
-/// `source_name` and the line for a malformed file.
+/// `source_name` and the line for a malformed file, and for a population that is not one: an id
+/// or index that appears twice, two rows naming one file, a `file` that is absolute or leaves the
+/// directory ("..") or a kept row without one, a `file_hash` that is not 16 hex digits. The
+/// header of a manifest without `file_hash` is accepted; its rows have empty hashes.
 std::vector<ManifestRow> parse_manifest_csv(const std::string& text,
                                             const std::string& source_name);
 

@@ -70,8 +70,17 @@ SweepSummary run_sweep(const SweepOptions& options,
                        const std::string& config_text,
                        const std::string& dir);
 
-/// The manifest rows of a sweep directory (reads DIR/manifest.csv). Throws IoError.
+/// The manifest rows of a sweep directory (reads DIR/manifest.csv), checked as one population
+/// (parse_manifest_csv()); a network file that resolves outside DIR through a symbolic link is
+/// refused too. Throws IoError naming the file and the problem. Every stage reads manifests
+/// through this function, the report included (rnnatlas._core.read_manifest).
 std::vector<ManifestRow> read_manifest(const std::string& dir);
+
+/// The path of the network file of `row` (DIR/row.file) after checking that its content hash is
+/// the one the manifest recorded. Throws IoError when it differs (the file was replaced or
+/// changed), when the manifest records no hash (an older manifest: rerunning `rnnatlas sweep`
+/// adds them without retraining) or when the file cannot be read.
+std::string verified_network_file(const std::string& dir, const ManifestRow& row);
 
 /// Summarizes DIR's manifest by cell x activation and writes it atomically as DIR/summary.csv.
 /// Throws IoError.

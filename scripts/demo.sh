@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: the study end to end at its demo scale (8 networks per task, a few minutes on
+# The main job: the study end to end at its demo scale (32 + 8 + 32 networks, a few minutes on
 # 2 cores): train the populations of the three tasks, find their fixed points, compare them,
 # embed the comparisons and write the report, OUT/report/index.html.
 # Usage: scripts/demo.sh [output directory, default out/demo] [more `rnnatlas reproduce` flags]

@@ -3,6 +3,7 @@
 
     /usr/bin/python3 scripts/reproduction_seeds.py [--scale small] [--seeds 0,1,2]
                                                    [--out out/seeds] [--no-run] [--threads N]
+                                                   [--cli PATH]
                                                    [--doc docs/reproduction.md]
 
 For each seed S it runs `rnnatlas reproduce --scale SCALE --seed S --out OUT/seed-S` (which resumes
@@ -46,6 +47,7 @@ def parse_args(argv):
     parser.add_argument("--out", default="out/seeds", help="runs go to OUT/seed-S")
     parser.add_argument("--no-run", action="store_true", help="only regenerate the tables")
     parser.add_argument("--threads", type=int, default=0, help="threads per stage (0: all cores)")
+    parser.add_argument("--cli", default=str(CLI), help="the rnnatlas program (default: the build's)")
     parser.add_argument("--doc", default=str(ROOT / "docs" / "reproduction.md"))
     args = parser.parse_args(argv)
     try:
@@ -59,7 +61,7 @@ def parse_args(argv):
 
 def run_seed(args, seed: int) -> float:
     out = pathlib.Path(args.out) / f"seed-{seed}"
-    command = [str(CLI), "reproduce", "--scale", args.scale, "--seed", str(seed),
+    command = [args.cli, "reproduce", "--scale", args.scale, "--seed", str(seed),
                "--out", str(out), "--threads", str(args.threads)]
     print("$ " + " ".join(command), file=sys.stderr, flush=True)
     start = time.monotonic()

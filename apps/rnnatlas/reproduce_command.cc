@@ -154,15 +154,19 @@ std::vector<std::string> stage_flags(const toml::table& table,
   return flags;
 }
 
-Study parse_study(const std::string& text, const std::string& name) {
-  toml::table doc;
+/// `text` parsed as TOML; a syntax error is a UsageError naming name:line.
+toml::table parse_toml(const std::string& text, const std::string& name) {
   try {
-    doc = toml::parse(text, name);
+    return toml::parse(text, name);
   } catch (const toml::parse_error& e) {
     std::ostringstream ss;
     ss << name << ":" << e.source().begin.line << ": " << e.description();
     throw UsageError(ss.str());
   }
+}
+
+Study parse_study(const std::string& text, const std::string& name) {
+  toml::table doc = parse_toml(text, name);
   Study study;
   study.name = name;
   for (const auto& [key, node] : doc) {
@@ -269,7 +273,6 @@ void write_config(const fs::path& path, const std::string& text) {
   fs::rename(temp, path);
 }
 
-/// The words of --launcher ("mpirun -n 64" -> {"mpirun", "-n", "64"}); no shell quoting.
 /// The sweep config `text` with its top-level `seed` (0 when absent) increased by `offset`; the
 /// text itself when the offset is 0. The copy keeps every key; comments give way to one line that
 /// names the change.
@@ -277,14 +280,7 @@ std::string offset_sweep_seed(const std::string& text,
                               const std::string& name,
                               std::uint64_t offset) {
   if (offset == 0) return text;
-  toml::table doc;
-  try {
-    doc = toml::parse(text, name);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream ss;
-    ss << name << ":" << e.source().begin.line << ": " << e.description();
-    throw UsageError(ss.str());
-  }
+  toml::table doc = parse_toml(text, name);
   std::int64_t seed = 0;
   if (const toml::node* node = doc.get("seed")) {
     const auto value = node->value<std::int64_t>();
@@ -316,6 +312,7 @@ void offset_seed_flag(std::vector<std::string>& argv,
   argv.insert(argv.end(), {"--seed", std::to_string(fallback + offset)});
 }
 
+/// The words of --launcher ("mpirun -n 64" -> {"mpirun", "-n", "64"}); no shell quoting.
 std::vector<std::string> launcher_words(const std::string& launcher) {
   std::vector<std::string> words;
   std::istringstream in(launcher);

@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""Why does a trained flip-flop network miss one of its 8 stable corners? Long free runs decide.
+
+    PYTHONPATH=build/release/python /usr/bin/python3 scripts/flip_flop_corners.py OUT/flip_flop
+                                                     [--steps 5000] [--json FILE]
+
+For every kept network of a flip-flop population with a dynamics file, each of the 2^n_bits
+memories is written by one pulse per channel at t = 0 (the sign of the corner) and the network then
+runs freely at zero input for --steps steps. The ground truth of a memory:
+  - held:    the readout still rounds to the corner at the end, and the state has stopped
+             (||F(s) - s|| <= 1e-8): a stable fixed point exists there;
+  - drifting: the readout rounds to the corner at the end of a task trial (n_time steps) but the
+             state still moves at the end or has left the corner: a slow point, a memory that lasts
+             a trial but is no fixed point;
+  - lost:    the readout has left the corner within a trial.
+Each memory is then matched with the search's result (the dynamics file): a held memory whose
+final state lies within 1e-2 of a stable fixed point the search reported is "found"; a held memory
+without one is a search failure. The table counts, per architecture, the networks with all 8
+corners found and the missing corners by cause.
+"""
+
+import argparse
+import collections
+import json
+import pathlib
+import sys
+
+import numpy as np
+
+import rnnatlas
+
+SETTLED_SPEED = 1e-8
+MATCH = 1e-2
+
+
+def corner_inputs(n_bits: int, n_time: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs [2^n_bits, n_time, n_bits] with the corner's signs pulsed at t = 0, and the corners."""
+    corners = np.array([[1 if (c >> b) & 1 else -1 for b in range(n_bits)]
+                        for c in range(2 ** n_bits)], dtype=float)
+    inputs = np.zeros((len(corners), n_time, n_bits))
+    inputs[:, 0, :] = corners
+    return inputs, corners
+
+
+def classify(network_path: pathlib.Path, dynamics_path: pathlib.Path, steps: int) -> dict:
+    net = rnnatlas.load_network(network_path)
+    dyn = rnnatlas.load_dynamics(dynamics_path)
+    cond = dyn.conditions[0]
+    n_bits = net.n_output
+    n_time = dyn.trajectories.n_time
+    inputs, corners = corner_inputs(n_bits, steps)
+    states, outputs = net.run(inputs)
+    end = states[:, -1, :]
+    zero = np.zeros(n_bits)
+    speed = np.array([np.linalg.norm(net.step(s, zero) - s) for s in end])
+    at_trial = np.sign(np.round(np.clip(outputs[:, n_time - 1, :], -1, 1)))
+    at_end = np.sign(np.round(np.clip(outputs[:, -1, :], -1, 1)))
+    stable = [p for p in range(cond.n_points)
+              if not cond.is_slow[p] and cond.n_unstable[p] == 0]
+    found_states = cond.states[stable] if stable else np.zeros((0, end.shape[1]))
+    causes = []
+    for c in range(len(corners)):
+        held_trial = np.array_equal(at_trial[c], corners[c])
+        held_end = np.array_equal(at_end[c], corners[c]) and speed[c] <= SETTLED_SPEED
+        if held_end:
+            distance = (np.linalg.norm(found_states - end[c], axis=1).min()
+                        if len(found_states) else np.inf)
+            causes.append("found" if distance <= MATCH else "search failure")
+        elif held_trial:
+            causes.append("drifting (slow point)")
+        else:
+            causes.append("lost within a trial")
+    labels = dyn.flip_flop.labels
+    found_corners = {tuple(labels[p]) for p in stable if np.all(labels[p] != 0)}
+    return {"network": network_path.stem, "cell": net.cell, "activation": net.activation,
+            "corners_found_by_search": len(found_corners), "causes": causes,
+            "end_speed": [float(v) for v in speed]}
+
+
+def main(argv) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("population", type=pathlib.Path, help="a flip-flop population directory")
+    parser.add_argument("--steps", type=int, default=5000, help="free-run steps (default 5000)")
+    parser.add_argument("--json", type=pathlib.Path, help="also write every network's result")
+    args = parser.parse_args(argv)
+    dynamics_dir = args.population / "dynamics"
+    files = sorted(dynamics_dir.glob("*.h5"))
+    if not files:
+        print(f"{dynamics_dir}: no dynamics files; run `rnnatlas dynamics` first", file=sys.stderr)
+        return 2
+    results = [classify(args.population / "networks" / f.name, f, args.steps) for f in files]
+    by_cell = collections.defaultdict(list)
+    for r in results:
+        by_cell[r["cell"]].append(r)
+    print(f"| architecture | networks | all 8 found by the search | missing corners: "
+          f"held (search failure) | drifting (slow point) | lost within a trial |")
+    print("|---|---|---|---|---|---|")
+    for cell, rs in by_cell.items():
+        counts = collections.Counter(c for r in rs for c in r["causes"])
+        complete = sum(r["corners_found_by_search"] == 2 ** 3 for r in rs)
+        print(f"| {cell} | {len(rs)} | {complete} | {counts['search failure']} | "
+              f"{counts['drifting (slow point)']} | {counts['lost within a trial']} |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -64,7 +64,7 @@ std::string read_config_text(const std::string& path) {
 }
 
 /// One stderr line per finished network: what it was, how it went, and where the sweep stands.
-void print_progress(const SweepProgress& p, int n_workers) {
+void print_progress(const SweepProgress& p) {
   if (p.last == nullptr) {
     if (p.n_resumed > 0) {
       print_note(strprintf("resuming: %d of %d networks already done (%d diverged)", p.n_resumed,
@@ -75,17 +75,12 @@ void print_progress(const SweepProgress& p, int n_workers) {
   const ManifestRow& r = *p.last;
   const int n_trained = p.n_done - p.n_resumed;
   const double rate = p.seconds > 0 ? n_trained / p.seconds : 0.0;  // networks per second
-  // From the estimated work left (expensive networks run first, so counting networks would
-  // overestimate); until n_workers networks have finished, the ones in flight are not counted.
-  const double eta = n_trained >= n_workers && p.work_done > 0
-                         ? p.seconds * (1.0 - p.work_done) / p.work_done
-                         : NAN;
   const int width = static_cast<int>(std::to_string(p.n_networks).size());
   std::cerr << strprintf(
                    "[%*d/%d] %s %s nmse %.3g%s %.1fs | %.2f networks/min, ETA %s, %d diverged\n",
                    width, p.n_done, p.n_networks, r.network.id.c_str(), r.outcome.c_str(),
                    r.normalized_mse, r.kept ? " kept" : "", r.seconds, 60.0 * rate,
-                   format_duration(eta).c_str(), p.n_diverged)
+                   format_duration(p.eta_seconds).c_str(), p.n_diverged)
             << std::flush;
 }
 
@@ -126,10 +121,9 @@ int run_threaded(const SweepArgs& args) {
   check_out(args);
   SweepOptions options;
   options.n_threads = thread_count(args.n_threads);
-  const int n_workers = std::min(options.n_threads, spec.n_networks());
   if (!args.quiet) {
     print_start(spec, strprintf("%d threads", options.n_threads), args.out);
-    options.progress = [n_workers](const SweepProgress& p) { print_progress(p, n_workers); };
+    options.progress = print_progress;
   }
   print_summary(run_sweep(options, spec, text, args.out), args.out);
   return kExitOk;
@@ -160,8 +154,7 @@ int run_over_ranks(const SweepArgs& args) {
                     strprintf("%d MPI ranks x %d thread%s", session.size(), n_threads,
                               n_threads == 1 ? "" : "s"),
                     args.out);
-        const int n_workers = std::min(runner.n_workers(), spec.n_networks());
-        options.progress = [n_workers](const SweepProgress& p) { print_progress(p, n_workers); };
+        options.progress = print_progress;
       }
       const SweepSummary summary = run_sweep(options, spec, text, args.out);
       if (root) print_summary(summary, args.out);

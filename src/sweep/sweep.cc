@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/eta.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/network_file.h"
 
@@ -414,8 +415,18 @@ SweepSummary run_sweep(const SweepOptions& options,
   for (int i : todo) cost[i] = estimated_cost(rows[i].network, n_time);
   todo = most_expensive_first(std::move(todo), [&](int i) { return cost[i]; });
   double cost_total = 0.0;
-  for (int i : todo) cost_total += cost[i];
+  std::vector<int> position(n, -1);  // in the hand-out order, for the ETA
+  std::vector<double> costs_in_order;
+  for (int i : todo) {
+    cost_total += cost[i];
+    position[i] = static_cast<int>(costs_in_order.size());
+    costs_in_order.push_back(std::max(cost[i], 1.0));
+  }
   double cost_done = 0.0;
+  internal::ScheduleEta eta(
+      std::move(costs_in_order),
+      std::max(1, std::min(runner->n_workers(), static_cast<int>(todo.size()))));
+  const auto training_start = std::chrono::steady_clock::now();
 
   int n_trained = 0;
   auto done = [&](int i, const std::string& record) {
@@ -430,6 +441,10 @@ SweepSummary run_sweep(const SweepOptions& options,
     ++progress.n_done;
     cost_done += cost[i];
     progress.work_done = cost_total > 0 ? std::min(1.0, cost_done / cost_total) : 1.0;
+    const double now =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - training_start).count();
+    eta.finish(position[i], rows[i].seconds, now);
+    progress.eta_seconds = eta.seconds_left(now);
     progress.n_diverged += rows[i].outcome == "diverged" ? 1 : 0;
     progress.n_kept += rows[i].kept ? 1 : 0;
     write_file_atomically(manifest_path, format_manifest_csv(rows));

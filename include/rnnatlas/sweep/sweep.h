@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <string>
 
 #include "rnnatlas/sweep/manifest.h"
@@ -28,10 +29,12 @@ struct SweepProgress {
   int n_diverged = 0;
   int n_kept = 0;
   double seconds = 0.0;  ///< since this run started training
-  /// Estimated fraction of this run's work done, in [0, 1]: networks weighted by their estimated
-  /// cost (iterations x batch x steps x gates x n_hidden x (n_hidden + n_input)), so that
-  /// seconds * (1 - work_done) / work_done is an ETA that big-first scheduling does not bias.
+  /// Fraction of this run's work done by the cost model, in [0, 1]: networks weighted by their
+  /// estimated cost (iterations x batch x steps x gates x n_hidden x (n_hidden + n_input)).
   double work_done = 0.0;
+  /// Estimated seconds until this run ends: time against cost fitted on the finished networks,
+  /// the rest of the schedule replayed (src/common/eta.h). NaN before the first network finishes.
+  double eta_seconds = std::numeric_limits<double>::quiet_NaN();
   const ManifestRow* last = nullptr;  ///< the network that just finished; null for the first report
 };
 

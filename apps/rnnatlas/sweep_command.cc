@@ -122,7 +122,7 @@ int run_threaded(const SweepArgs& args) {
   SweepOptions options;
   options.n_threads = thread_count(args.n_threads);
   if (!args.quiet) {
-    print_start(spec, strprintf("%d threads", options.n_threads), args.out);
+    print_start(spec, count_of(options.n_threads, "thread"), args.out);
     options.progress = print_progress;
   }
   print_summary(run_sweep(options, spec, text, args.out), args.out);
@@ -150,10 +150,10 @@ int run_over_ranks(const SweepArgs& args) {
       SweepOptions options;
       options.runner = &runner;
       if (root && !args.quiet) {
-        print_start(spec,
-                    strprintf("%d MPI ranks x %d thread%s", session.size(), n_threads,
-                              n_threads == 1 ? "" : "s"),
-                    args.out);
+        print_start(
+            spec,
+            strprintf("%d MPI ranks x %s", session.size(), count_of(n_threads, "thread").c_str()),
+            args.out);
         options.progress = print_progress;
       }
       const SweepSummary summary = run_sweep(options, spec, text, args.out);
@@ -193,7 +193,7 @@ Command add_sweep_command(CLI::App& parent) {
       cmd->add_option("-j,--threads", args->n_threads,
                       "networks trained at once, one per thread; 0 = all cores. Under MPI: "
                       "threads per rank, default 1")
-          ->check(CLI::NonNegativeNumber)
+          ->check(at_least(0))
           ->capture_default_str();
   cmd->add_flag("--mpi", args->mpi,
                 "run as one rank of an MPI job (automatic under mpirun and srun; see below)");

@@ -24,8 +24,10 @@ namespace {
 constexpr const char* kFooter =
     "Writes DIR/networks/<id>.h5 (one network file each), DIR/manifest.csv (every network's grid\n"
     "point, seeds, outcome and metrics), DIR/sweep.toml and DIR/sweep.hash. Rerunning the same\n"
-    "command resumes: finished networks are kept. A different config into DIR is refused, as is\n"
-    "a second run on DIR while one is running.\n"
+    "command resumes: finished networks are kept. A config that adds values to [grid] axes or\n"
+    "seeds of DIR's config grows the study: only the new networks are trained, the others keep\n"
+    "their ids and files. Any other config into DIR is refused, as is a second run on DIR while\n"
+    "one is running.\n"
     "\n"
     "Across machines: `mpirun -n K rnnatlas sweep CONFIG --out DIR` (or srun) spreads the\n"
     "networks over K ranks. Rank 0 locks DIR, hands out the networks one at a time, most\n"

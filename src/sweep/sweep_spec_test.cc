@@ -318,6 +318,18 @@ TEST(SweepSpec, AGrownGridExtendsTheOriginal) {
   EXPECT_THAT(extension_mismatch(grown, base),
               HasSubstr("[grid] n_hidden: 32 is not in this config (it has 8, 16)"));
   EXPECT_THAT(extension_mismatch(grown, base), HasSubstr("[grid] seeds: 3, 4 are not in"));
+
+  // A training key not in [grid] before had its default: listing it with another value extends.
+  const std::string default_rate = format_grid_value("learning_rate", TrainOptions{}.learning_rate);
+  std::string text = kGood;
+  text.replace(text.find("seeds = 3"), 9, "seeds = 3\nlearning_rate = [0.5, " + default_rate + "]");
+  const SweepSpec with_rate = parse_sweep_config(text, "rate.toml");
+  EXPECT_EQ(extension_mismatch(base, with_rate), "");
+  EXPECT_EQ(grown_networks({base, with_rate})[0].id, base.network(0).id);
+  text = kGood;
+  text.replace(text.find("seeds = 3"), 9, "seeds = 3\nlearning_rate = 0.5");
+  EXPECT_THAT(extension_mismatch(base, parse_sweep_config(text, "rate.toml")),
+              HasSubstr("[grid] learning_rate: " + default_rate + " is not in this config"));
 }
 
 TEST(SweepSpec, ChangedSettingsOutsideTheGridDoNotExtend) {

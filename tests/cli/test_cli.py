@@ -376,20 +376,24 @@ RANGE_ERRORS = [
     (["compare", ".", "--metric", "svcca", "--k", "0"], "--k: must be >= 1, got 0"),
     (["compare", ".", "--metric", "svcca", "--variance-fraction", "1.5"],
      "--variance-fraction: must be in [0, 1], got 1.5"),
-    (["compare", ".", "--metric", "shape", "--alpha", "-0.5"], "--alpha: must be in [0, 1], got -0.5"),
+    (["compare", ".", "--metric", "shape", "--alpha", "-0.5"],
+     "--alpha: must be in [0, 1], got -0.5"),
     (["compare", ".", "--metric", "svcca", "--threads", "-1"], "--threads: must be >= 0, got -1"),
     (["sweep", "x.toml", "--threads", "-1"], "--threads: must be >= 0, got -1"),
     (["dynamics", ".", "--threads", "-2"], "--threads: must be >= 0, got -2"),
-    (["embed", ".", "--metric", "svcca", "--k-neighbors", "0"], "--k-neighbors: must be >= 1, got 0"),
+    (["embed", ".", "--metric", "svcca", "--k-neighbors", "0"],
+     "--k-neighbors: must be >= 1, got 0"),
     (["eval", "x.h5", "--n-batch", "0"], "--n-batch: must be >= 1, got 0"),
     (["reproduce", "--out", "x", "--threads", "-3"], "--threads: must be >= 0, got -3"),
     (["train", *TINY, "--out", "x.h5", "--checkpoint-every", "-1"],
      "--checkpoint-every: must be >= 0, got -1"),
-    (["compare", ".", "--metric", "svcca", "--k", "two"], "--k: must be an integer >= 1, got 'two'"),
+    (["compare", ".", "--metric", "svcca", "--k", "two"],
+     "--k: must be an integer >= 1, got 'two'"),
 ]
 
 
-@pytest.mark.parametrize("args, message", RANGE_ERRORS, ids=[" ".join(a[:1] + a[-2:]) for a, _ in RANGE_ERRORS])
+@pytest.mark.parametrize("args, message", RANGE_ERRORS,
+                         ids=[" ".join(a[:1] + a[-2:]) for a, _ in RANGE_ERRORS])
 def test_range_errors_read_as_a_person_writes_them(run, tmp_path, args, message):
     result = run(*args, cwd=tmp_path)
     assert_error(result, 2, message)

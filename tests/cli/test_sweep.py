@@ -388,11 +388,13 @@ def test_a_study_grows_twice_and_ids_stay(run, tmp_path):
 
 
 @pytest.mark.parametrize("change,needles", [
-    ({"learning_rate": "2e-2"}, ["[grid] learning_rate: 0.01 is not in this config (it has 0.02)"]),
+    ({"learning_rate": "2e-2"},
+     ["[grid] learning_rate: 0.01 is not in this config (it has 0.02)"]),
     ({"n_time": 12}, ["[task] n_time: 10 there, 12 here"]),
     ({"seeds": "[1, 2]"}, ["[grid] seeds: 0 is not in this config"]),
 ], ids=["learning_rate", "task", "dropped_seed"])
-def test_a_config_that_does_not_extend_the_study_is_refused(run, tmp_path, change, needles):
+def test_a_config_that_does_not_extend_the_study_is_refused(run, tmp_path, change,
+                                                            needles):
     out = tmp_path / "out"
     base = grow_config(tmp_path / "base.toml")
     assert run("sweep", base, "--out", out, "-q").returncode == 0

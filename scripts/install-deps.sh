@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
   pybind11-dev python3-dev python3-numpy python3-h5py python3-pytest
+  python3-setuptools python3-pip python3-wheel
   libopenblas-pthread-dev
   python3-matplotlib python3-torch python3-threadpoolctl libopenblas0-openmp
   chromium

@@ -1,7 +1,9 @@
 #include "cli.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdarg>
 #include <cstdlib>
@@ -48,6 +50,40 @@ std::string format_metrics(double mse, double normalized_mse, double sign_accura
   std::string out = strprintf("mse %.4e  normalized mse %.4e", mse, normalized_mse);
   if (!std::isnan(sign_accuracy)) out += strprintf("  sign accuracy %.2f%%", 100.0 * sign_accuracy);
   return out;
+}
+
+CLI::Validator at_least(long long min) {
+  const std::string rule = ">= " + std::to_string(min);
+  return CLI::Validator(
+      [min, rule](std::string& text) -> std::string {
+        long long value = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, error] = std::from_chars(text.data(), end, value);
+        if (error != std::errc() || ptr != end) {
+          return "must be an integer " + rule + ", got '" + text + "'";
+        }
+        return value >= min ? std::string() : "must be " + rule + ", got " + text;
+      },
+      "at least " + std::to_string(min));  // --help: "INT:at least 1=10" (10 the default)
+}
+
+CLI::Validator in_range(double lo, double hi) {
+  const std::string rule = "in [" + format_shortest(lo) + ", " + format_shortest(hi) + "]";
+  return CLI::Validator(
+      [lo, hi, rule](std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE) {
+          return "must be a number " + rule + ", got '" + text + "'";
+        }
+        return value >= lo && value <= hi ? std::string() : "must be " + rule + ", got " + text;
+      },
+      rule);
+}
+
+std::string count_of(long long n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
 
 std::string format_duration(double seconds) {

@@ -19,7 +19,8 @@
 
 namespace CLI {
 class App;
-}
+class Validator;
+}  // namespace CLI
 
 namespace rnnatlas::cli {
 
@@ -66,6 +67,16 @@ std::string seed_error(const std::string& text);
 /// The metrics line printed by `train` and `eval`: "mse 1.234e-03  normalized mse ...".
 /// NaN metrics (sign accuracy of a task without sign targets) are left out.
 std::string format_metrics(double mse, double normalized_mse, double sign_accuracy);
+
+/// A CLI11 check that an integer flag is >= `min`. Its complaint reads "must be >= 1, got 0"
+/// (CLI11's own range checks print the limits as "0.000000 to 1797693...").
+CLI::Validator at_least(long long min);
+
+/// A CLI11 check that a number flag lies in [lo, hi]: "must be in [0, 1], got 2".
+CLI::Validator in_range(double lo, double hi);
+
+/// "1 thread", "2 threads": `n` and the noun, plural unless n is 1.
+std::string count_of(long long n, std::string_view noun);
 
 /// Seconds as "12s", "3m05s" or "2h07m".
 std::string format_duration(double seconds);

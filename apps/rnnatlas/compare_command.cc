@@ -161,8 +161,8 @@ int run_over_ranks(CompareArgs& args) {
     args.options.n_threads = n_threads;
     args.options.runner = &runner;
     if (root) {
-      print_note(strprintf("compare: %d MPI ranks x %d thread%s", session.size(), n_threads,
-                           n_threads == 1 ? "" : "s"));
+      print_note(strprintf("compare: %d MPI ranks x %s", session.size(),
+                           count_of(n_threads, "thread").c_str()));
     }
     const sim::CompareSummary summary = sim::compare_population(args.dir, args.options);
     if (root) print_result(summary);
@@ -209,14 +209,14 @@ Command add_compare_command(CLI::App& parent) {
 
   auto* group = cmd->add_option_group("metric options");
   args->k = group->add_option("-k,--k", o.svcca.k, "svcca: principal directions kept per network")
-                ->check(CLI::PositiveNumber)
+                ->check(at_least(1))
                 ->capture_default_str();
   args->variance_fraction =
       group
           ->add_option("--variance-fraction", o.svcca.variance_fraction,
                        "svcca: keep the fewest directions reaching this fraction of variance "
                        "instead of --k (e.g. 0.99)")
-          ->check(CLI::Range(0.0, 1.0));
+          ->check(in_range(0.0, 1.0));
   args->rank_tolerance_flag =
       group->add_option("--rank-tolerance", args->rank_tolerance,
                         "cca, pwcca, svcca, shape, dsa: relative singular value below which a "
@@ -233,7 +233,7 @@ Command add_compare_command(CLI::App& parent) {
   args->alpha = group
                     ->add_option("--alpha", o.shape.alpha,
                                  "shape: partial whitening, 1 = Procrustes, 0 = CCA-like")
-                    ->check(CLI::Range(0.0, 1.0))
+                    ->check(in_range(0.0, 1.0))
                     ->capture_default_str();
   args->distance =
       group->add_option("--distance", args->shape_distance, "shape, dsa: angular or euclidean")
@@ -248,33 +248,33 @@ Command add_compare_command(CLI::App& parent) {
           ->capture_default_str();
   args->dsa_flags = {
       group->add_option("--n-delays", o.dsa.n_delays, "dsa: delay vectors per embedded sample")
-          ->check(CLI::PositiveNumber)
+          ->check(at_least(1))
           ->capture_default_str(),
       group->add_option("--delay-interval", o.dsa.delay_interval, "dsa: steps between delays")
-          ->check(CLI::PositiveNumber)
+          ->check(at_least(1))
           ->capture_default_str(),
       group->add_option("--rank", o.dsa.rank, "dsa: principal coordinates of the operator")
-          ->check(CLI::PositiveNumber)
+          ->check(at_least(1))
           ->capture_default_str(),
       group
           ->add_option("--alignment-starts", o.dsa.alignment.n_random_starts,
                        "dsa: random orthogonal starts besides the 4 deterministic ones")
-          ->check(CLI::NonNegativeNumber)
+          ->check(at_least(0))
           ->capture_default_str(),
       group
           ->add_option("--alignment-screening", o.dsa.alignment.n_screening_iterations,
                        "dsa: iterations every start runs before the best are refined")
-          ->check(CLI::PositiveNumber)
+          ->check(at_least(1))
           ->capture_default_str(),
       group
           ->add_option("--alignment-refined", o.dsa.alignment.n_refined,
                        "dsa: starts refined to convergence after screening")
-          ->check(CLI::PositiveNumber)
+          ->check(at_least(1))
           ->capture_default_str(),
       group
           ->add_option("--alignment-iterations", o.dsa.alignment.max_iterations,
                        "dsa: gradient iterations per start, screening included")
-          ->check(CLI::PositiveNumber)
+          ->check(at_least(1))
           ->capture_default_str(),
       group
           ->add_option("--alignment-tolerance", o.dsa.alignment.tolerance,
@@ -287,15 +287,15 @@ Command add_compare_command(CLI::App& parent) {
   auto* activity = cmd->add_option_group("activity (every network runs the same held-out trials)");
   args->activity_flags = {
       activity->add_option("--trials", o.activity.n_trials, "held-out trials")
-          ->check(CLI::PositiveNumber)
+          ->check(at_least(1))
           ->capture_default_str(),
       activity->add_option("--activity-seed", args->activity_seed, "stream of the trials")
           ->capture_default_str(),
       activity->add_option("--first-step", o.activity.first_step, "first time step kept")
-          ->check(CLI::NonNegativeNumber)
+          ->check(at_least(0))
           ->capture_default_str(),
       activity->add_option("--step-stride", o.activity.step_stride, "keep every n-th step")
-          ->check(CLI::PositiveNumber)
+          ->check(at_least(1))
           ->capture_default_str(),
       activity->add_option("--state", args->state, "h, or hc for LSTM's [h; c]")
           ->check(CLI::IsMember({"h", "hc"}))
@@ -305,7 +305,7 @@ Command add_compare_command(CLI::App& parent) {
       cmd->add_option("-j,--threads", args->n_threads,
                       "threads running networks and computing pairs; 0 = all cores. Under MPI: "
                       "threads per rank, default 1")
-          ->check(CLI::NonNegativeNumber)
+          ->check(at_least(0))
           ->capture_default_str();
   cmd->add_flag("--mpi", args->mpi,
                 "run as one rank of an MPI job (automatic under mpirun and srun; see below)");

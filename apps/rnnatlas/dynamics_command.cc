@@ -196,12 +196,12 @@ int run_file(const DynamicsArgs& args, AnalysisOptions options) {
   }
   const Architecture& arch = record.network.architecture();
   if (!args.quiet) {
-    print_note(
-        strprintf("analysing %s (%s %s, n_hidden %d, task %s): %d initial states per "
-                  "condition, %d threads",
-                  args.input.c_str(), std::string(to_string(arch.cell)).c_str(),
-                  std::string(to_string(arch.activation)).c_str(), arch.n_hidden,
-                  record.task_name.c_str(), options.n_initial_states, options.n_threads));
+    print_note(strprintf(
+        "analysing %s (%s %s, n_hidden %d, task %s): %d initial states per "
+        "condition, %s",
+        args.input.c_str(), std::string(to_string(arch.cell)).c_str(),
+        std::string(to_string(arch.activation)).c_str(), arch.n_hidden, record.task_name.c_str(),
+        options.n_initial_states, count_of(options.n_threads, "thread").c_str()));
   }
   NetworkDynamics d = analyze_network(record.network, *task, options);
   d.network_id = fs::path(args.input).stem().string();
@@ -293,7 +293,7 @@ Command add_dynamics_command(CLI::App& parent) {
       ->type_name("FILE");
   cmd->add_option("-j,--threads", args->n_threads,
                   "threads; a directory's networks run one per thread; 0 = all cores")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", args->quiet, "no progress output");
 

@@ -75,22 +75,22 @@ Command add_embed_command(CLI::App& parent) {
       ->capture_default_str();
   cmd->add_option("--permutations", o.n_permutations,
                   "label permutations per p-value (0: no p-values)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->capture_default_str();
   cmd->add_option("--k-neighbors", o.k_neighbors,
                   "neighbours of the k-NN accuracy (at most N - 1 are used)")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "permutations and SMACOF's random starts")
       ->capture_default_str();
   cmd->add_option("--starts", o.n_starts, "SMACOF random starts (plus the classical start)")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str();
   cmd->add_option("--max-iterations", o.max_iterations, "SMACOF iterations per start")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str();
   cmd->add_option("-j,--threads", args->n_threads, "threads over permutations; 0 = all cores")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->capture_default_str();
   cmd->add_flag("--force", o.force, "replace an embedding computed with other options");
   cmd->footer(

@@ -107,7 +107,7 @@ Command add_eval_command(CLI::App& parent) {
       ->type_name("FILE");
   cmd->add_option("--n-batch", args->n_batch,
                   "held-out trials [default: the file's training.n_eval_batch]")
-      ->check(CLI::Range(1, std::numeric_limits<int>::max()).description(""))
+      ->check(at_least(1))
       ->type_name("INT");
   cmd->add_option("--seed", args->seed,
                   "seed of the held-out trials [default: the file's training.eval_seed]")

@@ -454,7 +454,7 @@ Command add_reproduce_command(CLI::App& parent) {
                   "compiled-in experiments/")
       ->type_name("DIR");
   cmd->add_option("-j,--threads", args->n_threads, "threads per stage; 0 = all cores")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->capture_default_str();
   cmd->add_option("--python", args->python,
                   "Python interpreter with numpy, h5py and matplotlib for the report "

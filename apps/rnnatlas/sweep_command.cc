@@ -24,8 +24,10 @@ namespace {
 constexpr const char* kFooter =
     "Writes DIR/networks/<id>.h5 (one network file each), DIR/manifest.csv (every network's grid\n"
     "point, seeds, outcome and metrics), DIR/sweep.toml and DIR/sweep.hash. Rerunning the same\n"
-    "command resumes: finished networks are kept. A different config into DIR is refused, as is\n"
-    "a second run on DIR while one is running.\n"
+    "command resumes: finished networks are kept. A config that adds values to [grid] axes or\n"
+    "seeds of DIR's config grows the study: only the new networks are trained, the others keep\n"
+    "their ids and files. Any other config into DIR is refused, as is a second run on DIR while\n"
+    "one is running.\n"
     "\n"
     "Across machines: `mpirun -n K rnnatlas sweep CONFIG --out DIR` (or srun) spreads the\n"
     "networks over K ranks. Rank 0 locks DIR, hands out the networks one at a time, most\n"
@@ -64,7 +66,7 @@ std::string read_config_text(const std::string& path) {
 }
 
 /// One stderr line per finished network: what it was, how it went, and where the sweep stands.
-void print_progress(const SweepProgress& p, int n_workers) {
+void print_progress(const SweepProgress& p) {
   if (p.last == nullptr) {
     if (p.n_resumed > 0) {
       print_note(strprintf("resuming: %d of %d networks already done (%d diverged)", p.n_resumed,
@@ -75,17 +77,12 @@ void print_progress(const SweepProgress& p, int n_workers) {
   const ManifestRow& r = *p.last;
   const int n_trained = p.n_done - p.n_resumed;
   const double rate = p.seconds > 0 ? n_trained / p.seconds : 0.0;  // networks per second
-  // From the estimated work left (expensive networks run first, so counting networks would
-  // overestimate); until n_workers networks have finished, the ones in flight are not counted.
-  const double eta = n_trained >= n_workers && p.work_done > 0
-                         ? p.seconds * (1.0 - p.work_done) / p.work_done
-                         : NAN;
   const int width = static_cast<int>(std::to_string(p.n_networks).size());
   std::cerr << strprintf(
                    "[%*d/%d] %s %s nmse %.3g%s %.1fs | %.2f networks/min, ETA %s, %d diverged\n",
                    width, p.n_done, p.n_networks, r.network.id.c_str(), r.outcome.c_str(),
                    r.normalized_mse, r.kept ? " kept" : "", r.seconds, 60.0 * rate,
-                   format_duration(eta).c_str(), p.n_diverged)
+                   format_duration(p.eta_seconds).c_str(), p.n_diverged)
             << std::flush;
 }
 
@@ -126,10 +123,9 @@ int run_threaded(const SweepArgs& args) {
   check_out(args);
   SweepOptions options;
   options.n_threads = thread_count(args.n_threads);
-  const int n_workers = std::min(options.n_threads, spec.n_networks());
   if (!args.quiet) {
-    print_start(spec, strprintf("%d threads", options.n_threads), args.out);
-    options.progress = [n_workers](const SweepProgress& p) { print_progress(p, n_workers); };
+    print_start(spec, count_of(options.n_threads, "thread"), args.out);
+    options.progress = print_progress;
   }
   print_summary(run_sweep(options, spec, text, args.out), args.out);
   return kExitOk;
@@ -156,12 +152,11 @@ int run_over_ranks(const SweepArgs& args) {
       SweepOptions options;
       options.runner = &runner;
       if (root && !args.quiet) {
-        print_start(spec,
-                    strprintf("%d MPI ranks x %d thread%s", session.size(), n_threads,
-                              n_threads == 1 ? "" : "s"),
-                    args.out);
-        const int n_workers = std::min(runner.n_workers(), spec.n_networks());
-        options.progress = [n_workers](const SweepProgress& p) { print_progress(p, n_workers); };
+        print_start(
+            spec,
+            strprintf("%d MPI ranks x %s", session.size(), count_of(n_threads, "thread").c_str()),
+            args.out);
+        options.progress = print_progress;
       }
       const SweepSummary summary = run_sweep(options, spec, text, args.out);
       if (root) print_summary(summary, args.out);
@@ -200,7 +195,7 @@ Command add_sweep_command(CLI::App& parent) {
       cmd->add_option("-j,--threads", args->n_threads,
                       "networks trained at once, one per thread; 0 = all cores. Under MPI: "
                       "threads per rank, default 1")
-          ->check(CLI::NonNegativeNumber)
+          ->check(at_least(0))
           ->capture_default_str();
   cmd->add_flag("--mpi", args->mpi,
                 "run as one rank of an MPI job (automatic under mpirun and srun; see below)");

@@ -418,7 +418,7 @@ TrainSettings::TrainSettings(CLI::App& cmd) : flag_values_(std::make_unique<Trai
                  "iterations between checkpoints (OUT.checkpoint; also written on SIGINT and "
                  "SIGTERM), >= 0; 0 = only on those signals")
       ->group("Output")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->capture_default_str();
   cmd.add_flag("--resume", resume_,
                "continue the run saved in OUT.checkpoint (bit-identical to an uninterrupted run); "

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "common/eta.h"
 #include "common/parallel.h"
 #include "rnnatlas/dynamics/dynamics_file.h"
 #include "rnnatlas/error.h"
@@ -110,6 +111,21 @@ PopulationSummary analyze_population(const std::string& dir, const PopulationOpt
   const int n_workers = std::max(1, std::min(options.n_threads, n_todo));
   AnalysisOptions analysis = options.analysis;
   analysis.n_threads = std::max(1, options.n_threads / n_workers);
+  // ETA: time against cost fitted on the finished networks (common/eta.h). Networks are taken in
+  // manifest order; a fixed-point iteration costs about gates x n_state^2.
+  std::vector<double> costs;
+  std::vector<int> position(n_kept, -1);
+  for (int i : todo) {
+    const Architecture& a = kept[i]->network.architecture;
+    const double gates = a.cell == CellKind::kVanilla ? 1
+                         : a.cell == CellKind::kUgrnn ? 2
+                         : a.cell == CellKind::kGru   ? 3
+                                                      : 4;
+    const double n_state = (a.cell == CellKind::kLstm ? 2.0 : 1.0) * std::max(a.n_hidden, 1);
+    position[i] = static_cast<int>(costs.size());
+    costs.push_back(gates * n_state * n_state);
+  }
+  internal::ScheduleEta eta(std::move(costs), n_workers);
   const auto run_start = std::chrono::steady_clock::now();
   std::atomic<int> next{0};
   std::atomic<bool> failed{false};
@@ -140,7 +156,8 @@ PopulationSummary analyze_population(const std::string& dir, const PopulationOpt
         progress.last_id = row.network.id;
         progress.last_seconds = seconds_since(network_start);
         progress.rate = summary.n_analysed / std::max(progress.seconds, 1e-9);
-        progress.eta_seconds = (n_todo - summary.n_analysed) / progress.rate;
+        eta.finish(position[todo[t]], progress.last_seconds, progress.seconds);
+        progress.eta_seconds = eta.seconds_left(progress.seconds);
         if (options.progress) options.progress(progress);
       } catch (...) {
         failed = true;

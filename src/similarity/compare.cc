@@ -34,7 +34,7 @@ bool is_topology(const std::string& metric) { return metric == kTopology; }
 // A kept network: its manifest row and what the sweep config says it is.
 struct KeptNetwork {
   ManifestRow row;
-  SweepNetwork network;  ///< spec.network(row index): architecture and training options
+  SweepNetwork network;  ///< the sweep directory's network of the row index: its settings
 };
 
 // The kept rows of DIR's manifest with their sweep-config entries, checked against each other.
@@ -46,21 +46,19 @@ std::vector<KeptNetwork> kept_networks(const std::string& dir, int* n_rows, Swee
   const std::vector<ManifestRow> rows = read_manifest(dir);
   *n_rows = static_cast<int>(rows.size());
   const std::string config = (fs::path(dir) / "sweep.toml").string();
-  if (!fs::is_regular_file(config, error)) {
-    throw IoError("cannot read " + config + ": no such file (is " + dir +
-                  " a directory written by `rnnatlas sweep`?)");
-  }
-  *spec = read_sweep_config(config);
+  SweepPopulation population = read_sweep_population(dir);  // grown studies included
+  *spec = population.spec;
+  const int n_networks = static_cast<int>(population.networks.size());
   std::vector<KeptNetwork> kept;
   for (const ManifestRow& row : rows) {
     if (!row.kept) continue;
     const int index = row.network.index;
-    if (index < 0 || index >= spec->n_networks()) {
+    if (index < 0 || index >= n_networks) {
       throw IoError(dir + "/manifest.csv: network '" + row.network.id + "' has index " +
                     std::to_string(index) + ", but " + config + " has " +
-                    std::to_string(spec->n_networks()) + " networks");
+                    std::to_string(n_networks) + " networks");
     }
-    SweepNetwork network = spec->network(index);
+    SweepNetwork network = population.networks[index];
     if (network.id != row.network.id) {
       throw IoError(dir + "/manifest.csv: network " + std::to_string(index) + " is '" +
                     row.network.id + "', but " + config + " says '" + network.id + "'");

@@ -13,10 +13,12 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
 
+#include "common/eta.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/content_hash.h"
 #include "rnnatlas/io/network_file.h"
@@ -31,7 +33,8 @@ constexpr const char* kHashFile = "sweep.hash";
 constexpr const char* kManifestFile = "manifest.csv";
 constexpr const char* kLockFile = ".lock";
 constexpr const char* kNetworksDir = "networks";
-constexpr const char* kTempMarker = ".tmp-";  // save_network_file's temporary files contain this
+constexpr const char* kHistoryDir = "history";  // configs the sweep grew from: <hash>.toml
+constexpr const char* kTempMarker = ".tmp-";    // save_network_file's temporary files contain this
 
 std::string errno_text(int error) { return std::strerror(error); }
 
@@ -111,8 +114,32 @@ class DirectoryLock {
   int fd_ = -1;
 };
 
+/// The config of hash `hash` that DIR holds: DIR/sweep.toml, or, when a growth was interrupted
+/// after sweep.toml was replaced but before sweep.hash was, the copy in DIR/history.
+std::string committed_config_text(const fs::path& root, const std::string& hash) {
+  const std::string current = read_text((root / kConfigFile).string());
+  try {
+    if (parse_sweep_config(current, kConfigFile).hash() == hash) return current;
+  } catch (const InvalidArgument&) {
+    // Not the committed config; look in the history.
+  }
+  const fs::path earlier = root / kHistoryDir / (hash + ".toml");
+  std::error_code error;
+  if (!fs::is_regular_file(earlier, error)) {
+    throw IoError((root / kHashFile).string() + " says " + hash + ", but neither " +
+                  (root / kConfigFile).string() + " nor " + earlier.string() +
+                  " is that config; the directory was changed by hand");
+  }
+  return read_text(earlier.string());
+}
+
 /// Makes sure DIR holds this sweep: a new or empty DIR is initialised with the config and its
-/// hash; a DIR of another sweep, or one that is not a sweep directory, is refused.
+/// hash; a DIR whose config `spec` extends (extension_mismatch) grows into `spec`; a DIR of
+/// another sweep, or one that is not a sweep directory, is refused.
+///
+/// Growing writes DIR/history/<old hash>.toml (the old config), then DIR/sweep.toml, then
+/// DIR/sweep.hash, which commits the growth; each write is atomic, and a run killed in between
+/// leaves a directory that either config resumes.
 void claim_directory(const std::string& dir,
                      const SweepSpec& spec,
                      const std::string& config_text) {
@@ -122,13 +149,36 @@ void claim_directory(const std::string& dir,
   std::error_code error;
   if (fs::exists(hash_path, error)) {
     const std::string stored = trim(read_text(hash_path.string()));
-    RNNATLAS_CHECK_ARG(stored == hash,
-                       dir << " holds a different sweep: its config "
-                           << (root / kConfigFile).string() << " has hash " << stored
-                           << ", this config has hash " << hash
-                           << ". Give a new --out directory, or resume that sweep with its own "
-                              "config (rnnatlas sweep "
-                           << (root / kConfigFile).string() << " --out " << dir << ")");
+    const std::string stored_text = committed_config_text(root, stored);
+    if (stored != hash) {
+      const SweepSpec base = parse_sweep_config(stored_text, (root / kConfigFile).string());
+      const std::string mismatch = extension_mismatch(base, spec);
+      const std::string advice =
+          ". Give a new --out directory, or resume that sweep with its own config (rnnatlas "
+          "sweep " +
+          (root / kConfigFile).string() + " --out " + dir + ")";
+      RNNATLAS_CHECK_ARG(mismatch.empty(),
+                         dir << " holds a different sweep (hash " << stored << ", this config "
+                             << hash << "), which this config does not extend: " << mismatch
+                             << ". A config may only add values to [grid] axes and seeds (see "
+                                "docs/sweep.md, \"Growing a study\")"
+                             << advice);
+      RNNATLAS_CHECK_ARG(spec.n_networks() > base.n_networks(),
+                         dir << " holds a sweep with the same networks in another order (hash "
+                             << stored << ", this config " << hash
+                             << "); list the values in the order of "
+                             << (root / kConfigFile).string() << advice);
+      fs::create_directories(root / kHistoryDir, error);
+      if (error) {
+        throw IoError("cannot create " + (root / kHistoryDir).string() + ": " + error.message());
+      }
+      write_file_atomically((root / kHistoryDir / (stored + ".toml")).string(), stored_text);
+      write_file_atomically((root / kConfigFile).string(), config_text);
+      write_file_atomically(hash_path.string(), hash + "\n");
+    } else if (stored_text != read_text((root / kConfigFile).string())) {
+      // A growth to another config was interrupted before it was committed: back to this one.
+      write_file_atomically((root / kConfigFile).string(), config_text);
+    }
   } else {
     for (const fs::directory_entry& entry : fs::directory_iterator(root)) {
       const std::string name = entry.path().filename().string();
@@ -146,6 +196,39 @@ void claim_directory(const std::string& dir,
   fs::create_directories(root / kNetworksDir, error);
   if (error) {
     throw IoError("cannot create " + (root / kNetworksDir).string() + ": " + error.message());
+  }
+}
+
+/// The configs DIR grew from (DIR/history/*.toml), oldest (fewest networks) first, then
+/// `current`; a history file of `current` itself (left by an interrupted growth) is skipped.
+std::vector<SweepSpec> generations_of(const fs::path& root, const SweepSpec& current) {
+  std::vector<SweepSpec> generations;
+  std::error_code error;
+  const fs::path history = root / kHistoryDir;
+  if (fs::is_directory(history, error)) {
+    for (const fs::directory_entry& entry : fs::directory_iterator(history)) {
+      const std::string name = entry.path().filename().string();
+      if (entry.path().extension() != ".toml" || name.find(kTempMarker) != std::string::npos) {
+        continue;
+      }
+      SweepSpec spec = read_sweep_config(entry.path().string());
+      if (spec.hash() != current.hash()) generations.push_back(std::move(spec));
+    }
+  }
+  std::sort(generations.begin(), generations.end(),
+            [](const SweepSpec& a, const SweepSpec& b) { return a.n_networks() < b.n_networks(); });
+  generations.push_back(current);
+  return generations;
+}
+
+/// The networks of DIR in manifest order (grown_networks of its generations). Throws IoError
+/// when the history is not a chain of extensions.
+std::vector<SweepNetwork> networks_of(const fs::path& root, const SweepSpec& current) {
+  try {
+    return grown_networks(generations_of(root, current));
+  } catch (const InvalidArgument& e) {
+    throw IoError((root / kHistoryDir).string() + ": the configs this sweep grew from " +
+                  "do not form a chain: " + e.what());
   }
 }
 
@@ -239,10 +322,17 @@ SweepSummary run_sweep(const SweepOptions& options,
 
   // Trains network i and writes its file; returns its manifest row as a record (CSV text), which
   // done() reads back (numbers round-trip exactly), possibly in another process.
+  // DIR's networks in manifest order. Read on the coordinator once DIR is claimed; on another
+  // process, at its first network (the coordinator has claimed DIR before handing any out).
   std::unique_ptr<Task> task;
+  std::vector<SweepNetwork> networks;
+  std::once_flag networks_read;
   std::atomic<int> n_trained_here{0};
   auto work = [&](int i) -> std::string {
-    const SweepNetwork net = spec.network(i);
+    std::call_once(networks_read, [&] {
+      if (networks.empty()) networks = networks_of(root, spec);
+    });
+    const SweepNetwork& net = networks[i];
     Network network(net.architecture, net.init_seed);
     const TrainSummary summary = train(net.train_options, *task, network);
     const std::string file = std::string(kNetworksDir) + "/" + net.id + ".h5";
@@ -293,9 +383,10 @@ SweepSummary run_sweep(const SweepOptions& options,
     remove_stale_temporaries(root / kNetworksDir);
     remove_stale_temporaries(root);
     task = make_task(spec.task_name, spec.task_params);
+    networks = networks_of(root, spec);
     for (int i = 0; i < n; ++i) {
       ManifestRow& row = rows[i];
-      row.network = spec.network(i);
+      row.network = networks[i];
       const std::string file = std::string(kNetworksDir) + "/" + row.network.id + ".h5";
       const fs::path path = root / file;
       if (fs::exists(path, error)) {
@@ -330,8 +421,18 @@ SweepSummary run_sweep(const SweepOptions& options,
   for (int i : todo) cost[i] = estimated_cost(rows[i].network, n_time);
   todo = most_expensive_first(std::move(todo), [&](int i) { return cost[i]; });
   double cost_total = 0.0;
-  for (int i : todo) cost_total += cost[i];
+  std::vector<int> position(n, -1);  // in the hand-out order, for the ETA
+  std::vector<double> costs_in_order;
+  for (int i : todo) {
+    cost_total += cost[i];
+    position[i] = static_cast<int>(costs_in_order.size());
+    costs_in_order.push_back(std::max(cost[i], 1.0));
+  }
   double cost_done = 0.0;
+  internal::ScheduleEta eta(
+      std::move(costs_in_order),
+      std::max(1, std::min(runner->n_workers(), static_cast<int>(todo.size()))));
+  const auto training_start = std::chrono::steady_clock::now();
 
   int n_trained = 0;
   auto done = [&](int i, const std::string& record) {
@@ -346,6 +447,10 @@ SweepSummary run_sweep(const SweepOptions& options,
     ++progress.n_done;
     cost_done += cost[i];
     progress.work_done = cost_total > 0 ? std::min(1.0, cost_done / cost_total) : 1.0;
+    const double now =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - training_start).count();
+    eta.finish(position[i], rows[i].seconds, now);
+    progress.eta_seconds = eta.seconds_left(now);
     progress.n_diverged += rows[i].outcome == "diverged" ? 1 : 0;
     progress.n_kept += rows[i].kept ? 1 : 0;
     write_file_atomically(manifest_path, format_manifest_csv(rows));
@@ -363,6 +468,18 @@ SweepSummary run_sweep(const SweepOptions& options,
   summary.n_kept = progress.n_kept;
   summary.seconds = seconds_since_start();
   return summary;
+}
+
+SweepPopulation read_sweep_population(const std::string& dir) {
+  const fs::path config = fs::path(dir) / kConfigFile;
+  std::error_code error;
+  if (!fs::is_regular_file(config, error)) {
+    throw IoError("cannot read " + config.string() + ": no such file (is " + dir +
+                  " a directory written by `rnnatlas sweep`?)");
+  }
+  SweepPopulation population{.spec = read_sweep_config(config.string()), .networks = {}};
+  population.networks = networks_of(dir, population.spec);
+  return population;
 }
 
 std::vector<ManifestRow> read_manifest(const std::string& dir) {

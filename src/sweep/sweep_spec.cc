@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cinttypes>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <sstream>
 #include <string_view>
+#include <utility>
 
 #include "common/random.h"
 #include "rnnatlas/error.h"
@@ -638,6 +640,111 @@ SweepSpec parse_sweep_config(const std::string& text, const std::string& source_
     }
   }
   return spec;
+}
+
+namespace {
+
+/// A network's identity across configs: its value on every grid axis, then its seed value.
+using NetworkKey = std::pair<std::vector<double>, std::uint64_t>;
+
+NetworkKey network_key(const SweepSpec& spec, int index) {
+  const int n_seeds = static_cast<int>(spec.seeds.size());
+  NetworkKey key{std::vector<double>(spec.axes.size()), spec.seeds[index % n_seeds]};
+  int rest = index / n_seeds;  // mixed-radix digits of the grid index, the last axis fastest
+  for (int k = static_cast<int>(spec.axes.size()) - 1; k >= 0; --k) {
+    const int size = static_cast<int>(spec.axes[k].values.size());
+    key.first[k] = spec.axes[k].values[rest % size];
+    rest /= size;
+  }
+  return key;
+}
+
+}  // namespace
+
+std::string extension_mismatch(const SweepSpec& base, const SweepSpec& grown) {
+  std::vector<std::string> problems;
+  auto differs = [&](const std::string& what, const std::string& there, const std::string& here) {
+    if (there != here) problems.push_back(what + ": " + there + " there, " + here + " here");
+  };
+  differs("[task] name", base.task_name, grown.task_name);
+  if (base.task_name == grown.task_name) {
+    for (const auto& [key, value] : base.task_params) {
+      const auto it = grown.task_params.find(key);
+      differs("[task] " + key, format_shortest(value),
+              it == grown.task_params.end() ? "unset" : format_shortest(it->second));
+    }
+  }
+  differs("seed", std::to_string(base.seed), std::to_string(grown.seed));
+  differs("[evaluation] n_eval_batch", std::to_string(base.n_eval_batch),
+          std::to_string(grown.n_eval_batch));
+  differs("[evaluation] eval_seed", std::to_string(base.eval_seed),
+          std::to_string(grown.eval_seed));
+  differs("[keep] max_normalized_mse", format_shortest(base.max_normalized_mse),
+          format_shortest(grown.max_normalized_mse));
+  auto missing = [&](const std::string& key, const std::vector<std::string>& there,
+                     const std::vector<std::string>& here) {
+    std::vector<std::string> lost;
+    for (const std::string& v : there) {
+      if (std::find(here.begin(), here.end(), v) == here.end()) lost.push_back(v);
+    }
+    if (!lost.empty()) {
+      problems.push_back("[grid] " + key + ": " + join(lost, ", ") +
+                         (lost.size() == 1 ? " is" : " are") + " not in this config (it has " +
+                         join(here, ", ") + ")");
+    }
+  };
+  RNNATLAS_ASSERT(base.axes.size() == grown.axes.size(), "specs with different grid keys");
+  for (std::size_t k = 0; k < base.axes.size(); ++k) {
+    const std::string& key = base.axes[k].key;
+    auto texts = [&](const SweepAxis& axis) {
+      std::vector<std::string> t;
+      for (double v : axis.values) t.push_back(format_grid_value(key, v));
+      return t;
+    };
+    missing(key, texts(base.axes[k]), texts(grown.axes[k]));
+  }
+  auto seed_texts = [](const SweepSpec& s) {
+    std::vector<std::string> t;
+    for (std::uint64_t v : s.seeds) t.push_back(std::to_string(v));
+    return t;
+  };
+  missing("seeds", seed_texts(base), seed_texts(grown));
+  return join(problems, "; ");
+}
+
+std::vector<SweepNetwork> grown_networks(const std::vector<SweepSpec>& generations) {
+  RNNATLAS_CHECK_ARG(!generations.empty(), "grown_networks: no generation");
+  for (std::size_t g = 1; g < generations.size(); ++g) {
+    const std::string mismatch = extension_mismatch(generations[g - 1], generations[g]);
+    RNNATLAS_CHECK_ARG(mismatch.empty(), "generation " << g << " does not extend generation "
+                                                       << g - 1 << ": " << mismatch);
+  }
+  const SweepSpec& last = generations.back();
+  const int n = last.n_networks();
+  std::map<NetworkKey, int> index_in_last;
+  for (int i = 0; i < n; ++i) index_in_last.emplace(network_key(last, i), i);
+
+  // Each network once, in the order the generations add them, with the name it was added under.
+  std::vector<SweepNetwork> networks;
+  networks.reserve(n);
+  std::vector<char> placed(n, 0);
+  const int width = std::max<int>(4, static_cast<int>(std::to_string(std::max(n - 1, 0)).size()));
+  for (const SweepSpec& generation : generations) {
+    for (int i = 0; i < generation.n_networks(); ++i) {
+      const int j = index_in_last.at(network_key(generation, i));
+      if (placed[j]) continue;
+      placed[j] = 1;
+      SweepNetwork net = last.network(j);
+      const std::string added_as = generation.network(i).id;
+      std::string prefix = std::to_string(networks.size());
+      prefix.insert(
+          0, static_cast<std::size_t>(std::max(0, width - static_cast<int>(prefix.size()))), '0');
+      net.index = static_cast<int>(networks.size());
+      net.id = prefix + added_as.substr(added_as.find('-'));
+      networks.push_back(std::move(net));
+    }
+  }
+  return networks;
 }
 
 SweepSpec read_sweep_config(const std::string& path) {

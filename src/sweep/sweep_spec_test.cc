@@ -300,5 +300,90 @@ INSTANTIATE_TEST_SUITE_P(
             {"bad.toml", "more than"}}),
     [](const ::testing::TestParamInfo<BadConfig>& info) { return info.param.name; });
 
+// Growing: kGood with two more seeds, another n_hidden and another l2 (which makes l2 appear in
+// the names of the networks it adds).
+std::string grown_config() {
+  std::string text = kGood;
+  text.replace(text.find("n_hidden = [8, 16]"), 18, "n_hidden = [8, 16, 32]");
+  text.replace(text.find("l2 = [0.0, 1e-4]"), 16, "l2 = [0.0, 1e-4, 1e-3]");
+  text.replace(text.find("seeds = 3"), 9, "seeds = 5");
+  return text;
+}
+
+TEST(SweepSpec, AGrownGridExtendsTheOriginal) {
+  const SweepSpec base = parse_sweep_config(kGood, "base.toml");
+  const SweepSpec grown = parse_sweep_config(grown_config(), "grown.toml");
+  EXPECT_EQ(extension_mismatch(base, grown), "");
+  EXPECT_EQ(extension_mismatch(base, base), "");
+  EXPECT_THAT(extension_mismatch(grown, base),
+              HasSubstr("[grid] n_hidden: 32 is not in this config (it has 8, 16)"));
+  EXPECT_THAT(extension_mismatch(grown, base), HasSubstr("[grid] seeds: 3, 4 are not in"));
+
+  // A training key not in [grid] before had its default: listing it with another value extends.
+  const std::string default_rate = format_grid_value("learning_rate", TrainOptions{}.learning_rate);
+  std::string text = kGood;
+  text.replace(text.find("seeds = 3"), 9, "seeds = 3\nlearning_rate = [0.5, " + default_rate + "]");
+  const SweepSpec with_rate = parse_sweep_config(text, "rate.toml");
+  EXPECT_EQ(extension_mismatch(base, with_rate), "");
+  EXPECT_EQ(grown_networks({base, with_rate})[0].id, base.network(0).id);
+  text = kGood;
+  text.replace(text.find("seeds = 3"), 9, "seeds = 3\nlearning_rate = 0.5");
+  EXPECT_THAT(extension_mismatch(base, parse_sweep_config(text, "rate.toml")),
+              HasSubstr("[grid] learning_rate: " + default_rate + " is not in this config"));
+}
+
+TEST(SweepSpec, ChangedSettingsOutsideTheGridDoNotExtend) {
+  const SweepSpec base = parse_sweep_config(kGood, "base.toml");
+  auto changed = [&](const std::string& from, const std::string& to) {
+    std::string text = grown_config();
+    text.replace(text.find(from), from.size(), to);
+    return extension_mismatch(base, parse_sweep_config(text, "changed.toml"));
+  };
+  EXPECT_EQ(changed("n_time = 50", "n_time = 40"), "[task] n_time: 50 there, 40 here");
+  EXPECT_EQ(changed("seed = 5", "seed = 6"), "seed: 5 there, 6 here");
+  EXPECT_EQ(changed("eval_seed = 11", "eval_seed = 12"),
+            "[evaluation] eval_seed: 11 there, 12 here");
+  EXPECT_EQ(changed("max_normalized_mse = 0.05", "max_normalized_mse = 0.1"),
+            "[keep] max_normalized_mse: 0.05 there, 0.1 here");
+  EXPECT_EQ(changed("n_iterations = 20", "n_iterations = 30"),
+            "[grid] n_iterations: 20 is not in this config (it has 30)");
+  EXPECT_THAT(changed("name = \"flip_flop\"\nn_time = 50\nn_bits = 2", "name = \"sine_wave\""),
+              HasSubstr("[task] name: flip_flop there, sine_wave here"));
+}
+
+TEST(SweepSpec, GrownNetworksKeepTheirIdsAndSettings) {
+  const SweepSpec base = parse_sweep_config(kGood, "base.toml");
+  const SweepSpec grown = parse_sweep_config(grown_config(), "grown.toml");
+  const std::vector<SweepNetwork> networks = grown_networks({base, grown});
+  ASSERT_EQ(static_cast<int>(networks.size()), grown.n_networks());  // 4 x 3 x 3 x 5 = 180
+  std::set<std::string> ids;
+  for (int i = 0; i < base.n_networks(); ++i) {  // the original networks first, unchanged
+    const SweepNetwork old = base.network(i);
+    EXPECT_EQ(networks[i].id, old.id);
+    EXPECT_EQ(networks[i].index, i);
+    EXPECT_EQ(networks[i].seed, old.seed);
+    EXPECT_EQ(networks[i].init_seed, old.init_seed);
+    EXPECT_EQ(networks[i].train_options.seed, old.train_options.seed);
+    EXPECT_EQ(networks[i].train_options.l2, old.train_options.l2);
+    EXPECT_EQ(networks[i].architecture.n_hidden, old.architecture.n_hidden);
+  }
+  for (const SweepNetwork& n : networks) ids.insert(n.id);
+  EXPECT_EQ(ids.size(), networks.size());
+  // Then the added ones, in the grown config's order, numbered on: its first is vanilla tanh
+  // h8 l2 0 with seed 3, named as the grown config names it.
+  EXPECT_EQ(networks[48].id, "0048-vanilla-tanh-h8-l2_0-s3");
+  EXPECT_EQ(networks[48].index, 48);
+  const SweepNetwork& last = networks.back();
+  EXPECT_EQ(last.id, "0179-gru-relu-h32-l2_0.001-s4");
+  const SweepNetwork expected = grown.network(grown.n_networks() - 1);
+  EXPECT_EQ(last.init_seed, expected.init_seed);
+  EXPECT_EQ(last.grid_index, expected.grid_index);
+  // One generation: the config's own order.
+  const std::vector<SweepNetwork> plain = grown_networks({grown});
+  for (int i = 0; i < grown.n_networks(); i += 17) EXPECT_EQ(plain[i].id, grown.network(i).id);
+  // A chain that shrinks is refused.
+  EXPECT_THROW(grown_networks({grown, base}), InvalidArgument);
+}
+
 }  // namespace
 }  // namespace rnnatlas

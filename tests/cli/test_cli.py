@@ -369,3 +369,44 @@ def test_diverging_run_saves_and_fails(run, tmp_path):
     assert info["outcome"]["n_iterations_done"] < 30
     with h5py.File(out, "r") as f:
         assert f["training"].attrs["termination"] == "diverged"
+
+
+# Range checks of flags read as a person writes them, in every command that has them.
+RANGE_ERRORS = [
+    (["compare", ".", "--metric", "svcca", "--k", "0"], "--k: must be >= 1, got 0"),
+    (["compare", ".", "--metric", "svcca", "--variance-fraction", "1.5"],
+     "--variance-fraction: must be in [0, 1], got 1.5"),
+    (["compare", ".", "--metric", "shape", "--alpha", "-0.5"],
+     "--alpha: must be in [0, 1], got -0.5"),
+    (["compare", ".", "--metric", "svcca", "--threads", "-1"], "--threads: must be >= 0, got -1"),
+    (["sweep", "x.toml", "--threads", "-1"], "--threads: must be >= 0, got -1"),
+    (["dynamics", ".", "--threads", "-2"], "--threads: must be >= 0, got -2"),
+    (["embed", ".", "--metric", "svcca", "--k-neighbors", "0"],
+     "--k-neighbors: must be >= 1, got 0"),
+    (["eval", "x.h5", "--n-batch", "0"], "--n-batch: must be >= 1, got 0"),
+    (["reproduce", "--out", "x", "--threads", "-3"], "--threads: must be >= 0, got -3"),
+    (["train", *TINY, "--out", "x.h5", "--checkpoint-every", "-1"],
+     "--checkpoint-every: must be >= 0, got -1"),
+    (["compare", ".", "--metric", "svcca", "--k", "two"],
+     "--k: must be an integer >= 1, got 'two'"),
+]
+
+
+@pytest.mark.parametrize("args, message", RANGE_ERRORS,
+                         ids=[" ".join(a[:1] + a[-2:]) for a, _ in RANGE_ERRORS])
+def test_range_errors_read_as_a_person_writes_them(run, tmp_path, args, message):
+    result = run(*args, cwd=tmp_path)
+    assert_error(result, 2, message)
+    assert "0.000000" not in result.stderr and "1797693" not in result.stderr
+
+
+def test_one_thread_is_singular(run, tmp_path):
+    config = tmp_path / "one.toml"
+    config.write_text('[task]\nname = "flip_flop"\nn_time = 10\n[grid]\ncell = "gru"\n'
+                      "n_hidden = 4\nn_iterations = 5\nn_batch = 4\n[evaluation]\n"
+                      "n_eval_batch = 4\n")
+    result = run("sweep", config, "--out", tmp_path / "out", "-j", 1)
+    assert result.returncode == 0, result.stderr
+    assert "1 thread," in result.stderr and "1 threads" not in result.stderr
+    result = run("sweep", config, "--out", tmp_path / "out2", "-j", 2)
+    assert "2 threads," in result.stderr

@@ -281,3 +281,127 @@ def test_unwritable_out_fails_before_training(run, tmp_path, case):
     assert_error(result, 2, "--out", needle)
     assert result.stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+# A study to grow: GRU networks of a few units, every finished one kept.
+GROW = """\
+[task]
+name = "flip_flop"
+n_time = 10
+
+[grid]
+cell = "gru"
+activation = "tanh"
+n_hidden = {n_hidden}
+n_iterations = 20
+n_batch = 8
+learning_rate = {learning_rate}
+seeds = {seeds}
+
+[evaluation]
+n_eval_batch = 8
+
+[keep]
+max_normalized_mse = 100.0
+"""
+
+
+def grow_config(path, n_hidden="[4]", seeds=2, learning_rate="1e-2", n_time=10):
+    text = GROW.format(n_hidden=n_hidden, seeds=seeds, learning_rate=learning_rate)
+    return write(path, text.replace("n_time = 10", f"n_time = {n_time}"))
+
+
+def network_files(directory):
+    """{file name: (bytes, mtime in ns)} of DIR/networks."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted((directory / "networks").iterdir())}
+
+
+@pytest.mark.parametrize("growth", ["seeds", "n_hidden"])
+def test_a_grown_config_trains_only_the_new_networks(run, tmp_path, growth):
+    out = tmp_path / "out"
+    base = grow_config(tmp_path / "base.toml")
+    assert run("sweep", base, "--out", out, "-j", 2, "-q").returncode == 0
+    old_rows = manifest(out)
+    old_files = network_files(out)
+    old_hash = (out / "sweep.hash").read_text().strip()
+    assert [r["id"] for r in old_rows] == ["0000-gru-tanh-h4-s0", "0001-gru-tanh-h4-s1"]
+
+    grown = (grow_config(tmp_path / "grown.toml", seeds=3) if growth == "seeds"
+             else grow_config(tmp_path / "grown.toml", n_hidden="[4, 6]"))
+    result = run("sweep", grown, "--out", out, "-j", 2)
+    assert result.returncode == 0, result.stderr
+    new_ids = (["0002-gru-tanh-h4-s2"] if growth == "seeds"
+               else ["0002-gru-tanh-h6-s0", "0003-gru-tanh-h6-s1"])
+    assert f"{len(new_ids)} trained by this run, 2 already done" in result.stdout
+
+    # Old files untouched (bytes and mtime), their rows unchanged; the new ones appended.
+    files = network_files(out)
+    for name, content in old_files.items():
+        assert files[name] == content, name
+    assert sorted(set(files) - set(old_files)) == [i + ".h5" for i in new_ids]
+    rows = manifest(out)
+    assert [r["id"] for r in rows] == [r["id"] for r in old_rows] + new_ids
+    assert [int(r["index"]) for r in rows] == list(range(len(rows)))
+    for old, row in zip(old_rows, rows):
+        assert {k: v for k, v in row.items() if k != "grid_index"} == \
+            {k: v for k, v in old.items() if k != "grid_index"}
+    assert all(r["outcome"] == "completed" and r["kept"] == "1" for r in rows)
+    assert (out / "sweep.toml").read_text() == grown.read_text()
+    assert (out / "history" / f"{old_hash}.toml").read_text() == base.read_text()
+
+    # A rerun with the grown config resumes: nothing to train.
+    again = run("sweep", grown, "--out", out, "-q")
+    assert again.returncode == 0, again.stderr
+    assert f"0 trained by this run, {len(rows)} already done" in again.stdout
+
+    # The later stages accept the grown population.
+    dynamics = run("dynamics", out, "--n-initial-states", 16, "--max-iters", 50,
+                   "--transition-steps", 100, "--n-trials", 4, "--frequency-steps", 50, "-q")
+    assert dynamics.returncode == 0, dynamics.stderr
+    assert sorted(p.name for p in (out / "dynamics").iterdir()) == \
+        sorted(r["id"] + ".h5" for r in rows)
+    compared = run("compare", out, "--metric", "svcca", "--k", 2, "--trials", 4, "-j", 2)
+    assert compared.returncode == 0, compared.stderr
+    with h5py.File(out / "similarity/svcca.h5", "r") as f:
+        ids = [i.decode() if isinstance(i, bytes) else i for i in f["network_ids"][()]]
+        assert ids == [r["id"] for r in rows]
+        assert list(f["labels/n_hidden"][()]) == [int(r["n_hidden"]) for r in rows]
+        assert list(f["labels/seed"][()]) == [int(r["seed"]) for r in rows]
+
+
+def test_a_study_grows_twice_and_ids_stay(run, tmp_path):
+    out = tmp_path / "out"
+    for config in (grow_config(tmp_path / "a.toml"), grow_config(tmp_path / "b.toml", seeds=3)):
+        assert run("sweep", config, "--out", out, "-q").returncode == 0
+    before = network_files(out)
+    third = grow_config(tmp_path / "c.toml", seeds=3, n_hidden="[4, 6]")
+    result = run("sweep", third, "--out", out, "-j", 2, "-q")
+    assert result.returncode == 0, result.stderr
+    assert "3 trained by this run, 3 already done" in result.stdout
+    assert [r["id"] for r in manifest(out)] == [
+        "0000-gru-tanh-h4-s0", "0001-gru-tanh-h4-s1", "0002-gru-tanh-h4-s2",
+        "0003-gru-tanh-h6-s0", "0004-gru-tanh-h6-s1", "0005-gru-tanh-h6-s2"]
+    files = network_files(out)
+    assert all(files[name] == content for name, content in before.items())
+    assert len(list((out / "history").iterdir())) == 2
+
+
+@pytest.mark.parametrize("change,needles", [
+    ({"learning_rate": "2e-2"},
+     ["[grid] learning_rate: 0.01 is not in this config (it has 0.02)"]),
+    ({"n_time": 12}, ["[task] n_time: 10 there, 12 here"]),
+    ({"seeds": "[1, 2]"}, ["[grid] seeds: 0 is not in this config"]),
+], ids=["learning_rate", "task", "dropped_seed"])
+def test_a_config_that_does_not_extend_the_study_is_refused(run, tmp_path, change,
+                                                            needles):
+    out = tmp_path / "out"
+    base = grow_config(tmp_path / "base.toml")
+    assert run("sweep", base, "--out", out, "-q").returncode == 0
+    before = network_files(out)
+    changed = grow_config(tmp_path / "changed.toml", **{"seeds": 3, **change})
+    result = run("sweep", changed, "--out", out, "-q")
+    assert_error(result, 2, "holds a different sweep", "does not extend", *needles)
+    assert network_files(out) == before
+    assert (out / "sweep.toml").read_text() == base.read_text()
+    assert not (out / "history").exists()

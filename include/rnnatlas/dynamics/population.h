@@ -24,7 +24,8 @@ struct PopulationProgress {
   std::string last_id;        ///< the network just analysed; empty for the first report
   double last_seconds = 0.0;  ///< its wall time
   /// Networks analysed per second by this run, and the estimated seconds left (NaN until the
-  /// first network of this run finishes).
+  /// first network of this run finishes): time against cost (gates x n_state^2) fitted on the
+  /// networks analysed so far, the rest of the schedule replayed (src/common/eta.h).
   double rate = 0.0;
   double eta_seconds = 0.0;
 };

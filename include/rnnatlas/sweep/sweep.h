@@ -1,8 +1,9 @@
 // Training a population: `rnnatlas sweep` as a library call. Module maintainer: rnnatlas sweep.
 //
 // Directory layout (docs/sweep.md):
-//   DIR/sweep.toml        the config as given, stored by the first run
+//   DIR/sweep.toml        the config as given, stored by the first run (or the last growth)
 //   DIR/sweep.hash        SweepSpec::hash() of that config
+//   DIR/history/<h>.toml  the configs the sweep grew from, named by their hash (growing a study)
 //   DIR/manifest.csv      one row per network (manifest.h), rewritten atomically after each one
 //   DIR/networks/<id>.h5  one network file per finished network, written atomically
 //   DIR/.lock             flock(2)ed for the duration of a run
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <string>
 
 #include "rnnatlas/sweep/manifest.h"
@@ -27,10 +29,12 @@ struct SweepProgress {
   int n_diverged = 0;
   int n_kept = 0;
   double seconds = 0.0;  ///< since this run started training
-  /// Estimated fraction of this run's work done, in [0, 1]: networks weighted by their estimated
-  /// cost (iterations x batch x steps x gates x n_hidden x (n_hidden + n_input)), so that
-  /// seconds * (1 - work_done) / work_done is an ETA that big-first scheduling does not bias.
+  /// Fraction of this run's work done by the cost model, in [0, 1]: networks weighted by their
+  /// estimated cost (iterations x batch x steps x gates x n_hidden x (n_hidden + n_input)).
   double work_done = 0.0;
+  /// Estimated seconds until this run ends: time against cost fitted on the finished networks,
+  /// the rest of the schedule replayed (src/common/eta.h). NaN before the first network finishes.
+  double eta_seconds = std::numeric_limits<double>::quiet_NaN();
   const ManifestRow* last = nullptr;  ///< the network that just finished; null for the first report
 };
 
@@ -56,9 +60,12 @@ struct SweepSummary {
 };
 
 /// Trains every network of `spec` that DIR does not hold yet. `config_text` is stored as
-/// DIR/sweep.toml on the first run. Throws InvalidArgument when DIR holds a different sweep (its
-/// hash differs) or is not a sweep directory, IoError when another run holds DIR's lock or a
-/// file cannot be written. Diverged networks are recorded, not errors.
+/// DIR/sweep.toml on the first run. When DIR holds a sweep that `spec` extends
+/// (extension_mismatch() is empty) with fewer networks, the study grows: DIR's networks keep their
+/// ids and files, and the networks `spec` adds are appended to the manifest (grown_networks()).
+/// Throws InvalidArgument when DIR holds a different sweep that `spec` does not extend (the
+/// message names each key that differs) or is not a sweep directory, IoError when another run holds
+/// DIR's lock or a file cannot be written. Diverged networks are recorded, not errors.
 ///
 /// With a runner spread over processes (MpiRunner), every process calls run_sweep() with the
 /// same arguments. The coordinator (rank 0) does everything above; the other processes only
@@ -70,10 +77,22 @@ SweepSummary run_sweep(const SweepOptions& options,
                        const std::string& config_text,
                        const std::string& dir);
 
+/// A sweep directory's population: its config and its networks in manifest order.
+struct SweepPopulation {
+  SweepSpec spec;  ///< DIR/sweep.toml
+  /// grown_networks() of the configs DIR grew from and `spec`: the manifest's row i is
+  /// networks[i], with the same id. Without growth, spec.network(0 .. n_networks() - 1).
+  std::vector<SweepNetwork> networks;
+};
+
+/// Reads DIR/sweep.toml and DIR/history/*.toml. Throws IoError when they are missing or do not
+/// form a chain of extensions, InvalidArgument when a config does not parse.
+SweepPopulation read_sweep_population(const std::string& dir);
+
 /// The manifest rows of a sweep directory (reads DIR/manifest.csv), checked as one population
 /// (parse_manifest_csv()); a network file that resolves outside DIR through a symbolic link is
-/// refused too. Throws IoError naming the file and the problem. Every stage reads manifests
-/// through this function, the report included (rnnatlas._core.read_manifest).
+/// refused too. Throws IoError naming the file and the problem. The C++ stages read manifests
+/// through this function (the report still has a reader of its own).
 std::vector<ManifestRow> read_manifest(const std::string& dir);
 
 /// The path of the network file of `row` (DIR/row.file) after checking that its content hash is

@@ -99,4 +99,21 @@ SweepSpec read_sweep_config(const std::string& path);
 /// The value `value` of grid key `key` as text: "gru", "64", "1e-4", "0.001".
 std::string format_grid_value(const std::string& key, double value);
 
+/// How `grown` fails to extend `base`, or "" when it does. `grown` extends `base` when everything
+/// but the grid is the same (task and its parameters, `seed`, [evaluation], [keep]) and every
+/// value of every [grid] axis and of `seeds` in `base` is also in `grown`: then every network of
+/// `base` is a network of `grown`, with the same settings and seeds. The text names each
+/// offending key: "[grid] learning_rate: 0.001 is not in this config (it has 0.002)".
+std::string extension_mismatch(const SweepSpec& base, const SweepSpec& grown);
+
+/// The networks of a study that grew through `generations` (each extending the one before it,
+/// the last the current config), in the order they were added: the networks of the first in its
+/// expansion order, then those each later one adds, in its expansion order. A network keeps the
+/// id it was given when it was added: the position in this list, then its name in the
+/// generation that added it (so ids never change as the study grows). Every other field is the
+/// last generation's network(), with `index` the position in this list. With one generation this
+/// is network(0 .. n_networks() - 1). Throws InvalidArgument when a generation does not extend
+/// the one before (the message is extension_mismatch()'s) or `generations` is empty.
+std::vector<SweepNetwork> grown_networks(const std::vector<SweepSpec>& generations);
+
 }  // namespace rnnatlas

@@ -147,6 +147,9 @@ NetworkDynamics baseline_dynamics(Bytes& in) {
     c.transitions = Eigen::MatrixXi::Constant(p, p, 1);
     for (int i = 0; i < m; ++i) c.limit_cycles.push_back(baseline_cycle(i, n, n_exponents));
     c.cycle_transitions = Eigen::MatrixXi::Constant(p, m, 2);
+    // Two points make one continuous attractor; fewer are isolated.
+    c.attractor = Eigen::VectorXi::Constant(p, p == 2 ? 0 : -1);
+    if (p == 2) c.continuous_attractors.push_back({AttractorShape::kOpenCurve, 1, 0, 2});
     c.n_candidates = 8;
     c.n_converged = 6;
     c.n_slow = 2;
@@ -197,7 +200,7 @@ NetworkDynamics baseline_dynamics(Bytes& in) {
     d.context_integration = std::move(a);
   }
   d.topology.signature = Eigen::MatrixXi::NullaryExpr(
-      m, 5, [](Eigen::Index i, Eigen::Index j) { return static_cast<int>(i + j); });
+      m, kSignatureColumns, [](Eigen::Index i, Eigen::Index j) { return static_cast<int>(i + j); });
   return d;
 }
 

@@ -22,7 +22,7 @@ import numpy as np
 _INT_COLUMNS = {"index", "grid_index", "n_hidden", "lr_decay_steps", "n_iterations", "n_batch",
                 "seed", "init_seed", "train_seed", "n_iterations_done"}
 _BOOL_COLUMNS = {"kept"}
-_TEXT_COLUMNS = {"id", "cell", "activation", "outcome", "file"}
+_TEXT_COLUMNS = {"id", "cell", "activation", "outcome", "file", "file_hash"}
 
 
 def _parse(column: str, text: str) -> Any:

@@ -49,7 +49,10 @@ std::vector<int> minimum_spanning_tree(const Eigen::Ref<const Eigen::MatrixXd>& 
 }
 
 /// Whether the states between a_k and b_k hold under `flow` (find_continuous_attractors()): the
-/// columns of `a` and `b`.
+/// columns of `a` and `b`. A sample at fraction t of the segment holds when its motion differs from
+/// the motion of the segment's ends interpolated at t, (1 - t) da + t db, by less than half its
+/// distance to the nearer end: it neither falls to an end nor leaves, however the whole continuum
+/// drifts (the ends of a segment of fixed points do not move at all).
 std::vector<char> holding_segments(const Eigen::MatrixXd& a,
                                    const Eigen::MatrixXd& b,
                                    const FlowFunction& flow) {
@@ -58,21 +61,27 @@ std::vector<char> holding_segments(const Eigen::MatrixXd& a,
   const Eigen::Index m = a.cols();
   std::vector<char> holds(m, 1);
   if (m == 0) return holds;
-  Eigen::MatrixXd samples(a.rows(), kSamples * m);
+  // Columns: the ends a, b, then the samples at each fraction.
+  Eigen::MatrixXd states(a.rows(), (kSamples + 2) * m);
+  states.leftCols(m) = a;
+  states.middleCols(m, m) = b;
   for (int k = 0; k < kSamples; ++k) {
-    samples.middleCols(k * m, m) = a + kFractions[k] * (b - a);
+    states.middleCols((k + 2) * m, m) = a + kFractions[k] * (b - a);
   }
-  const Eigen::MatrixXd moved = flow(samples);
-  RNNATLAS_CHECK_ARG(moved.rows() == samples.rows() && moved.cols() == samples.cols(),
+  const Eigen::MatrixXd moved = flow(states);
+  RNNATLAS_CHECK_ARG(moved.rows() == states.rows() && moved.cols() == states.cols(),
                      "find_continuous_attractors: the flow returned ["
-                         << moved.rows() << ", " << moved.cols() << "] for [" << samples.rows()
-                         << ", " << samples.cols() << "] states");
+                         << moved.rows() << ", " << moved.cols() << "] for [" << states.rows()
+                         << ", " << states.cols() << "] states");
+  const Eigen::MatrixXd motion = moved - states;
   for (Eigen::Index e = 0; e < m; ++e) {
     const double gap = (a.col(e) - b.col(e)).norm();
     for (int k = 0; k < kSamples; ++k) {
-      const double to_nearer_end = std::min(kFractions[k], 1.0 - kFractions[k]) * gap;
-      const Eigen::Index j = k * m + e;
-      if (!((moved.col(j) - samples.col(j)).norm() < 0.5 * to_nearer_end)) holds[e] = 0;
+      const double t = kFractions[k];
+      const double to_nearer_end = std::min(t, 1.0 - t) * gap;
+      const Eigen::VectorXd relative =
+          motion.col((k + 2) * m + e) - (1.0 - t) * motion.col(e) - t * motion.col(m + e);
+      if (!(relative.norm() < 0.5 * to_nearer_end)) holds[e] = 0;
     }
   }
   return holds;

@@ -41,6 +41,12 @@ FlowFunction iterate(Step step) {
 const FlowFunction kLineFlow =
     iterate([](const Eigen::Vector3d& s) { return Eigen::Vector3d(s[0], 0.5 * s[1], 0.5 * s[2]); });
 
+/// An approximate line attractor: x decays by 0.2% per step (a time constant of 500 steps, longer
+/// than the 100 of kFlowSteps), y and z are contracted. Its points are slow points, not fixed ones,
+/// and a stretch of the line drifts together towards the origin.
+const FlowFunction kSlowLineFlow = iterate(
+    [](const Eigen::Vector3d& s) { return Eigen::Vector3d(0.998 * s[0], 0.5 * s[1], 0.5 * s[2]); });
+
 /// A ring attractor, the unit circle of the (x, y) plane: the radius halves its distance to 1.
 const FlowFunction kRingFlow = iterate([](const Eigen::Vector3d& s) {
   const double r = s.head<2>().norm();
@@ -114,6 +120,30 @@ TEST(ContinuousAttractors, ALineSampledByFiveOrFiveHundredPointsIsOneOpenCurve) 
   EXPECT_EQ(topology_distance(five, many), 0.0);
   // The signature: one open curve, stable off it, and no isolated point.
   EXPECT_EQ(five.signature, (MatrixXi(1, 11) << 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0).finished());
+}
+
+TEST(ContinuousAttractors, AnApproximateLineOfSlowPointsIsOneOpenCurveAtAnySampling) {
+  // The stretch from 0.5 to 2.5 drifts by 9% to 18% of its place over the 100 steps: far more than
+  // the gap between 500 neighbours, but together.
+  for (const int n : {5, 500}) {
+    MatrixXd points = line_points(n);
+    points.row(0) = (points.row(0).array() + 3.0) / 2.0;
+    const ContinuousAttractors found = attractors_of(points, kSlowLineFlow);
+    ASSERT_EQ(found.attractors.size(), 1u) << n << " points";
+    EXPECT_EQ(found.attractors[0].shape, AttractorShape::kOpenCurve);
+    EXPECT_EQ(found.attractors[0].n_points, n);
+  }
+  // Two slowly drifting lines still stay two: between them the states fall to one or the other.
+  MatrixXd two(3, 40);
+  const double x_star = 0.957504;
+  two.leftCols(20) = line_points(20);
+  two.rightCols(20) = line_points(20);
+  two.row(1).head(20).setConstant(x_star);
+  two.row(1).tail(20).setConstant(-x_star);
+  const FlowFunction slow_two = iterate([](const Eigen::Vector3d& s) {
+    return Eigen::Vector3d(0.998 * s[0], std::tanh(2.0 * s[1]), 0.5 * s[2]);
+  });
+  EXPECT_EQ(attractors_of(two, slow_two).attractors.size(), 2u);
 }
 
 TEST(ContinuousAttractors, ARingIsAClosedCurveAndAnArcOfItAnOpenOne) {

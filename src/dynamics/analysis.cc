@@ -144,9 +144,7 @@ TransitionGraph fixed_point_transitions(const Network& network,
   return graph;
 }
 
-/// Fills c.continuous_attractors and c.attractor from the fixed and slow points: an approximate
-/// line attractor (the study's CDI scaffold) is a continuum of slow points, with q just above
-/// tol_q.
+/// Fills c.continuous_attractors and c.attractor from the fixed points (slow points excluded).
 void group_continuous_attractors(const Network& network,
                                  const FixedPoints& points,
                                  const std::vector<Linearization>& lins,
@@ -155,12 +153,18 @@ void group_continuous_attractors(const Network& network,
                                  ConditionDynamics& c) {
   const double tol =
       options.line_attractor_tol > 0 ? options.line_attractor_tol : 1.0 / std::max(horizon, 1);
-  const int n_points = points.n_points();
-  Eigen::VectorXi n_unstable(n_points), n_marginal(n_points);
-  for (int p = 0; p < n_points; ++p) {
-    const Linearization& lin = lins[p];
-    n_unstable[p] = lin.n_unstable;
-    n_marginal[p] = static_cast<int>(((lin.eigenvalues.array().abs() - 1.0).abs() <= tol).count());
+  std::vector<int> fixed;
+  for (int p = 0; p < points.n_points(); ++p) {
+    if (!points.is_slow[p]) fixed.push_back(p);
+  }
+  const auto n_fixed = static_cast<Eigen::Index>(fixed.size());
+  MatrixXd states(points.states.rows(), n_fixed);
+  Eigen::VectorXi n_unstable(n_fixed), n_marginal(n_fixed);
+  for (Eigen::Index i = 0; i < n_fixed; ++i) {
+    const Linearization& lin = lins[fixed[i]];
+    states.col(i) = points.states.col(fixed[i]);
+    n_unstable[i] = lin.n_unstable;
+    n_marginal[i] = static_cast<int>(((lin.eigenvalues.array().abs() - 1.0).abs() <= tol).count());
   }
   // The memory time scale 1 / tol, one batched step at a time (a whole run would hold every step).
   const int n_steps = static_cast<int>(std::ceil(1.0 / tol));
@@ -172,10 +176,10 @@ void group_continuous_attractors(const Network& network,
     }
     return state;
   };
-  ContinuousAttractors found =
-      find_continuous_attractors(points.states, n_unstable, n_marginal, flow);
+  ContinuousAttractors found = find_continuous_attractors(states, n_unstable, n_marginal, flow);
   c.continuous_attractors = std::move(found.attractors);
-  c.attractor = std::move(found.attractor);
+  c.attractor = Eigen::VectorXi::Constant(points.n_points(), -1);
+  for (Eigen::Index i = 0; i < n_fixed; ++i) c.attractor[fixed[i]] = found.attractor[i];
 }
 
 ConditionResult analyze_condition(const Network& network,
@@ -238,10 +242,9 @@ ConditionResult analyze_condition(const Network& network,
 
   if (relevant_input != nullptr) {
     const MatrixXd W = readout_weights(network);
-    // Slow points off every continuous attractor are unused.
-    result.mode_fractions = MatrixXd::Constant(n, n_points, kNaN);
+    result.mode_fractions = MatrixXd::Constant(n, n_points, kNaN);  // slow points: unused
     for (int p = 0; p < n_points; ++p) {
-      if (points.is_slow[p] && c.attractor[p] < 0) continue;
+      if (points.is_slow[p]) continue;
       result.mode_fractions.col(p) = mode_response_fractions(lins[p], W, *relevant_input, horizon);
     }
   }
@@ -307,14 +310,14 @@ FlipFlopAnalysis analyze_flip_flop(const ConditionDynamics& c, int n_bits, int n
   return a;
 }
 
-/// One row of the signature: the continuous attractors of the condition, and its fixed points on
-/// none of them as isolated points (a slow point counts only as part of a continuum).
+/// One row of the signature: the fixed points of the condition as isolated points and continuous
+/// attractors (slow points are in neither).
 Eigen::VectorXi condition_signature(const ConditionDynamics& c) {
   ContinuousAttractors fixed;
   fixed.attractors = c.continuous_attractors;
   std::vector<int> attractor, n_unstable;
   for (int p = 0; p < c.n_points(); ++p) {
-    if (!is_fixed(c, p) && c.attractor[p] < 0) continue;
+    if (!is_fixed(c, p)) continue;
     attractor.push_back(c.attractor[p]);
     n_unstable.push_back(c.n_unstable[p]);
   }
@@ -625,13 +628,13 @@ NetworkDynamics analyze_network(const Network& network,
       for (int p = 0; p < n_points; ++p) {
         a.n_marginal_points[k] += ((modulus.col(p).array() - 1.0).abs() <= line_tol).any();
       }
-      // Spectrum and mode response: the mean over the points (fixed or slow) of the context's
-      // continuous attractors (its line attractor), or over all its fixed points when it has none.
+      // Spectrum and mode response: the mean over the fixed points on the context's continuous
+      // attractors (its line attractor), or over all its fixed points when it has none.
       const bool on_line = (c.attractor.array() >= 0).any();
       VectorXd modulus_sum = VectorXd::Zero(n), response_sum = VectorXd::Zero(n);
       int n_fixed = 0;
       for (int p = 0; p < n_points; ++p) {
-        if (on_line ? c.attractor[p] < 0 : !is_fixed(c, p)) continue;
+        if (!is_fixed(c, p) || (on_line && c.attractor[p] < 0)) continue;
         modulus_sum += modulus.col(p);
         response_sum += results[k].mode_fractions.col(p);
         ++n_fixed;

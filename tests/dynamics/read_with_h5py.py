@@ -219,6 +219,8 @@ def check_file(check, path, docs):
             attractor = group["attractor"][()]
             check.expect(np.all((attractor >= -1) & (attractor < local["n_attractors"])),
                          f"{name}: attractor indices")
+            check.expect(np.all(attractor[group["is_slow"][()] == 1] == -1),
+                         f"{name}: a slow point on a continuous attractor")
             if k == "0":
                 sizes["n_points"] = local["n_points"]
 

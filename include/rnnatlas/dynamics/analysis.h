@@ -23,8 +23,8 @@
 //              fraction of the linearized response to the relevant input explained by the leading k
 //              modes (mode_response_fractions()).
 // Topology counts, transitions and task statistics use the fixed points (q <= tol_q); slow points
-// are kept and flagged, and count only as parts of continuous attractors (an approximate line
-// attractor is a continuum of slow points) and towards the point counts of context_integration.
+// are kept and flagged, and count only towards the point counts of context_integration, whose line
+// attractors are approximate.
 #pragma once
 
 #include <Eigen/Core>
@@ -125,12 +125,11 @@ struct ConditionDynamics {
   /// [n_points, n_cycles]: runs from fixed point i that reached limit cycle c (slow points: zero
   /// rows).
   Eigen::MatrixXi cycle_transitions;
-  /// The continuous attractors (line attractors, rings, ...) that the fixed and slow points form
+  /// The continuous attractors (line attractors, rings, ...) that the fixed points form
   /// (find_continuous_attractors(), with tol = the resolved line_attractor_tol).
   std::vector<ContinuousAttractor> continuous_attractors;
   /// [n_points]: the index in continuous_attractors of the attractor point p lies on; -1 for an
-  /// isolated fixed point and for a slow point on none (a continuum may be made of slow points:
-  /// an approximate line attractor).
+  /// isolated fixed point and for every slow point.
   Eigen::VectorXi attractor;
   // Finder and transition summary.
   int n_candidates = 0;  ///< initial states
@@ -200,9 +199,9 @@ struct ContextIntegrationAnalysis {
   Eigen::MatrixXd eigenvalue_modulus;
   /// [n_contexts, n_state]: column k - 1 = mode_response_fractions() of the relevant evidence
   /// stream (stream c in context c) with k modes over the task's n_time steps, averaged over the
-  /// points (fixed or slow) on the context's continuous attractors (its line attractor; all its
-  /// fixed points when it has none), as the study averages over the points of the line attractor;
-  /// NaN rows for a context without fixed points. eigenvalue_modulus averages over the same points.
+  /// fixed points on the context's continuous attractors (its line attractor; all its fixed points
+  /// when it has none), as the study averages over the points of the line attractor; NaN rows for
+  /// a context without fixed points. eigenvalue_modulus averages over the same points.
   Eigen::MatrixXd mode_response;
   /// [n_contexts]: the least k with mode_response >= 0.9; 0 for a context without fixed points.
   Eigen::VectorXi n_modes_90;

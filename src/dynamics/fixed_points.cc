@@ -263,8 +263,9 @@ int newton_refine(StepEvaluator& evaluator,
 /// FixedPointFinder: at lr_initial = 1 Adam carries candidates past points, and its large steps
 /// are what bring some of them to the saddles and the origin of the perfect flip-flop
 /// (analysis_test and NewtonRoundsKeepThePointsOnlyAdamsLargeStepsReach). So during Adam a
-/// candidate is resolved only once Adam has brought it within tol_unique of a known point
-/// (settled()), where FixedPointFinder's own rule already counts it as that point, and, for its own
+/// candidate is resolved only once Adam has brought it deep into a known point's neighbourhood
+/// (settled(): within a tenth of the way to the nearest other known point, at least tol_unique,
+/// where FixedPointFinder's own rule counts it as that point), and, for its own
 /// Newton run, only when the run converged from the start (every step a full step that halved the
 /// residual): a damped Newton run far from a point can end at any point. Such a run still makes a
 /// new known point, and the candidate stays in Adam. Resolving the candidates that are merely near
@@ -324,6 +325,7 @@ class Search {
   static constexpr int kChordMaxIters = 8;
   static constexpr int kBarrenTries = 3;
   static constexpr int kPolishSteps = 10;
+  static constexpr double kSettledFraction = 0.1;
 
   struct KnownPoint {
     VectorXd state;                    // polished to the rounding level
@@ -501,7 +503,7 @@ class Search {
       // Adam as it was (a new point it found is kept, to resolve the candidates that do come
       // near it). Without this, the candidates that Adam alone would bring to a point (for
       // instance the origin of the perfect flip-flop) can all be sent elsewhere.
-      if (!in_adam || (local && settled(i, known_[p].state))) {
+      if (!in_adam || (local && settled(i, p))) {
         set_state(i, s, q);
         resolve_candidate(i, p);
       }
@@ -557,13 +559,24 @@ class Search {
     known_.push_back(std::move(p));
   }
 
-  /// Whether candidate i may leave Adam at point x: always at the end; during Adam only once Adam
-  /// has brought it within tol_unique of x, where it is x's duplicate by FixedPointFinder's own
-  /// rule. Which point a candidate ends at is Adam's to say, not Newton's: a candidate still on its
-  /// way may pass near one point (at lr_initial = 1, past it) on its way to another, and resolving
-  /// it early loses the points only such candidates reach (saddles, the flip-flop's origin).
-  bool settled(int i, const VectorXd& x) const {
-    return !in_adam_ || (S_.col(i) - x).norm() <= options_.tol_unique;
+  /// Whether candidate i may leave Adam at known point p: always at the end; during Adam only once
+  /// Adam has brought it within kSettledFraction of the distance from p to the nearest other known
+  /// point (at least tol_unique, within which it is p's duplicate by FixedPointFinder's own rule;
+  /// only tol_unique while p is the only point known). Which point a candidate ends at is Adam's to
+  /// say, not Newton's: a candidate still on its way may pass near one point (at lr_initial = 1,
+  /// past it) on its way to another, and resolving it early loses the points only such candidates
+  /// reach (saddles, the flip-flop's origin). Deep inside a point's neighbourhood, a tenth of the
+  /// way to the next point, Adam goes on to that point: trained_flip_flop_test finds every point
+  /// Adam alone finds, and the rounds still spare Adam the slow end of its convergence.
+  bool settled(int i, std::size_t p) const {
+    if (!in_adam_) return true;
+    double spacing = std::numeric_limits<double>::infinity();
+    for (std::size_t o = 0; o < known_.size(); ++o) {
+      if (o != p) spacing = std::min(spacing, (known_[o].state - known_[p].state).norm());
+    }
+    double radius = options_.tol_unique;
+    if (std::isfinite(spacing)) radius = std::max(radius, kSettledFraction * spacing);
+    return (S_.col(i) - known_[p].state).norm() <= radius;
   }
 
   /// Makes known point p the nearest known point of the unresolved candidates of `pool` it is
@@ -585,7 +598,7 @@ class Search {
     std::vector<int> batch;
     for (const int i : pool) {
       if (resolved_[i] || nearest_[i].first != static_cast<int>(p)) continue;
-      if (!settled(i, point.state)) continue;
+      if (!settled(i, p)) continue;
       // A candidate that failed against this point is tested again only once it is half as far.
       const auto& [last_point, last_d2] = last_test_[i];
       if (last_point == static_cast<int>(p) && nearest_[i].second > 0.25 * last_d2) continue;

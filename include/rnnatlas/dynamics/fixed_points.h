@@ -16,9 +16,10 @@
 // is factorised once (J* - I at the point), and the chord iteration s <- s - (J* - I)^{-1} (F(s)
 // - s), batched over candidates, resolves the candidates already near that point: those that
 // reach q <= tol_q within tol_unique of it join it as duplicates, without a Newton run of their
-// own. A candidate leaves Adam only once Adam has brought it within tol_unique of a point (its
-// duplicate by FixedPointFinder's rule), so the set of points is the one Adam alone leads to:
-// the rounds only spare Adam the slow end of its convergence. Candidates Adam finishes are
+// own. A candidate leaves Adam only once Adam has brought it deep into a point's neighbourhood
+// (within a tenth of the way to the nearest other known point, at least tol_unique), so the set
+// of points is the one Adam alone leads to: the rounds only spare Adam the slow end of its
+// convergence. Candidates Adam finishes are
 // resolved the same way at the end. On a trained GRU, where
 // update gates near 1 make q nearly flat around the memories, Adam alone ends at q ~ 1e-7 after
 // 5000 iterations while Newton converges in a few steps (bench/README.md, fixed points). With

@@ -79,6 +79,7 @@ Errors run_schedule(const std::vector<Item>& order,
   const std::vector<Finish> finishes = simulate(order, n_workers);
   const double makespan = finishes.back().time;
   std::vector<double> costs;
+  costs.reserve(order.size());
   for (const Item& item : order) costs.push_back(item.cost);
   ScheduleEta eta(costs, n_workers);
   Errors errors;

@@ -196,7 +196,11 @@ TEST(ContinuousAttractors, SeparateAttractorsStaySeparate) {
 
 TEST(ContinuousAttractors, APlaneIsAManifoldAndSaddlesCountOffIt) {
   MatrixXd grid(3, 25);
-  for (int i = 0; i < 25; ++i) grid.col(i) = Eigen::Vector3d(i % 5 - 2.0, i / 5 - 2.0, 0.0);
+  for (int row = 0; row < 5; ++row) {
+    for (int column = 0; column < 5; ++column) {
+      grid.col(5 * row + column) = Eigen::Vector3d(column - 2.0, row - 2.0, 0.0);
+    }
+  }
   const ContinuousAttractors plane = attractors_of(grid, kPlaneFlow, /*n_marginal=*/2);
   ASSERT_EQ(plane.attractors.size(), 1u);
   EXPECT_EQ(plane.attractors[0].shape, AttractorShape::kManifold);

@@ -457,6 +457,7 @@ std::string distance_file_staleness(const std::string& dir, const DistanceFile& 
   SweepSpec spec;
   const std::vector<KeptNetwork> kept = kept_networks(dir, &n_rows, &spec);
   std::vector<std::string> ids;
+  ids.reserve(kept.size());
   for (const KeptNetwork& k : kept) ids.push_back(k.network.id);
   if (std::string why = network_difference(file, ids); !why.empty()) return why;
   return input_difference(file, input_hashes(dir, file.metric, kept));

@@ -177,6 +177,7 @@ void expect_refused(const std::string& text, const std::string& message) {
 TEST(Manifest, APopulationListsEachNetworkAndFileOnceInsideTheDirectory) {
   const SweepSpec spec = small_spec();
   std::vector<ManifestRow> rows;
+  rows.reserve(3);
   for (int i = 0; i < 3; ++i) rows.push_back(finished(spec.network(i), "completed", 0.01, true, 1));
   ASSERT_EQ(parse_manifest_csv(format_manifest_csv(rows), "m.csv").size(), 3u);
 

@@ -117,7 +117,7 @@ class DirectoryLock {
 /// The config of hash `hash` that DIR holds: DIR/sweep.toml, or, when a growth was interrupted
 /// after sweep.toml was replaced but before sweep.hash was, the copy in DIR/history.
 std::string committed_config_text(const fs::path& root, const std::string& hash) {
-  const std::string current = read_text((root / kConfigFile).string());
+  std::string current = read_text((root / kConfigFile).string());
   try {
     if (parse_sweep_config(current, kConfigFile).hash() == hash) return current;
   } catch (const InvalidArgument&) {
@@ -509,7 +509,7 @@ std::vector<ManifestRow> read_manifest(const std::string& dir) {
 
 std::string verified_network_file(const std::string& dir, const ManifestRow& row) {
   const fs::path root(dir);
-  const std::string path = (root / row.file).string();
+  std::string path = (root / row.file).string();
   const std::string rerun = "rnnatlas sweep " + (root / kConfigFile).string() + " --out " + dir;
   if (row.file_hash.empty()) {
     throw IoError((root / kManifestFile).string() + " records no content hash for network '" +

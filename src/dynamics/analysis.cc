@@ -144,15 +144,13 @@ TransitionGraph fixed_point_transitions(const Network& network,
   return graph;
 }
 
-/// Fills c.continuous_attractors and c.attractor from the fixed points (slow points excluded).
+/// Fills c.continuous_attractors and c.attractor from the fixed points (slow points excluded);
+/// tol is the resolved line_attractor_tol.
 void group_continuous_attractors(const Network& network,
                                  const FixedPoints& points,
                                  const std::vector<Linearization>& lins,
-                                 const AnalysisOptions& options,
-                                 int horizon,
+                                 double tol,
                                  ConditionDynamics& c) {
-  const double tol =
-      options.line_attractor_tol > 0 ? options.line_attractor_tol : 1.0 / std::max(horizon, 1);
   std::vector<int> fixed;
   for (int p = 0; p < points.n_points(); ++p) {
     if (!points.is_slow[p]) fixed.push_back(p);
@@ -187,7 +185,8 @@ ConditionResult analyze_condition(const Network& network,
                                   const AnalysisOptions& options,
                                   int n_threads,
                                   const VectorXd* relevant_input,
-                                  int horizon) {
+                                  int horizon,
+                                  double line_tol) {
   InitialStateOptions init;
   init.n_states = options.n_initial_states;
   init.noise_scale = options.noise_scale;
@@ -229,7 +228,7 @@ ConditionResult analyze_condition(const Network& network,
       n_points > 0 ? network.readout(points.states) : MatrixXd(network.architecture().n_output, 0);
   c.transitions = graph.weights;
   c.limit_cycles = std::move(graph.cycles);
-  group_continuous_attractors(network, points, lins, options, horizon, c);
+  group_continuous_attractors(network, points, lins, line_tol, c);
   c.cycle_transitions = graph.cycle_weights;
   const FixedPointSummary& s = found.summary;
   c.n_candidates = s.n_candidates;
@@ -521,7 +520,9 @@ NetworkDynamics analyze_network(const Network& network,
   SineWaveAnalysis sine;
   std::vector<Network::Trajectory> sine_runs;  // per condition, for the measured frequency
   int sine_run_steps = 0;
-  double line_tol = options.line_attractor_tol;
+  // The marginal band of the continuous attractors and of the CDI line attractors.
+  const double line_tol =
+      options.line_attractor_tol > 0 ? options.line_attractor_tol : 1.0 / task.n_time();
   if (task_name == "flip_flop") {
     conditions.push_back({"zero input", VectorXd::Zero(arch.n_input), 0, run.states});
   } else if (task_name == "sine_wave") {
@@ -549,7 +550,6 @@ NetworkDynamics analyze_network(const Network& network,
       sine.target_frequency[k] = sw.frequency(js[k]);
     }
   } else {  // context_integration: inputs are [stream 0, stream 1, context 0, context 1]
-    if (!(line_tol > 0)) line_tol = 1.0 / task.n_time();
     for (int c = 0; c < 2; ++c) {
       VectorXd u = VectorXd::Zero(arch.n_input);
       u[2 + c] = 1.0;
@@ -577,7 +577,7 @@ NetworkDynamics analyze_network(const Network& network,
     VectorXd relevant;
     if (cdi) relevant = VectorXd::Unit(arch.n_input, k);  // evidence stream k is relevant
     results[k] = analyze_condition(network, conditions[k], options, inner,
-                                   cdi ? &relevant : nullptr, task.n_time());
+                                   cdi ? &relevant : nullptr, task.n_time(), line_tol);
     conditions[k].pool.resize(0, 0);
   });
   result.conditions.reserve(n_conditions);

@@ -363,7 +363,7 @@ Outcome manifest_csv(std::string_view data) {
   RNNATLAS_ASSERT(n_networks == static_cast<int>(rows.size()), "the population summary counts "
                                                                    << n_networks << " networks for "
                                                                    << rows.size() << " rows");
-  (void)format_summary_csv(groups);
+  (void)format_summary_csv(groups, "0123456789abcdef");
   return accepted();
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <new>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/output_path.h"
+#include "rnnatlas/sweep/sweep.h"
 
 namespace rnnatlas::cli {
 
@@ -23,6 +25,14 @@ void print_error(std::string_view message) {
 }
 
 void print_note(std::string_view message) { std::cerr << "rnnatlas: " << message << '\n'; }
+
+void warn_if_snapshot(const std::string& dir) {
+  // Without a manifest the stage itself says what DIR lacks.
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(std::filesystem::path(dir) / "manifest.csv", error)) return;
+  const std::string note = population_snapshot_note(dir, read_manifest(dir));
+  if (!note.empty()) print_note("warning: " + note);
+}
 
 std::string strprintf(const char* format, ...) {
   va_list args;

@@ -56,6 +56,10 @@ Command add_embed_command(CLI::App& parent);
 void print_error(std::string_view message);
 /// Prints "rnnatlas: <message>" on stderr (notes that are not errors).
 void print_note(std::string_view message);
+/// Prints "rnnatlas: warning: ..." when sweep directory `dir` is being trained or was stopped
+/// before the end (population_snapshot_note()): the command then sees a snapshot. Nothing when
+/// DIR has no manifest (the stage reports that); IoError for a manifest that cannot be read.
+void warn_if_snapshot(const std::string& dir);
 
 /// printf into a std::string.
 std::string strprintf(const char* format, ...) __attribute__((format(printf, 1, 2)));

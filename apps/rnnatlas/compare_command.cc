@@ -163,6 +163,7 @@ int run_over_ranks(CompareArgs& args) {
     if (root) {
       print_note(strprintf("compare: %d MPI ranks x %s", session.size(),
                            count_of(n_threads, "thread").c_str()));
+      warn_if_snapshot(args.dir);
     }
     const sim::CompareSummary summary = sim::compare_population(args.dir, args.options);
     if (root) print_result(summary);
@@ -183,6 +184,7 @@ int run_compare(CompareArgs& args) {
 #endif
   }
   configure(args);
+  warn_if_snapshot(args.dir);
   args.options.n_threads = thread_count(args.n_threads);
   print_result(sim::compare_population(args.dir, args.options));
   return kExitOk;

@@ -243,6 +243,7 @@ int run_directory(const DynamicsArgs& args, const AnalysisOptions& options, int 
                      args.input + "/dynamics/");
   }
   check_output_directory("DIR", (fs::path(args.input) / "dynamics").string());
+  warn_if_snapshot(args.input);
   PopulationOptions population;
   population.analysis = options;
   population.n_threads = n_threads;

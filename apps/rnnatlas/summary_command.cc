@@ -11,6 +11,7 @@ namespace rnnatlas::cli {
 namespace {
 
 int run_summary(const std::string& dir) {
+  warn_if_snapshot(dir);
   const std::vector<PopulationGroup> groups = write_population_summary(dir);
   std::cout << strprintf("%-8s %-10s %8s %8s %6s %9s %12s %10s\n", "cell", "activation", "networks",
                          "trained", "kept", "diverged", "median nmse", "time");

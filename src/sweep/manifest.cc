@@ -263,14 +263,17 @@ std::vector<PopulationGroup> summarize_population(const std::vector<ManifestRow>
   return groups;
 }
 
-std::string format_summary_csv(const std::vector<PopulationGroup>& groups) {
+std::string format_summary_csv(const std::vector<PopulationGroup>& groups,
+                               const std::string& manifest_hash) {
   std::string out =
-      "cell,activation,networks,trained,kept,diverged,median_normalized_mse,seconds\n";
+      "cell,activation,networks,trained,kept,diverged,median_normalized_mse,seconds,"
+      "manifest_hash\n";
   for (const PopulationGroup& g : groups) {
     out += std::string(to_string(g.cell)) + "," + std::string(to_string(g.activation)) + "," +
            std::to_string(g.n_networks) + "," + std::to_string(g.n_trained) + "," +
            std::to_string(g.n_kept) + "," + std::to_string(g.n_diverged) + "," +
-           format_shortest(g.median_normalized_mse) + "," + format_shortest(g.seconds) + "\n";
+           format_shortest(g.median_normalized_mse) + "," + format_shortest(g.seconds) + "," +
+           manifest_hash + "\n";
   }
   return out;
 }

@@ -258,10 +258,11 @@ TEST(Manifest, SummaryCountsAndMedianPerCellAndActivation) {
   EXPECT_EQ(groups[3].n_kept, 2);
   EXPECT_DOUBLE_EQ(groups[3].median_normalized_mse, 0.002);
 
-  const std::string csv = format_summary_csv(groups);
+  const std::string csv = format_summary_csv(groups, "00000000deadbeef");
   EXPECT_THAT(csv, ::testing::StartsWith("cell,activation,networks,trained,kept,diverged,"));
-  EXPECT_THAT(csv, ::testing::HasSubstr("\nvanilla,tanh,4,3,1,1,0.5,7\n"));
-  EXPECT_THAT(csv, ::testing::HasSubstr("\nlstm,relu,4,2,2,0,0.002,4\n"));
+  EXPECT_THAT(csv, ::testing::HasSubstr(",seconds,manifest_hash\n"));
+  EXPECT_THAT(csv, ::testing::HasSubstr("\nvanilla,tanh,4,3,1,1,0.5,7,00000000deadbeef\n"));
+  EXPECT_THAT(csv, ::testing::HasSubstr("\nlstm,relu,4,2,2,0,0.002,4,00000000deadbeef\n"));
 }
 
 }  // namespace

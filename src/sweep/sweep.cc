@@ -32,6 +32,7 @@ constexpr const char* kConfigFile = "sweep.toml";
 constexpr const char* kHashFile = "sweep.hash";
 constexpr const char* kManifestFile = "manifest.csv";
 constexpr const char* kLockFile = ".lock";
+constexpr int kLockAttempts = 50;  // 1 s in steps of 20 ms
 constexpr const char* kNetworksDir = "networks";
 constexpr const char* kHistoryDir = "history";  // configs the sweep grew from: <hash>.toml
 constexpr const char* kTempMarker = ".tmp-";    // save_network_file's temporary files contain this
@@ -96,8 +97,15 @@ class DirectoryLock {
     const std::string path = (fs::path(dir) / kLockFile).string();
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd_ < 0) throw IoError("cannot open lock file '" + path + "': " + errno_text(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    // Readers probe the lock for a moment (sweep_in_progress()): wait out such a probe before
+    // concluding that another run holds it.
+    int attempts = 0;
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       const int error = errno;
+      if (error == EWOULDBLOCK && ++attempts < kLockAttempts) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
       ::close(fd_);
       if (error == EWOULDBLOCK) {
         throw IoError("another rnnatlas sweep is running on " + dir + " (it holds " + path +
@@ -482,14 +490,18 @@ SweepPopulation read_sweep_population(const std::string& dir) {
   return population;
 }
 
-std::vector<ManifestRow> read_manifest(const std::string& dir) {
+namespace {
+
+/// read_manifest(), also giving the bytes the rows were parsed from.
+std::vector<ManifestRow> read_manifest_and_text(const std::string& dir, std::string& text) {
   const std::string path = (fs::path(dir) / kManifestFile).string();
   std::error_code error;
   if (!fs::is_regular_file(path, error)) {
     throw IoError("cannot read " + path + ": no such file (is " + dir +
                   " a directory written by `rnnatlas sweep`?)");
   }
-  std::vector<ManifestRow> rows = parse_manifest_csv(read_text(path), path);
+  text = read_text(path);
+  std::vector<ManifestRow> rows = parse_manifest_csv(text, path);
   // parse_manifest_csv() refuses paths that leave DIR by name; a symbolic link can still point
   // elsewhere, so the files that exist are resolved.
   const fs::path root = fs::weakly_canonical(fs::absolute(dir));
@@ -505,6 +517,13 @@ std::vector<ManifestRow> read_manifest(const std::string& dir) {
     }
   }
   return rows;
+}
+
+}  // namespace
+
+std::vector<ManifestRow> read_manifest(const std::string& dir) {
+  std::string text;
+  return read_manifest_and_text(dir, text);
 }
 
 std::string verified_network_file(const std::string& dir, const ManifestRow& row) {
@@ -526,9 +545,45 @@ std::string verified_network_file(const std::string& dir, const ManifestRow& row
   return path;
 }
 
+bool sweep_in_progress(const std::string& dir) {
+  const std::string path = (fs::path(dir) / kLockFile).string();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // no run ever held it
+  // A shared lock conflicts only with a run's exclusive one; it is released at once.
+  const bool running = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return running;
+}
+
+std::string population_snapshot_note(const std::string& dir, const std::vector<ManifestRow>& rows) {
+  int n_trained = 0;
+  int n_kept = 0;
+  for (const ManifestRow& row : rows) {
+    n_trained += row.outcome != "pending";
+    n_kept += row.kept;
+  }
+  const int n = static_cast<int>(rows.size());
+  const std::string so_far = std::to_string(n_trained) + " of " + std::to_string(n) +
+                             " networks trained, " + std::to_string(n_kept) + " kept";
+  if (sweep_in_progress(dir)) {
+    return "a sweep is still running on " + dir + " (" + so_far +
+           "): this is a snapshot of the networks kept so far; run it again when the sweep has " +
+           "finished to include the rest";
+  }
+  if (n_trained < n) {
+    return "the sweep of " + dir + " is unfinished (" + so_far +
+           "): this is a snapshot of the networks kept so far; rerun `rnnatlas sweep " +
+           (fs::path(dir) / kConfigFile).string() + " --out " + dir + "` to train the rest";
+  }
+  return "";
+}
+
 std::vector<PopulationGroup> write_population_summary(const std::string& dir) {
-  std::vector<PopulationGroup> groups = summarize_population(read_manifest(dir));
-  write_file_atomically((fs::path(dir) / "summary.csv").string(), format_summary_csv(groups));
+  // The hash written into the summary is that of the bytes whose rows it counts.
+  std::string text;
+  std::vector<PopulationGroup> groups = summarize_population(read_manifest_and_text(dir, text));
+  write_file_atomically((fs::path(dir) / "summary.csv").string(),
+                        format_summary_csv(groups, content_hash(text)));
   return groups;
 }
 

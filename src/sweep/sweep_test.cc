@@ -1,7 +1,9 @@
 #include "rnnatlas/sweep/sweep.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -323,6 +325,84 @@ TEST_F(SweepTest, ASecondConcurrentRunIsRefusedByTheLock) {
   EXPECT_THAT(runner.second_run_error, ::testing::HasSubstr("another rnnatlas sweep is running"));
   // The lock is released at the end of the run.
   EXPECT_NO_THROW(run_sweep(with_threads(1), spec, kTiny, dir("d")));
+}
+
+/// Trains the items one by one and, after the first, looks at the directory as another command
+/// would while the sweep runs.
+class ProbingRunner final : public SweepRunner {
+ public:
+  explicit ProbingRunner(std::string dir) : dir_(std::move(dir)) {}
+  void run(const std::vector<int>& items,
+           const std::function<void(int)>& work,
+           const std::function<void(int)>& done) override {
+    for (const int i : items) {
+      work(i);
+      done(i);
+      if (note_while_running.empty()) {
+        running = sweep_in_progress(dir_);
+        note_while_running = population_snapshot_note(dir_, read_manifest(dir_));
+      }
+    }
+  }
+  int n_workers() const override { return 1; }
+  bool running = false;
+  std::string note_while_running;
+
+ private:
+  std::string dir_;
+};
+
+TEST_F(SweepTest, ReadersSeeARunningOrUnfinishedSweepAsASnapshot) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  EXPECT_FALSE(sweep_in_progress(dir("d")));  // no directory yet
+  ProbingRunner runner(dir("d"));
+  SweepOptions options;
+  options.runner = &runner;
+  run_sweep(options, spec, kTiny, dir("d"));
+  EXPECT_TRUE(runner.running);
+  EXPECT_THAT(runner.note_while_running,
+              ::testing::HasSubstr("a sweep is still running on " + dir("d") +
+                                   " (1 of 6 networks "
+                                   "trained"));
+  EXPECT_THAT(runner.note_while_running, ::testing::HasSubstr("snapshot"));
+
+  // Finished: nothing to say.
+  EXPECT_FALSE(sweep_in_progress(dir("d")));
+  std::vector<ManifestRow> rows = read_manifest(dir("d"));
+  EXPECT_EQ(population_snapshot_note(dir("d"), rows), "");
+  // Stopped before the end (a pending row, no run holding the lock): say how to finish it.
+  rows[2].outcome = "pending";
+  rows[2].kept = false;
+  EXPECT_THAT(population_snapshot_note(dir("d"), rows),
+              ::testing::AllOf(::testing::HasSubstr("is unfinished (5 of 6 networks trained"),
+                               ::testing::HasSubstr("rnnatlas sweep " + dir("d") + "/sweep.toml")));
+}
+
+TEST_F(SweepTest, ARunStartingDuringAProbeWaitsForItInsteadOfFailing) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  run_sweep(with_threads(1), spec, kTiny, dir("d"));
+  // A reader's probe holds a shared lock; release it 200 ms into the next run.
+  const int fd = ::open((dir("d") + "/.lock").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_SH), 0);
+  std::thread release([fd] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ::close(fd);
+  });
+  EXPECT_NO_THROW(run_sweep(with_threads(1), spec, kTiny, dir("d")));
+  release.join();
+}
+
+TEST_F(SweepTest, TheSummaryRecordsTheManifestItCounted) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  run_sweep(with_threads(2), spec, kTiny, dir("d"));
+  write_population_summary(dir("d"));
+  std::ifstream in(dir("d") + "/summary.csv");
+  std::string header, line;
+  std::getline(in, header);
+  std::getline(in, line);
+  EXPECT_THAT(header, ::testing::EndsWith(",manifest_hash"));
+  EXPECT_THAT(line, ::testing::EndsWith("," + file_content_hash(dir("d") + "/manifest.csv")));
 }
 
 }  // namespace

@@ -67,7 +67,10 @@ struct PopulationGroup {
 std::vector<PopulationGroup> summarize_population(const std::vector<ManifestRow>& rows);
 
 /// CSV text of the summary: cell,activation,networks,trained,kept,diverged,median_normalized_mse,
-/// seconds.
-std::string format_summary_csv(const std::vector<PopulationGroup>& groups);
+/// seconds,manifest_hash. `manifest_hash` is the content hash of the manifest text the groups were
+/// counted from (io/content_hash.h), the same on every line: a reader compares it with the
+/// manifest's hash now to tell a stale summary.
+std::string format_summary_csv(const std::vector<PopulationGroup>& groups,
+                               const std::string& manifest_hash);
 
 }  // namespace rnnatlas

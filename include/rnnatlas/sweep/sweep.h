@@ -92,7 +92,7 @@ SweepPopulation read_sweep_population(const std::string& dir);
 /// The manifest rows of a sweep directory (reads DIR/manifest.csv), checked as one population
 /// (parse_manifest_csv()); a network file that resolves outside DIR through a symbolic link is
 /// refused too. Throws IoError naming the file and the problem. The C++ stages read manifests
-/// through this function (the report still has a reader of its own).
+/// through this function, and so do the Python Population and the report (through the binding).
 std::vector<ManifestRow> read_manifest(const std::string& dir);
 
 /// The path of the network file of `row` (DIR/row.file) after checking that its content hash is
@@ -101,8 +101,18 @@ std::vector<ManifestRow> read_manifest(const std::string& dir);
 /// adds them without retraining) or when the file cannot be read.
 std::string verified_network_file(const std::string& dir, const ManifestRow& row);
 
-/// Summarizes DIR's manifest by cell x activation and writes it atomically as DIR/summary.csv.
-/// Throws IoError.
+/// True while a `rnnatlas sweep` run holds DIR's lock (DIR/.lock). The probe takes a shared
+/// lock for an instant; a run starting at that moment waits for it (up to 1 s) rather than
+/// failing.
+bool sweep_in_progress(const std::string& dir);
+
+/// "" when every network of `rows` (DIR's manifest) is trained and no sweep is running on DIR.
+/// Otherwise one sentence for the stages that read the population now: they see a snapshot, and
+/// what to run to include the rest. Stages print it as a warning; the report puts it on the page.
+std::string population_snapshot_note(const std::string& dir, const std::vector<ManifestRow>& rows);
+
+/// Summarizes DIR's manifest by cell x activation and writes it atomically as DIR/summary.csv,
+/// with the content hash of the manifest it counted. Throws IoError.
 std::vector<PopulationGroup> write_population_summary(const std::string& dir);
 
 }  // namespace rnnatlas

@@ -276,6 +276,31 @@ def load_network(path: _Path) -> Network:
 def load_network_file(path: _Path) -> NetworkRecord:
     """Reads a network file; OSError (IoError) naming the path and the problem on failure."""
 
+# ---- populations (sweep directories) ---------------------------------------------------------
+
+def read_manifest(dir: str) -> list[dict[str, Any]]:
+    """DIR/manifest.csv as dicts (index, id, cell, activation, n_hidden, seed, init_seed,
+    train_seed, outcome, n_iterations_done, final_loss, mse, normalized_mse, sign_accuracy, kept,
+    seconds, file, file_hash), checked as one population exactly as the CLI checks it; OSError
+    (IoError) naming the line and the problem otherwise."""
+
+def summarize_population(dir: str) -> list[dict[str, Any]]:
+    """The table of `rnnatlas summary`, computed from the manifest now: one dict per cell x
+    activation (networks, trained, kept, diverged, median_normalized_mse, seconds)."""
+
+def verified_network_file(dir: str, id: str) -> str:
+    """The path of network `id`'s file after checking its content hash against the manifest;
+    OSError (IoError) when it was replaced or changed, or the manifest records no hash."""
+
+def sweep_in_progress(dir: str) -> bool:
+    """True while a `rnnatlas sweep` run holds DIR's lock."""
+
+def population_snapshot_note(dir: str) -> str:
+    """'' when DIR's sweep is finished and not running; otherwise the warning the stages print."""
+
+def file_content_hash(path: str) -> str:
+    """Content hash (64-bit FNV-1a, 16 hex digits) of a file, as manifests record it."""
+
 # ---- dynamics --------------------------------------------------------------------------------
 
 class NewtonOptions:
@@ -1176,6 +1201,9 @@ class DistanceFile:
     def created(self) -> str: ...
 
 def load_distance_file(path: str) -> DistanceFile: ...
+def distance_file_staleness(dir: str, path: str) -> str:
+    """'' when the distance file at `path` is current for sweep directory DIR; otherwise what
+    differs. OSError (IoError) when the population fails its checks."""
 
 class ClassicalMdsResult:
     @property
@@ -1302,3 +1330,6 @@ class EmbeddingFile:
     def created(self) -> str: ...
 
 def load_embedding_file(path: str) -> EmbeddingFile: ...
+def embedding_staleness(dir: str, name: str) -> str:
+    """'' when DIR/similarity/<name>.embedding.h5 was computed from DIR/similarity/<name>.h5 as it
+    is now; otherwise why not."""

@@ -6,9 +6,12 @@
     net = pop.network("0004-gru-tanh-h32-s0")                   # loaded on first access
     for record, net in pop.kept_networks(): ...
 
-The manifest (DIR/manifest.csv, docs/sweep.md) is read once; network files are loaded lazily and
-cached. Numbers come back as int or float, "kept" as bool, empty fields (networks not trained yet)
-as NaN in the table and None in the records.
+The manifest (DIR/manifest.csv, docs/sweep.md) is read once, and checked by the library's own
+reader exactly as the CLI stages check it: a population they refuse is refused here. Network files
+are loaded lazily and cached, each after checking its content hash against the manifest. Numbers
+come back as int or float, "kept" as bool, empty fields (networks not trained yet) as NaN in the
+table and None in the records. ``snapshot_note`` is "" for a finished sweep, and otherwise says
+that the population is a snapshot (a sweep still running, or stopped before the end).
 """
 
 from __future__ import annotations
@@ -44,10 +47,14 @@ class Population:
 
     def __init__(self, directory: str | os.PathLike[str]):
         self.directory = os.fspath(directory)
+        from . import _core
+
         path = os.path.join(self.directory, "manifest.csv")
         if not os.path.isfile(path):
             raise OSError(f"cannot read population '{self.directory}': no manifest.csv; "
                           "give a directory written by `rnnatlas sweep`")
+        _core.read_manifest(self.directory)  # the CLI's checks: raises OSError naming the line
+        self.snapshot_note: str = _core.population_snapshot_note(self.directory)
         with open(path, newline="") as f:
             reader = csv.DictReader(f)
             columns = list(reader.fieldnames or [])
@@ -86,8 +93,9 @@ class Population:
         return [r["id"] for r in self.records if r.get("kept") or not kept_only]
 
     def network(self, network_id: str):
-        """The trained rnnatlas.Network of `network_id` (loaded on first use)."""
-        from . import load_network
+        """The trained rnnatlas.Network of `network_id` (loaded on first use, after checking that
+        its file is the one the sweep recorded: OSError if it was replaced or changed)."""
+        from . import _core, load_network
 
         if network_id not in self._by_id:
             raise KeyError(f"no network '{network_id}' in {self.directory}")
@@ -97,7 +105,7 @@ class Population:
                           f"(outcome {record['outcome']}); rerun `rnnatlas sweep` to finish it")
         if network_id not in self._networks:
             self._networks[network_id] = load_network(
-                os.path.join(self.directory, record["file"]))
+                _core.verified_network_file(self.directory, network_id))
         return self._networks[network_id]
 
     def kept_networks(self) -> Iterator[tuple[dict[str, Any], Any]]:

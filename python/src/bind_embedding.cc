@@ -10,6 +10,7 @@
 
 #include "bindings.h"
 #include "rnnatlas/embedding/cluster_stats.h"
+#include "rnnatlas/embedding/embed.h"
 #include "rnnatlas/embedding/embedding.h"
 #include "rnnatlas/embedding/embedding_file.h"
 
@@ -126,6 +127,9 @@ void bind_embedding(py::module_& m) {
       .def_readonly("library_version", &emb::EmbeddingFile::library_version)
       .def_readonly("created", &emb::EmbeddingFile::created);
 
+  m.def("embedding_staleness", &emb::embedding_staleness, py::arg("dir"), py::arg("name"), no_gil,
+        "'' when DIR/similarity/<name>.embedding.h5 was computed from DIR/similarity/<name>.h5 "
+        "as it is now; otherwise why not.");
   m.def("load_embedding_file", &emb::load_embedding_file, py::arg("path"), no_gil,
         "Reads an embedding file (DIR/similarity/<metric>.embedding.h5).");
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "rnnatlas/similarity/compare.h"
 #include "rnnatlas/similarity/distance_file.h"
 #include "rnnatlas/similarity/distance_matrix.h"
 #include "rnnatlas/similarity/dsa.h"
@@ -246,6 +247,15 @@ void bind_similarity(py::module_& m) {
 
   m.def("load_distance_file", &sim::load_distance_file, py::arg("path"), no_gil,
         "Reads a distance file (DIR/similarity/<metric>.h5).");
+  m.def(
+      "distance_file_staleness",
+      [](const std::string& dir, const std::string& path) {
+        return sim::distance_file_staleness(dir, sim::load_distance_file(path));
+      },
+      py::arg("dir"), py::arg("path"), no_gil,
+      "'' when the distance file at `path` is current for sweep directory DIR (the manifest's "
+      "kept networks, inputs with the recorded content hashes); otherwise what differs. OSError "
+      "when the population fails its checks.");
 }
 
 }  // namespace rnnatlas::python

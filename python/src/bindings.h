@@ -27,6 +27,7 @@ void bind_tasks(py::module_& m);
 void bind_models(py::module_& m);
 void bind_training(py::module_& m);
 void bind_io(py::module_& m);
+void bind_sweep(py::module_& m);
 void bind_dynamics(py::module_& m);
 void bind_analysis(py::module_& m);
 void bind_similarity(py::module_& m);

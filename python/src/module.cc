@@ -15,6 +15,8 @@ Tasks:     Task, TrialBatch, make_task, task_names
 Models:    Network
 Training:  TrainOptions, TrainProgress, TrainSummary, EvalMetrics, train, evaluate
 Files:     NetworkRecord, save_network_file, load_network_file, Network.save
+Populations: read_manifest, summarize_population, verified_network_file, sweep_in_progress,
+           population_snapshot_note, file_content_hash
 Dynamics:  FixedPointOptions (NewtonOptions), find_fixed_points, fixed_point_objective,
            sample_initial_states, LinearizationOptions, linearize, analyze_jacobian,
            TransitionOptions, find_transitions, LimitCycle
@@ -22,9 +24,9 @@ Limit cycles: LimitCycleOptions, classify_attractors, refine_periodic_orbit, lya
 Analysis:  AnalysisOptions, analyze_network, NetworkDynamics (ConditionDynamics, ...),
            load_dynamics_file, save_dynamics_file
 Similarity: cca, svcca, pwcca, cka, shape_distance (and their *Options), distance_matrix,
-           DistanceFile, load_distance_file
+           DistanceFile, load_distance_file, distance_file_staleness
 Embedding: classical_mds, smacof, silhouette_score, knn_accuracy, cluster_stats, mantel_test,
-           EmbeddingFile, load_embedding_file
+           EmbeddingFile, load_embedding_file, embedding_staleness
 Errors:    InvalidArgument (a ValueError), IoError (an OSError)
 )pbdoc";
   m.attr("__version__") = RNNATLAS_VERSION;
@@ -56,6 +58,7 @@ Errors:    InvalidArgument (a ValueError), IoError (an OSError)
   rnnatlas::python::bind_models(m);
   rnnatlas::python::bind_training(m);
   rnnatlas::python::bind_io(m);
+  rnnatlas::python::bind_sweep(m);
   rnnatlas::python::bind_dynamics(m);
   rnnatlas::python::bind_analysis(m);
   rnnatlas::python::bind_similarity(m);

@@ -85,5 +85,31 @@ def test_errors_name_the_problem(population_dir, tmp_path):
     fields = text[1].split(",")
     fields[text[0].split(",").index("kept")] = "maybe"
     (broken / "manifest.csv").write_text("\n".join([text[0], ",".join(fields)]) + "\n")
-    with pytest.raises(OSError, match=r"manifest.csv:2: column 'kept' must be 0 or 1"):
+    with pytest.raises(OSError, match=r"manifest.csv:2: kept: `maybe` is not 0 or 1"):
         rnnatlas.load_population(broken)
+
+
+def test_a_population_the_cli_refuses_is_refused(population_dir, tmp_path):
+    """The manifest goes through the library's reader: a duplicated row, which the report and this
+    class once accepted, is an error naming both lines."""
+    text = (population_dir / "manifest.csv").read_text().splitlines()
+    copy = tmp_path / "dup"
+    copy.mkdir()
+    (copy / "manifest.csv").write_text("\n".join(text + [text[2]]) + "\n")
+    with pytest.raises(OSError, match=r"manifest.csv:6: id `[^`]+` is also on line 3"):
+        rnnatlas.load_population(copy)
+
+
+def test_a_replaced_network_file_is_refused(population_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(population_dir, copy)
+    pop = rnnatlas.load_population(copy)
+    assert pop.snapshot_note == ""  # the sweep finished
+    first, second = pop.records[0], pop.records[1]
+    shutil.copyfile(copy / first["file"], copy / second["file"])
+    with pytest.raises(OSError, match=f"is not the one the sweep recorded for network "
+                                      f"'{second['id']}'"):
+        pop.network(second["id"])
+    assert pop.network(first["id"]) is not None

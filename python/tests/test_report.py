@@ -21,6 +21,9 @@ from rnnatlas.report import _analysis, _files
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
+# The warning of a population whose manifest has no content hashes (the synthetic fixture's).
+UNHASHED = "records no content hashes"
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
@@ -91,7 +94,9 @@ def test_results_json_is_the_returned_results(built):
         assert t["status"] == "ok"
         assert {"stages", "population", "clustering", "fixed_points", "mantel", "claims",
                 "figures", name} <= set(t)
-        assert t["warnings"] == []
+        # The fixture is synthetic: no network files, so no content hashes to check against.
+        assert [w for w in t["warnings"] if UNHASHED not in w] == []
+        assert len(t["warnings"]) == 1
 
 
 def test_claims_of_each_task(built):
@@ -112,9 +117,9 @@ def test_claims_of_each_task(built):
 # ---- numbers -----------------------------------------------------------------------------------
 
 
-def test_population_from_summary(built):
+def test_population_from_the_manifest(built):
     p = task(built, "flip_flop")["population"]
-    assert p["source"] == "summary.csv"
+    assert p["source"] == "manifest.csv"
     n_groups = len(fx.CELLS) * len(fx.ACTIVATIONS)
     assert p["total"] == {"networks": n_groups * (fx.N_PER_GROUP + 1),
                           "trained": n_groups * (fx.N_PER_GROUP + 1),
@@ -306,7 +311,7 @@ def test_missing_stages_are_not_run(partial):
     out, results = partial
     ff = results["tasks"]["flip_flop"]
     assert ff["stages"]["similarity"] == "not run" and ff["stages"]["embedding"] == "not run"
-    assert ff["stages"]["summary"] == "not run"
+    assert "summary" not in ff["stages"]  # the table is computed from the manifest, not read
     assert ff["population"]["source"].startswith("manifest.csv")
     assert ff["population"]["total"]["kept"] == 8
     assert ff["clustering"]["status"] == "not run" and ff["mantel"]["status"] == "not run"
@@ -405,7 +410,49 @@ def test_unreadable_dynamics_file_is_a_warning(tmp_path):
     broken.write_bytes(b"not hdf5")
     data = _files.read_task(out / "flip_flop")
     assert len(data.dynamics) == 7
-    assert len(data.warnings) == 1 and broken.name in data.warnings[0]
+    warnings = [w for w in data.warnings if UNHASHED not in w]
+    assert len(warnings) == 1 and broken.name in warnings[0]
+
+
+def test_a_stale_summary_csv_is_not_used(tmp_path):
+    """summary.csv written while the sweep ran says 3 trained, 2 kept; the manifest says more."""
+    out = fx.make_pipeline_output(tmp_path, tasks=("flip_flop",), n_per_group=1, metrics=())
+    summary = out / "flip_flop/summary.csv"
+    lines = summary.read_text().splitlines()
+    stale = [lines[0]] + [",".join(line.split(",")[:3] + ["0", "0"] + line.split(",")[5:])
+                          for line in lines[1:]]
+    summary.write_text("\n".join(stale) + "\n")
+    data = _files.read_task(out / "flip_flop")
+    assert data.population_source == "manifest.csv"
+    assert sum(g.kept for g in data.population) == len(fx.CELLS) * len(fx.ACTIVATIONS)
+
+
+def test_a_manifest_the_cli_refuses_is_refused_with_everything_derived(tmp_path):
+    out = fx.make_pipeline_output(tmp_path, tasks=("flip_flop",), n_per_group=1, metrics=("svcca",))
+    manifest = out / "flip_flop/manifest.csv"
+    lines = manifest.read_text().splitlines()
+    manifest.write_text("\n".join(lines + [lines[2]]) + "\n")  # a duplicated row
+    data = _files.read_task(out / "flip_flop")
+    assert data.stages["sweep"] == "refused"
+    assert data.population is None and not data.dynamics and not data.distances
+    assert len(data.warnings) == 1 and "is also on line 3" in data.warnings[0]
+
+
+def test_dynamics_of_a_network_that_is_not_kept_are_skipped(tmp_path):
+    out = fx.make_pipeline_output(tmp_path, tasks=("flip_flop",), n_per_group=1, metrics=())
+    manifest = out / "flip_flop/manifest.csv"
+    lines = manifest.read_text().splitlines()
+    header = lines[0].split(",")
+    kept_at, id_at = header.index("kept"), header.index("id")
+    first_kept = next(i for i, line in enumerate(lines[1:], 1) if line.split(",")[kept_at] == "1")
+    fields = lines[first_kept].split(",")
+    fields[kept_at] = "0"
+    lines[first_kept] = ",".join(fields)
+    manifest.write_text("\n".join(lines) + "\n")
+    data = _files.read_task(out / "flip_flop")
+    assert len(data.dynamics) == 7
+    assert fields[id_at] not in {d.network_id for d in data.dynamics}
+    assert any(f"network '{fields[id_at]}' is not a kept network" in w for w in data.warnings)
 
 
 # ---- command line ------------------------------------------------------------------------------

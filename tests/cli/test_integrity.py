@@ -3,12 +3,17 @@
 One small pipeline (sweep, dynamics, compare, embed) is run once; each test copies it, replaces,
 duplicates or moves a network file or edits the manifest, and runs dynamics, compare and embed
 again. Each must stop with exit status 1 and a message naming the problem, never analyse the
-tampered population or call it up to date.
+tampered population or call it up to date. The report refuses what was derived from it.
 """
 
 import csv
+import fcntl
 import io
+import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -47,11 +52,24 @@ def stages(run, directory):
     }
 
 
+def report(cli_path, directory):
+    """`python3 -m rnnatlas.report` on the study holding population `directory` (named after its
+    task): (CompletedProcess, the task's entry of results.json)."""
+    env = dict(os.environ, PYTHONPATH=str(cli_path.resolve().parents[2] / "python"))
+    result = subprocess.run(
+        [sys.executable, "-m", "rnnatlas.report", str(directory.parent), "--tasks",
+         directory.name, "--formats", "png"],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((directory.parent / "report/results.json").read_text())
+    return result, results["tasks"][directory.name]
+
+
 @pytest.fixture(scope="module")
 def pipeline(run, tmp_path_factory):
     root = tmp_path_factory.mktemp("integrity")
     (root / "sweep.toml").write_text(SWEEP)
-    out = root / "pipeline"
+    out = root / "study" / "flip_flop"
     result = run("sweep", root / "sweep.toml", "--out", out, "--threads", 1, "--quiet",
                  timeout=300)
     assert result.returncode == 0, result.stderr
@@ -75,7 +93,7 @@ def write_rows(directory, rows):
 
 @pytest.fixture
 def copy(pipeline, tmp_path):
-    target = tmp_path / "copy"
+    target = tmp_path / "copy" / "flip_flop"
     shutil.copytree(pipeline, target)
     return target
 
@@ -142,6 +160,55 @@ def test_every_later_stage_detects_tampering(run, copy, tamper):
         assert "internal error" not in result.stderr
     # Nothing derived was rewritten from the tampered population.
     assert {p: p.stat().st_mtime_ns for p in (copy / "similarity").iterdir()} == before
+
+
+@pytest.mark.parametrize("tamper", [replace_file, duplicate_row, move_outside, edit_hash])
+def test_the_report_uses_nothing_derived_from_a_tampered_population(cli_path, copy, tamper):
+    _, untouched = report(cli_path, copy)
+    assert untouched["warnings"] == []
+    assert untouched["stages"]["dynamics"] == "4 files"
+    message = tamper(copy)
+    _, task = report(cli_path, copy)
+    assert task["stages"]["sweep"] == "refused"
+    for stage in ("dynamics", "similarity", "embedding"):
+        assert task["stages"][stage] == "not used (population refused)"
+    assert task["fixed_points"]["status"] == "not run"
+    assert any(message in w for w in task["warnings"]), task["warnings"]
+
+
+def test_the_report_skips_derived_files_whose_inputs_changed(run, cli_path, copy):
+    """A network retrained by the sweep after the other stages ran: its dynamics file and the
+    distance and embedding files are out of date, and the report says so instead of using them."""
+    rows = read_rows(copy)
+    (copy / rows[1]["file"]).unlink()
+    resumed = run("sweep", copy / "sweep.toml", "--out", copy, "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    _, task = report(cli_path, copy)
+    assert task["stages"]["dynamics"] == "3 files"
+    assert task["stages"]["similarity"] == "not run" and task["stages"]["embedding"] == "not run"
+    text = "\n".join(task["warnings"])
+    assert f"made from another version of network '{rows[1]['id']}'" in text
+    assert "similarity/svcca.h5: skipped, out of date" in text
+    assert "similarity/svcca.embedding.h5: skipped, out of date" in text
+
+
+def test_a_running_sweep_is_analysed_as_a_snapshot(run, cli_path, copy):
+    """While a sweep holds the directory's lock, every reader says it sees a snapshot."""
+    with open(copy / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = stages(run, copy)
+        summary = run("summary", copy)
+        _, task = report(cli_path, copy)
+    for name, result in [*results.items(), ("summary", summary)]:
+        if name == "embed":
+            continue  # reads only the distance file
+        assert result.returncode == 0, (name, result.stderr)
+        assert "warning: a sweep is still running on" in result.stderr, (name, result.stderr)
+        assert "snapshot" in result.stderr
+    assert any(w.startswith("A sweep is still running") for w in task["warnings"])
+    # Once it has finished, nothing to say.
+    again = run("dynamics", copy, *QUICK, timeout=300)
+    assert "warning" not in again.stderr, again.stderr
 
 
 def test_an_old_manifest_is_refused_until_the_sweep_adds_its_hashes(run, copy):

@@ -176,7 +176,7 @@ def _format_p(p: Optional[float]) -> str:
 
 def population(data: TaskData) -> dict[str, Any]:
     if data.population is None:
-        return {"status": NOT_RUN, "reason": "manifest.csv and summary.csv not found"}
+        return {"status": NOT_RUN, "reason": "manifest.csv not found, or refused (see the warnings)"}
     groups = sorted(
         data.population,
         key=lambda g: (order_key(g.cell, ARCHITECTURES), order_key(g.activation, NONLINEARITIES)),

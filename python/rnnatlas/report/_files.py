@@ -8,12 +8,11 @@ here raises for the contents of OUT; only programming errors do.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import itertools
 import os
 import pathlib
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import h5py
 import numpy as np
@@ -90,14 +89,9 @@ def _number(text: str) -> float:
 # ---- CSV files ---------------------------------------------------------------------------------
 
 
-def read_csv(path: pathlib.Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 @dataclasses.dataclass
 class PopulationGroup:
-    """One row of summary.csv: the networks of one cell x activation."""
+    """One line of the population table: the networks of one cell x activation."""
 
     cell: str
     activation: str
@@ -108,43 +102,23 @@ class PopulationGroup:
     median_normalized_mse: float
 
 
-def population_from_summary(rows: list[dict[str, str]]) -> list[PopulationGroup]:
+def population_of(directory: pathlib.Path) -> list[PopulationGroup]:
+    """The table of `rnnatlas summary`, computed now from the manifest by the library's own
+    reader (never from summary.csv, which may be older than the manifest)."""
+    from .. import _core
+
     return [
         PopulationGroup(
-            cell=r["cell"],
-            activation=r["activation"],
-            networks=int(r["networks"]),
-            trained=int(r["trained"]),
-            kept=int(r["kept"]),
-            diverged=int(r["diverged"]),
-            median_normalized_mse=_number(r.get("median_normalized_mse", "nan")),
+            cell=g["cell"],
+            activation=g["activation"],
+            networks=int(g["networks"]),
+            trained=int(g["trained"]),
+            kept=int(g["kept"]),
+            diverged=int(g["diverged"]),
+            median_normalized_mse=float(g["median_normalized_mse"]),
         )
-        for r in rows
+        for g in _core.summarize_population(str(directory))
     ]
-
-
-def population_from_manifest(rows: list[dict[str, str]]) -> list[PopulationGroup]:
-    """The same table as `rnnatlas summary`, for a run whose summary.csv is missing."""
-    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
-    for row in rows:
-        groups.setdefault((row["cell"], row["activation"]), []).append(row)
-    out = []
-    for (cell, activation), members in groups.items():
-        trained = [r for r in members if r["outcome"] in ("completed", "diverged")]
-        nmse = [_number(r["normalized_mse"]) for r in trained]
-        nmse = [v for v in nmse if np.isfinite(v)]
-        out.append(
-            PopulationGroup(
-                cell=cell,
-                activation=activation,
-                networks=len(members),
-                trained=len(trained),
-                kept=sum(r["kept"] == "1" for r in members),
-                diverged=sum(r["outcome"] == "diverged" for r in members),
-                median_normalized_mse=float(np.median(nmse)) if nmse else float("nan"),
-            )
-        )
-    return out
 
 
 # ---- dynamics files ----------------------------------------------------------------------------
@@ -158,6 +132,7 @@ class Dynamics:
 
     path: pathlib.Path
     network_id: str
+    network_hash: str  # content hash of the network file it was made from; "" in older files
     cell: str
     activation: str
     n_hidden: int
@@ -191,6 +166,7 @@ def read_dynamics(path: pathlib.Path) -> Dynamics:
         return Dynamics(
             path=path,
             network_id=as_str(attrs.get("network_id", path.stem)),
+            network_hash=as_str(attrs.get("network_hash", "")),
             cell=as_str(attrs["cell"]),
             activation=as_str(attrs["activation"]),
             n_hidden=int(attrs["n_hidden"]),
@@ -350,38 +326,126 @@ def read_task(directory: pathlib.Path) -> TaskData:
             data.warnings.append(f"{_relative(path, root)}: skipped, unreadable ({error})")
             return None
 
+    from .. import _core
+
+    # The manifest is read by the library, as every CLI stage reads it: a population the stages
+    # refuse is refused here too, and nothing derived from it is used.
     manifest = directory / "manifest.csv"
-    summary = directory / "summary.csv"
-    manifest_rows = load(manifest, read_csv) if manifest.is_file() else None
-    data.stages["sweep"] = (
-        f"{len(manifest_rows)} networks in manifest.csv" if manifest_rows is not None else "not run"
-    )
-    if summary.is_file():
-        rows = load(summary, read_csv)
-        if rows is not None:
-            data.population = load(summary, lambda _: population_from_summary(rows))
-            data.population_source = "summary.csv"
-    if data.population is None and manifest_rows is not None:
-        data.population = load(manifest, lambda _: population_from_manifest(manifest_rows))
-        data.population_source = "manifest.csv (summary.csv not found)"
-    data.stages["summary"] = "done" if summary.is_file() else "not run"
+    rows = None
+    if manifest.is_file():
+        try:
+            rows = _core.read_manifest(str(directory))
+        except OSError as error:
+            data.warnings.append(f"{_relative(manifest, root)}: refused ({error}); the report uses "
+                                 "nothing derived from this population")
+            return _refused(data)
+    data.stages["sweep"] = f"{len(rows)} networks in manifest.csv" if rows is not None else "not run"
+    if rows is None:
+        return data
+    data.population = population_of(directory)
+    data.population_source = "manifest.csv"
+    note = _core.population_snapshot_note(str(directory))
+    if note:
+        data.warnings.append(note[0].upper() + note[1:])
+    kept = {row["id"]: row for row in rows if row["kept"]}
+    verified = _verify_network_files(directory, kept, data, root)
+    if verified is None:
+        return _refused(data)
 
     dynamics_dir = directory / "dynamics"
     paths = sorted(dynamics_dir.glob("*.h5")) if dynamics_dir.is_dir() else []
-    data.dynamics = [d for d in (load(p, read_dynamics) for p in paths) if d is not None]
+    dynamics = [d for d in (load(p, read_dynamics) for p in paths) if d is not None]
+    data.dynamics = [d for d in dynamics if _current_dynamics(d, kept, verified, data, root)]
     data.stages["dynamics"] = f"{len(data.dynamics)} files" if data.dynamics else "not run"
 
     similarity_dir = directory / "similarity"
     if similarity_dir.is_dir():
-        for path in sorted(similarity_dir.glob("*.h5")):
-            if path.name.endswith(EMBEDDING_SUFFIX):
-                embedding = load(path, read_embedding)
-                if embedding is not None:
-                    data.embeddings[path.name[: -len(EMBEDDING_SUFFIX)]] = embedding
-            else:
-                distances = load(path, read_distances)
-                if distances is not None:
-                    data.distances[path.stem] = distances
+        paths = sorted(similarity_dir.glob("*.h5"))
+        embeddings = [p for p in paths if p.name.endswith(EMBEDDING_SUFFIX)]
+        for path in (p for p in paths if p not in embeddings):
+            distances = load(path, read_distances)
+            if distances is not None and _current(
+                    path, lambda: _core.distance_file_staleness(str(directory), str(path)),
+                    f"rnnatlas compare {directory} --metric {path.stem}", verified, data, root):
+                data.distances[path.stem] = distances
+        # An embedding is current when its distance file is, and was computed from it as it is.
+        for path in embeddings:
+            name = path.name[: -len(EMBEDDING_SUFFIX)]
+            embedding = load(path, read_embedding)
+
+            def staleness(name: str = name) -> str:
+                if verified and name not in data.distances:
+                    return f"its distance file similarity/{name}.h5 is out of date or unreadable"
+                return _core.embedding_staleness(str(directory), name)
+
+            if embedding is not None and _current(
+                    path, staleness, f"rnnatlas embed {directory} --metric {name}", verified, data,
+                    root):
+                data.embeddings[name] = embedding
     data.stages["similarity"] = ", ".join(sorted(data.distances)) or "not run"
     data.stages["embedding"] = ", ".join(sorted(data.embeddings)) or "not run"
+    return data
+
+
+def _verify_network_files(directory: pathlib.Path, kept: dict[str, dict[str, Any]],
+                          data: TaskData, root: pathlib.Path) -> Optional[bool]:
+    """True when every kept network file has the content hash the manifest recorded, False when
+    the manifest records none (written by an older rnnatlas: the derived files are used with a
+    warning), None when a file was replaced or changed (a warning; nothing derived is used)."""
+    from .. import _core
+
+    if any(not row["file_hash"] for row in kept.values()):
+        data.warnings.append(
+            f"{_relative(directory / 'manifest.csv', root)} records no content hashes (an older "
+            f"rnnatlas wrote it): the derived files cannot be checked against the networks; "
+            f"rerun `rnnatlas sweep {directory / 'sweep.toml'} --out {directory}` to add them")
+        return False
+    for network_id in kept:
+        try:
+            _core.verified_network_file(str(directory), network_id)
+        except OSError as error:
+            data.warnings.append(f"{error}; the report uses nothing derived from this population")
+            return None
+    return True
+
+
+def _current_dynamics(d: Dynamics, kept: dict[str, dict[str, Any]], verified: bool,
+                      data: TaskData, root: pathlib.Path) -> bool:
+    """Whether dynamics file ``d`` belongs to the population as it is now; a warning if not."""
+    where = _relative(d.path, root)
+    if d.network_id not in kept:
+        data.warnings.append(f"{where}: skipped, network '{d.network_id}' is not a kept network "
+                             "of the manifest")
+        return False
+    if verified and d.network_hash != kept[d.network_id]["file_hash"]:
+        data.warnings.append(
+            f"{where}: skipped, made from another version of network '{d.network_id}' (hash "
+            f"{d.network_hash or 'none'}, the manifest says {kept[d.network_id]['file_hash']}); "
+            f"rerun `rnnatlas dynamics {d.path.parent.parent}`")
+        return False
+    return True
+
+
+def _current(path: pathlib.Path, staleness: Callable[[], str], command: str, verified: bool,
+             data: TaskData, root: pathlib.Path) -> bool:
+    """Whether a derived file is current (``staleness()`` returns ""); a warning if not. Not
+    checked (True) for a population without content hashes."""
+    if not verified:
+        return True
+    try:
+        why = staleness()
+    except OSError as error:
+        why = str(error)
+    if why:
+        data.warnings.append(f"{_relative(path, root)}: skipped, out of date ({why}); rerun "
+                             f"`{command}`")
+        return False
+    return True
+
+
+def _refused(data: TaskData) -> TaskData:
+    """``data`` of a population that fails its checks: nothing derived from it is read."""
+    data.stages["sweep"] = "refused"
+    for stage in ("dynamics", "similarity", "embedding"):
+        data.stages[stage] = "not used (population refused)"
     return data

@@ -81,6 +81,7 @@ from ._core import (
 )
 from . import _core, similarity
 from .population import Population, load_population
+from ._arrays import real as _real
 from ._options import fill as _fill
 
 __all__ = [
@@ -385,7 +386,7 @@ def linearize(
         return _core.linearize(opts, network, point)
     if input is None:
         input = np.zeros(network.n_input)
-    return _core.linearize(opts, network, np.asarray(point, dtype=np.float64), input)
+    return _core.linearize(opts, network, _real(point, "linearize: point"), input)
 
 
 def sample_initial_states(
@@ -508,7 +509,7 @@ def refine_periodic_orbit(
     if input is None:
         input = np.zeros(network.n_input)
     opts = _fill(ShootingOptions(), "shooting", options)
-    return _core.refine_periodic_orbit(opts, network, np.asarray(state, dtype=np.float64), input,
+    return _core.refine_periodic_orbit(opts, network, _real(state, "refine_periodic_orbit: state"), input,
                                        period)
 
 
@@ -527,7 +528,7 @@ def lyapunov_exponents(
         input = np.zeros(network.n_input)
     if n_exponents is None:
         n_exponents = network.n_state
-    return _core.lyapunov_exponents(network, np.asarray(state, dtype=np.float64), input, n_steps,
+    return _core.lyapunov_exponents(network, _real(state, "lyapunov_exponents: state"), input, n_steps,
                                     n_exponents, n_transient)
 
 
@@ -556,7 +557,7 @@ def distance_matrix(
     opts.metric = metric
     opts.n_threads = n_threads
     field = _METRIC_OPTIONS[opts.metric]
-    arrays = [np.asarray(a, dtype=np.float64) for a in activities]
+    arrays = [_real(a, f"distance_matrix: activities[{i}]") for i, a in enumerate(activities)]
     if opts.metric == "dsa":
         metric_options = dict(metric_options)
         n_steps = metric_options.pop("n_steps", None)
@@ -588,10 +589,10 @@ def mds(
     if method == "classical":
         if options:
             raise TypeError(f"mds: method 'classical' takes no options, got {sorted(options)}")
-        return _core.classical_mds(distances, n_components)
+        return _core.classical_mds(_real(distances, "mds: distances"), n_components)
     if method == "smacof":
         opts = _fill(_core.SmacofOptions(), "smacof", dict(options, n_components=n_components))
-        return _core.smacof(opts, distances)
+        return _core.smacof(opts, _real(distances, "mds: distances"))
     raise ValueError(f"mds: method = {method!r}; allowed: 'classical', 'smacof'")
 
 
@@ -605,14 +606,15 @@ def cluster_stats(distances: npt.ArrayLike, labels: Sequence[Any], **options: An
     [n, n]: silhouette and leave-one-out k-NN accuracy, each with a one-sided label-permutation
     p-value. ``options``: k (5), n_permutations (999), seed, n_threads."""
     opts = _fill(_core.ClusterStatsOptions(), "cluster-stats", options)
-    return _core.cluster_stats(opts, distances, _integer_labels(labels))
+    return _core.cluster_stats(opts, _real(distances, "cluster_stats: distances"),
+                              _integer_labels(labels))
 
 
 def mantel_test(a: npt.ArrayLike, b: npt.ArrayLike, **options: Any) -> MantelResult:
     """Mantel test between two distance matrices [n, n]: Pearson ``r`` of the upper triangles and
     a one-sided permutation ``p_value``. ``options``: n_permutations (999), seed."""
     opts = _fill(_core.MantelOptions(), "mantel", options)
-    return _core.mantel_test(opts, a, b)
+    return _core.mantel_test(opts, _real(a, "mantel_test: a"), _real(b, "mantel_test: b"))
 
 
 # ---- pipeline files ----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from . import _core
 from ._core import DsaResult, PreparedDsa, PwccaResult, SvccaResult
+from ._arrays import real as _real
 from ._options import fill
 
 __all__ = [
@@ -52,19 +53,21 @@ __all__ = [
 
 def cca(x: npt.ArrayLike, y: npt.ArrayLike, **options: Any) -> np.ndarray:
     """All canonical correlations [min(rank x, rank y)] of x and y, descending, in [0, 1]."""
-    return _core.cca(fill(_core.CcaOptions(), "cca", options), x, y)
+    return _core.cca(fill(_core.CcaOptions(), "cca", options), _real(x, "cca: x"), _real(y, "cca: y"))
 
 
 def svcca(x: npt.ArrayLike, y: npt.ArrayLike, k: int = 10, **options: Any) -> SvccaResult:
     """SVCCA (Raghu et al. 2017): CCA between the top-``k`` principal subspaces of each side (or,
     with ``variance_fraction`` > 0, the fewest directions reaching that fraction of variance)."""
-    return _core.svcca(fill(_core.SvccaOptions(), "svcca", dict(options, k=k)), x, y)
+    opts = fill(_core.SvccaOptions(), "svcca", dict(options, k=k))
+    return _core.svcca(opts, _real(x, "svcca: x"), _real(y, "svcca: y"))
 
 
 def pwcca(x: npt.ArrayLike, y: npt.ArrayLike, **options: Any) -> PwccaResult:
     """Projection-weighted CCA (Morcos et al. 2018); the weights come from ``x``, so
     ``pwcca(x, y) != pwcca(y, x)`` in general."""
-    return _core.pwcca(fill(_core.CcaOptions(), "pwcca", options), x, y)
+    opts = fill(_core.CcaOptions(), "pwcca", options)
+    return _core.pwcca(opts, _real(x, "pwcca: x"), _real(y, "pwcca: y"))
 
 
 def cka(
@@ -79,7 +82,7 @@ def cka(
     options = fill(
         _core.CkaOptions(), "cka", dict(kernel=kernel, threshold=threshold, debiased=debiased)
     )
-    return _core.cka(options, x, y)
+    return _core.cka(options, _real(x, "cka: x"), _real(y, "cka: y"))
 
 
 def shape_distance(
@@ -92,7 +95,8 @@ def shape_distance(
     """Generalized shape metric (Williams et al. 2021) with partial whitening ``alpha`` (1: none,
     Procrustes; 0: full); ``distance`` "angular" (radians) or "euclidean"."""
     values = dict(options, alpha=alpha, distance=distance)
-    return _core.shape_distance(fill(_core.ShapeOptions(), "shape", values), x, y)
+    opts = fill(_core.ShapeOptions(), "shape", values)
+    return _core.shape_distance(opts, _real(x, "shape_distance: x"), _real(y, "shape_distance: y"))
 
 
 # ---- dynamical similarity analysis ---------------------------------------------------------------
@@ -103,7 +107,7 @@ def trial_rows(x: npt.ArrayLike, n_steps: int | None = None) -> tuple[np.ndarray
     time-major (row s * n_trials + b = step s of trial b, as rnnatlas activity). ``x`` is
     [n_trials, n_steps, n_units] (n_steps, if given, must match), or already [n_samples, n_units]
     with ``n_steps`` given."""
-    a = np.asarray(x, dtype=np.float64)
+    a = _real(x, "dsa: activity")
     if a.ndim == 3:
         if n_steps is not None and n_steps != a.shape[1]:
             raise ValueError(

@@ -140,8 +140,10 @@ void bind_dynamics(py::module_& m) {
 
   m.def(
       "find_fixed_points",
-      [](const FixedPointOptions& options, const Network& network, const Array& initial_states,
+      [](const FixedPointOptions& options, const Network& network, const py::object& initial_values,
          const Eigen::VectorXd& input) {
+        const Array initial_states =
+            real_array(initial_values, "find_fixed_points: initial_states");
         const Eigen::MatrixXd s0 = rows_to_columns(
             initial_states, "find_fixed_points: initial_states", network.architecture().n_state());
         py::gil_scoped_release no_gil;
@@ -153,7 +155,8 @@ void bind_dynamics(py::module_& m) {
 
   m.def(
       "fixed_point_objective",
-      [](const Network& network, const Array& states, const Eigen::VectorXd& input) {
+      [](const Network& network, const py::object& values, const Eigen::VectorXd& input) {
+        const Array states = real_array(values, "fixed_point_objective: states");
         const Eigen::MatrixXd s = rows_to_columns(states, "fixed_point_objective: states",
                                                   network.architecture().n_state());
         Eigen::VectorXd q;
@@ -187,7 +190,8 @@ void bind_dynamics(py::module_& m) {
       "[n_states, n_state]: states visited on task trials, with Gaussian noise.");
   m.def(
       "sample_initial_states",
-      [](const InitialStateOptions& options, const Array& pool) {
+      [](const InitialStateOptions& options, const py::object& values) {
+        const Array pool = real_array(values, "sample_initial_states: pool");
         RNNATLAS_CHECK_ARG(pool.ndim() == 2,
                            "sample_initial_states: pool must have shape "
                            "[n_pool, n_state], got ndim "
@@ -492,8 +496,10 @@ Birkhoff average), the curve tests, the principal plane and the amplitude.
 
   m.def(
       "classify_attractors",
-      [](const LimitCycleOptions& options, const Network& network, const Array& initial_states,
+      [](const LimitCycleOptions& options, const Network& network, const py::object& initial_values,
          const Eigen::VectorXd& input) {
+        const Array initial_states =
+            real_array(initial_values, "classify_attractors: initial_states");
         const Eigen::MatrixXd s0 =
             rows_to_columns(initial_states, "classify_attractors: initial_states",
                             network.architecture().n_state());
@@ -532,7 +538,8 @@ Birkhoff average), the curve tests, the principal plane and the amplitude.
       "(F^n(state) [n_state], its Jacobian [n_state, n_state]) at the constant input.");
   m.def(
       "analyze_curve",
-      [](const Array& window, int n_points) {
+      [](const py::object& values, int n_points) {
+        const Array window = real_array(values, "analyze_curve: window");
         RNNATLAS_CHECK_ARG(window.ndim() == 2,
                            "analyze_curve: window must have shape "
                            "[N, n_state], got ndim "
@@ -545,7 +552,8 @@ Birkhoff average), the curve tests, the principal plane and the amplitude.
       "n_points.");
   m.def(
       "orbit_amplitude",
-      [](const Array& points) {
+      [](const py::object& values) {
+        const Array points = real_array(values, "orbit_amplitude: points");
         RNNATLAS_CHECK_ARG(points.ndim() == 2,
                            "orbit_amplitude: points must have shape "
                            "[n, n_state], got ndim "

@@ -4,6 +4,7 @@ NaN states and inputs, complex arrays, the package namespace, training progress.
 import io
 import os
 import pty
+import re
 import subprocess
 import sys
 
@@ -58,6 +59,32 @@ def test_complex_arrays_are_refused_naming_the_argument(net):
         net.load_state_dict(state)
     # Real values of any real dtype and lists still work, and give the float64 result.
     np.testing.assert_array_equal(net.step(s.astype(np.float32), [0, 0, 0]), net.step(s, x))
+
+
+def test_complex_arrays_are_refused_by_the_analyses(net):
+    """Every entry point that takes arrays, not only the Network methods."""
+    x = np.random.default_rng(0).standard_normal((30, 4))
+    d = np.abs(x[:5, :1] - x[:5, :1].T)
+    calls = {
+        "find_fixed_points: initial_states": lambda: rnnatlas.find_fixed_points(
+            net, np.zeros((2, 4), dtype=complex), np.zeros(3)),
+        "sample_initial_states: pool": lambda: rnnatlas.sample_initial_states(
+            np.zeros((5, 4), dtype=complex), n_states=3),
+        "linearize: point": lambda: rnnatlas.linearize(net, np.zeros(4) + 0j, np.zeros(3)),
+        "lyapunov_exponents: state": lambda: rnnatlas.lyapunov_exponents(
+            net, np.zeros(4) + 0j, 10),
+        "distance_matrix: activities[1]": lambda: rnnatlas.distance_matrix([x, x + 0j], "cka"),
+        "cca: y": lambda: rnnatlas.similarity.cca(x, x + 0j),
+        "svcca: x": lambda: rnnatlas.similarity.svcca(x + 0j, x, k=2),
+        "cka: x": lambda: rnnatlas.similarity.cka(x + 0j, x),
+        "shape_distance: y": lambda: rnnatlas.similarity.shape_distance(x, x + 0j),
+        "mds: distances": lambda: rnnatlas.mds(d + 0j),
+        "cluster_stats: distances": lambda: rnnatlas.cluster_stats(d + 0j, [0, 0, 1, 1, 1]),
+        "mantel_test: b": lambda: rnnatlas.mantel_test(d, d + 0j),
+    }
+    for what, call in calls.items():
+        with pytest.raises(ValueError, match=re.escape(f"{what} is complex")):
+            call()
 
 
 def test_namespace_lists_only_the_public_names():

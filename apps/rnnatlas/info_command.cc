@@ -117,6 +117,7 @@ double final_loss(const TrainSummary& s) {
 
 std::string info_json(const std::string& file, const NetworkRecord& r) {
   const Architecture& a = r.network.architecture();
+  const bool trained = r.summary.termination != Termination::kNotRun;
   const Members architecture = {
       {"cell", json_string(to_string(a.cell))},
       {"activation", json_string(to_string(a.activation))},
@@ -155,7 +156,7 @@ std::string info_json(const std::string& file, const NetworkRecord& r) {
       {"init_seed", std::to_string(r.init_seed)},
       {"task",
        json_object({{"name", json_string(r.task_name)}, {"params", json_object(task_params)}})},
-      {"training", json_object(training_fields(r.train_options))},
+      {"training", trained ? json_object(training_fields(r.train_options)) : "null"},
       {"outcome", json_object(outcome)},
       {"eval", json_object(eval)},
   };
@@ -183,9 +184,14 @@ std::string info_text(const std::string& file, const NetworkRecord& r) {
   for (const ParameterInfo& p : r.network.parameter_table()) line("  " + p.name, shape_of(p));
   line("task", r.task_name.empty() ? "(none: never trained)" : r.task_name);
   for (const auto& [key, value] : r.task_params) line("  " + key, format_shortest(value));
+  const TrainSummary& s = r.summary;
+  if (s.termination == Termination::kNotRun) {
+    line("training", "none: the network was never trained");
+    line("this program", "rnnatlas " RNNATLAS_VERSION);
+    return out;
+  }
   line("training", "");
   for (const auto& [key, value] : training_fields(r.train_options)) line("  " + key, value);
-  const TrainSummary& s = r.summary;
   line("outcome", std::string(to_string(s.termination)));
   line("message", s.message);
   line("iterations done",

@@ -81,6 +81,17 @@ def test_untrained_network_file_says_untrained_with_its_seed(tmp_path):
     assert record.init_seed == 9
     assert record.task_name == ""
     assert record.summary.termination == "not_run"
+    # No training options: defaults that were never used are not stated, in the file or by info.
+    import h5py
+
+    with h5py.File(tmp_path / "n.h5", "r") as f:
+        assert set(f["training"].attrs) == {"termination", "message", "n_iterations_done",
+                                            "seconds"}
+    text = run_cli("info", tmp_path / "n.h5").stdout
+    assert "training              none: the network was never trained" in text
+    assert "learning_rate" not in text and "iterations done" not in text
+    info = json.loads(run_cli("info", "--json", tmp_path / "n.h5").stdout)
+    assert info["training"] is None
 
 
 def test_load_then_save_keeps_the_record(readme_network, tmp_path):

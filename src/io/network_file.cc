@@ -138,10 +138,14 @@ void write_network_record(const h5::Node& root, const NetworkRecord& record) {
   }
   {
     const Node training = create_group(root, "training");
-    visit_train_options(record.train_options, [&](const char* name, const auto& value) {
-      write_attribute(training, name, value);
-    });
     const TrainSummary& summary = record.summary;
+    // A network never trained has no training options: the file states none rather than defaults
+    // that were never used.
+    if (summary.termination != Termination::kNotRun) {
+      visit_train_options(record.train_options, [&](const char* name, const auto& value) {
+        write_attribute(training, name, value);
+      });
+    }
     write_attribute(training, "termination", to_string(summary.termination));
     write_attribute(training, "message", summary.message);
     write_attribute(training, "n_iterations_done", summary.n_iterations_done);
@@ -250,15 +254,17 @@ NetworkRecord read_network_record(const h5::Node& root) {
   }
 
   const Node training = open_group(root, "training");
-  visit_train_options(record.train_options, [&](const char* name, auto& value) {
-    read_attribute(training, name, value);
-  });
   TrainSummary& summary = record.summary;
   try {
     summary.termination = parse_termination(read_string(training, "termination"));
   } catch (const InvalidArgument& e) {
     throw IoError(attribute_label(training, "termination") + ": " + e.what());
   }
+  // The file of a network never trained has no options (files of older versions do: read them).
+  const bool untrained = summary.termination == Termination::kNotRun;
+  visit_train_options(record.train_options, [&](const char* name, auto& value) {
+    if (!untrained || h5::has_attribute(training, name)) read_attribute(training, name, value);
+  });
   summary.message = read_string(training, "message");
   summary.n_iterations_done = read_int(training, "n_iterations_done");
   summary.seconds = read_double(training, "seconds");

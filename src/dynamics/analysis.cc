@@ -35,6 +35,33 @@ void require(bool ok, const char* field, const T& value, const char* rule) {
   throw InvalidArgument(ss.str());
 }
 
+/// The share of the initial states that are settled (one in kSettledShare), and the length of
+/// their free run in task trials. A settled start is a visited state, without noise, run freely at
+/// the condition's input: it ends near a stable attractor of that input, where Newton converges.
+/// Adam's first steps can carry a start that is merely near a memory along the nearly marginal
+/// directions of a gated network (|lambda| within 1e-3 of 1) to a slow point instead
+/// (docs/dynamics.md, "Why settled starts").
+constexpr int kSettledShare = 8;
+constexpr int kSettleTrials = 4;
+/// Domain tag of the settled starts' draw from the visited states.
+constexpr std::uint64_t kSettledStateDomain = 0x5E77;
+
+/// Runs the columns of `states` freely at `input` for `n_steps` steps and returns their final
+/// states. Runs in chunks of steps, so memory stays bounded for long runs.
+MatrixXd free_run_ends(const Network& network, MatrixXd states, const VectorXd& input,
+                       int n_steps) {
+  const int n_batch = static_cast<int>(states.cols());
+  constexpr int kChunk = 32;
+  for (int done = 0; done < n_steps; done += kChunk) {
+    const int n_time = std::min(kChunk, n_steps - done);
+    const Network::Trajectory run =
+        network.run(input.replicate(1, static_cast<Eigen::Index>(n_time) * n_batch), n_batch,
+                    &states);
+    states = run.states.rightCols(n_batch);
+  }
+  return states;
+}
+
 /// One constant input at which the fixed points are sought.
 struct Condition {
   std::string label;
@@ -191,7 +218,15 @@ ConditionResult analyze_condition(const Network& network,
   init.n_states = options.n_initial_states;
   init.noise_scale = options.noise_scale;
   init.seed = internal::derive_seed(options.seed, condition.key, kInitialStateDomain);
-  const MatrixXd initial_states = sample_initial_states(condition.pool, init);
+  MatrixXd initial_states = sample_initial_states(condition.pool, init);
+  // The last n / kSettledShare starts are replaced by settled ones (at least one).
+  InitialStateOptions settled = init;
+  settled.n_states = std::max(1, options.n_initial_states / kSettledShare);
+  settled.noise_scale = 0.0;
+  settled.seed = internal::derive_seed(options.seed, condition.key, kSettledStateDomain);
+  initial_states.rightCols(settled.n_states) =
+      free_run_ends(network, sample_initial_states(condition.pool, settled), condition.input,
+                    kSettleTrials * horizon);
 
   FixedPointOptions fp = options.fixed_points;
   fp.n_threads = n_threads;

@@ -374,6 +374,7 @@ std::vector<unsigned char> build_image(const NetworkDynamics& d) {
   h5::write_attribute(root, "network_id", d.network_id);
   h5::write_attribute(root, "network_file", d.network_file);
   h5::write_attribute(root, "network_hash", d.network_hash);
+  h5::write_attribute(root, "analysis_method", d.analysis_method);
   h5::write_attribute(root, "task", d.task);
   h5::write_attribute(root, "cell", to_string(arch.cell));
   h5::write_attribute(root, "activation", to_string(arch.activation));
@@ -471,6 +472,7 @@ std::vector<unsigned char> build_image(const NetworkDynamics& d) {
 /// The root attributes shared by the full loader and the topology loader.
 struct Header {
   std::string network_id, network_file, network_hash, task;
+  int analysis_method = 1;  // files written before the attribute existed
   Architecture architecture;
   int n_conditions = 0;
   std::int64_t format_version = 0;
@@ -483,6 +485,9 @@ Header read_header(const Node& root) {
   header.network_file = h5::read_string(root, "network_file");
   if (h5::has_attribute(root, "network_hash")) {
     header.network_hash = h5::read_string(root, "network_hash");
+  }
+  if (h5::has_attribute(root, "analysis_method")) {
+    header.analysis_method = h5::read_int(root, "analysis_method");
   }
   header.task = h5::read_string(root, "task");
   Architecture& arch = header.architecture;
@@ -591,6 +596,7 @@ NetworkDynamics parse_dynamics_file_image(const std::vector<unsigned char>& imag
   d.network_id = header.network_id;
   d.network_file = header.network_file;
   d.network_hash = header.network_hash;
+  d.analysis_method = header.analysis_method;
   d.task = header.task;
   d.architecture = header.architecture;
   const Architecture& arch = d.architecture;

@@ -35,9 +35,11 @@ bool already_analysed(const std::string& path,
   if (!fs::is_regular_file(path, error)) return false;
   try {
     const NetworkDynamics d = load_dynamics_file(path);
-    // A file of an older format without the continuous attractors is analysed again.
+    // A file of an older format without the continuous attractors, or of an older method, is
+    // analysed again.
     return d.network_id == row.network.id && d.network_hash == row.file_hash &&
-           same_analysis(d.options, options) && d.topology.signature.cols() == kSignatureColumns;
+           same_analysis(d.options, options) && d.analysis_method == kAnalysisMethod &&
+           d.topology.signature.cols() == kSignatureColumns;
   } catch (const IoError&) {
     return false;  // unreadable: analyse again and replace it
   }

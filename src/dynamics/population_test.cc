@@ -115,6 +115,16 @@ TEST_F(PopulationTest, AnalysesEveryKeptNetworkAndResumes) {
   EXPECT_THAT(second.brief_report(), HasSubstr("analysed 0 networks (4 already done) of 4 kept"));
   fs::remove(dynamics_file_path(dir_, rows[2].network.id));
   EXPECT_EQ(analyze_population(dir_, options).n_analysed, 1);
+  // A file made by an older method of the analysis is redone.
+  {
+    const std::string file = dynamics_file_path(dir_, rows[1].network.id);
+    NetworkDynamics old = load_dynamics_file(file);
+    EXPECT_EQ(old.analysis_method, kAnalysisMethod);
+    old.analysis_method = kAnalysisMethod - 1;
+    save_dynamics_file(file, old);
+    EXPECT_EQ(load_dynamics_file(file).analysis_method, kAnalysisMethod - 1);
+  }
+  EXPECT_EQ(analyze_population(dir_, options).n_analysed, 1);
   options.analysis.n_initial_states = 16;
   EXPECT_EQ(analyze_population(dir_, options).n_analysed, 4);
 }

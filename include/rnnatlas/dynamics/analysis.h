@@ -225,6 +225,12 @@ struct TopologySignature {
 /// Flip-flops with more bits store no label graph (it has 9^n_bits entries).
 inline constexpr int kMaxLabelGraphBits = 5;
 
+/// The version of the analysis's method, stored in every dynamics file: a file of another
+/// method is analysed again by `rnnatlas dynamics DIR`, like one of other options. 1: initial
+/// states drawn from visited states plus noise; 2: one in 8 of them replaced by visited states
+/// (without noise) run freely for 4 trials at the condition's input.
+inline constexpr int kAnalysisMethod = 2;
+
 /// Everything analyze_network() finds: the content of a dynamics file (docs/pipeline.md).
 struct NetworkDynamics {
   std::string network_id;    ///< e.g. "0007-gru-tanh-h64-l2_1e-4-s3"; set by the caller
@@ -235,6 +241,7 @@ struct NetworkDynamics {
   std::string task;  ///< Task::name()
   Architecture architecture;
   AnalysisOptions options;  ///< the options used (line_attractor_tol as given)
+  int analysis_method = kAnalysisMethod;  ///< the method that made it; 1 in files without one
   std::vector<ConditionDynamics> conditions;
   ExampleTrajectories trajectories;
   // Exactly one of these is set, the one of `task`.

@@ -2,6 +2,9 @@
 // argument layer (fuzz/fuzz_cli.cc) run the same code. Module maintainer: rnnatlas CLI.
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace rnnatlas::cli {
 
 /// What run_cli() does once the arguments are parsed.
@@ -14,5 +17,10 @@ enum class CliMode {
 /// subcommand, and turns every error into one message on stderr and an exit code (cli.h): 0 ok,
 /// 1 failure, 2 usage error. Help and --version print to stdout and return 0.
 int run_cli(int argc, char** argv, CliMode mode = CliMode::kRun);
+
+/// "" when `args` (a command line without the program name, e.g. {"dynamics", "DIR",
+/// "--max-iters", "100"}) parses; otherwise the parser's message. Nothing runs. Lets `reproduce`
+/// check every stage's flags before the first stage starts.
+std::string parse_problem(const std::vector<std::string>& args);
 
 }  // namespace rnnatlas::cli

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -20,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -27,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "app.h"
 #include "cli.h"
 #include "experiments.h"
 #include "rnnatlas/config.h"
@@ -34,6 +37,8 @@
 #include "rnnatlas/embedding/embed.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
+#include "rnnatlas/sweep/sweep_spec.h"
+#include "rnnatlas/tasks/task.h"
 
 namespace rnnatlas::cli {
 namespace {
@@ -49,6 +54,7 @@ struct ReproduceArgs {
   std::string python;
   std::string launcher;  // e.g. "mpirun -n 64": runs the stages that spread over MPI ranks
   bool no_report = false;
+  bool check = false;      // check the configs and stop
   std::uint64_t seed = 0;  // added to every seed of the study (0: the configs as they are)
 };
 
@@ -65,6 +71,14 @@ struct Study {
   std::vector<std::string> tasks;
   // Flags per stage, from the TOML tables; task-specific subtables override.
   toml::table dynamics, compare, embed, report;
+  toml::table document;  // as parsed: its nodes keep their lines (copies do not)
+
+  /// The table `name` of the document as parsed (empty when absent), for messages with lines.
+  const toml::table& parsed(const char* name) const {
+    static const toml::table empty;
+    const toml::table* t = document[name].as_table();
+    return t != nullptr ? *t : empty;
+  }
 };
 
 std::string read_text(const std::string& path) {
@@ -154,6 +168,41 @@ std::vector<std::string> stage_flags(const toml::table& table,
   return flags;
 }
 
+/// Checks every key of stage table `table` (and of its subtables, which must be named in `subs`)
+/// by parsing `command` plus that key's flags, as the stage will be run: an unknown key or a
+/// value the flag refuses is a UsageError naming file:line, the table and the key, before any
+/// stage runs. `sub_command(name)` gives the command line of a subtable's stage.
+void check_stage_table(
+    const toml::table& table,
+    const std::vector<std::string>& command,
+    const std::string& file,
+    const std::string& where,
+    const std::vector<std::string>& subs,
+    const std::function<std::vector<std::string>(const std::string&)>& sub_command) {
+  for (const auto& [key, node] : table) {
+    const std::string k(key.str());
+    const std::string at = file + ":" + std::to_string(node.source().begin.line) + ": " + where;
+    if (const toml::table* sub = node.as_table()) {
+      if (std::find(subs.begin(), subs.end(), k) == subs.end()) {
+        throw UsageError(at + " [" + k + "]: not one of " + join(subs, ", ") +
+                         "; a subtable of this table is one of those");
+      }
+      check_stage_table(*sub, sub_command(k), file, where + " [" + k + "]", {}, sub_command);
+      continue;
+    }
+    toml::table one;
+    one.insert(key, node);
+    std::vector<std::string> argv = command;
+    for (std::string& f : table_flags(one, where)) argv.push_back(std::move(f));
+    const std::string problem = parse_problem(argv);
+    if (!problem.empty()) {
+      throw UsageError(at + " " + k + ": " + problem + " (a key is a flag of `rnnatlas " +
+                       command[0] + "` with '_' for '-'; see `rnnatlas " + command[0] +
+                       " --help`)");
+    }
+  }
+}
+
 /// `text` parsed as TOML; a syntax error is a UsageError naming name:line.
 toml::table parse_toml(const std::string& text, const std::string& name) {
   try {
@@ -194,6 +243,7 @@ Study parse_study(const std::string& text, const std::string& name) {
     }
   }
   if (study.tasks.empty()) throw UsageError(name + ": missing `tasks = [...]`");
+  study.document = std::move(doc);
   return study;
 }
 
@@ -321,7 +371,9 @@ std::vector<std::string> launcher_words(const std::string& launcher) {
 }
 
 int run_reproduce(const ReproduceArgs& args) {
-  if (args.out.empty()) throw UsageError("--out DIR is required");
+  if (args.out.empty() && !args.check) {
+    throw UsageError("--out DIR is required (the directory of the study's results)");
+  }
   int n_ranks = 0;
   if (started_by_mpi_launcher(n_ranks)) {
     throw UsageError(
@@ -333,8 +385,44 @@ int run_reproduce(const ReproduceArgs& args) {
   const std::string study_file = "study_" + args.scale + ".toml";
   const Study study = parse_study(experiment_text(args, study_file), study_file);
   std::vector<std::string> tasks = args.tasks.empty() ? study.tasks : args.tasks;
-  for (const std::string& task : tasks) {  // fail before any work on a task without a config
-    experiment_text(args, task + "_" + args.scale + ".toml");
+  // Fail before any work on a task without a config or with a config that does not parse.
+  for (const std::string& task : tasks) {
+    const std::string name = task + "_" + args.scale + ".toml";
+    try {
+      parse_sweep_config(experiment_text(args, name), name);
+    } catch (const InvalidArgument& e) {
+      throw UsageError(e.what());
+    }
+  }
+
+  // Every key of every stage table is checked before the first network trains.
+  const std::vector<std::string> all_tasks = task_names();
+  check_stage_table(study.parsed("dynamics"), {"dynamics", "DIR"}, study.name, "[dynamics]",
+                    all_tasks, [](const std::string&) {
+                      return std::vector<std::string>{"dynamics", "DIR"};
+                    });
+  check_stage_table(study.parsed("embed"), {"embed", "DIR", "--metric", "svcca"}, study.name,
+                    "[embed]", all_tasks, [](const std::string&) {
+                      return std::vector<std::string>{"embed", "DIR", "--metric", "svcca"};
+                    });
+  for (const auto& [metric_key, metric_node] : study.parsed("compare")) {
+    const std::string metric(metric_key.str());
+    const std::vector<std::string> compare = {"compare", "DIR", "--metric", metric};
+    if (const toml::table* metric_table = metric_node.as_table()) {
+      check_stage_table(*metric_table, compare, study.name, "[compare." + metric + "]", all_tasks,
+                        [&](const std::string&) { return compare; });
+    } else {
+      toml::table one;
+      one.insert(metric_key, metric_node);
+      check_stage_table(one, {"compare", "DIR", "--metric", "svcca"}, study.name, "[compare]", {},
+                        [](const std::string&) { return std::vector<std::string>{}; });
+    }
+  }
+
+  if (args.check) {
+    std::cout << study.name << " and the configs of " << join(tasks, ", ")
+              << ": every key and flag checked, nothing run\n";
+    return kExitOk;
   }
 
   const fs::path out(args.out);
@@ -443,8 +531,8 @@ Command add_reproduce_command(CLI::App& parent) {
   cmd->add_option("-s,--scale", args->scale,
                   "demo (minutes), small (about 30 minutes on 2 cores) or paper (a cluster)")
       ->capture_default_str();
-  cmd->add_option("-o,--out", args->out, "output directory (rerun the same command to resume)")
-      ->required()
+  cmd->add_option("-o,--out", args->out,
+                  "output directory (rerun the same command to resume); required unless --check")
       ->type_name("DIR");
   cmd->add_option("--tasks", args->tasks, "only these tasks (default: the study config's)")
       ->delimiter(',')
@@ -465,6 +553,9 @@ Command add_reproduce_command(CLI::App& parent) {
                   "'mpirun -n 64' or 'srun' (words split at spaces); the other stages run here")
       ->type_name("CMD");
   cmd->add_flag("--no-report", args->no_report, "stop before the report");
+  cmd->add_flag("--check", args->check,
+                "check the study config and the population configs (every key of every stage, "
+                "with the stage's own parser) and stop; --out is not needed");
   cmd->add_option("--seed", args->seed,
                   "add S to every seed of the study: each population's `seed` (its weights and "
                   "training trials) and the seeds of the dynamics and embedding stages; the "

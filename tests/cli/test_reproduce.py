@@ -100,15 +100,58 @@ def test_bad_study_config_names_key_and_line(run, tiny_experiments, tmp_path):
     assert "unknown key 'whatever'" in result.stderr
 
 
-def test_bad_stage_flag_stops_at_that_stage_with_usage_status(run, tiny_experiments, tmp_path):
+@pytest.mark.parametrize("edit, needle", [
+    (("n_initial_states = 32", "n_intial_states = 32"),
+     "study_tiny.toml:4: [dynamics] n_intial_states: The following arguments were not expected"),
+    (("k = 4", "kk = 4"), "study_tiny.toml:7: [compare.svcca] kk:"),
+    (("k_neighbors = 1", "k_neighbors = 1\n[embed.flip_flp]\nseed = 1"),
+     "[embed] [flip_flp]: not one of"),
+])
+def test_a_bad_stage_key_fails_before_any_work(run, tiny_experiments, tmp_path, edit, needle):
+    """Every key of every stage is checked with that stage's parser before the first network
+    trains: a typo is exit 2 with file:line and the key, and nothing is written."""
+    write(tiny_experiments / "study_tiny.toml", TINY_STUDY.replace(*edit))
+    result = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments,
+                 "--out", tmp_path / "out", "--no-report", timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert ERROR in result.stderr and needle in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+    checked = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--check")
+    assert checked.returncode == 2 and needle in checked.stderr
+
+
+def test_a_value_its_stage_refuses_stops_at_that_stage_with_usage_status(run, tiny_experiments,
+                                                                         tmp_path):
+    """A value the flag's parser accepts but the stage refuses (ranges are checked when the stage
+    runs) stops the study at that stage; the stages before it are kept."""
     write(tiny_experiments / "study_tiny.toml",
           TINY_STUDY.replace("n_initial_states = 32", "n_initial_states = -5"))
     result = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments,
                  "--out", tmp_path / "out", "--no-report", timeout=300)
     assert result.returncode == 2
     assert "failed" in result.stderr and "dynamics" in result.stderr
-    # The stages before it finished and are kept.
     assert (tmp_path / "out/flip_flop/manifest.csv").is_file()
+
+
+def test_a_bad_population_config_fails_before_any_work(run, tiny_experiments, tmp_path):
+    """The population config of a later task is parsed before the first task trains."""
+    write(tiny_experiments / "study_tiny.toml",
+          TINY_STUDY.replace('tasks = ["flip_flop"]', 'tasks = ["flip_flop", "sine_wave"]'))
+    write(tiny_experiments / "sine_wave_tiny.toml",
+          TINY_SWEEP.replace('name = "flip_flop"', 'name = "sine_wave"')
+          .replace("n_batch = 16", "n_bacth = 16"))
+    result = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments,
+                 "--out", tmp_path / "out", "--no-report", timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "sine_wave_tiny.toml:" in result.stderr and "n_bacth" in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("scale", ["demo", "small", "paper"])
+def test_the_shipped_study_configs_pass_the_check(run, scale):
+    result = run("reproduce", "--scale", scale, "--check")
+    assert result.returncode == 0, result.stderr
+    assert "every key and flag checked, nothing run" in result.stdout
 
 
 def test_tiny_study_end_to_end_then_resume(run, tiny_experiments, tmp_path):

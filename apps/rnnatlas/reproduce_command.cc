@@ -31,6 +31,7 @@
 
 #include "app.h"
 #include "cli.h"
+#include "common/files.h"
 #include "experiments.h"
 #include "rnnatlas/config.h"
 #include "rnnatlas/dynamics/analysis.h"
@@ -81,17 +82,10 @@ struct Study {
   }
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot read '" + path + "': no such file or not readable");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 /// The text of experiments/<name> from --experiments DIR or the compiled-in copy.
 std::string experiment_text(const ReproduceArgs& args, const std::string& name) {
-  if (!args.experiments_dir.empty()) return read_text((fs::path(args.experiments_dir) / name));
+  if (!args.experiments_dir.empty())
+    return internal::read_text_file((fs::path(args.experiments_dir) / name).string());
   const auto& builtin = builtin_experiments();
   const auto it = builtin.find(name);
   if (it == builtin.end()) {
@@ -112,6 +106,14 @@ std::string flag_name(std::string_view key) {
   return flag;
 }
 
+/// The text of a string or number node as a flag value; nullopt for any other node.
+std::optional<std::string> scalar_text(const toml::node& node) {
+  if (const auto* s = node.as_string()) return s->get();
+  if (const auto* i = node.as_integer()) return std::to_string(i->get());
+  if (const auto* f = node.as_floating_point()) return format_shortest(f->get());
+  return std::nullopt;
+}
+
 /// The flags of a stage table: scalars (and arrays, comma-joined) become "--key value"; booleans
 /// become "--key" when true; subtables (per task or per metric) are skipped here.
 std::vector<std::string> table_flags(const toml::table& table, const std::string& where) {
@@ -123,34 +125,25 @@ std::vector<std::string> table_flags(const toml::table& table, const std::string
       if (b->get()) flags.push_back(flag);
       continue;
     }
-    std::string value;
-    if (const auto* s = node.as_string()) {
-      value = s->get();
-    } else if (const auto* i = node.as_integer()) {
-      value = std::to_string(i->get());
-    } else if (const auto* f = node.as_floating_point()) {
-      value = format_shortest(f->get());
-    } else if (const auto* a = node.as_array()) {
+    std::optional<std::string> value = scalar_text(node);
+    if (const auto* a = node.as_array()) {
       std::vector<std::string> items;
       for (const toml::node& item : *a) {
-        if (const auto* is = item.as_string()) {
-          items.push_back(is->get());
-        } else if (const auto* ii = item.as_integer()) {
-          items.push_back(std::to_string(ii->get()));
-        } else if (const auto* fi = item.as_floating_point()) {
-          items.push_back(format_shortest(fi->get()));
-        } else {
+        std::optional<std::string> text = scalar_text(item);
+        if (!text) {
           throw UsageError(where + "." + std::string(key.str()) +
                            ": array items must be strings or numbers");
         }
+        items.push_back(std::move(*text));
       }
       value = join(items, ",");
-    } else {
+    }
+    if (!value) {
       throw UsageError(where + "." + std::string(key.str()) +
                        ": must be a string, number, boolean or array");
     }
     flags.push_back(flag);
-    flags.push_back(value);
+    flags.push_back(std::move(*value));
   }
   return flags;
 }
@@ -311,16 +304,9 @@ std::string command_line(const std::vector<std::string>& argv) {
 /// the sweep directory's config check sees the same config).
 void write_config(const fs::path& path, const std::string& text) {
   std::error_code error;
-  if (fs::exists(path, error) && read_text(path.string()) == text) return;
+  if (fs::exists(path, error) && internal::read_text_file(path.string()) == text) return;
   fs::create_directories(path.parent_path());
-  const fs::path temp = path.string() + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary);
-    out << text;
-    out.flush();
-    if (!out) throw IoError("cannot write '" + temp.string() + "'");
-  }
-  fs::rename(temp, path);
+  internal::write_file_atomically(path.string(), text);
 }
 
 /// The sweep config `text` with its top-level `seed` (0 when absent) increased by `offset`; the

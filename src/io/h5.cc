@@ -1,11 +1,10 @@
-// Internal HDF5 plumbing. Module maintainer: rnnatlas io. See h5.h.
+// Internal HDF5 plumbing. See h5.h.
 #include "io/h5.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -14,6 +13,7 @@
 #include <limits>
 #include <sstream>
 
+#include "common/files.h"
 #include "rnnatlas/error.h"
 
 namespace rnnatlas::h5 {
@@ -687,42 +687,8 @@ std::vector<unsigned char> read_file(const std::string& path) {
 }
 
 void write_file_atomically(const std::string& path, const std::vector<unsigned char>& bytes) {
-  static std::atomic<unsigned long long> counter{0};
-  const std::string temp =
-      path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-  if (fd.get() < 0) {
-    throw IoError("cannot create temporary file '" + temp + "': " + errno_text(errno));
-  }
-  const auto fail = [&](const std::string& what, int error) {
-    fd.close();
-    ::unlink(temp.c_str());
-    throw IoError(what + " '" + temp + "': " + errno_text(error));
-  };
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write temporary file", errno);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd.get()) != 0) fail("cannot fsync temporary file", errno);
-  if (const int error = fd.close(); error != 0) fail("cannot close temporary file", error);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    throw IoError("cannot rename temporary file '" + temp + "' to it: " + errno_text(error));
-  }
-  // Make the rename itself durable. Some file systems cannot fsync a directory (EINVAL); the
-  // file is in place either way, so only real I/O errors are reported.
-  std::string directory = std::filesystem::path(path).parent_path().string();
-  if (directory.empty()) directory = ".";
-  Fd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() >= 0 && ::fsync(dir.get()) != 0 && errno != EINVAL && errno != ENOTSUP) {
-    throw IoError("cannot fsync directory '" + directory + "': " + errno_text(errno));
-  }
+  internal::write_file_atomically(
+      path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 std::string utc_timestamp() {

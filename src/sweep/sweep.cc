@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +18,7 @@
 #include <thread>
 
 #include "common/eta.h"
+#include "common/files.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/content_hash.h"
 #include "rnnatlas/io/network_file.h"
@@ -38,51 +38,6 @@ constexpr const char* kHistoryDir = "history";  // configs the sweep grew from: 
 constexpr const char* kTempMarker = ".tmp-";    // save_network_file's temporary files contain this
 
 std::string errno_text(int error) { return std::strerror(error); }
-
-/// Writes `text` to `path` atomically and durably: temporary file, fsync, rename, fsync of the
-/// directory. Throws IoError naming the path.
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string temp = path + kTempMarker + std::to_string(::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) throw IoError("cannot create '" + temp + "': " + errno_text(errno));
-  auto fail = [&](const char* what, int error) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    throw IoError(std::string(what) + " '" + temp + "': " + errno_text(error));
-  };
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("cannot write", errno);
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("cannot fsync", errno);
-  if (::close(fd) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    throw IoError("cannot close '" + temp + "': " + errno_text(error));
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    throw IoError("cannot rename '" + temp + "' to '" + path + "': " + errno_text(error));
-  }
-  const std::string directory = fs::path(path).parent_path().string();
-  const int dir_fd = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);  // best effort: some file systems cannot fsync a directory
-    ::close(dir_fd);
-  }
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot read '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -125,7 +80,7 @@ class DirectoryLock {
 /// The config of hash `hash` that DIR holds: DIR/sweep.toml, or, when a growth was interrupted
 /// after sweep.toml was replaced but before sweep.hash was, the copy in DIR/history.
 std::string committed_config_text(const fs::path& root, const std::string& hash) {
-  std::string current = read_text((root / kConfigFile).string());
+  std::string current = internal::read_text_file((root / kConfigFile).string());
   try {
     if (parse_sweep_config(current, kConfigFile).hash() == hash) return current;
   } catch (const InvalidArgument&) {
@@ -138,7 +93,7 @@ std::string committed_config_text(const fs::path& root, const std::string& hash)
                   (root / kConfigFile).string() + " nor " + earlier.string() +
                   " is that config; the directory was changed by hand");
   }
-  return read_text(earlier.string());
+  return internal::read_text_file(earlier.string());
 }
 
 /// Makes sure DIR holds this sweep: a new or empty DIR is initialised with the config and its
@@ -156,7 +111,7 @@ void claim_directory(const std::string& dir,
   const std::string hash = spec.hash();
   std::error_code error;
   if (fs::exists(hash_path, error)) {
-    const std::string stored = trim(read_text(hash_path.string()));
+    const std::string stored = trim(internal::read_text_file(hash_path.string()));
     const std::string stored_text = committed_config_text(root, stored);
     if (stored != hash) {
       const SweepSpec base = parse_sweep_config(stored_text, (root / kConfigFile).string());
@@ -180,12 +135,13 @@ void claim_directory(const std::string& dir,
       if (error) {
         throw IoError("cannot create " + (root / kHistoryDir).string() + ": " + error.message());
       }
-      write_file_atomically((root / kHistoryDir / (stored + ".toml")).string(), stored_text);
-      write_file_atomically((root / kConfigFile).string(), config_text);
-      write_file_atomically(hash_path.string(), hash + "\n");
-    } else if (stored_text != read_text((root / kConfigFile).string())) {
+      internal::write_file_atomically((root / kHistoryDir / (stored + ".toml")).string(),
+                                      stored_text);
+      internal::write_file_atomically((root / kConfigFile).string(), config_text);
+      internal::write_file_atomically(hash_path.string(), hash + "\n");
+    } else if (stored_text != internal::read_text_file((root / kConfigFile).string())) {
       // A growth to another config was interrupted before it was committed: back to this one.
-      write_file_atomically((root / kConfigFile).string(), config_text);
+      internal::write_file_atomically((root / kConfigFile).string(), config_text);
     }
   } else {
     for (const fs::directory_entry& entry : fs::directory_iterator(root)) {
@@ -198,8 +154,8 @@ void claim_directory(const std::string& dir,
                                    << "). Give a new or empty --out directory");
     }
     // The config first, then the hash that marks the directory as initialised.
-    write_file_atomically((root / kConfigFile).string(), config_text);
-    write_file_atomically(hash_path.string(), hash + "\n");
+    internal::write_file_atomically((root / kConfigFile).string(), config_text);
+    internal::write_file_atomically(hash_path.string(), hash + "\n");
   }
   fs::create_directories(root / kNetworksDir, error);
   if (error) {
@@ -416,7 +372,7 @@ SweepSummary run_sweep(const SweepOptions& options,
       }
       todo.push_back(i);
     }
-    write_file_atomically(manifest_path, format_manifest_csv(rows));
+    internal::write_file_atomically(manifest_path, format_manifest_csv(rows));
     if (options.progress) options.progress(progress);
   } catch (...) {
     runner->abandon(std::current_exception());
@@ -461,7 +417,7 @@ SweepSummary run_sweep(const SweepOptions& options,
     progress.eta_seconds = eta.seconds_left(now);
     progress.n_diverged += rows[i].outcome == "diverged" ? 1 : 0;
     progress.n_kept += rows[i].kept ? 1 : 0;
-    write_file_atomically(manifest_path, format_manifest_csv(rows));
+    internal::write_file_atomically(manifest_path, format_manifest_csv(rows));
     progress.seconds = seconds_since_start();
     progress.last = &rows[i];
     if (options.progress) options.progress(progress);
@@ -500,7 +456,7 @@ std::vector<ManifestRow> read_manifest_and_text(const std::string& dir, std::str
     throw IoError("cannot read " + path + ": no such file (is " + dir +
                   " a directory written by `rnnatlas sweep`?)");
   }
-  text = read_text(path);
+  text = internal::read_text_file(path);
   std::vector<ManifestRow> rows = parse_manifest_csv(text, path);
   // parse_manifest_csv() refuses paths that leave DIR by name; a symbolic link can still point
   // elsewhere, so the files that exist are resolved.
@@ -582,8 +538,8 @@ std::vector<PopulationGroup> write_population_summary(const std::string& dir) {
   // The hash written into the summary is that of the bytes whose rows it counts.
   std::string text;
   std::vector<PopulationGroup> groups = summarize_population(read_manifest_and_text(dir, text));
-  write_file_atomically((fs::path(dir) / "summary.csv").string(),
-                        format_summary_csv(groups, content_hash(text)));
+  internal::write_file_atomically((fs::path(dir) / "summary.csv").string(),
+                                  format_summary_csv(groups, content_hash(text)));
   return groups;
 }
 

@@ -1,5 +1,5 @@
 // The rnnatlas side of bench/run_similarity_bench.py: distance_matrix() over a synthetic
-// population of networks, timed, on request. Module maintainer: rnnatlas similarity.
+// population of networks, timed, on request.
 //
 // At start it generates every network's activity once (float32, [n_trials * n_steps, n_units],
 // rows time-major as in activity.h: row t * n_trials + b is step t of trial b), then answers

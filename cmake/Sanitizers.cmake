@@ -1,4 +1,4 @@
-# Sanitizer and fuzzer builds (docs/reliability.md). Module maintainer: rnnatlas quality.
+# Sanitizer and fuzzer builds (docs/reliability.md).
 #
 # RNNATLAS_SANITIZE=address,undefined | thread   instruments every rnnatlas target (the flags go on
 #   rnnatlas_flags, which every library, test, the CLI and the fuzzers link). Any report aborts the

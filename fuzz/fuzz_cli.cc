@@ -1,5 +1,5 @@
 // libFuzzer target: the command line of `rnnatlas` (run_cli, parse only; one argument a line).
-// Module maintainer: rnnatlas quality. Run it with scripts/fuzz.sh; see targets.h.
+// Run it with scripts/fuzz.sh; see targets.h.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

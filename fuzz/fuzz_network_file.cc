@@ -1,5 +1,5 @@
 // libFuzzer target: the network file reader, on valid files edited object by object.
-// Module maintainer: rnnatlas quality. Run it with scripts/fuzz.sh; see targets.h.
+// Run it with scripts/fuzz.sh; see targets.h.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

@@ -1,5 +1,5 @@
 // libFuzzer target: the bytes of a network file, mutated anywhere (HDF5 parser included).
-// Module maintainer: rnnatlas quality. Run it with scripts/fuzz.sh; see targets.h.
+// Run it with scripts/fuzz.sh; see targets.h.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

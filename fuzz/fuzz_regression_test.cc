@@ -5,7 +5,6 @@
 //  - fuzz/regressions/<target>/<name>: inputs that once crashed a parser or broke its contract.
 //    <name>.expect says what the fixed parser does with it: the word `accepted`, or text that the
 //    message of its clean rejection contains (the documented message, not merely some error).
-// Module maintainer: rnnatlas quality.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // libFuzzer target: the TOML sweep config reader (parse_sweep_config).
-// Module maintainer: rnnatlas quality. Run it with scripts/fuzz.sh; see targets.h.
+// Run it with scripts/fuzz.sh; see targets.h.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

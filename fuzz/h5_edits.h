@@ -1,6 +1,6 @@
 // Valid HDF5 files edited at the level of HDF5 objects, for the fuzzers of the readers of
-// rnnatlas's HDF5 files (network, dynamics, distance, embedding files). Module maintainer:
-// rnnatlas quality. See targets.h and docs/reliability.md.
+// rnnatlas's HDF5 files (network, dynamics, distance, embedding files).
+// See targets.h and docs/reliability.md.
 //
 // Mutating the bytes of an HDF5 file mostly tests HDF5's own parser (and Debian's HDF5 1.10
 // overflows a heap buffer on some damaged files within seconds: docs/reliability.md). These

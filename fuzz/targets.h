@@ -1,5 +1,5 @@
 // The parsers of outside input, driven the way the fuzzers and the regression test drive them.
-// Module maintainer: rnnatlas quality. See docs/reliability.md.
+// See docs/reliability.md.
 //
 // Each function feeds bytes to one parser exactly as rnnatlas reads that input from a user. A
 // clean rejection -- the parser's documented exception, or for the command line an exit code of

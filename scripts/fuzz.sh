@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (preset `fuzz`: clang, ASan + UBSan) and runs each for a bounded
-# time. Module maintainer: rnnatlas quality; see docs/reliability.md and fuzz/targets.h.
+# time; see docs/reliability.md and fuzz/targets.h.
 #
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #   SECONDS_PER_TARGET  default 30 (CI: 8 targets, 4 minutes); run longer by hand, e.g.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks formatting (clang-format, .clang-format) and runs clang-tidy (.clang-tidy) on the C++ of
-# rnnatlas, changing nothing. Module maintainer: rnnatlas quality; see docs/reliability.md.
+# rnnatlas, changing nothing; see docs/reliability.md.
 #
 # Usage: scripts/lint.sh [--format-only | --tidy-only] [--diff] [--tidy-since REF] [FILE...]
 #   FILE...        check only these files (default: every C++ file git knows of, tracked or new

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The quality gates of rnnatlas (docs/reliability.md), each timed; fails when any job reports
-# anything. Module maintainer: rnnatlas quality.
+# anything.
 #
 # Usage: scripts/quality.sh [JOB...]      JOB: asan tsan fuzz lint (default: all, in that order)
 #   asan  builds everything with ASan + UBSan (preset asan) and runs the C++ tests and the CLI

@@ -1,5 +1,5 @@
 // The `rnnatlas` command line: the subcommands, the parse, and errors turned into exit codes.
-// Module maintainer: rnnatlas CLI. See cli.h for the conventions (exit codes, where output goes).
+// See cli.h for the conventions (exit codes, where output goes).
 
 #include "app.h"
 

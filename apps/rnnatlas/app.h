@@ -1,5 +1,5 @@
 // The `rnnatlas` command line as a function, so that the program (main.cc) and the fuzzer of its
-// argument layer (fuzz/fuzz_cli.cc) run the same code. Module maintainer: rnnatlas CLI.
+// argument layer (fuzz/fuzz_cli.cc) run the same code.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// Shared pieces of the `rnnatlas` command-line program. Module maintainer: rnnatlas CLI.
+// Shared pieces of the `rnnatlas` command-line program.
 //
 // Each subcommand lives in its own <name>_command.cc and registers itself with
 // add_<name>_command(). Exit codes: 0 success; 2 usage errors (bad flags, bad values, bad config

@@ -1,5 +1,5 @@
 // The experiment configs of `rnnatlas reproduce`, compiled in from experiments/*.toml so that the
-// program needs no data files at run time. Module maintainer: rnnatlas CLI.
+// program needs no data files at run time.
 #pragma once
 
 #include <map>

@@ -1,5 +1,5 @@
-// rnnatlas: train recurrent networks and inspect their network files. Module maintainer: rnnatlas
-// CLI. See cli.h for the conventions (exit codes, where output goes).
+// rnnatlas: train recurrent networks and inspect their network files.
+// See cli.h for the conventions (exit codes, where output goes).
 
 #include "app.h"
 

@@ -1,5 +1,5 @@
 // The settings of `rnnatlas train`: library defaults, overridden by a TOML config file (--config),
-// overridden by flags. Module maintainer: rnnatlas CLI.
+// overridden by flags.
 //
 // Flags and TOML keys use the library's field names: TOML keys are the names with underscores,
 // grouped as

@@ -3,7 +3,6 @@
 // 8-dimensional latent mixed into 64, 128 or 256 units, plus noise), n_samples = 3,200 (32 trials
 // of 100 steps, `rnnatlas compare`'s default on the flip-flop). The counter `pairs` is pairs per
 // CPU second over the whole call, preparation included.
-// Module maintainer: rnnatlas similarity.
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>

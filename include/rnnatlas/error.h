@@ -1,4 +1,4 @@
-// rnnatlas error types. Module maintainer: rnnatlas core.
+// rnnatlas error types.
 //
 // Four tiers (see docs/architecture.md):
 //  - caller mistakes (bad shapes, invalid options, unknown names) throw InvalidArgument;

@@ -1,4 +1,4 @@
-// Text that people and programs both read: numbers, lists. Module maintainer: rnnatlas core.
+// Text that people and programs both read: numbers, lists.
 #pragma once
 
 #include <string>

@@ -23,7 +23,6 @@ Pipeline files: load_distances (similarity/<metric>.h5), load_embedding
 Errors:    InvalidArgument (a ValueError), IoError (an OSError)
 PyTorch:   rnnatlas.torch (to_torch, from_torch), imported on its own since it imports torch
 """
-# Module maintainer: rnnatlas python.
 
 from __future__ import annotations
 

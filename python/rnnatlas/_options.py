@@ -1,5 +1,4 @@
-"""Keyword arguments -> the fields of a bound C++ options struct. Module maintainer: rnnatlas
-python."""
+"""Keyword arguments -> the fields of a bound C++ options struct."""
 
 from __future__ import annotations
 

@@ -21,7 +21,6 @@ embeddings never join two trials.
 
 Populations: rnnatlas.distance_matrix, rnnatlas.mds, rnnatlas.cluster_stats, rnnatlas.mantel_test.
 """
-# Module maintainer: rnnatlas python.
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@
 // (docs/pipeline.md): points are rows ([n_points, n_state]), trajectories [n_trials, n_time, ...].
 // Nothing is computed here. analyze_network runs without the GIL; the file calls keep it (HDF5 is
 // not thread-safe, and the GIL serialises Python threads' calls into it, as in bind_io.cc).
-// Module maintainer: rnnatlas python.
 #include <pybind11/complex.h>
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>

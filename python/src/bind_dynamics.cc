@@ -3,7 +3,6 @@
 // Options structs have one def_readwrite per field; results are read-only. Points are rows in
 // Python ([n_points, n_state]) and columns in the library, so the binding transposes; nothing else
 // is computed here. Long calls run without the GIL once their arguments are converted.
-// Module maintainer: rnnatlas python.
 #include <pybind11/complex.h>
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>

@@ -1,7 +1,6 @@
 // Binds include/rnnatlas/embedding/: classical and metric MDS, clustering statistics with
 // permutation p-values, and embedding files. Options structs have one def per field; results are
 // read-only. Long calls run without the GIL once their arguments are converted. Declarations only.
-// Module maintainer: rnnatlas python.
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 

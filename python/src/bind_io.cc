@@ -1,7 +1,7 @@
 // Binds include/rnnatlas/io/network_file.h: NetworkRecord, save/load of HDF5 network files, and
 // Network.save / Network.record, which write the record a Python Network carries. Declarations
 // and marshalling only. File calls keep the GIL: HDF5 is not thread-safe, and the GIL
-// is what serialises Python threads' calls into it. Module maintainer: rnnatlas python.
+// is what serialises Python threads' calls into it.
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>

@@ -1,6 +1,5 @@
 // Binds include/rnnatlas/models/: Network, with PyTorch-shaped state dicts and numpy layouts.
 // Declarations and data marshalling only; every check of values lives in the library.
-// Module maintainer: rnnatlas python.
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 

@@ -3,7 +3,6 @@
 // both numpy and the library, so matrices pass through pybind11's Eigen casters unchanged. Options
 // structs have one def (def_readwrite, or a string property for an enum) per field; results are
 // read-only. Long calls run without the GIL once their arguments are converted. Declarations only.
-// Module maintainer: rnnatlas python.
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 

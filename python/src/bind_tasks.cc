@@ -1,5 +1,4 @@
 // Binds include/rnnatlas/tasks/: Task, TrialBatch, make_task, task_names. Declarations only.
-// Module maintainer: rnnatlas python.
 #include <pybind11/stl.h>
 
 #include <cmath>

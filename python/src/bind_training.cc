@@ -1,6 +1,5 @@
 // Binds include/rnnatlas/training/train.h: TrainOptions (one def_readwrite per field),
-// TrainProgress, EvalMetrics, TrainSummary, train and evaluate. Declarations only. Module
-// maintainer: rnnatlas python.
+// TrainProgress, EvalMetrics, TrainSummary, train and evaluate. Declarations only.
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 

@@ -1,4 +1,4 @@
-// Shared declarations of the Python binding (rnnatlas._core). Module maintainer: rnnatlas python.
+// Shared declarations of the Python binding (rnnatlas._core).
 //
 // One bind_<dir>() per include/rnnatlas/<dir>/, called in that order by module.cc, plus the layout
 // helpers that move data between numpy's batch-major (row-per-item) arrays and the library's

@@ -1,5 +1,4 @@
 // rnnatlas._core: the private extension module that python/rnnatlas/__init__.py re-exports.
-// Module maintainer: rnnatlas python.
 #include <Python.h>
 
 #include "bindings.h"

@@ -1,6 +1,5 @@
 // A static split of [0, n) over threads: trial generation, the per-point stages of the dynamics
 // analysis.
-// Module maintainer: rnnatlas core.
 #pragma once
 
 #include <algorithm>

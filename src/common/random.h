@@ -1,4 +1,4 @@
-// Counter-based seeding and a portable generator. Module maintainer: rnnatlas core.
+// Counter-based seeding and a portable generator.
 //
 // Every random draw in rnnatlas comes from an Rng keyed by (seed, stream): trial b of a batch,
 // parameter initialisation of a network, iteration i of training. A draw therefore depends only on

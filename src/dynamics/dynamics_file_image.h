@@ -1,5 +1,5 @@
-// Dynamics files as bytes in memory, without the file system. Module maintainer: rnnatlas
-// dynamics. Internal (reached as "dynamics/dynamics_file_image.h" through rnnatlas::h5_internal):
+// Dynamics files as bytes in memory, without the file system.
+// Internal (reached as "dynamics/dynamics_file_image.h" through rnnatlas::h5_internal):
 // for the fuzzer of the dynamics file reader (fuzz/).
 #pragma once
 

@@ -1,4 +1,4 @@
-// Input checks of the embedding stage (internal). Module maintainer: rnnatlas embedding.
+// Input checks of the embedding stage (internal).
 #pragma once
 
 #include <Eigen/Core>

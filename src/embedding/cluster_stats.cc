@@ -1,4 +1,4 @@
-// Clustering statistics and the Mantel test. Module maintainer: rnnatlas embedding.
+// Clustering statistics and the Mantel test.
 #include "rnnatlas/embedding/cluster_stats.h"
 
 #include <algorithm>

@@ -1,5 +1,4 @@
 // The embedding stage: MDS and cluster statistics of a population's distance matrix.
-// Module maintainer: rnnatlas embedding.
 #include "rnnatlas/embedding/embed.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Classical MDS and SMACOF. Module maintainer: rnnatlas embedding.
+// Classical MDS and SMACOF.
 #include "rnnatlas/embedding/embedding.h"
 
 #include <Eigen/Eigenvalues>

@@ -1,4 +1,4 @@
-// Embedding files. Module maintainer: rnnatlas embedding. Layout: embedding_file.h and
+// Embedding files. Layout: embedding_file.h and
 // docs/pipeline.md.
 #include "rnnatlas/embedding/embedding_file.h"
 

@@ -1,5 +1,5 @@
-// Embedding files as bytes in memory, without the file system. Module maintainer: rnnatlas
-// embedding. Internal (reached as "embedding/embedding_file_image.h" through
+// Embedding files as bytes in memory, without the file system.
+// Internal (reached as "embedding/embedding_file_image.h" through
 // rnnatlas::h5_internal): for the fuzzer of the embedding file reader (fuzz/).
 #pragma once
 

@@ -1,5 +1,5 @@
 // Internal HDF5 plumbing shared by every rnnatlas file format (network, dynamics, similarity).
-// Module maintainer: rnnatlas io. Not installed; stages reach it as "io/h5.h" by linking
+// Not installed; stages reach it as "io/h5.h" by linking
 // rnnatlas::h5_internal.
 //
 // Every file is built in memory (HDF5 core driver, no backing store) and written with plain POSIX

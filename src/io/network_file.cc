@@ -1,4 +1,4 @@
-// HDF5 network files. Module maintainer: rnnatlas io. Layout: docs/network-file.md.
+// HDF5 network files. Layout: docs/network-file.md.
 //
 // Built in memory and written atomically through the HDF5 plumbing of io/h5.h. Network files
 // are small (a 256-unit LSTM is 2 MB), so holding one in memory twice is cheap.

@@ -52,8 +52,6 @@ Network::Network(const Architecture& architecture, std::uint64_t seed)
   }
 }
 
-int Network::n_cell_params() const { return cell_->n_params(); }
-
 void Network::set_parameters(const Eigen::Ref<const Eigen::VectorXd>& parameters) {
   RNNATLAS_CHECK_ARG(
       parameters.size() == parameters_.size(),

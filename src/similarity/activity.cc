@@ -1,4 +1,4 @@
-// Network activity on shared held-out trials. Module maintainer: rnnatlas similarity.
+// Network activity on shared held-out trials.
 #include "rnnatlas/similarity/activity.h"
 
 #include <string>

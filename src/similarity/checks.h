@@ -1,4 +1,4 @@
-// Input checks shared by the similarity stage (internal). Module maintainer: rnnatlas similarity.
+// Input checks shared by the similarity stage (internal).
 #pragma once
 
 #include <Eigen/Core>

@@ -1,5 +1,4 @@
-// The similarity stage: distance matrices of a sweep's kept networks. Module maintainer: rnnatlas
-// similarity.
+// The similarity stage: distance matrices of a sweep's kept networks.
 #include "rnnatlas/similarity/compare.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Distance files. Module maintainer: rnnatlas similarity. Layout: distance_file.h and
+// Distance files. Layout: distance_file.h and
 // docs/pipeline.md.
 #include "rnnatlas/similarity/distance_file.h"
 

@@ -1,5 +1,5 @@
-// Distance files as bytes in memory, without the file system. Module maintainer: rnnatlas
-// similarity. Internal (reached as "similarity/distance_file_image.h" through
+// Distance files as bytes in memory, without the file system.
+// Internal (reached as "similarity/distance_file_image.h" through
 // rnnatlas::h5_internal): for the fuzzer of the distance file reader (fuzz/).
 #pragma once
 

@@ -1,4 +1,4 @@
-// Distance matrices over a population. Module maintainer: rnnatlas similarity.
+// Distance matrices over a population.
 #include "rnnatlas/similarity/distance_matrix.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Dynamical similarity analysis. Module maintainer: rnnatlas similarity.
+// Dynamical similarity analysis.
 #include "rnnatlas/similarity/dsa.h"
 
 #include <Eigen/Eigenvalues>

@@ -1,5 +1,4 @@
-// The orthogonal alignment of DSA, exposed for tests (internal). Module maintainer: rnnatlas
-// similarity.
+// The orthogonal alignment of DSA, exposed for tests (internal).
 #pragma once
 
 #include <Eigen/Core>

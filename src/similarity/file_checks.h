@@ -1,5 +1,4 @@
 // Checks of file names and contents shared by the distance and embedding files (internal).
-// Module maintainer: rnnatlas similarity.
 #pragma once
 
 #include <Eigen/Core>

@@ -1,5 +1,4 @@
 // Reading and writing Params (distance_file.h) as the attributes of one HDF5 group (internal).
-// Module maintainer: rnnatlas similarity.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// Representational similarity metrics. Module maintainer: rnnatlas similarity.
+// Representational similarity metrics.
 #include "rnnatlas/similarity/metrics.h"
 
 #include <Eigen/Eigenvalues>

@@ -1,5 +1,4 @@
 // The pair computations of metrics.cc, from the cross product of the two sides' factors (internal).
-// Module maintainer: rnnatlas similarity.
 //
 // A pair of CCA, SVCCA, PWCCA or linear CKA depends on the two networks only through the small
 // cross product F_x^T F_y of one factor per side (an orthonormal basis, or the centred activity)

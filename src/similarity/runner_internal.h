@@ -1,5 +1,4 @@
-// Calling a SweepRunner exactly once per process (internal). Module maintainer: rnnatlas
-// similarity.
+// Calling a SweepRunner exactly once per process (internal).
 //
 // A runner spread over processes (MpiRunner) needs every process to make one call of it:
 // run_with_records(), or abandon() when the process fails before it can. distance_matrix() and

@@ -1,6 +1,5 @@
 // Private helpers of the task generators: conversion between TaskParams (string -> double) and the
-// typed options structs, and the messages of the options' validate(). Module maintainer: rnnatlas
-// tasks.
+// typed options structs, and the messages of the options' validate().
 //
 // Each task describes its options once, as a "field list": a generic lambda
 //   [](auto& options, auto&& f) { f("n_time", options.n_time); ... }

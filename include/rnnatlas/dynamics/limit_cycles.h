@@ -1,5 +1,4 @@
 // Limit cycles of a network's autonomous dynamics at a constant input u: s_{t+1} = F(s_t, u).
-// Module maintainer: rnnatlas dynamics.
 //
 // A discrete-time map has two kinds of periodic attractor, and both are handled here.
 //

@@ -1,5 +1,4 @@
 // Linearized dynamics around a point: s_{t+1} - s* ~= J (s_t - s*) + B (u_t - u*).
-// Module maintainer: rnnatlas dynamics.
 //
 // J = dF/ds [n_state, n_state] and B = dF/du [n_state, n_input] are exact (reverse mode, see
 // Cell::jacobians). The eigen-decomposition J = R diag(lambda) R^{-1} is sorted by |lambda|

@@ -1,5 +1,4 @@
 // The dynamics stage of a trained population: `rnnatlas dynamics DIR` as a library call.
-// Module maintainer: rnnatlas dynamics.
 //
 // Reads the manifest of a sweep directory (sweep.h) and analyses every kept network into
 // DIR/dynamics/<id>.h5 (dynamics_file.h), one network per thread. Resume: a network whose dynamics

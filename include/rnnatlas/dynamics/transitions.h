@@ -1,5 +1,4 @@
 // Transitions between fixed points: where the unstable manifolds of the unstable points lead.
-// Module maintainer: rnnatlas dynamics.
 //
 // From each point with unstable modes, for each unstable mode k and each sign, start at
 //     s_0 = s* + sign * perturbation * d_k,

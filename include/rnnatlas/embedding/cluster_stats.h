@@ -1,6 +1,5 @@
 // How well labels (architecture, nonlinearity, size, L2) cluster in a distance matrix, with
 // label-permutation p-values; and the Mantel test between two distance matrices.
-// Module maintainer: rnnatlas embedding.
 //
 // Distance matrices are [n, n], symmetric, zero diagonal, non-negative and finite (checked).
 // Labels are [n] integers (any values; only equality matters).

@@ -1,5 +1,4 @@
 // The embedding stage of the pipeline: `rnnatlas embed` as a library call.
-// Module maintainer: rnnatlas embedding.
 //
 // embed_population(dir, name, options) reads the distance file DIR/similarity/<name>.h5 written by
 // compare_population() and writes DIR/similarity/<name>.embedding.h5 (embedding_file.h):

@@ -1,5 +1,4 @@
 // Embeddings of a distance matrix: classical MDS and metric MDS by stress majorization.
-// Module maintainer: rnnatlas embedding.
 //
 // Input: a distance matrix D [n, n], symmetric, zero diagonal, finite, non-negative entries (as
 // returned by similarity::distance_matrix()). Output: coordinates [n, n_components], row i =

@@ -1,5 +1,5 @@
 // The embedding file of a distance matrix: DIR/similarity/<name>.embedding.h5, written by
-// `rnnatlas embed`. Module maintainer: rnnatlas embedding. Layout (docs/pipeline.md, "Embedding
+// `rnnatlas embed`. Layout (docs/pipeline.md, "Embedding
 // file"), as h5py sees it:
 //
 //   root attributes   format = "rnnatlas.embedding", format_version = 1, library_version,

@@ -1,4 +1,4 @@
-// One HDF5 file per trained network. Module maintainer: rnnatlas io.
+// One HDF5 file per trained network.
 //
 // The layout is documented in docs/network-file.md so that h5py, MATLAB and Julia users can read
 // the files without rnnatlas. Files are written atomically: to a temporary file in the same

@@ -1,5 +1,4 @@
 // Recurrent cells: the update S' = F(S, X; theta), its BPTT backward pass and its Jacobians.
-// Module maintainer: rnnatlas models.
 //
 // Equations (phi = the activation, sigma = logistic; PyTorch's nn.RNN / nn.GRU / nn.LSTM exactly):
 //   vanilla  h' = phi(W_ih x + b_ih + W_hh h + b_hh)

@@ -1,5 +1,4 @@
 // A network: a recurrent cell, a linear readout y = W_out h + b_out, and their parameters.
-// Module maintainer: rnnatlas models.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +37,6 @@ class Network {
 
   const Architecture& architecture() const { return architecture_; }
   int n_params() const { return static_cast<int>(parameters_.size()); }
-  int n_cell_params() const;
 
   /// Names, shapes and offsets of every tensor, cell first, then readout.weight and readout.bias.
   const std::vector<ParameterInfo>& parameter_table() const { return table_; }

@@ -1,5 +1,5 @@
 // The activity of a network on held-out trials: the input of every activity-based similarity
-// metric. Module maintainer: rnnatlas similarity.
+// metric.
 //
 // Every network of a population is run on the SAME trials (one fixed seed), so row i of one
 // network's activity and row i of another's are the same trial at the same time step, which is what

@@ -1,5 +1,4 @@
 // The similarity stage of the pipeline: `rnnatlas compare` as a library call.
-// Module maintainer: rnnatlas similarity.
 //
 // compare_population(dir, options) reads a sweep directory (docs/sweep.md) and writes the distance
 // matrix of its kept networks to DIR/similarity/<name>.h5 (distance_file.h; docs/pipeline.md):

@@ -1,5 +1,5 @@
 // The distance file of a population: DIR/similarity/<name>.h5, written by `rnnatlas compare`.
-// Module maintainer: rnnatlas similarity. Layout (docs/pipeline.md, "Distance file"), as h5py
+// Layout (docs/pipeline.md, "Distance file"), as h5py
 // sees it:
 //
 //   root attributes   format = "rnnatlas.distances", format_version = 1, library_version,

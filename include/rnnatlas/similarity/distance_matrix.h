@@ -1,4 +1,4 @@
-// Distance matrices over a population of networks. Module maintainer: rnnatlas similarity.
+// Distance matrices over a population of networks.
 //
 // Every network's activity is prepared once (centring, SVD, whitening or Gram matrix; see
 // metrics.h), then the N (N - 1) / 2 pairs are computed on n_threads std::threads. CCA, SVCCA,

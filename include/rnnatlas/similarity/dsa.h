@@ -1,5 +1,5 @@
 // Dynamical similarity analysis: compare how two networks' activity evolves in time, not only
-// where it lies. Module maintainer: rnnatlas similarity.
+// where it lies.
 //
 // After Ostrow, Eisen, Kozachkov & Fiete 2023, "Beyond Geometry: Comparing the Temporal Structure
 // of Computation in Neural Circuits with Dynamical Similarity Analysis" (NeurIPS). Each network's

@@ -1,4 +1,4 @@
-// Representational similarity of two activity matrices. Module maintainer: rnnatlas similarity.
+// Representational similarity of two activity matrices.
 //
 // Every metric compares X [n_samples, n_x] with Y [n_samples, n_y]: rows are samples (the same
 // held-out trials and time steps for every network, so row i of X and row i of Y match), columns

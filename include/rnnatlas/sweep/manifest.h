@@ -1,5 +1,4 @@
 // The record of a sweep: one row per network, and the population summary built from it.
-// Module maintainer: rnnatlas sweep.
 //
 // DIR/manifest.csv has a header line and one row per network of the spec, in index order, with
 // the columns of manifest_columns(). Rows of networks not trained yet say outcome "pending".

@@ -1,5 +1,4 @@
 // Spreading work over the processes (ranks) of an MPI job: a work queue over ranks.
-// Module maintainer: rnnatlas sweep.
 //
 // Built only when rnnatlas/config.h says RNNATLAS_WITH_MPI (CMake option RNNATLAS_WITH_MPI, on
 // where an MPI library is found); link rnnatlas::sweep_mpi. The declarations here do not need

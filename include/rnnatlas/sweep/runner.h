@@ -1,4 +1,4 @@
-// How the networks of a sweep are spread over workers. Module maintainer: rnnatlas sweep.
+// How the networks of a sweep are spread over workers.
 //
 // run_sweep() prepares the directory and the list of networks to train, then hands the work to a
 // SweepRunner. The runner only decides *where and when* each network trains; what a network is

@@ -1,4 +1,4 @@
-// Training a population: `rnnatlas sweep` as a library call. Module maintainer: rnnatlas sweep.
+// Training a population: `rnnatlas sweep` as a library call.
 //
 // Directory layout (docs/sweep.md):
 //   DIR/sweep.toml        the config as given, stored by the first run (or the last growth)

@@ -1,4 +1,4 @@
-// A population of networks described by a TOML sweep config. Module maintainer: rnnatlas sweep.
+// A population of networks described by a TOML sweep config.
 //
 // A sweep config names a task, a grid of model and training settings, the seeds, the held-out
 // evaluation and the keep rule (docs/sweep.md has a complete example):

@@ -1,5 +1,4 @@
 // Trial generators for the tasks of the study (see docs/study.md section 2).
-// Module maintainer: rnnatlas tasks.
 //
 // A Task is immutable after construction: sample() is const and thread-safe. Trial b of
 // sample(n_batch, seed) is drawn from the random stream keyed by (seed, b) alone, so the same

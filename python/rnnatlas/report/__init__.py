@@ -11,7 +11,6 @@ figure and number and the rule behind each verdict.
 
 Pure Python (numpy, h5py, matplotlib); the compiled module is used only for the Mantel test.
 """
-# Module maintainer: rnnatlas report.
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """`python -m rnnatlas.report OUT`: writes OUT/report (see rnnatlas.report). Exit 0 on success,
 1 if the report cannot be built (OUT missing, a file cannot be written), 2 on a usage error."""
-# Module maintainer: rnnatlas report.
 
 from __future__ import annotations
 

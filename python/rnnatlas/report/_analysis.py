@@ -9,7 +9,6 @@ compiled library (rnnatlas.mantel_test). Each claim gets a verdict by a fixed ru
   not enough networks           too few networks (or groups) for the rule to mean anything
   not run                       a stage whose files the rule needs has not run
 """
-# Module maintainer: rnnatlas report.
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ Each function takes a task's data (and its numbers) and returns ``(Figure, capti
 pyplot state), rendered by Agg. Colours are the Okabe-Ito palette, fixed per architecture; each
 nonlinearity has its own marker and line style, so every plot reads in grey scale too.
 """
-# Module maintainer: rnnatlas report.
 
 from __future__ import annotations
 

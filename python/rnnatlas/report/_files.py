@@ -4,7 +4,6 @@ Every reader tolerates what a partial run leaves: a missing file or directory is
 not run (``None`` plus a reason), a file that cannot be read is skipped with a warning. Nothing
 here raises for the contents of OUT; only programming errors do.
 """
-# Module maintainer: rnnatlas report.
 
 from __future__ import annotations
 

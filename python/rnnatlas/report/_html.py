@@ -1,6 +1,5 @@
 """The report page: one self-contained HTML file (inline CSS, figures as base64 data URIs, no
 script, no external resource), readable offline."""
-# Module maintainer: rnnatlas report.
 
 from __future__ import annotations
 

@@ -17,6 +17,9 @@
 #include "rnnatlas/error.h"
 
 namespace rnnatlas::h5 {
+
+using internal::Fd;
+
 namespace {
 
 std::mutex& hdf5_mutex() {
@@ -179,27 +182,6 @@ void expect_shape(const Node& node,
 }
 
 std::string errno_text(int error) { return std::strerror(error); }
-
-// Closes a POSIX file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now; returns 0 or errno (close() is where some file systems report write errors).
-  int close() {
-    const int fd = std::exchange(fd_, -1);
-    if (fd < 0) return 0;
-    return ::close(fd) == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 

@@ -361,7 +361,7 @@ def paper_ids(args, task) -> list[str]:
 
 
 def parse_id(network_id: str) -> dict:
-    m = re.match(r"^(\d+)-(\w+?)-(\w+?)-h(\d+)-l2_([^-]+)-s(\d+)$", network_id)
+    m = re.match(r"^(\d+)-(\w+?)-(\w+?)-h(\d+)-l2_(.+)-s(\d+)$", network_id)
     if not m:
         sys.exit(f"paper_cost: cannot read the network id {network_id}")
     return {"index": int(m[1]), "cell": m[2], "activation": m[3], "n_hidden": int(m[4]),
@@ -526,8 +526,9 @@ def embed_cpu(cmp_task, metric, n) -> float:
     return c2 * (n / n2) ** p
 
 
-def topology_per_pair(topo) -> float:
-    runs = [r for r in topo["runs"] if r["pairs"] > 0]
+def topology_per_pair(topo, task) -> float:
+    """CPU seconds per pair, the loading of the dynamics files included (so an upper bound)."""
+    runs = [r for r in topo["runs"] if r["pairs"] > 0 and r["task"] == task]
     return max(r["cpu"] / r["pairs"] for r in runs) if runs else float("nan")
 
 
@@ -550,7 +551,7 @@ def paper_scale(data: dict, kept_fraction: float) -> dict:
             "dynamics": sum(dyn_kept),
             "svcca": compare_cpu(ct, "svcca", n_kept),
             "cka": compare_cpu(ct, "cka", n_kept),
-            "topology": topology_per_pair(topo) * n_kept * (n_kept - 1) / 2,
+            "topology": topology_per_pair(topo, task) * n_kept * (n_kept - 1) / 2,
             # one embedding per distance file (svcca, cka, topology); its cost depends on N only
             "embed": 3 * float(np.mean([embed_cpu(ct, m, n_kept) for m in COMPARE_METRICS])),
         }

@@ -311,13 +311,7 @@ def measure_compare(args) -> dict:
                 entry[f"embed_{metric}"] = {"cpu": done.cpu, "wall": done.wall}
             entry["load"] = list(os.getloadavg())
             sizes.append(entry)
-        fits = {}
-        for metric in COMPARE_METRICS:
-            a_rows = np.array([[e["networks"], e["pairs"]] for e in sizes[-2:]], float)
-            y = np.array([e[metric]["cpu"] for e in sizes[-2:]], float)
-            per_network, per_pair = np.linalg.solve(a_rows, y)
-            fits[metric] = {"per_network": float(per_network), "per_pair": float(per_pair)}
-        tasks.append({"task": task, "sizes": sizes, "fits": fits})
+        tasks.append({"task": task, "sizes": sizes})
     record["tasks"] = tasks
     return finish(record)
 
@@ -478,19 +472,32 @@ def dynamics_model(dyn: dict) -> dict:
                   if r["n_hidden"] == largest]
         entry = {"a": float(np.mean(anchor)), "anchor_n_hidden": largest, "n_runs": len(runs),
                  "alpha": None}
-        x = np.log([dynamics_work(r["cell"], r["n_hidden"]) for r in runs])
-        if np.ptp(x) > 0:
-            alpha, log_a = np.polyfit(x, np.log([r["cpu_full"] for r in runs]), 1)
-            entry.update(alpha=float(alpha), log_a=float(log_a))
+        # exponent within a cell: log CPU against log work, centred per cell, over the cells
+        # measured at two sizes or more (cells differ by how their searches converge)
+        xs, ys = [], []
+        for cell in CELLS:
+            mine = [r for r in runs if r["cell"] == cell]
+            if len({r["n_hidden"] for r in mine}) < 2:
+                continue
+            x = np.log([dynamics_work(cell, r["n_hidden"]) for r in mine])
+            y = np.log([r["cpu_full"] for r in mine])
+            xs += list(x - x.mean())
+            ys += list(y - y.mean())
+        if xs:
+            entry["alpha"] = float(np.dot(xs, ys) / np.dot(xs, xs))
         model[task] = entry
     return model
 
 
 def dynamics_cpu(model, task, cell, n_hidden, fitted=False) -> float:
+    """a x work; with fitted=True, a x work at the anchor size times the growth of work to the
+    power of the fitted exponent (when there is one)."""
     m = model[task]
+    work = dynamics_work(cell, n_hidden)
     if fitted and m["alpha"] is not None:
-        return math.exp(m["log_a"]) * dynamics_work(cell, n_hidden) ** m["alpha"]
-    return m["a"] * dynamics_work(cell, n_hidden)
+        anchor = dynamics_work(cell, m["anchor_n_hidden"])
+        return m["a"] * anchor * (work / anchor) ** m["alpha"]
+    return m["a"] * work
 
 
 def population(task):
@@ -513,9 +520,29 @@ def schedule(durations, workers) -> float:
     return end
 
 
+def compare_fit(cmp_task, metric) -> dict:
+    """CPU = per_network x N + per_pair x N (N - 1) / 2, least squares in relative terms over
+    every measured N with both coefficients >= 0; and the upper bound per pair: the CPU time of
+    the largest N over its pairs (all the per-network work counted as pair work)."""
+    sizes = cmp_task["sizes"]
+    x = np.array([[e["networks"], e["pairs"]] for e in sizes], float)
+    y = np.array([e[metric]["cpu"] for e in sizes], float)
+    w = x / y[:, None]
+    coef, *_ = np.linalg.lstsq(w, np.ones_like(y), rcond=None)
+    if coef.min() < 0:   # one coefficient at 0, the other fitted alone
+        keep = int(np.argmax(coef))
+        coef = np.zeros(2)
+        coef[keep] = np.linalg.lstsq(w[:, [keep]], np.ones_like(y), rcond=None)[0][0]
+    largest = sizes[-1]
+    return {"per_network": float(coef[0]), "per_pair": float(coef[1]),
+            "upper_per_pair": largest[metric]["cpu"] / largest["pairs"]}
+
+
 def compare_cpu(cmp_task, metric, n) -> float:
-    fit = cmp_task["fits"][metric]
-    return fit["per_network"] * n + fit["per_pair"] * n * (n - 1) / 2
+    """The larger of the fit and the upper bound, at N networks."""
+    fit = compare_fit(cmp_task, metric)
+    pairs = n * (n - 1) / 2
+    return max(fit["per_network"] * n + fit["per_pair"] * pairs, fit["upper_per_pair"] * pairs)
 
 
 def embed_cpu(cmp_task, metric, n) -> float:
@@ -567,9 +594,9 @@ def paper_scale(data: dict, kept_fraction: float) -> dict:
             # compare: pairs over every core (MPI), but every rank prepares every network; with
             # one rank per node and NODE_CORES threads, preparation is shared by the threads
             for m in COMPARE_METRICS:
-                fit = ct["fits"][m]
-                w[m] = (fit["per_network"] * n_kept / NODE_CORES
-                        + fit["per_pair"] * n_kept * (n_kept - 1) / 2 / cores)
+                fit = compare_fit(ct, m)
+                preparation = fit["per_network"] * n_kept
+                w[m] = preparation / NODE_CORES + (stages[m] - preparation) / cores
             w["topology"] = stages["topology"]            # rank 0 alone
             w["embed"] = stages["embed"] / NODE_CORES     # threads over permutations, one node
             walls[nodes] = w
@@ -661,17 +688,22 @@ def dynamics_tables(dyn) -> list[str]:
     model = dynamics_model(dyn)
     lines += ["", "The model: CPU seconds = a x gates x n_state x n_hidden (gates 1, 2, 3, 4 for "
               "vanilla, UGRNN, GRU, LSTM; n_state = 2 n_hidden for LSTM), a the mean over the "
-              "measured networks of the largest measured size; the exponent fitted over all "
-              "measured networks of the task is shown for comparison (1 = cost proportional to "
-              "the flops of a batched fixed-point step).", "",
-              "| task | a (CPU us) | anchored at n_hidden | fitted exponent | " +
-              " | ".join(f"{c} h{h}" for c in ("vanilla", "lstm") for h in SIZES) + " |",
-              "|---|---|---|---|" + "---|" * 6]
+              "measured networks of the largest measured size. The exponent fitted within cells "
+              "measured at two sizes (1 = cost proportional to the flops of a batched fixed-point "
+              "step) is shown for comparison, with the core-hours it would give.", "",
+              "| task | a (CPU us) | anchored at n_hidden | " +
+              " | ".join(f"{c} h{h}" for c in ("vanilla", "lstm") for h in SIZES) +
+              " | core-hours, 960 networks | fitted exponent | core-hours with it |",
+              "|---|---|---|" + "---|" * 9]
     for task, m in model.items():
         alpha = f"{m['alpha']:.2f}" if m["alpha"] is not None else "-"
         cells = " | ".join(duration(dynamics_cpu(model, task, c, h))
                            for c in ("vanilla", "lstm") for h in SIZES)
-        lines.append(f"| {task} | {1e6 * m['a']:.1f} | {m['anchor_n_hidden']} | {alpha} | {cells} |")
+        total = sum(dynamics_cpu(model, task, c, h) for c, a, h in population(task))
+        fitted = sum(dynamics_cpu(model, task, c, h, True) for c, a, h in population(task)) \
+            if m["alpha"] is not None else None
+        lines.append(f"| {task} | {1e6 * m['a']:.1f} | {m['anchor_n_hidden']} | {cells} | "
+                     f"{hours(total)} | {alpha} | {hours(fitted) if fitted else '-'} |")
     return lines
 
 
@@ -684,13 +716,16 @@ def compare_tables(cmp, topo) -> list[str]:
             cells = " | ".join(f"{e[m]['cpu']:.2f} | {e['embed_' + m]['cpu']:.2f}"
                                for m in COMPARE_METRICS)
             lines.append(f"| {t['task']} | {e['networks']} | {e['pairs']} | {cells} |")
-    lines += ["", "Fitted on the two largest N (CPU = per network x N + per pair x pairs):", "",
-              "| task | " + " | ".join(f"{m}: ms per network | {m}: ms per pair"
-                                      for m in COMPARE_METRICS) + " |",
-              "|---|" + "---|" * (2 * len(COMPARE_METRICS))]
+    lines += ["", "Fitted (CPU = per network x N + per pair x pairs, least squares over the three N, "
+              "coefficients >= 0), and the upper bound per pair (CPU at the largest N over its "
+              "pairs); the paper scale takes the larger of the two predictions:", "",
+              "| task | " + " | ".join(f"{m}: ms per network | {m}: ms per pair | "
+                                      f"{m}: upper bound, ms per pair" for m in COMPARE_METRICS)
+              + " |", "|---|" + "---|" * (3 * len(COMPARE_METRICS))]
     for t in cmp["tasks"]:
-        cells = " | ".join(f"{1e3 * t['fits'][m]['per_network']:.1f} | "
-                           f"{1e3 * t['fits'][m]['per_pair']:.3f}" for m in COMPARE_METRICS)
+        fits = {m: compare_fit(t, m) for m in COMPARE_METRICS}
+        cells = " | ".join(f"{1e3 * fits[m]['per_network']:.1f} | {1e3 * fits[m]['per_pair']:.3f} | "
+                           f"{1e3 * fits[m]['upper_per_pair']:.3f}" for m in COMPARE_METRICS)
         lines.append(f"| {t['task']} | {cells} |")
     if topo and topo["runs"]:
         lines += ["", "Topology distances (from the dynamics files):", "",
@@ -735,6 +770,11 @@ def scale_tables(data, kept_fraction, label) -> list[str]:
         lines.append(f"Whole study on {nodes} node{'s' if nodes > 1 else ''} of {NODE_CORES} cores, "
                      f"tasks and stages one after the other as `rnnatlas reproduce` runs them: "
                      f"**{duration(serial)}**.")
+    side = sum(r["walls"][4]["train"] for r in result.values()) + max(
+        sum(v for k, v in r["walls"][4].items() if k != "train") for r in result.values())
+    lines += ["", "On 4 nodes with the analysis of the three tasks run side by side by hand, one "
+              "task per node, after the three trainings (each over all 256 cores): "
+              f"**{duration(side)}**."]
     return lines
 
 
@@ -755,8 +795,10 @@ def cost_text(data) -> str:
     lines += ["", "### The paper scale", ""]
     lines += scale_tables(data, 1.0, "Every network kept")
     fraction = sample_kept_fraction(data["sample"]) if data.get("sample") else None
-    if fraction:
-        lines += [""] + scale_tables(data, fraction, "The kept fraction of the trained sample")
+    if fraction and fraction < 1:
+        n_trained = sum("outcome" in n for n in data["sample"]["sample"])
+        lines += [""] + scale_tables(data, fraction, f"The kept fraction of the {n_trained} "
+                                     "trained networks of the sample")
     return "\n".join(lines + ["", END])
 
 
@@ -777,14 +819,14 @@ def sample_text(data) -> str:
               "held-out nMSE | kept |", "|---|---|---|---|---|---|---|---|"]
     for n in sorted(drawn, key=lambda n: (not n["chosen"], n["draw"])):
         if "outcome" in n:
-            measured = f"{duration(n['cpu'])}"
+            measured = f"{n['cpu'] / 60:.1f} min"
             ratio = f"{n['predicted_cpu'] / n['cpu']:.2f}"
             nmse = f"{n['normalized_mse']:.3g}" + ("" if n["outcome"] == "completed"
                                                    else f" ({n['outcome']})")
             kept = "yes" if n["kept"] else "no"
         else:
             measured, ratio, nmse, kept = ("not run",) + ("-",) * 3
-        lines.append(f"| {n['draw']} | {n['task']} | {n['id']} | {duration(n['predicted_cpu'])} | "
+        lines.append(f"| {n['draw']} | {n['task']} | {n['id']} | {n['predicted_cpu'] / 60:.1f} min | "
                      f"{measured} | {ratio} | {nmse} | {kept} |")
     if trained:
         ratios = np.array([n["predicted_cpu"] / n["cpu"] for n in trained])
@@ -801,12 +843,17 @@ def sample_text(data) -> str:
                 lines.append(f"- {task}: {sum(n['kept'] for n in t)} kept of {len(t)} trained.")
     rest = [n for n in drawn if "outcome" not in n]
     if rest:
+        unfinished = [n for n in rest if n["chosen"]]
         lines += ["", f"Not run: {len(rest)} drawn networks (predicted "
-                  f"{hours(sum(n['predicted_cpu'] for n in rest))} CPU hours). Each is one sweep "
-                  "of its own; `scripts/paper_cost.py sample --all` trains them all (it resumes: "
-                  "those trained are kept), or one at a time, e.g.:", "", "```sh"]
-        lines += [n["command"] for n in rest[:3]]
-        lines += ["```"]
+                  f"{hours(sum(n['predicted_cpu'] for n in rest))} CPU hours), of which "
+                  f"{len(unfinished)} were chosen within the budget but not reached. Each is one "
+                  "sweep of its own, whose config the sample mode writes into "
+                  "`out/paper-cost/sample/`. To train them all (finished ones are kept), or the "
+                  "chosen ones only, or one of them:", "", "```sh",
+                  "/usr/bin/python3 scripts/paper_cost.py sample --all      # nice 10, one thread",
+                  f"/usr/bin/python3 scripts/paper_cost.py sample --budget-minutes "
+                  f"{sample['budget_cpu_seconds'] / 60:.0f}",
+                  "build/release/apps/rnnatlas/" + rest[0]["command"], "```"]
     return "\n".join(lines + ["", END])
 
 

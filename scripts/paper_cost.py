@@ -6,22 +6,23 @@
 Modes (each measurement mode stores its figures in DATA/<mode>.json, then rewrites the doc):
 
     train     one network of every class of the paper grid (cell x activation x n_hidden x task,
-              L2 0) trained for --iterations minibatches with `rnnatlas sweep -j 1`, plus a
-              linearity check (a few classes at several iteration counts)
-    dynamics  `rnnatlas dynamics FILE -j 1` with the paper study's settings on the networks given
-              by --networks (network files or sweep directories; kept networks only)
-    compare   `rnnatlas compare -j 1` (svcca k=10, cka) on populations of briefly trained
-              networks of one n_hidden at two sizes N, which separates the cost per network
-              from the cost per pair; topology on populations that have dynamics files
-    embed     `rnnatlas embed -j 1` (9999 permutations) on synthetic-free distance files: those
-              the compare mode wrote
+              L2 0, seed 0) trained by `rnnatlas sweep -j 1` for --short-iterations and for
+              --iterations minibatches, plus a linearity check (3 classes at 4 run lengths)
+    dynamics  `rnnatlas dynamics FILE -j 1` with the paper study's settings on the trained network
+              files given by --networks (--append adds to the runs already stored)
+    compare   populations of every class times 2, 4 and 8 seeds trained for one minibatch, then
+              `rnnatlas compare -j 1` (svcca k=10, cka) and `rnnatlas embed -j 1
+              --permutations 9999` on each
+    topology  `rnnatlas compare --metric topology -j 1` on copies of the sweep directories given
+              by --networks (they must have dynamics files)
     sample    draws 2% of the paper grid with random.Random(2019), predicts the training time of
               each drawn network from DATA/train.json, trains (one thread, nice 10) the largest
-              part of the draw that fits --budget-minutes, and records kept counts and
-              predicted against measured time
+              part of the draw that fits --budget-minutes of CPU (or all of it with --all), and
+              records kept counts and predicted against measured CPU time; rerunning resumes
     write     only rewrites the doc from DATA/*.json
 
-Nothing between the doc's markers is typed by hand. The script uses the standard library and
+Costs are CPU seconds (user + system, getrusage of the child processes), which a loaded machine
+inflates less than wall seconds. Nothing between the doc's markers is typed by hand. The script uses the standard library and
 numpy only (no h5py): it reads what the CLI prints and the manifests it writes (CSV).
 Exit status: 0 done, 1 a command failed, 2 bad arguments or missing measurements.
 """

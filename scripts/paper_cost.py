@@ -245,7 +245,17 @@ def measure_dynamics(args) -> dict:
         runs = earlier["runs"]
         record["earlier"] = [{k: v for k, v in earlier.items() if k not in ("runs", "earlier")}] \
             + earlier.get("earlier", [])
-    for path in args.networks:
+    networks = list(args.networks)
+    if args.sample_kept:        # the kept networks of the trained sample (paper-trained)
+        for n in load(args, "sample")["sample"]:
+            if n.get("kept"):
+                networks += sorted(str(f.relative_to(ROOT)) if f.is_relative_to(ROOT) else str(f)
+                                   for f in (args.work / "sample" / f"{n['task']}-{n['id']}"
+                                             / "networks").glob("*.h5"))
+    done_files = {r["file"] for r in runs}
+    for path in networks:
+        if path in done_files and args.append:
+            continue
         info = network_info(args, path)
         out = args.work / "dynamics" / f"{len(runs)}-{pathlib.Path(path).stem}.dynamics.h5"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -944,6 +954,8 @@ def parse_args(argv):
                         help="dynamics: network files; topology: sweep directories with dynamics")
     parser.add_argument("--sine-stride", type=int, default=17,
                         help="dynamics: analyse every k-th sine input and scale to all 51")
+    parser.add_argument("--sample-kept", action="store_true",
+                        help="dynamics: also the kept networks of the trained sample")
     parser.add_argument("--append", action="store_true",
                         help="dynamics: add the runs to those of DATA/dynamics.json")
     parser.add_argument("--all", action="store_true",

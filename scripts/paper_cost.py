@@ -30,6 +30,7 @@ Exit status: 0 done, 1 a command failed, 2 bad arguments or missing measurements
 import argparse
 import csv
 import datetime
+import heapq
 import json
 import math
 import os
@@ -529,7 +530,6 @@ def population(task):
 
 def schedule(durations, workers) -> float:
     """Makespan of handing out jobs, in the given order, to whichever of `workers` is free."""
-    import heapq
     free = [0.0] * workers
     heapq.heapify(free)
     end = 0.0
@@ -567,6 +567,8 @@ def compare_cpu(cmp_task, metric, n) -> float:
 
 def embed_cpu(cmp_task, metric, n) -> float:
     """Power law through the two largest measured N."""
+    if n < 2:
+        return 0.0
     (n1, c1), (n2, c2) = [(e["networks"], e[f"embed_{metric}"]["cpu"])
                           for e in cmp_task["sizes"][-2:]]
     p = math.log(c2 / c1) / math.log(n2 / n1)
@@ -579,7 +581,7 @@ def topology_per_pair(topo, task) -> float:
     return max(r["cpu"] / r["pairs"] for r in runs) if runs else float("nan")
 
 
-def paper_scale(data: dict, kept_fraction: float) -> dict:
+def paper_scale(data: dict, kept_fractions: dict) -> dict:
     """Core-hours per stage and task, and wall times on 1 and 4 nodes of NODE_CORES cores."""
     train, dyn, cmp, topo = data["train"], data["dynamics"], data["compare"], data["topology"]
     model = dynamics_model(dyn)
@@ -587,7 +589,7 @@ def paper_scale(data: dict, kept_fraction: float) -> dict:
     for task in TASKS:
         nets = population(task)
         train_cpu = [predicted_train_cpu(train, task, c, a, h) for c, a, h in nets]
-        n_kept = round(kept_fraction * len(nets))
+        n_kept = round(kept_fractions[task] * len(nets))
         # dynamics: kept networks, taken in manifest order, one per thread, on one node
         dyn_cpu = [dynamics_cpu(model, task, c, h) for c, a, h in nets]
         # kept networks spread evenly over the manifest (every class keeps the same share)
@@ -598,11 +600,11 @@ def paper_scale(data: dict, kept_fraction: float) -> dict:
             "dynamics": sum(dyn_kept),
             "svcca": compare_cpu(ct, "svcca", n_kept),
             "cka": compare_cpu(ct, "cka", n_kept),
-            "topology": topology_per_pair(topo, task) * n_kept * (n_kept - 1) / 2,
+            "topology": topology_per_pair(topo, task) * n_kept * max(n_kept - 1, 0) / 2,
             # one embedding per distance file (svcca, cka, topology); its cost depends on N only
             "embed": 3 * float(np.mean([embed_cpu(ct, m, n_kept) for m in COMPARE_METRICS])),
         }
-        longest = {"train": max(train_cpu), "dynamics": max(dyn_kept)}
+        longest = {"train": max(train_cpu), "dynamics": max(dyn_kept, default=0.0)}
         walls = {}
         for nodes in (1, 4):
             cores = NODE_CORES * nodes
@@ -702,7 +704,9 @@ def dynamics_tables(dyn) -> list[str]:
              "|---|---|---|---|---|---|"]
     for r in dyn["runs"]:
         nmse = f"{r['normalized_mse']:.2g}" if r["normalized_mse"] is not None else "-"
-        lines.append(f"| {pathlib.Path(r['file']).stem} | {r['task']} | {nmse} | "
+        path = pathlib.Path(r["file"])
+        name = path.parent.parent.name if path.parent.name == "networks" else path.stem
+        lines.append(f"| {name} | {r['task']} | {nmse} | "
                      f"{r['conditions']} of {r['conditions_full']} | {r['cpu']:.1f} | "
                      f"{r['cpu_full']:.1f} |")
     for file in sorted({r["file"] for r in dyn["runs"]}):
@@ -765,11 +769,11 @@ def compare_tables(cmp, topo) -> list[str]:
     return lines
 
 
-def scale_tables(data, kept_fraction, label) -> list[str]:
-    result = paper_scale(data, kept_fraction)
+def scale_tables(data, kept_fractions, label) -> list[str]:
+    result = paper_scale(data, kept_fractions)
     stages = list(STAGE_NAMES)
     kept = ", ".join(f"{t} {r['n_kept']}" for t, r in result.items())
-    lines = [f"**{label}** (kept fraction {kept_fraction:.2f}: {kept} networks "
+    lines = [f"**{label}** ({kept} networks "
              "enter dynamics and compare).", "",
              "Core-hours:", "",
              "| task | " + " | ".join(STAGE_NAMES[s] for s in stages) + " | total |",
@@ -807,9 +811,17 @@ def scale_tables(data, kept_fraction, label) -> list[str]:
     return lines
 
 
-def sample_kept_fraction(sample) -> float | None:
-    trained = [n for n in sample["sample"] if "outcome" in n]
-    return sum(n["kept"] for n in trained) / len(trained) if trained else None
+def sample_kept_fractions(sample) -> dict | None:
+    """Per task: (kept fraction, kept, trained) of the trained part of the sample; None unless
+    every task has trained networks."""
+    result = {}
+    for task in TASKS:
+        trained = [n for n in sample["sample"] if "outcome" in n and n["task"] == task]
+        if not trained:
+            return None
+        kept = sum(n["kept"] for n in trained)
+        result[task] = (kept / len(trained), kept, len(trained))
+    return result
 
 
 def cost_text(data) -> str:
@@ -822,12 +834,13 @@ def cost_text(data) -> str:
     lines += ["", "### Dynamics, per network", ""] + dynamics_tables(data["dynamics"])
     lines += ["", "### Compare and embed", ""] + compare_tables(data["compare"], data["topology"])
     lines += ["", "### The paper scale", ""]
-    lines += scale_tables(data, 1.0, "Every network kept")
-    fraction = sample_kept_fraction(data["sample"]) if data.get("sample") else None
-    if fraction and fraction < 1:
-        n_trained = sum("outcome" in n for n in data["sample"]["sample"])
-        lines += [""] + scale_tables(data, fraction, f"The kept fraction of the {n_trained} "
-                                     "trained networks of the sample")
+    lines += scale_tables(data, {t: 1.0 for t in TASKS}, "Every network kept")
+    fractions = sample_kept_fractions(data["sample"]) if data.get("sample") else None
+    if fractions and any(f < 1 for f, _, _ in fractions.values()):
+        label = "; ".join(f"{t} {k} of {n}" for t, (_, k, n) in fractions.items())
+        lines += [""] + scale_tables(data, {t: f for t, (f, _, _) in fractions.items()},
+                                     f"The kept fraction of each task in the trained sample "
+                                     f"({label})")
     return "\n".join(lines + ["", END])
 
 

@@ -662,9 +662,10 @@ def conditions_table(data) -> list[str]:
     for mode, record in data.items():
         if record is None:
             continue
-        cpu = f"{record['cpu']} ({record['isa']}, {record['logical_cpus']} logical CPUs)"
-        lines.append(f"| {mode} | {record['date']} | {cpu} | {record['threads']} | "
-                     f"{load_text(record)} |")
+        for i, r in enumerate(list(reversed(record.get("earlier", []))) + [record]):
+            cpu = f"{r['cpu']} ({r['isa']}, {r['logical_cpus']} logical CPUs)"
+            name = mode if i == len(record.get("earlier", [])) else f"{mode} (earlier run)"
+            lines.append(f"| {name} | {r['date']} | {cpu} | {r['threads']} | {load_text(r)} |")
     return lines
 
 

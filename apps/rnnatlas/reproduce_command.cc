@@ -393,10 +393,12 @@ int run_reproduce(const ReproduceArgs& args) {
                     });
   for (const auto& [metric_key, metric_node] : study.parsed("compare")) {
     const std::string metric(metric_key.str());
-    const std::vector<std::string> compare = {"compare", "DIR", "--metric", metric};
+    const auto compare = [&metric](const std::string& /*task*/) {
+      return std::vector<std::string>{"compare", "DIR", "--metric", metric};
+    };
     if (const toml::table* metric_table = metric_node.as_table()) {
-      check_stage_table(*metric_table, compare, study.name, "[compare." + metric + "]", all_tasks,
-                        [&](const std::string&) { return compare; });
+      check_stage_table(*metric_table, compare(""), study.name, "[compare." + metric + "]",
+                        all_tasks, compare);
     } else {
       toml::table one;
       one.insert(metric_key, metric_node);

@@ -48,15 +48,16 @@ constexpr std::uint64_t kSettledStateDomain = 0x5E77;
 
 /// Runs the columns of `states` freely at `input` for `n_steps` steps and returns their final
 /// states. Runs in chunks of steps, so memory stays bounded for long runs.
-MatrixXd free_run_ends(const Network& network, MatrixXd states, const VectorXd& input,
+MatrixXd free_run_ends(const Network& network,
+                       MatrixXd states,
+                       const VectorXd& input,
                        int n_steps) {
   const int n_batch = static_cast<int>(states.cols());
   constexpr int kChunk = 32;
   for (int done = 0; done < n_steps; done += kChunk) {
     const int n_time = std::min(kChunk, n_steps - done);
-    const Network::Trajectory run =
-        network.run(input.replicate(1, static_cast<Eigen::Index>(n_time) * n_batch), n_batch,
-                    &states);
+    const Network::Trajectory run = network.run(
+        input.replicate(1, static_cast<Eigen::Index>(n_time) * n_batch), n_batch, &states);
     states = run.states.rightCols(n_batch);
   }
   return states;

@@ -240,7 +240,7 @@ struct NetworkDynamics {
   std::string network_hash;
   std::string task;  ///< Task::name()
   Architecture architecture;
-  AnalysisOptions options;  ///< the options used (line_attractor_tol as given)
+  AnalysisOptions options;                ///< the options used (line_attractor_tol as given)
   int analysis_method = kAnalysisMethod;  ///< the method that made it; 1 in files without one
   std::vector<ConditionDynamics> conditions;
   ExampleTrajectories trajectories;

@@ -76,8 +76,8 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   }
   // Make the rename itself durable. Some file systems cannot fsync a directory (EINVAL); the
   // file is in place either way, so only real I/O errors are reported.
-  std::string directory = std::filesystem::path(path).parent_path().string();
-  if (directory.empty()) directory = ".";
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string directory = parent.empty() ? std::string(".") : parent.string();
   Fd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() >= 0 && ::fsync(dir.get()) != 0 && errno != EINVAL && errno != ENOTSUP) {
     throw IoError("cannot fsync directory '" + directory + "': " + errno_text(errno));

@@ -292,6 +292,10 @@ def verified_network_file(dir: str, id: str) -> str:
     """The path of network `id`'s file after checking its content hash against the manifest;
     OSError (IoError) when it was replaced or changed, or the manifest records no hash."""
 
+def verify_kept_network_files(dir: str) -> None:
+    """Checks every kept network file against the manifest's content hash (manifest read once);
+    OSError (IoError) naming the first one replaced or changed, or without a hash."""
+
 def sweep_in_progress(dir: str) -> bool:
     """True while a `rnnatlas sweep` run holds DIR's lock."""
 

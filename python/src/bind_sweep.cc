@@ -107,6 +107,17 @@ void bind_sweep(py::module_& m) {
       "The path of network `id`'s file after checking its content hash against the manifest; "
       "OSError when it was replaced or changed, or the manifest records no hash.");
 
+  m.def(
+      "verify_kept_network_files",
+      [](const std::string& dir) {
+        for (const ManifestRow& row : read_manifest(dir)) {
+          if (row.kept) verified_network_file(dir, row);
+        }
+      },
+      py::arg("dir"), no_gil,
+      "Checks every kept network file of DIR against its content hash in the manifest (read "
+      "once); OSError naming the first one that was replaced or changed, or lacks a hash.");
+
   m.def("sweep_in_progress", &sweep_in_progress, py::arg("dir"), no_gil,
         "True while a `rnnatlas sweep` run holds DIR's lock.");
 

@@ -399,12 +399,11 @@ def _verify_network_files(directory: pathlib.Path, kept: dict[str, dict[str, Any
             f"rnnatlas wrote it): the derived files cannot be checked against the networks; "
             f"rerun `rnnatlas sweep {directory / 'sweep.toml'} --out {directory}` to add them")
         return False
-    for network_id in kept:
-        try:
-            _core.verified_network_file(str(directory), network_id)
-        except OSError as error:
-            data.warnings.append(f"{error}; the report uses nothing derived from this population")
-            return None
+    try:
+        _core.verify_kept_network_files(str(directory))  # one manifest read for all files
+    except OSError as error:
+        data.warnings.append(f"{error}; the report uses nothing derived from this population")
+        return None
     return True
 
 

@@ -6,9 +6,9 @@
 #include <limits>
 
 #include "io/h5.h"
+#include "pipeline/h5_params.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
-#include "similarity/h5_params.h"
 
 namespace rnnatlas::fuzz {
 namespace {

@@ -13,15 +13,15 @@
 
 #include "app.h"
 #include "cli.h"
-#include "dynamics/dynamics_file_image.h"
-#include "embedding/embedding_file_image.h"
 #include "h5_edits.h"
 #include "io/network_file_image.h"
+#include "pipeline/distance_file_image.h"
+#include "pipeline/dynamics_file_image.h"
+#include "pipeline/embedding_file_image.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/sweep/manifest.h"
 #include "rnnatlas/sweep/sweep_spec.h"
 #include "rnnatlas/tasks/task.h"
-#include "similarity/distance_file_image.h"
 #include "train_config.h"
 
 namespace rnnatlas::fuzz {

@@ -8,13 +8,13 @@
 
 #include "cli.h"
 #include "rnnatlas/config.h"
-#include "rnnatlas/dynamics/dynamics_file.h"
-#include "rnnatlas/dynamics/population.h"
 #include "rnnatlas/dynamics/topology.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
-#include "rnnatlas/similarity/compare.h"
-#include "rnnatlas/similarity/distance_file.h"
+#include "rnnatlas/pipeline/compare.h"
+#include "rnnatlas/pipeline/distance_file.h"
+#include "rnnatlas/pipeline/dynamics_file.h"
+#include "rnnatlas/pipeline/population.h"
 #if RNNATLAS_WITH_MPI
 #include "rnnatlas/sweep/mpi_runner.h"
 #endif

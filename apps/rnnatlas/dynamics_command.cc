@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "cli.h"
-#include "rnnatlas/dynamics/dynamics_file.h"
-#include "rnnatlas/dynamics/population.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/network_file.h"
+#include "rnnatlas/pipeline/dynamics_file.h"
+#include "rnnatlas/pipeline/population.h"
 
 namespace rnnatlas::cli {
 namespace {

@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "cli.h"
-#include "rnnatlas/embedding/embed.h"
 #include "rnnatlas/error.h"
+#include "rnnatlas/pipeline/embed.h"
 
 namespace rnnatlas::cli {
 namespace {

@@ -35,9 +35,9 @@
 #include "experiments.h"
 #include "rnnatlas/config.h"
 #include "rnnatlas/dynamics/analysis.h"
-#include "rnnatlas/embedding/embed.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
+#include "rnnatlas/pipeline/embed.h"
 #include "rnnatlas/sweep/sweep_spec.h"
 #include "rnnatlas/tasks/task.h"
 

@@ -15,7 +15,7 @@
 
 #include "bindings.h"
 #include "rnnatlas/dynamics/analysis.h"
-#include "rnnatlas/dynamics/dynamics_file.h"
+#include "rnnatlas/pipeline/dynamics_file.h"
 #include "rnnatlas/tasks/task.h"
 
 namespace rnnatlas::python {

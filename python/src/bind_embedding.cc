@@ -9,9 +9,9 @@
 
 #include "bindings.h"
 #include "rnnatlas/embedding/cluster_stats.h"
-#include "rnnatlas/embedding/embed.h"
 #include "rnnatlas/embedding/embedding.h"
-#include "rnnatlas/embedding/embedding_file.h"
+#include "rnnatlas/pipeline/embed.h"
+#include "rnnatlas/pipeline/embedding_file.h"
 
 namespace rnnatlas::python {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "bindings.h"
-#include "rnnatlas/similarity/compare.h"
-#include "rnnatlas/similarity/distance_file.h"
+#include "rnnatlas/pipeline/compare.h"
+#include "rnnatlas/pipeline/distance_file.h"
 #include "rnnatlas/similarity/distance_matrix.h"
 #include "rnnatlas/similarity/dsa.h"
 #include "rnnatlas/similarity/metrics.h"

@@ -12,10 +12,10 @@
 #include <string>
 #include <thread>
 
-#include "rnnatlas/sweep/runner.h"
+#include "common/tracked_runner.h"
+#include "rnnatlas/runner.h"
 #include "similarity/checks.h"
 #include "similarity/pair_internal.h"
-#include "similarity/runner_internal.h"
 
 namespace rnnatlas::similarity {
 
@@ -545,7 +545,7 @@ Eigen::MatrixXd compute_matrix(const DistanceMatrixOptions& options,
 
 Eigen::MatrixXd distance_matrix(const DistanceMatrixOptions& options,
                                 const std::vector<Eigen::MatrixXd>& activities) {
-  return internal::with_runner(options.runner, [&](SweepRunner* runner) {
+  return rnnatlas::internal::with_runner(options.runner, [&](Runner* runner) {
     DistanceMatrixOptions tracked = options;
     tracked.runner = runner;
     return checked_matrix(tracked, activities);
@@ -555,7 +555,7 @@ Eigen::MatrixXd distance_matrix(const DistanceMatrixOptions& options,
 Eigen::MatrixXd distance_matrix(const DistanceMatrixOptions& options,
                                 const std::vector<std::string>& names,
                                 const std::function<Eigen::MatrixXd(int)>& activity) {
-  return internal::with_runner(options.runner, [&](SweepRunner* runner) {
+  return rnnatlas::internal::with_runner(options.runner, [&](Runner* runner) {
     DistanceMatrixOptions tracked = options;
     tracked.runner = runner;
     return compute_matrix(tracked, names, activity);

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "rnnatlas/error.h"
-#include "rnnatlas/sweep/runner.h"
+#include "rnnatlas/runner.h"
 #include "similarity/pair_internal.h"
 #include "testing/random_matrix.h"
 
@@ -159,7 +159,7 @@ TEST(DistanceMatrix, ErrorsNameTheNetwork) {
 // Stands in for one process of a multi-process runner (MpiRunner): runs the items on two threads,
 // carrying every result as a record; on a process that is not the coordinator, done() is not
 // called (the records go to rank 0). Logs the calls made to it.
-class LoggingRunner final : public SweepRunner {
+class LoggingRunner final : public Runner {
  public:
   explicit LoggingRunner(bool coordinator) : coordinator_(coordinator) {}
   void run(const std::vector<int>&,

@@ -186,7 +186,7 @@ struct Outcome {
 /// (submit, collect); the threads hand back outcomes through a queue.
 class LocalPool {
  public:
-  LocalPool(int n_threads, const SweepRunner::RecordWork& work) : work_(work) {
+  LocalPool(int n_threads, const Runner::RecordWork& work) : work_(work) {
     for (int t = 0; t < n_threads; ++t) threads_.emplace_back([this] { serve(); });
   }
   LocalPool(const LocalPool&) = delete;
@@ -250,7 +250,7 @@ class LocalPool {
     }
   }
 
-  const SweepRunner::RecordWork& work_;
+  const Runner::RecordWork& work_;
   std::vector<std::thread> threads_;
   int n_in_hand_ = 0;  // main thread only
   std::mutex mutex_;   // guards the three below

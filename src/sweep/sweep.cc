@@ -273,7 +273,7 @@ SweepSummary run_sweep(const SweepOptions& options,
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   std::unique_ptr<ThreadRunner> own_runner;
-  SweepRunner* runner = options.runner;
+  Runner* runner = options.runner;
   if (runner == nullptr) {
     const int n_threads = options.n_threads > 0
                               ? options.n_threads

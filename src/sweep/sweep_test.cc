@@ -296,7 +296,7 @@ TEST_F(SweepTest, ANonSweepDirectoryIsRefused) {
 }
 
 /// A runner that tries to start a second sweep on the same directory while the first holds it.
-class ReentrantRunner final : public SweepRunner {
+class ReentrantRunner final : public Runner {
  public:
   ReentrantRunner(const SweepSpec& spec, std::string dir) : spec_(spec), dir_(std::move(dir)) {}
   void run(const std::vector<int>&,
@@ -329,7 +329,7 @@ TEST_F(SweepTest, ASecondConcurrentRunIsRefusedByTheLock) {
 
 /// Trains the items one by one and, after the first, looks at the directory as another command
 /// would while the sweep runs.
-class ProbingRunner final : public SweepRunner {
+class ProbingRunner final : public Runner {
  public:
   explicit ProbingRunner(std::string dir) : dir_(std::move(dir)) {}
   void run(const std::vector<int>& items,

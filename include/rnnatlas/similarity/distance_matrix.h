@@ -35,7 +35,7 @@
 #include "rnnatlas/similarity/metrics.h"
 
 namespace rnnatlas {
-class SweepRunner;  // rnnatlas/sweep/runner.h
+class Runner;  // rnnatlas/runner.h
 }  // namespace rnnatlas
 
 namespace rnnatlas::similarity {
@@ -67,7 +67,7 @@ struct DistanceMatrixOptions {
   /// an MPI job (see the file comment): every process calls distance_matrix() with the same
   /// arguments; the coordinator returns the matrix, the other processes an empty [0, 0] one. Not
   /// owned; with a runner, the call must come from the thread that may use it.
-  SweepRunner* runner = nullptr;
+  Runner* runner = nullptr;
 
   /// Validates n_threads and the options of the selected metric.
   void validate() const;

@@ -44,7 +44,7 @@
 #include <string>
 #include <vector>
 
-#include "rnnatlas/sweep/runner.h"
+#include "rnnatlas/runner.h"
 
 namespace rnnatlas {
 
@@ -73,9 +73,9 @@ class MpiSession {
   int size_ = 1;
 };
 
-/// A SweepRunner over the ranks of an MPI job, `n_threads` worker threads on each rank; see the
+/// A Runner over the ranks of an MPI job, `n_threads` worker threads on each rank; see the
 /// top of this file. Construction is collective (every rank, same order).
-class MpiRunner final : public SweepRunner {
+class MpiRunner final : public Runner {
  public:
   /// n_threads >= 1 (may differ between ranks); throws InvalidArgument otherwise.
   MpiRunner(const MpiSession& session, int n_threads);

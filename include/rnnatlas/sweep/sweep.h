@@ -15,8 +15,8 @@
 #include <limits>
 #include <string>
 
+#include "rnnatlas/runner.h"
 #include "rnnatlas/sweep/manifest.h"
-#include "rnnatlas/sweep/runner.h"
 #include "rnnatlas/sweep/sweep_spec.h"
 
 namespace rnnatlas {
@@ -42,7 +42,7 @@ struct SweepOptions {
   /// Threads for the default ThreadRunner; 0 = std::thread::hardware_concurrency(). >= 0.
   int n_threads = 0;
   /// Distributes the work; null = ThreadRunner(n_threads). Not owned. n_threads is then unused.
-  SweepRunner* runner = nullptr;
+  Runner* runner = nullptr;
   /// Optional; called after the resume scan (last == null) and after every finished network.
   std::function<void(const SweepProgress&)> progress;
   /// Throws InvalidArgument naming the field.

@@ -1,4 +1,4 @@
-#include "rnnatlas/sweep/runner.h"
+#include "rnnatlas/runner.h"
 
 #include <algorithm>
 #include <atomic>
@@ -12,9 +12,9 @@
 
 namespace rnnatlas {
 
-void SweepRunner::run_with_records(const std::vector<int>& items,
-                                   const RecordWork& work,
-                                   const RecordDone& done) {
+void Runner::run_with_records(const std::vector<int>& items,
+                              const RecordWork& work,
+                              const RecordDone& done) {
   std::mutex mutex;  // work() runs on several threads at once
   std::unordered_map<int, std::string> records;
   run(

@@ -1,4 +1,4 @@
-// Calling a SweepRunner exactly once per process (internal).
+// Calling a Runner exactly once per process (internal).
 //
 // A runner spread over processes (MpiRunner) needs every process to make one call of it:
 // run_with_records(), or abandon() when the process fails before it can. distance_matrix() and
@@ -11,14 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "rnnatlas/sweep/runner.h"
+#include "rnnatlas/runner.h"
 
-namespace rnnatlas::similarity::internal {
+namespace rnnatlas::internal {
 
-/// A SweepRunner that forwards to another and remembers whether it was called.
-class TrackedRunner final : public SweepRunner {
+/// A Runner that forwards to another and remembers whether it was called.
+class TrackedRunner final : public Runner {
  public:
-  explicit TrackedRunner(SweepRunner& inner) : inner_(inner) {}
+  explicit TrackedRunner(Runner& inner) : inner_(inner) {}
 
   void run(const std::vector<int>& items,
            const std::function<void(int)>& work,
@@ -41,7 +41,7 @@ class TrackedRunner final : public SweepRunner {
   bool used() const { return used_; }
 
  private:
-  SweepRunner& inner_;
+  Runner& inner_;
   bool used_ = false;
 };
 
@@ -49,7 +49,7 @@ class TrackedRunner final : public SweepRunner {
 /// returns without calling r, an empty run releases the runner's other processes; when it throws
 /// without calling r, r.abandon(error) passes the error to them, and the error is rethrown.
 template <typename Body>
-auto with_runner(SweepRunner* runner, const Body& body) -> decltype(body(runner)) {
+auto with_runner(Runner* runner, const Body& body) -> decltype(body(runner)) {
   if (runner == nullptr) return body(nullptr);
   TrackedRunner tracked(*runner);
   std::optional<decltype(body(runner))> result;
@@ -66,4 +66,4 @@ auto with_runner(SweepRunner* runner, const Body& body) -> decltype(body(runner)
   return std::move(*result);
 }
 
-}  // namespace rnnatlas::similarity::internal
+}  // namespace rnnatlas::internal

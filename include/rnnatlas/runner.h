@@ -1,15 +1,13 @@
-// How the networks of a sweep are spread over workers.
+// Runner: how a stage spreads a list of independent work items over workers.
 //
-// run_sweep() prepares the directory and the list of networks to train, then hands the work to a
-// SweepRunner. The runner only decides *where and when* each network trains; what a network is
-// and where its file goes are fixed by the spec, so every runner gives identical files.
-// ThreadRunner trains one network per thread; MpiRunner (mpi_runner.h) spreads them over the
-// ranks of an MPI job, rank 0 handing out one item at a time (dynamic assignment).
-//
-// The interface is not specific to sweeps: any stage with a list of independent items (indices),
-// an estimated cost per item and a per-item function can use it. Order the items with
-// most_expensive_first(), and when the items may run in other processes, return what done()
-// needs as a small record from work() (run_with_records()).
+// A stage (training a sweep, analysing or comparing a population, a distance matrix) hands a
+// Runner its items (indices), a per-item function and a completion callback. The runner decides
+// only *where and when* each item runs; what an item computes is fixed by the caller, so every
+// runner gives identical results. ThreadRunner runs the items on threads of this process;
+// MpiRunner (rnnatlas/sweep/mpi_runner.h) spreads them over the ranks of an MPI job, rank 0
+// handing out one item at a time. Order the items with most_expensive_first(), and when the
+// items may run in other processes, return what done() needs as a small record from work()
+// (run_with_records()).
 #pragma once
 
 #include <exception>
@@ -20,9 +18,9 @@
 
 namespace rnnatlas {
 
-class SweepRunner {
+class Runner {
  public:
-  virtual ~SweepRunner() = default;
+  virtual ~Runner() = default;
 
   /// Calls `work(i)` exactly once for every i in `items`, on any worker and in any order (items
   /// earlier in the list should start first), and `done(i)` after each work(i) has returned.
@@ -67,7 +65,7 @@ std::vector<int> most_expensive_first(std::vector<int> items,
 
 /// Runs the items on `n_threads` threads of this process (the calling thread included), each
 /// thread taking the next item of the list when it is free.
-class ThreadRunner final : public SweepRunner {
+class ThreadRunner final : public Runner {
  public:
   /// n_threads >= 1; throws InvalidArgument otherwise.
   explicit ThreadRunner(int n_threads);

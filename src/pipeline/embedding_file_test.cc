@@ -1,6 +1,6 @@
 // Embedding files: exact round trip, clusters in the canonical label order, and loads that reject
 // foreign and damaged files naming the path and the problem.
-#include "rnnatlas/embedding/embedding_file.h"
+#include "rnnatlas/pipeline/embedding_file.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,11 +1,11 @@
 // Embedding files as bytes in memory, without the file system.
-// Internal (reached as "embedding/embedding_file_image.h" through
+// Internal (reached as "pipeline/embedding_file_image.h" through
 // rnnatlas::h5_internal): for the fuzzer of the embedding file reader (fuzz/).
 #pragma once
 
 #include <vector>
 
-#include "rnnatlas/embedding/embedding_file.h"
+#include "rnnatlas/pipeline/embedding_file.h"
 
 namespace rnnatlas::embedding::internal {
 

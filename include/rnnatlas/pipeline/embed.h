@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "rnnatlas/embedding/embedding.h"
-#include "rnnatlas/embedding/embedding_file.h"
+#include "rnnatlas/pipeline/embedding_file.h"
 
 namespace rnnatlas::embedding {
 

@@ -1,5 +1,5 @@
 // The embedding stage: MDS and cluster statistics of a population's distance matrix.
-#include "rnnatlas/embedding/embed.h"
+#include "rnnatlas/pipeline/embed.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,11 +10,11 @@
 #include <set>
 #include <sstream>
 
+#include "pipeline/file_checks.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
-#include "rnnatlas/similarity/compare.h"
-#include "rnnatlas/similarity/distance_file.h"
-#include "similarity/file_checks.h"
+#include "rnnatlas/pipeline/compare.h"
+#include "rnnatlas/pipeline/distance_file.h"
 
 namespace rnnatlas::embedding {
 namespace {

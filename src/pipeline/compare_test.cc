@@ -1,7 +1,7 @@
 // compare_population(): the distance file of a sweep's kept networks equals the distance matrix
 // computed by hand, is the same for any thread count, resumes, refuses to overwrite a file computed
 // differently without force, and reports bad directories and options clearly.
-#include "rnnatlas/similarity/compare.h"
+#include "rnnatlas/pipeline/compare.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,8 +13,8 @@
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/content_hash.h"
 #include "rnnatlas/io/network_file.h"
+#include "rnnatlas/runner.h"
 #include "rnnatlas/similarity/distance_matrix.h"
-#include "rnnatlas/sweep/runner.h"
 #include "rnnatlas/sweep/sweep.h"
 
 namespace rnnatlas::similarity {
@@ -126,7 +126,7 @@ TEST_F(ComparePopulation, GivesTheSameMatrixForAnyThreadCount) {
 
 // One process of a multi-process runner (MpiRunner) as compare_population() sees it: runs the
 // items on 2 threads, passing records on only when it is the coordinator; logs its calls.
-class LoggingRunner final : public SweepRunner {
+class LoggingRunner final : public Runner {
  public:
   explicit LoggingRunner(bool coordinator) : coordinator_(coordinator) {}
   void run(const std::vector<int>&,

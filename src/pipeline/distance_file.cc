@@ -1,6 +1,6 @@
 // Distance files. Layout: distance_file.h and
 // docs/pipeline.md.
-#include "rnnatlas/similarity/distance_file.h"
+#include "rnnatlas/pipeline/distance_file.h"
 
 #include <cmath>
 #include <set>
@@ -8,12 +8,12 @@
 #include <type_traits>
 
 #include "io/h5.h"
+#include "pipeline/distance_file_image.h"
+#include "pipeline/file_checks.h"
+#include "pipeline/h5_params.h"
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
-#include "similarity/distance_file_image.h"
-#include "similarity/file_checks.h"
-#include "similarity/h5_params.h"
 
 namespace rnnatlas::similarity {
 namespace {

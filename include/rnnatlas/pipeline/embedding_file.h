@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "rnnatlas/embedding/cluster_stats.h"
-#include "rnnatlas/similarity/distance_file.h"
+#include "rnnatlas/pipeline/distance_file.h"
 
 namespace rnnatlas::embedding {
 

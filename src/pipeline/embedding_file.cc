@@ -1,15 +1,15 @@
 // Embedding files. Layout: embedding_file.h and
 // docs/pipeline.md.
-#include "rnnatlas/embedding/embedding_file.h"
+#include "rnnatlas/pipeline/embedding_file.h"
 
 #include <algorithm>
 
-#include "embedding/embedding_file_image.h"
 #include "io/h5.h"
+#include "pipeline/embedding_file_image.h"
+#include "pipeline/file_checks.h"
+#include "pipeline/h5_params.h"
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
-#include "similarity/file_checks.h"
-#include "similarity/h5_params.h"
 
 namespace rnnatlas::embedding {
 namespace {

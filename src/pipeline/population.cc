@@ -1,4 +1,4 @@
-#include "rnnatlas/dynamics/population.h"
+#include "rnnatlas/pipeline/population.h"
 
 #include <atomic>
 #include <chrono>
@@ -11,10 +11,10 @@
 
 #include "common/eta.h"
 #include "common/parallel.h"
-#include "rnnatlas/dynamics/dynamics_file.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
 #include "rnnatlas/io/network_file.h"
+#include "rnnatlas/pipeline/dynamics_file.h"
 #include "rnnatlas/sweep/sweep.h"
 
 namespace rnnatlas {

@@ -6,7 +6,7 @@
 
 #include "io/h5.h"
 #include "rnnatlas/error.h"
-#include "rnnatlas/similarity/distance_file.h"
+#include "rnnatlas/pipeline/distance_file.h"
 
 namespace rnnatlas::similarity::internal {
 

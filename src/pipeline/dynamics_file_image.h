@@ -1,11 +1,11 @@
 // Dynamics files as bytes in memory, without the file system.
-// Internal (reached as "dynamics/dynamics_file_image.h" through rnnatlas::h5_internal):
+// Internal (reached as "pipeline/dynamics_file_image.h" through rnnatlas::h5_internal):
 // for the fuzzer of the dynamics file reader (fuzz/).
 #pragma once
 
 #include <vector>
 
-#include "rnnatlas/dynamics/dynamics_file.h"
+#include "rnnatlas/pipeline/dynamics_file.h"
 
 namespace rnnatlas::internal {
 

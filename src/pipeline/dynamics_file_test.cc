@@ -1,4 +1,4 @@
-#include "rnnatlas/dynamics/dynamics_file.h"
+#include "rnnatlas/pipeline/dynamics_file.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,11 +1,11 @@
 // Distance files as bytes in memory, without the file system.
-// Internal (reached as "similarity/distance_file_image.h" through
+// Internal (reached as "pipeline/distance_file_image.h" through
 // rnnatlas::h5_internal): for the fuzzer of the distance file reader (fuzz/).
 #pragma once
 
 #include <vector>
 
-#include "rnnatlas/similarity/distance_file.h"
+#include "rnnatlas/pipeline/distance_file.h"
 
 namespace rnnatlas::similarity::internal {
 

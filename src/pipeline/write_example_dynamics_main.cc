@@ -9,7 +9,7 @@
 
 #include "dynamics/analysis_testing.h"
 #include "dynamics/dynamics_testing.h"
-#include "rnnatlas/dynamics/dynamics_file.h"
+#include "rnnatlas/pipeline/dynamics_file.h"
 #include "rnnatlas/tasks/tasks.h"
 
 namespace {

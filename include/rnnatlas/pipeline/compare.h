@@ -28,13 +28,13 @@
 #include <string>
 #include <vector>
 
+#include "rnnatlas/pipeline/distance_file.h"
 #include "rnnatlas/similarity/activity.h"
-#include "rnnatlas/similarity/distance_file.h"
 #include "rnnatlas/similarity/dsa.h"
 #include "rnnatlas/similarity/metrics.h"
 
 namespace rnnatlas {
-class SweepRunner;  // rnnatlas/sweep/runner.h
+class Runner;  // rnnatlas/runner.h
 }  // namespace rnnatlas
 
 namespace rnnatlas::similarity {
@@ -74,7 +74,7 @@ struct CompareOptions {
   /// When set (an MpiRunner), the pairs of an activity metric are computed by the runner's
   /// workers on every rank; n_threads then loads, runs and prepares the networks on each rank.
   /// See the file comment. Not owned.
-  SweepRunner* runner = nullptr;
+  Runner* runner = nullptr;
   /// Required for metric "topology" (topology.distances must be set); unused otherwise.
   TopologyMetric topology;
 

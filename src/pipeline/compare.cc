@@ -1,5 +1,5 @@
 // The similarity stage: distance matrices of a sweep's kept networks.
-#include "rnnatlas/similarity/compare.h"
+#include "rnnatlas/pipeline/compare.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,16 +10,16 @@
 #include <set>
 #include <sstream>
 
+#include "common/tracked_runner.h"
 #include "io/h5.h"
+#include "pipeline/file_checks.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
 #include "rnnatlas/io/content_hash.h"
 #include "rnnatlas/io/network_file.h"
+#include "rnnatlas/runner.h"
 #include "rnnatlas/similarity/distance_matrix.h"
-#include "rnnatlas/sweep/runner.h"
 #include "rnnatlas/sweep/sweep.h"
-#include "similarity/file_checks.h"
-#include "similarity/runner_internal.h"
 
 namespace rnnatlas::similarity {
 namespace {
@@ -463,7 +463,7 @@ std::string distance_file_staleness(const std::string& dir, const DistanceFile& 
 }
 
 CompareSummary compare_population(const std::string& dir, const CompareOptions& options) {
-  return internal::with_runner(options.runner, [&](SweepRunner* runner) {
+  return rnnatlas::internal::with_runner(options.runner, [&](Runner* runner) {
     CompareOptions tracked = options;
     tracked.runner = runner;
     return compare(dir, tracked);

@@ -1,4 +1,4 @@
-#include "rnnatlas/dynamics/population.h"
+#include "rnnatlas/pipeline/population.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "rnnatlas/dynamics/dynamics_file.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/content_hash.h"
 #include "rnnatlas/io/network_file.h"
+#include "rnnatlas/pipeline/dynamics_file.h"
 #include "rnnatlas/sweep/sweep.h"
 
 namespace rnnatlas {

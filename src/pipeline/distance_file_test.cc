@@ -1,6 +1,6 @@
 // Distance files: exact round trip of every field and parameter type, atomic writes, and loads
 // that reject foreign, newer or damaged files with a message naming the path and the problem.
-#include "rnnatlas/similarity/distance_file.h"
+#include "rnnatlas/pipeline/distance_file.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

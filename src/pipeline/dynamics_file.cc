@@ -1,6 +1,6 @@
 // The dynamics file of docs/pipeline.md, through the HDF5 plumbing of io/h5.h.
 
-#include "rnnatlas/dynamics/dynamics_file.h"
+#include "rnnatlas/pipeline/dynamics_file.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dynamics/dynamics_file_image.h"
 #include "io/h5.h"
+#include "pipeline/dynamics_file_image.h"
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"

@@ -1,7 +1,7 @@
 // embed_population(): the embedding file holds classical MDS, SMACOF and the cluster statistics of
 // the distance file's labels, equal to the library calls; it resumes, refreshes a stale file,
 // refuses other options without force, and reports a missing distance file clearly.
-#include "rnnatlas/embedding/embed.h"
+#include "rnnatlas/pipeline/embed.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "rnnatlas/error.h"
-#include "rnnatlas/similarity/distance_file.h"
+#include "rnnatlas/pipeline/distance_file.h"
 #include "testing/random_matrix.h"
 
 namespace rnnatlas::embedding {

@@ -171,11 +171,10 @@ void write_npy(const std::string& path,
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-sim::DistanceMatrixOptions matrix_options(const std::string& metric, int k, int n_threads) {
+sim::DistanceMatrixOptions matrix_options(const std::string& metric, int k) {
   sim::DistanceMatrixOptions o;
   o.metric = sim::parse_metric(metric);
   o.svcca.k = k;
-  o.n_threads = n_threads;
   return o;
 }
 
@@ -237,7 +236,7 @@ int main(int argc, char** argv) {
         int n = 0, k = 10;
         in >> metric >> n >> k >> which;
         if (n < 2 || n > c.n_networks) throw std::runtime_error("bad network count");
-        const sim::DistanceMatrixOptions o = matrix_options(metric, k, c.n_threads);
+        const sim::DistanceMatrixOptions o = matrix_options(metric, k);
         const double w0 = wall_now(), c0 = cpu_now();
         Eigen::MatrixXd d;
         if (cmd == "prepare") {
@@ -254,7 +253,7 @@ int main(int argc, char** argv) {
         } else {
           std::vector<std::string> names(n);
           for (int i = 0; i < n; ++i) names[i] = std::to_string(i);
-          d = sim::distance_matrix(o, names, activity);
+          d = sim::distance_matrix(o, names, activity, rnnatlas::Execution{c.n_threads});
         }
         const double wall = wall_now() - w0, cpu = cpu_now() - c0;
         reply << "{\"cmd\": \"" << cmd << "\", \"metric\": \"" << metric

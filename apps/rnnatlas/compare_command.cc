@@ -158,14 +158,13 @@ int run_over_ranks(CompareArgs& args) {
     configure(args);
     const int n_threads = threads_per_rank(args.threads_given, args.n_threads);
     MpiRunner runner(session, n_threads);
-    args.options.n_threads = n_threads;
-    args.options.runner = &runner;
     if (root) {
       print_note(strprintf("compare: %d MPI ranks x %s", session.size(),
                            count_of(n_threads, "thread").c_str()));
       warn_if_snapshot(args.dir);
     }
-    const sim::CompareSummary summary = sim::compare_population(args.dir, args.options);
+    const sim::CompareSummary summary =
+        sim::compare_population(args.dir, args.options, Execution{n_threads, &runner});
     if (root) print_result(summary);
   } catch (...) {
     status = exit_code_of(std::current_exception(), root);
@@ -185,8 +184,8 @@ int run_compare(CompareArgs& args) {
   }
   configure(args);
   warn_if_snapshot(args.dir);
-  args.options.n_threads = thread_count(args.n_threads);
-  print_result(sim::compare_population(args.dir, args.options));
+  print_result(
+      sim::compare_population(args.dir, args.options, Execution{thread_count(args.n_threads)}));
   return kExitOk;
 }
 

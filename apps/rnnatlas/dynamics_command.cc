@@ -178,7 +178,7 @@ std::string default_output(const std::string& network_file) {
   return (path.parent_path() / (path.stem().string() + ".dynamics.h5")).string();
 }
 
-int run_file(const DynamicsArgs& args, AnalysisOptions options) {
+int run_file(const DynamicsArgs& args, const AnalysisOptions& options, int n_threads) {
   const std::string out = args.out.empty() ? default_output(args.input) : args.out;
   check_output_file(args.out.empty() ? "the output beside the network" : "--out", out);
   const fs::path out_dir = fs::absolute(out).parent_path();
@@ -201,9 +201,9 @@ int run_file(const DynamicsArgs& args, AnalysisOptions options) {
         "condition, %s",
         args.input.c_str(), std::string(to_string(arch.cell)).c_str(),
         std::string(to_string(arch.activation)).c_str(), arch.n_hidden, record.task_name.c_str(),
-        options.n_initial_states, count_of(options.n_threads, "thread").c_str()));
+        options.n_initial_states, count_of(n_threads, "thread").c_str()));
   }
-  NetworkDynamics d = analyze_network(record.network, *task, options);
+  NetworkDynamics d = analyze_network(record.network, *task, options, Execution{n_threads});
   d.network_id = fs::path(args.input).stem().string();
   d.network_file = fs::absolute(args.input).lexically_relative(out_dir).string();
   save_dynamics_file(out, d);
@@ -246,9 +246,9 @@ int run_directory(const DynamicsArgs& args, const AnalysisOptions& options, int 
   warn_if_snapshot(args.input);
   PopulationOptions population;
   population.analysis = options;
-  population.n_threads = n_threads;
   if (!args.quiet) population.progress = print_progress;
-  const PopulationSummary summary = analyze_population(args.input, population);
+  const PopulationSummary summary =
+      analyze_population(args.input, population, Execution{n_threads});
   std::cout << summary.brief_report() << '\n'
             << "dynamics: " << (fs::path(args.input) / "dynamics").string() << "/" << std::endl;
   return kExitOk;
@@ -265,14 +265,13 @@ int run_dynamics(DynamicsArgs args) {
   if (!seed_problem.empty()) throw UsageError("--seed: " + seed_problem);
   args.options.seed = std::stoull(args.seed);
   const int n_threads = thread_count(args.n_threads);
-  args.options.n_threads = n_threads;
   args.options.transitions.find_limit_cycles = !args.no_limit_cycles;
   // The rate's floor follows a smaller initial rate (FixedPointOptions needs lr_min <= lr_initial).
   FixedPointOptions& fp = args.options.fixed_points;
   if (fp.lr_initial > 0) fp.lr_min = std::min(fp.lr_min, fp.lr_initial);
   validate_flags(args.options);
   if (fs::is_directory(args.input, error)) return run_directory(args, args.options, n_threads);
-  return run_file(args, args.options);
+  return run_file(args, args.options, n_threads);
 }
 
 }  // namespace

@@ -49,9 +49,10 @@ int run_embed(EmbedArgs& args) {
     throw UsageError("--seed: " + problem);
   }
   args.options.seed = std::stoull(args.seed);
-  args.options.n_threads = thread_count(args.n_threads);
+  const Execution execution{thread_count(args.n_threads)};
   check_output_directory("DIR", (std::filesystem::path(args.dir) / "similarity").string());
-  const emb::EmbedSummary summary = emb::embed_population(args.dir, args.name, args.options);
+  const emb::EmbedSummary summary =
+      emb::embed_population(args.dir, args.name, args.options, execution);
   std::cout << summary.brief_report() << '\n';
   print_clusters(summary.embedding);
   return kExitOk;

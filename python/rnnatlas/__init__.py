@@ -371,18 +371,19 @@ def linearize(
     network: Network,
     point: Union[FixedPoints, npt.ArrayLike],
     input: Optional[npt.ArrayLike] = None,
+    n_threads: int = 1,
     **options: Any,
 ) -> Union[Linearization, list[Linearization]]:
     """The linearization (J, B, eigenvalues sorted by modulus, right/left eigenvectors, n_unstable,
     ``stability`` 'stable'/'marginal'/'saddle'/'unstable', frequencies()) of the network at a
     state [n_state] and ``input`` [n_input] (zeros by default), or a list of them, one per point,
-    when ``point`` is a FixedPoints (its own input is used). ``options``: stability_tol,
-    compute_eigenvectors, n_threads."""
+    when ``point`` is a FixedPoints (its own input is used; ``n_threads`` points are linearized at
+    once). ``options``: stability_tol, compute_eigenvectors."""
     opts = _fill(_core.LinearizationOptions(), "linearization", options)
     if isinstance(point, FixedPoints):
         if input is not None:
             raise TypeError("linearize: pass no input with FixedPoints (their own input is used)")
-        return _core.linearize(opts, network, point)
+        return _core.linearize(opts, network, point, n_threads)
     if input is None:
         input = np.zeros(network.n_input)
     return _core.linearize(opts, network, _real(point, "linearize: point"), input)
@@ -411,6 +412,7 @@ def find_transitions(
     network: Network,
     points: FixedPoints,
     linearizations: Optional[Sequence[Linearization]] = None,
+    n_threads: int = 1,
     **options: Any,
 ) -> TransitionGraph:
     """Where the unstable manifolds of ``points`` lead: a TransitionGraph whose ``weights[i, j]``
@@ -418,22 +420,24 @@ def find_transitions(
     kind, period, frequency, stability, multipliers, ...) and ``cycle_weights[i, c]`` record the
     limit cycles that runs still moving after max_steps were found on. ``linearizations`` default
     to ``linearize(network, points)``. ``options``: perturbation, max_steps, tol_settled,
-    tol_match, find_limit_cycles, limit_cycles (a LimitCycleOptions or a dict of its fields)."""
+    tol_match, find_limit_cycles, limit_cycles (a LimitCycleOptions or a dict of its fields). The
+    runs still moving are examined on ``n_threads`` threads; the result does not depend on it."""
     if linearizations is None:
         linearizations = linearize(network, points)
     opts = _fill(_core.TransitionOptions(), "transition", options)
-    return _core.find_transitions(opts, network, points, list(linearizations))
+    return _core.find_transitions(opts, network, points, list(linearizations), n_threads)
 
 
 # ---- the analysis of a network and dynamics files ----------------------------------------------
 
 
-def analyze_network(network: Network, task: Task, **options: Any) -> NetworkDynamics:
+def analyze_network(network: Network, task: Task, n_threads: int = 1,
+                    **options: Any) -> NetworkDynamics:
     """The dynamics analysis of ``network`` trained on ``task`` (flip_flop, sine_wave or
     context_integration), as ``rnnatlas dynamics`` computes it (docs/dynamics.md).
 
     ``options`` are AnalysisOptions fields by name (``n_initial_states``, ``noise_scale``,
-    ``n_trials``, ``seed``, ``input_stride``, ``capture_fraction``, ``n_threads``, ...); the nested
+    ``n_trials``, ``seed``, ``input_stride``, ``capture_fraction``, ...); the nested
     ``fixed_points`` (FixedPointOptions), ``linearization`` (LinearizationOptions) and
     ``transitions`` (TransitionOptions, with ``limit_cycles``) take an options object or a dict of
     their fields, e.g. ``transitions={"max_steps": 1000, "limit_cycles": {"n_record": 2000}}``.
@@ -444,11 +448,11 @@ def analyze_network(network: Network, task: Task, **options: Any) -> NetworkDyna
     ``n_unstable``, ``stability``, ``leading_frequency``, ``readout``, ``transitions``
     [n_points, n_points], ``limit_cycles`` and ``cycle_transitions`` [n_points, n_cycles]),
     ``trajectories``, the task analysis ``flip_flop`` / ``sine_wave`` / ``context_integration``
-    (the others are None) and ``topology``. Runs without the GIL; the result does not depend on
-    ``n_threads``. Invalid options or a network that does not fit the task raise ValueError.
+    (the others are None) and ``topology``. Runs without the GIL on ``n_threads`` threads; the
+    result does not depend on it. Invalid options or a network that does not fit the task raise ValueError.
     """
     opts = _fill(AnalysisOptions(), "analysis", options)
-    return _core.analyze_network(opts, network, task)
+    return _core.analyze_network(opts, network, task, n_threads)
 
 
 def load_dynamics(path: str | os.PathLike[str]) -> NetworkDynamics:
@@ -474,6 +478,7 @@ def classify_attractors(
     network: Network,
     initial_states: npt.ArrayLike,
     input: Optional[npt.ArrayLike] = None,
+    n_threads: int = 1,
     **options: Any,
 ) -> AttractorResult:
     """Where the autonomous dynamics s -> F(s, input) go from each row of ``initial_states``
@@ -482,15 +487,16 @@ def classify_attractors(
     or diverged. ``input`` [n_input] defaults to zeros.
 
     ``options`` are LimitCycleOptions fields by name (``n_transient``, ``n_record``,
-    ``max_period``, ``n_lyapunov``, ``n_threads``, ...); ``shooting`` takes a ShootingOptions or a
+    ``max_period``, ``n_lyapunov``, ...); ``shooting`` takes a ShootingOptions or a
     dict of its fields. Returns an AttractorResult: ``runs`` (one Attractor each, with ``kind``,
     ``message``, ``orbit``, ``curve``, ``lyapunov_exponents``, ``same_as``), ``kinds``, ``counts``,
-    ``n_unique``. Runs without the GIL; invalid shapes or options raise ValueError.
+    ``n_unique``. Runs without the GIL, the runs analysed on ``n_threads`` threads (the result
+    does not depend on it); invalid shapes or options raise ValueError.
     """
     if input is None:
         input = np.zeros(network.n_input)
     opts = _fill(LimitCycleOptions(), "limit-cycle", options)
-    return _core.classify_attractors(opts, network, initial_states, input)
+    return _core.classify_attractors(opts, network, initial_states, input, n_threads)
 
 
 def refine_periodic_orbit(
@@ -554,7 +560,6 @@ def distance_matrix(
     """
     opts = _core.DistanceMatrixOptions()
     opts.metric = metric
-    opts.n_threads = n_threads
     field = _METRIC_OPTIONS[opts.metric]
     arrays = [_real(a, f"distance_matrix: activities[{i}]") for i, a in enumerate(activities)]
     if opts.metric == "dsa":
@@ -569,7 +574,7 @@ def distance_matrix(
         arrays = [r for r, _ in rows]
         metric_options["n_steps"] = steps[0] if steps else 0
     _fill(getattr(opts, field), f"{opts.metric}", metric_options)
-    return _core.distance_matrix(opts, arrays)
+    return _core.distance_matrix(opts, arrays, n_threads)
 
 
 def mds(
@@ -600,13 +605,15 @@ def _integer_labels(labels: Sequence[Any]) -> list[int]:
     return [int(i) for i in np.unique(np.asarray(labels), return_inverse=True)[1]]
 
 
-def cluster_stats(distances: npt.ArrayLike, labels: Sequence[Any], **options: Any) -> ClusterStats:
+def cluster_stats(distances: npt.ArrayLike, labels: Sequence[Any], n_threads: int = 1,
+                  **options: Any) -> ClusterStats:
     """How well ``labels`` [n] (any values, e.g. architecture names) cluster in ``distances``
     [n, n]: silhouette and leave-one-out k-NN accuracy, each with a one-sided label-permutation
-    p-value. ``options``: k (5), n_permutations (999), seed, n_threads."""
+    p-value, the permutations on ``n_threads`` threads. ``options``: k (5), n_permutations (999),
+    seed."""
     opts = _fill(_core.ClusterStatsOptions(), "cluster-stats", options)
     return _core.cluster_stats(opts, _real(distances, "cluster_stats: distances"),
-                              _integer_labels(labels))
+                              _integer_labels(labels), n_threads)
 
 
 def mantel_test(a: npt.ArrayLike, b: npt.ArrayLike, **options: Any) -> MantelResult:

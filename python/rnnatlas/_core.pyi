@@ -337,7 +337,6 @@ class FixedPointOptions:
     newton: NewtonOptions
     tol_unique: float
     outlier_distance_scale: float
-    n_threads: int
     def __init__(self) -> None: ...
     def validate(self) -> None:
         """Raises ValueError naming the first field that breaks its rule."""
@@ -451,7 +450,6 @@ def sample_initial_states(options: InitialStateOptions, pool: _Array) -> _F64:
 class LinearizationOptions:
     stability_tol: float
     compute_eigenvectors: bool
-    n_threads: int
     def __init__(self) -> None: ...
     def validate(self) -> None: ...
 
@@ -498,7 +496,7 @@ def linearize(
 ) -> Linearization: ...
 @overload
 def linearize(
-    options: LinearizationOptions, network: Network, points: FixedPoints
+    options: LinearizationOptions, network: Network, points: FixedPoints, n_threads: int = 1
 ) -> list[Linearization]:
     """The linearization at one (state, input), or at every point of `points`."""
 
@@ -590,6 +588,7 @@ def find_transitions(
     network: Network,
     points: FixedPoints,
     linearizations: Sequence[Linearization],
+    n_threads: int = 1,
 ) -> TransitionGraph: ...
 
 # ---- dynamics: limit cycles (rnnatlas/dynamics/limit_cycles.h) --------------------------------
@@ -679,7 +678,6 @@ class LimitCycleOptions:
     n_lyapunov: int
     tol_lyapunov: float
     tol_unique: float
-    n_threads: int
     def __init__(self) -> None: ...
     def validate(self) -> None:
         """Raises ValueError naming the first field that breaks its rule."""
@@ -769,7 +767,11 @@ class AttractorResult:
     def __len__(self) -> int: ...
 
 def classify_attractors(
-    options: LimitCycleOptions, network: Network, initial_states: _Array, input: _Array
+    options: LimitCycleOptions,
+    network: Network,
+    initial_states: _Array,
+    input: _Array,
+    n_threads: int = 1,
 ) -> AttractorResult:
     """Where runs from initial_states [n_init, n_state] at input [n_input] go; runs without the
     GIL. rnnatlas.classify_attractors takes keyword options."""
@@ -817,7 +819,6 @@ class AnalysisOptions:
     frequency_transient_steps: int
     frequency_measure_steps: int
     line_attractor_tol: float
-    n_threads: int
     def __init__(self) -> None: ...
     def validate(self) -> None:
         """Raises ValueError naming the first field that breaks its rule."""
@@ -1016,7 +1017,9 @@ class NetworkDynamics:
     def seconds(self) -> float:
         """Wall time of analyze_network(); 0 for a loaded file."""
 
-def analyze_network(options: AnalysisOptions, network: Network, task: Task) -> NetworkDynamics:
+def analyze_network(
+    options: AnalysisOptions, network: Network, task: Task, n_threads: int = 1
+) -> NetworkDynamics:
     """The dynamics analysis of a network on its task; runs without the GIL.
     rnnatlas.analyze_network takes keyword options."""
 
@@ -1162,11 +1165,12 @@ class DistanceMatrixOptions:
     cka: CkaOptions
     shape: ShapeOptions
     dsa: DsaOptions
-    n_threads: int
     def __init__(self) -> None: ...
     def validate(self) -> None: ...
 
-def distance_matrix(options: DistanceMatrixOptions, activities: Sequence[_Array]) -> _F64:
+def distance_matrix(
+    options: DistanceMatrixOptions, activities: Sequence[_Array], n_threads: int = 1
+) -> _F64:
     """[N, N], symmetric, zero diagonal; runs without the GIL."""
 
 class NetworkLabels:
@@ -1255,7 +1259,6 @@ class ClusterStatsOptions:
     k: int
     n_permutations: int
     seed: int
-    n_threads: int
     def __init__(self) -> None: ...
     def validate(self) -> None: ...
 
@@ -1274,7 +1277,7 @@ class ClusterStats:
     def n_permutations(self) -> int: ...
 
 def cluster_stats(
-    options: ClusterStatsOptions, distances: _Array, labels: Sequence[int]
+    options: ClusterStatsOptions, distances: _Array, labels: Sequence[int], n_threads: int = 1
 ) -> ClusterStats: ...
 
 class MantelOptions:

@@ -91,7 +91,6 @@ linearization (LinearizationOptions), transitions (TransitionOptions, with limit
       .def_readwrite("frequency_transient_steps", &AnalysisOptions::frequency_transient_steps)
       .def_readwrite("frequency_measure_steps", &AnalysisOptions::frequency_measure_steps)
       .def_readwrite("line_attractor_tol", &AnalysisOptions::line_attractor_tol)
-      .def_readwrite("n_threads", &AnalysisOptions::n_threads)
       .def("validate", &AnalysisOptions::validate,
            "Raises ValueError naming the first field that breaks its rule.");
 
@@ -267,10 +266,10 @@ eigenvalues, stability, transitions and limit cycles; example trajectories; the 
 
   m.def(
       "analyze_network",
-      [](const AnalysisOptions& options, const Network& network, const Task& task) {
-        return analyze_network(network, task, options);
+      [](const AnalysisOptions& options, const Network& network, const Task& task, int n_threads) {
+        return analyze_network(network, task, options, Execution{n_threads});
       },
-      py::arg("options"), py::arg("network"), py::arg("task"),
+      py::arg("options"), py::arg("network"), py::arg("task"), py::arg("n_threads") = 1,
       py::call_guard<py::gil_scoped_release>(),
       "The dynamics analysis of `network` trained on `task` (flip_flop, sine_wave or "
       "context_integration); runs without the GIL. rnnatlas.analyze_network takes keyword "

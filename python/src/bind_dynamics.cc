@@ -64,7 +64,6 @@ void bind_dynamics(py::module_& m) {
       .def_readwrite("newton", &FixedPointOptions::newton)
       .def_readwrite("tol_unique", &FixedPointOptions::tol_unique)
       .def_readwrite("outlier_distance_scale", &FixedPointOptions::outlier_distance_scale)
-      .def_readwrite("n_threads", &FixedPointOptions::n_threads)
       .def("validate", &FixedPointOptions::validate,
            "Raises ValueError naming the first field that breaks its rule.");
 
@@ -207,7 +206,6 @@ void bind_dynamics(py::module_& m) {
       .def(py::init<>())
       .def_readwrite("stability_tol", &LinearizationOptions::stability_tol)
       .def_readwrite("compute_eigenvectors", &LinearizationOptions::compute_eigenvectors)
-      .def_readwrite("n_threads", &LinearizationOptions::n_threads)
       .def("validate", &LinearizationOptions::validate);
 
   py::class_<Linearization>(m, "Linearization", R"pbdoc(
@@ -247,10 +245,9 @@ are biorthonormal to them). Arrays are read-only views of the object.
       "The linearization at (state [n_state], input [n_input]).");
   m.def(
       "linearize",
-      [](const LinearizationOptions& options, const Network& network, const FixedPoints& points) {
-        return linearize(network, points, options);
-      },
-      py::arg("options"), py::arg("network"), py::arg("points"),
+      [](const LinearizationOptions& options, const Network& network, const FixedPoints& points,
+         int n_threads) { return linearize(network, points, options, Execution{n_threads}); },
+      py::arg("options"), py::arg("network"), py::arg("points"), py::arg("n_threads") = 1,
       py::call_guard<py::gil_scoped_release>(),
       "One linearization per point of `points`, in their order.");
   m.def(
@@ -330,11 +327,11 @@ exponents, amplitude and a state on it. See dynamics/transitions.h.
   m.def(
       "find_transitions",
       [](const TransitionOptions& options, const Network& network, const FixedPoints& points,
-         const std::vector<Linearization>& linearizations) {
-        return find_transitions(network, points, linearizations, options);
+         const std::vector<Linearization>& linearizations, int n_threads) {
+        return find_transitions(network, points, linearizations, options, Execution{n_threads});
       },
       py::arg("options"), py::arg("network"), py::arg("points"), py::arg("linearizations"),
-      py::call_guard<py::gil_scoped_release>(),
+      py::arg("n_threads") = 1, py::call_guard<py::gil_scoped_release>(),
       "`linearizations` must be linearize(network, points).");
 
   // ---- limit_cycles.h ----------------------------------------------------------------------
@@ -408,7 +405,6 @@ Floquet multipliers (sorted by |mu| descending), stability, frequency and amplit
       .def_readwrite("n_lyapunov", &LimitCycleOptions::n_lyapunov)
       .def_readwrite("tol_lyapunov", &LimitCycleOptions::tol_lyapunov)
       .def_readwrite("tol_unique", &LimitCycleOptions::tol_unique)
-      .def_readwrite("n_threads", &LimitCycleOptions::n_threads)
       .def("validate", &LimitCycleOptions::validate,
            "Raises ValueError naming the first field that breaks its rule.");
 
@@ -496,16 +492,17 @@ Birkhoff average), the curve tests, the principal plane and the amplitude.
   m.def(
       "classify_attractors",
       [](const LimitCycleOptions& options, const Network& network, const py::object& initial_values,
-         const Eigen::VectorXd& input) {
+         const Eigen::VectorXd& input, int n_threads) {
         const Array initial_states =
             real_array(initial_values, "classify_attractors: initial_states");
         const Eigen::MatrixXd s0 =
             rows_to_columns(initial_states, "classify_attractors: initial_states",
                             network.architecture().n_state());
         py::gil_scoped_release no_gil;
-        return classify_attractors(network, s0, input, options);
+        return classify_attractors(network, s0, input, options, Execution{n_threads});
       },
       py::arg("options"), py::arg("network"), py::arg("initial_states"), py::arg("input"),
+      py::arg("n_threads") = 1,
       "Where runs from initial_states [n_init, n_state] at the constant input [n_input] go; runs "
       "without the GIL. rnnatlas.classify_attractors takes keyword options.");
   m.def(

@@ -66,7 +66,6 @@ void bind_embedding(py::module_& m) {
       .def_readwrite("k", &emb::ClusterStatsOptions::k)
       .def_readwrite("n_permutations", &emb::ClusterStatsOptions::n_permutations)
       .def_readwrite("seed", &emb::ClusterStatsOptions::seed)
-      .def_readwrite("n_threads", &emb::ClusterStatsOptions::n_threads)
       .def("validate", &emb::ClusterStatsOptions::validate);
 
   py::class_<emb::ClusterStats>(m, "ClusterStats", "Silhouette and k-NN accuracy with p-values.")
@@ -84,9 +83,14 @@ void bind_embedding(py::module_& m) {
                     s.majority_accuracy);
       });
 
-  m.def("cluster_stats", &emb::cluster_stats, py::arg("options"), py::arg("distances"),
-        py::arg("labels"), no_gil,
-        "Silhouette and k-NN accuracy of integer `labels` with label-permutation p-values.");
+  m.def(
+      "cluster_stats",
+      [](const emb::ClusterStatsOptions& options, const Eigen::MatrixXd& distances,
+         const std::vector<int>& labels, int n_threads) {
+        return emb::cluster_stats(options, distances, labels, Execution{n_threads});
+      },
+      py::arg("options"), py::arg("distances"), py::arg("labels"), py::arg("n_threads") = 1, no_gil,
+      "Silhouette and k-NN accuracy of integer `labels` with label-permutation p-values.");
 
   py::class_<emb::MantelOptions>(m, "MantelOptions", "Options of mantel_test().")
       .def(py::init<>())

@@ -214,15 +214,13 @@ void bind_similarity(py::module_& m) {
       .def_readwrite("cka", &sim::DistanceMatrixOptions::cka)
       .def_readwrite("shape", &sim::DistanceMatrixOptions::shape)
       .def_readwrite("dsa", &sim::DistanceMatrixOptions::dsa)
-      .def_readwrite("n_threads", &sim::DistanceMatrixOptions::n_threads)
       .def("validate", &sim::DistanceMatrixOptions::validate);
 
   m.def(
       "distance_matrix",
-      [](const sim::DistanceMatrixOptions& o, const std::vector<Eigen::MatrixXd>& activities) {
-        return sim::distance_matrix(o, activities);
-      },
-      py::arg("options"), py::arg("activities"), no_gil,
+      [](const sim::DistanceMatrixOptions& o, const std::vector<Eigen::MatrixXd>& activities,
+         int n_threads) { return sim::distance_matrix(o, activities, Execution{n_threads}); },
+      py::arg("options"), py::arg("activities"), py::arg("n_threads") = 1, no_gil,
       "[N, N] distances between N activities [n_samples, n_units_i]; symmetric, zero "
       "diagonal, identical for any n_threads.");
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "rnnatlas/error.h"
+#include "rnnatlas/execution.h"
 
 namespace rnnatlas {
 
@@ -90,6 +91,10 @@ void ThreadRunner::run(const std::vector<int>& items,
   worker();  // the calling thread is worker 0
   for (std::thread& thread : threads) thread.join();
   if (first_error) std::rethrow_exception(first_error);
+}
+
+void Execution::validate() const {
+  RNNATLAS_CHECK_ARG(n_threads >= 1, "n_threads = " << n_threads << ": must be >= 1");
 }
 
 }  // namespace rnnatlas

@@ -100,14 +100,14 @@ Network::Trajectory run_constant(const Network& network, const VectorXd& input, 
 /// distance from that point to its nearest other fixed point) counts as reaching it: gated
 /// networks approach their attractors along modes with |lambda| within 1e-3 of 1, which take tens
 /// of thousands of steps to settle to tol_settled. The runs still unresolved after that are
-/// examined for limit cycles (resolve_unsettled_runs, on n_threads threads) when
+/// examined for limit cycles (resolve_unsettled_runs, on execution's threads) when
 /// options.find_limit_cycles: capturing first spares the examination of runs already known.
 TransitionGraph fixed_point_transitions(const Network& network,
                                         const FixedPoints& points,
                                         const std::vector<Linearization>& lins,
                                         const TransitionOptions& options,
                                         double capture_fraction,
-                                        int n_threads) {
+                                        const Execution& execution) {
   std::vector<int> fixed;
   for (int p = 0; p < points.n_points(); ++p) {
     if (!points.is_slow[p]) fixed.push_back(p);
@@ -153,9 +153,8 @@ TransitionGraph fixed_point_transitions(const Network& network,
     }
   }
   if (options.find_limit_cycles && sub.n_unresolved > 0) {
-    LimitCycleOptions limit_cycles = options.limit_cycles;
-    limit_cycles.n_threads = n_threads;
-    resolve_unsettled_runs(network, subset, limit_cycles, options.tol_match, sub);
+    resolve_unsettled_runs(network, subset, options.limit_cycles, options.tol_match, sub,
+                           execution);
   }
 
   TransitionGraph graph;
@@ -211,7 +210,7 @@ void group_continuous_attractors(const Network& network,
 ConditionResult analyze_condition(const Network& network,
                                   const Condition& condition,
                                   const AnalysisOptions& options,
-                                  int n_threads,
+                                  const Execution& execution,
                                   const VectorXd* relevant_input,
                                   int horizon,
                                   double line_tol) {
@@ -229,17 +228,15 @@ ConditionResult analyze_condition(const Network& network,
       free_run_ends(network, sample_initial_states(condition.pool, settled), condition.input,
                     kSettleTrials * horizon);
 
-  FixedPointOptions fp = options.fixed_points;
-  fp.n_threads = n_threads;
-  const FixedPointResult found = find_fixed_points(network, initial_states, condition.input, fp);
+  const FixedPointResult found =
+      find_fixed_points(network, initial_states, condition.input, options.fixed_points);
   const FixedPoints& points = found.points;
 
   LinearizationOptions lin_options = options.linearization;
   lin_options.compute_eigenvectors = true;
-  lin_options.n_threads = n_threads;
-  const std::vector<Linearization> lins = linearize(network, points, lin_options);
+  const std::vector<Linearization> lins = linearize(network, points, lin_options, execution);
   TransitionGraph graph = fixed_point_transitions(network, points, lins, options.transitions,
-                                                  options.capture_fraction, n_threads);
+                                                  options.capture_fraction, execution);
 
   ConditionResult result;
   ConditionDynamics& c = result.dynamics;
@@ -411,7 +408,6 @@ void AnalysisOptions::validate() const {
                    "< 1 and finite (<= 0 selects 1 / n_time of the task)");
   RNNATLAS_REQUIRE(capture_fraction, capture_fraction >= 0 && capture_fraction <= 0.5,
                    "in [0, 0.5] (0: only runs that settle count)");
-  RNNATLAS_REQUIRE(n_threads, n_threads >= 1, ">= 1");
 }
 
 #undef RNNATLAS_REQUIRE
@@ -519,9 +515,11 @@ int label_index(const Eigen::Ref<const Eigen::VectorXi>& label) {
 
 NetworkDynamics analyze_network(const Network& network,
                                 const Task& task,
-                                const AnalysisOptions& options) {
+                                const AnalysisOptions& options,
+                                const Execution& execution) {
   const auto start = std::chrono::steady_clock::now();
   options.validate();
+  execution.validate();
   const Architecture& arch = network.architecture();
   const std::string task_name(task.name());
   RNNATLAS_CHECK_ARG(
@@ -574,7 +572,7 @@ NetworkDynamics analyze_network(const Network& network,
     conditions.resize(n_conditions);
     // One run per input from the zero state: its first n_time steps are the task trial (the
     // visited states), the later ones measure the output frequency.
-    parallel_for_dynamic(n_conditions, options.n_threads, [&](int k) {
+    parallel_for_dynamic(n_conditions, execution.n_threads, [&](int k) {
       const int j = js[k];
       const VectorXd u = VectorXd::Constant(1, sw.static_input(j));
       sine_runs[k] = run_constant(network, u, sine_run_steps);
@@ -607,8 +605,8 @@ NetworkDynamics analyze_network(const Network& network,
   const bool cdi = task_name == "context_integration";
   std::vector<ConditionResult> results(n_conditions);
   // Conditions run concurrently when there are enough of them; else each uses every thread.
-  const int outer = n_conditions >= options.n_threads ? options.n_threads : 1;
-  const int inner = outer == 1 ? options.n_threads : 1;
+  const int outer = n_conditions >= execution.n_threads ? execution.n_threads : 1;
+  const Execution inner{outer == 1 ? execution.n_threads : 1};
   parallel_for_dynamic(n_conditions, outer, [&](int k) {
     VectorXd relevant;
     if (cdi) relevant = VectorXd::Unit(arch.n_input, k);  // evidence stream k is relevant

@@ -486,10 +486,14 @@ TEST(AnalyzeNetwork, ResultDoesNotDependOnTheThreadCount) {
   AnalysisOptions options = quick_options();
   options.n_initial_states = 64;
   options.fixed_points.max_iters = 300;
-  options.n_threads = 1;
-  const NetworkDynamics one = analyze_network(network, *task, options);
-  options.n_threads = 2;
-  const NetworkDynamics two = analyze_network(network, *task, options);
+  const NetworkDynamics one = analyze_network(network, *task, options, Execution{1});
+  const NetworkDynamics two = analyze_network(network, *task, options, Execution{2});
+  try {
+    analyze_network(network, *task, options, Execution{0});
+    ADD_FAILURE() << "no error for 0 threads";
+  } catch (const InvalidArgument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("n_threads = 0: must be >= 1"));
+  }
   ASSERT_EQ(one.conditions.size(), two.conditions.size());
   EXPECT_EQ(one.conditions[0].states, two.conditions[0].states);
   EXPECT_EQ(one.conditions[0].transitions, two.conditions[0].transitions);
@@ -504,10 +508,8 @@ TEST(AnalyzeNetwork, ResultDoesNotDependOnTheThreadCount) {
   sw.n_frequencies = 3;
   sw.n_time = 40;
   const auto sine = make_sine_wave(sw);
-  options.n_threads = 1;
-  const NetworkDynamics s1 = analyze_network(sine_network, *sine, options);
-  options.n_threads = 3;
-  const NetworkDynamics s3 = analyze_network(sine_network, *sine, options);
+  const NetworkDynamics s1 = analyze_network(sine_network, *sine, options, Execution{1});
+  const NetworkDynamics s3 = analyze_network(sine_network, *sine, options, Execution{3});
   for (int k = 0; k < 3; ++k) EXPECT_EQ(s1.conditions[k].states, s3.conditions[k].states);
   EXPECT_EQ(s1.sine_wave->measured_frequency.size(), 3);
 
@@ -518,10 +520,8 @@ TEST(AnalyzeNetwork, ResultDoesNotDependOnTheThreadCount) {
   options.n_initial_states = 16;
   for (const int stride : {2, 1}) {
     options.input_stride = stride;
-    options.n_threads = 1;
-    const NetworkDynamics c1 = analyze_network(oscillator, *two_inputs, options);
-    options.n_threads = 2;
-    const NetworkDynamics c2 = analyze_network(oscillator, *two_inputs, options);
+    const NetworkDynamics c1 = analyze_network(oscillator, *two_inputs, options, Execution{1});
+    const NetworkDynamics c2 = analyze_network(oscillator, *two_inputs, options, Execution{2});
     ASSERT_EQ(c1.conditions.size(), static_cast<std::size_t>(stride == 1 ? 2 : 1));
     for (std::size_t k = 0; k < c1.conditions.size(); ++k) {
       const ConditionDynamics &x = c1.conditions[k], &y = c2.conditions[k];
@@ -576,7 +576,6 @@ TEST(AnalysisOptions, DefaultsAreThePapersAndValidationNamesTheField) {
                "AnalysisOptions::frequency_transient_steps");
   expect_error([](AnalysisOptions& o) { o.line_attractor_tol = 1.5; },
                "AnalysisOptions::line_attractor_tol");
-  expect_error([](AnalysisOptions& o) { o.n_threads = 0; }, "AnalysisOptions::n_threads");
   expect_error([](AnalysisOptions& o) { o.fixed_points.tol_q = -1; }, "FixedPointOptions::tol_q");
   expect_error([](AnalysisOptions& o) { o.transitions.max_steps = 0; },
                "TransitionOptions::max_steps");

@@ -720,7 +720,6 @@ void FixedPointOptions::validate() const {
   RNNATLAS_REQUIRE(outlier_distance_scale,
                    outlier_distance_scale >= 0 && std::isfinite(outlier_distance_scale),
                    ">= 0 and finite (0 disables outlier exclusion)");
-  RNNATLAS_REQUIRE(n_threads, n_threads >= 1, ">= 1");
 }
 
 #undef RNNATLAS_REQUIRE

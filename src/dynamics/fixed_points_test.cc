@@ -304,19 +304,6 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(CellKind::kVanilla, CellKind::kUgrnn, CellKind::kGru, CellKind::kLstm),
     cell_name);
 
-TEST(FindFixedPoints, ResultDoesNotDependOnThreadCount) {
-  const Network network = random_network(CellKind::kGru, 1, 6, 2);
-  internal::Rng rng(10);
-  const MatrixXd initial = testing::random_normal(6, 40, 1.0, rng);
-  FixedPointOptions options;
-  const FixedPointResult one = find_fixed_points(network, initial, VectorXd::Zero(1), options);
-  options.n_threads = 3;
-  const FixedPointResult three = find_fixed_points(network, initial, VectorXd::Zero(1), options);
-  ASSERT_EQ(one.points.n_points(), three.points.n_points());
-  EXPECT_EQ(one.points.states, three.points.states);
-  EXPECT_EQ(one.points.q, three.points.q);
-}
-
 // ---- Arguments and options
 // -------------------------------------------------------------------------
 
@@ -367,7 +354,6 @@ TEST(FixedPointOptions, ValidationNamesTheField) {
   check([](FixedPointOptions& o) { o.newton.lm_damping = 0; }, "newton.lm_damping");
   check([](FixedPointOptions& o) { o.tol_unique = -1e-3; }, "tol_unique");
   check([](FixedPointOptions& o) { o.outlier_distance_scale = -1; }, "outlier_distance_scale");
-  check([](FixedPointOptions& o) { o.n_threads = 0; }, "n_threads");
 }
 
 TEST(FindFixedPoints, RejectsBadShapesAndOptions) {

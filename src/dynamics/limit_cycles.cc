@@ -285,7 +285,6 @@ void LimitCycleOptions::validate() const {
   RNNATLAS_REQUIRE(n_lyapunov, n_lyapunov >= 1, ">= 1");
   RNNATLAS_REQUIRE(tol_lyapunov, tol_lyapunov > 0 && std::isfinite(tol_lyapunov), "> 0 and finite");
   RNNATLAS_REQUIRE(tol_unique, tol_unique >= 0 && std::isfinite(tol_unique), ">= 0 and finite");
-  RNNATLAS_REQUIRE(n_threads, n_threads >= 1, ">= 1");
 }
 
 #undef RNNATLAS_REQUIRE
@@ -704,8 +703,10 @@ std::string AttractorResult::brief_report() const {
 AttractorResult classify_attractors(const Network& network,
                                     const Eigen::Ref<const MatrixXd>& initial_states,
                                     const Eigen::Ref<const VectorXd>& input,
-                                    const LimitCycleOptions& options) {
+                                    const LimitCycleOptions& options,
+                                    const Execution& execution) {
   options.validate();
+  execution.validate();
   check_input(network, input);
   const int n = network.architecture().n_state();
   RNNATLAS_CHECK_ARG(initial_states.rows() == n && initial_states.cols() >= 1,
@@ -767,7 +768,7 @@ AttractorResult classify_attractors(const Network& network,
   }
   const VectorXd u = input;
   internal::parallel_ranges(
-      static_cast<int>(active.size()), options.n_threads, [&](int begin, int end, int) {
+      static_cast<int>(active.size()), execution.n_threads, [&](int begin, int end, int) {
         MapEvaluator evaluator(network, u);
         for (int r = begin; r < end; ++r) {
           const int i = active[r];

@@ -443,8 +443,8 @@ TEST(ClassifyAttractors, ResultsDoNotDependOnTheThreadCount) {
   options.n_transient = 300;
   options.n_record = 600;
   const AttractorResult one = classify_attractors(network, starts, VectorXd::Zero(1), options);
-  options.n_threads = 3;
-  const AttractorResult three = classify_attractors(network, starts, VectorXd::Zero(1), options);
+  const AttractorResult three =
+      classify_attractors(network, starts, VectorXd::Zero(1), options, Execution{3});
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(one.runs[i].kind, three.runs[i].kind);
     EXPECT_EQ(one.runs[i].message, three.runs[i].message);
@@ -494,9 +494,6 @@ TEST(LimitCycleOptions, ValidationNamesTheField) {
   o = {};
   o.n_lyapunov = 0;
   EXPECT_NE(message(o).find("n_lyapunov"), std::string::npos);
-  o = {};
-  o.n_threads = 0;
-  EXPECT_NE(message(o).find("n_threads"), std::string::npos);
 
   const Network network = rotating_tanh(1.5);
   EXPECT_THROW(classify_attractors(network, MatrixXd::Zero(3, 2), VectorXd::Zero(1)),

@@ -31,8 +31,6 @@ void LinearizationOptions::validate() const {
   RNNATLAS_CHECK_ARG(
       stability_tol >= 0 && stability_tol < 1,
       "LinearizationOptions::stability_tol = " << stability_tol << ": must be in [0, 1)");
-  RNNATLAS_CHECK_ARG(n_threads >= 1,
-                     "LinearizationOptions::n_threads = " << n_threads << ": must be >= 1");
 }
 
 Eigen::VectorXd Linearization::frequencies() const {
@@ -135,10 +133,12 @@ Linearization linearize(const Network& network,
 
 std::vector<Linearization> linearize(const Network& network,
                                      const FixedPoints& points,
-                                     const LinearizationOptions& options) {
+                                     const LinearizationOptions& options,
+                                     const Execution& execution) {
   options.validate();
+  execution.validate();
   std::vector<Linearization> out(points.n_points());
-  internal::parallel_ranges(points.n_points(), options.n_threads, [&](int begin, int end, int) {
+  internal::parallel_ranges(points.n_points(), execution.n_threads, [&](int begin, int end, int) {
     for (int i = begin; i < end; ++i) {
       out[i] = linearize(network, points.states.col(i), points.input, options);
     }

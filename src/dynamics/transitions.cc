@@ -43,8 +43,10 @@ void TransitionOptions::validate() const {
 TransitionGraph find_transitions(const Network& network,
                                  const FixedPoints& points,
                                  const std::vector<Linearization>& linearizations,
-                                 const TransitionOptions& options) {
+                                 const TransitionOptions& options,
+                                 const Execution& execution) {
   options.validate();
+  execution.validate();
   const int n_points = points.n_points();
   const int n = network.architecture().n_state();
   RNNATLAS_CHECK_ARG(static_cast<int>(linearizations.size()) == n_points,
@@ -141,7 +143,8 @@ TransitionGraph find_transitions(const Network& network,
     }
   }
   if (options.find_limit_cycles) {
-    resolve_unsettled_runs(network, points, options.limit_cycles, options.tol_match, graph);
+    resolve_unsettled_runs(network, points, options.limit_cycles, options.tol_match, graph,
+                           execution);
   }
   return graph;
 }
@@ -150,7 +153,8 @@ void resolve_unsettled_runs(const Network& network,
                             const FixedPoints& points,
                             const LimitCycleOptions& options,
                             double tol_match,
-                            TransitionGraph& graph) {
+                            TransitionGraph& graph,
+                            const Execution& execution) {
   options.validate();
   RNNATLAS_CHECK_ARG(
       tol_match > 0 && std::isfinite(tol_match),
@@ -175,7 +179,8 @@ void resolve_unsettled_runs(const Network& network,
   for (std::size_t i = 0; i < runs.size(); ++i) {
     starts.col(static_cast<Eigen::Index>(i)) = graph.transitions[runs[i]].final_state;
   }
-  const AttractorResult result = classify_attractors(network, starts, points.input, options);
+  const AttractorResult result =
+      classify_attractors(network, starts, points.input, options, execution);
 
   // Representatives (same_as == own index) of limit cycles, in run order, become the cycles.
   std::vector<int> cycle_of_run(runs.size(), -1);

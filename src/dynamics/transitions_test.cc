@@ -238,10 +238,8 @@ TEST(FindTransitions, LimitCyclesDoNotDependOnTheThreadCount) {
   const FixedPoints points = origin(2);
   const std::vector<Linearization> lins = linearize(network, points);
   TransitionOptions options;
-  options.limit_cycles.n_threads = 1;
-  const TransitionGraph one = find_transitions(network, points, lins, options);
-  options.limit_cycles.n_threads = 3;
-  const TransitionGraph three = find_transitions(network, points, lins, options);
+  const TransitionGraph one = find_transitions(network, points, lins, options, Execution{1});
+  const TransitionGraph three = find_transitions(network, points, lins, options, Execution{3});
   ASSERT_EQ(one.cycles.size(), three.cycles.size());
   EXPECT_EQ(one.cycle_weights, three.cycle_weights);
   for (std::size_t c = 0; c < one.cycles.size(); ++c) {

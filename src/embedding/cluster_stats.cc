@@ -160,13 +160,14 @@ void ClusterStatsOptions::validate() const {
   using internal::require;
   require(k >= 1, "ClusterStatsOptions", "k", k, ">= 1");
   require(n_permutations >= 0, "ClusterStatsOptions", "n_permutations", n_permutations, ">= 0");
-  require(n_threads >= 1, "ClusterStatsOptions", "n_threads", n_threads, ">= 1");
 }
 
 ClusterStats cluster_stats(const ClusterStatsOptions& options,
                            const Eigen::Ref<const Eigen::MatrixXd>& distances,
-                           const std::vector<int>& labels) {
+                           const std::vector<int>& labels,
+                           const Execution& execution) {
   options.validate();
+  execution.validate();
   ClusterStats stats;
   stats.silhouette = silhouette_score(distances, labels);  // checks distances and labels
   RNNATLAS_CHECK_ARG(
@@ -183,7 +184,7 @@ ClusterStats cluster_stats(const ClusterStatsOptions& options,
 
   const int n_perm = options.n_permutations;
   std::vector<char> sil_ge(n_perm, 0), knn_ge(n_perm, 0);
-  parallel_for(n_perm, options.n_threads, [&](int t) {
+  parallel_for(n_perm, execution.n_threads, [&](int t) {
     ::rnnatlas::internal::Rng rng(
         ::rnnatlas::internal::derive_seed(options.seed, 0, kLabelPermutationDomain), t);
     std::vector<int> permuted = dense;

@@ -85,9 +85,7 @@ TEST(ClusterStats, PermutationPValuesSeparateClustersFromRandomLabels) {
   EXPECT_LT(r.knn_accuracy, 0.6);
 
   // Same seed, any thread count: identical.
-  ClusterStatsOptions threaded = o;
-  threaded.n_threads = 3;
-  const ClusterStats r3 = cluster_stats(threaded, c.d, random_labels);
+  const ClusterStats r3 = cluster_stats(o, c.d, random_labels, Execution{3});
   EXPECT_EQ(r3.silhouette_p_value, r.silhouette_p_value);
   EXPECT_EQ(r3.knn_p_value, r.knn_p_value);
 }

@@ -229,6 +229,7 @@ void check_activity_metric(const CompareOptions& options,
 
 Eigen::MatrixXd activity_distances(const std::string& dir,
                                    const CompareOptions& options,
+                                   const Execution& execution,
                                    const Task& task,
                                    const std::vector<KeptNetwork>& kept,
                                    const std::vector<std::string>& ids) {
@@ -241,9 +242,7 @@ Eigen::MatrixXd activity_distances(const std::string& dir,
   matrix_options.shape = options.shape;
   matrix_options.dsa = options.dsa;
   matrix_options.dsa.n_steps = options.activity.n_steps(task.n_time());
-  matrix_options.n_threads = options.n_threads;
-  matrix_options.runner = options.runner;
-  return distance_matrix(matrix_options, ids, [&](int i) {
+  const auto activity = [&](int i) {
     const KeptNetwork& k = kept[i];
     const std::string path = (fs::path(dir) / k.row.file).string();
     const NetworkRecord record = load_network_file(path);
@@ -257,7 +256,8 @@ Eigen::MatrixXd activity_distances(const std::string& dir,
                     "' of the sweep config");
     }
     return network_activity(options.activity, record.network, trials);
-  });
+  };
+  return distance_matrix(matrix_options, ids, activity, execution);
 }
 
 }  // namespace
@@ -273,8 +273,6 @@ void CompareOptions::validate() const {
   RNNATLAS_CHECK_ARG(
       std::find(names.begin(), names.end(), metric) != names.end(),
       "CompareOptions::metric = '" << metric << "': unknown; allowed: " << join(names, ", "));
-  RNNATLAS_CHECK_ARG(n_threads >= 1,
-                     "CompareOptions::n_threads = " << n_threads << ": must be >= 1");
   RNNATLAS_CHECK_ARG(name.empty() || internal::is_file_stem(name),
                      "CompareOptions::name = '"
                          << name
@@ -353,9 +351,12 @@ std::string distance_file_path(const std::string& dir, const std::string& stem) 
 namespace {
 
 // compare_population() once its runner, if any, is tracked (internal::with_runner()).
-CompareSummary compare(const std::string& dir, const CompareOptions& options) {
+CompareSummary compare(const std::string& dir,
+                       const CompareOptions& options,
+                       const Execution& execution) {
   const auto start = std::chrono::steady_clock::now();
   options.validate();
+  execution.validate();
   CompareSummary summary;
   summary.metric = options.metric;
   summary.path = distance_file_path(dir, options.file_stem());
@@ -423,16 +424,16 @@ CompareSummary compare(const std::string& dir, const CompareOptions& options) {
   file.network_ids = ids;
   file.labels = labels_of(kept);
   file.input_hashes = hashes;
-  const bool writes = options.runner == nullptr || options.runner->is_coordinator();
+  const bool writes = execution.runner == nullptr || execution.runner->is_coordinator();
   if (is_topology(options.metric)) {
     if (!writes) return summary;  // rank 0 computes the topology distances alone
-    file.distances = options.topology.distances(dir, ids, options.n_threads);
+    file.distances = options.topology.distances(dir, ids, execution.n_threads);
     RNNATLAS_CHECK_ARG(
         file.distances.rows() == summary.n_networks && file.distances.cols() == summary.n_networks,
         "topology distances: got a [" << file.distances.rows() << ", " << file.distances.cols()
                                       << "] matrix for " << summary.n_networks << " networks");
   } else {
-    file.distances = activity_distances(dir, options, *task, kept, ids);
+    file.distances = activity_distances(dir, options, execution, *task, kept, ids);
     if (!writes) {  // another rank of an MPI job: rank 0 holds the matrix and writes it
       summary.seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -462,11 +463,13 @@ std::string distance_file_staleness(const std::string& dir, const DistanceFile& 
   return input_difference(file, input_hashes(dir, file.metric, kept));
 }
 
-CompareSummary compare_population(const std::string& dir, const CompareOptions& options) {
-  return rnnatlas::internal::with_runner(options.runner, [&](Runner* runner) {
-    CompareOptions tracked = options;
+CompareSummary compare_population(const std::string& dir,
+                                  const CompareOptions& options,
+                                  const Execution& execution) {
+  return rnnatlas::internal::with_runner(execution.runner, [&](Runner* runner) {
+    Execution tracked = execution;
     tracked.runner = runner;
-    return compare(dir, tracked);
+    return compare(dir, options, tracked);
   });
 }
 

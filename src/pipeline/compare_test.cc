@@ -114,12 +114,12 @@ TEST_F(ComparePopulation, WritesTheDistanceMatrixOfTheKeptNetworks) {
 TEST_F(ComparePopulation, GivesTheSameMatrixForAnyThreadCount) {
   CompareOptions options = svcca(2);
   options.metric = "cka";
-  options.n_threads = 1;
   options.name = "cka_1";
-  const DistanceFile one = load_distance_file(compare_population(dir(), options).path);
-  options.n_threads = 3;
+  const DistanceFile one =
+      load_distance_file(compare_population(dir(), options, Execution{1}).path);
   options.name = "cka_3";
-  const DistanceFile three = load_distance_file(compare_population(dir(), options).path);
+  const DistanceFile three =
+      load_distance_file(compare_population(dir(), options, Execution{3}).path);
   EXPECT_EQ(one.distances, three.distances);
   EXPECT_EQ(std::get<std::string>(one.params.at("kernel")), "linear");
 }
@@ -159,14 +159,13 @@ TEST_F(ComparePopulation, OverARunnerOnlyTheCoordinatorWritesAndEveryCallUsesThe
 
   options.name = "cka_runner";
   LoggingRunner other(false);  // a rank other than 0: computes pairs, writes nothing
-  options.runner = &other;
-  EXPECT_FALSE(compare_population(dir(), options).resumed);
+  EXPECT_FALSE(compare_population(dir(), options, Execution{1, &other}).resumed);
   EXPECT_FALSE(fs::exists(distance_file_path(dir(), "cka_runner")));
   EXPECT_EQ(other.log.size(), 1u);
 
   LoggingRunner coordinator(true);
-  options.runner = &coordinator;
-  const CompareSummary summary = compare_population(dir(), options);
+  const Execution over_coordinator{1, &coordinator};
+  const CompareSummary summary = compare_population(dir(), options, over_coordinator);
   EXPECT_EQ(load_distance_file(summary.path).distances, threaded.distances);
   ASSERT_EQ(coordinator.log.size(), 1u);
   EXPECT_NE(coordinator.log[0], "run_with_records of 0");
@@ -174,7 +173,7 @@ TEST_F(ComparePopulation, OverARunnerOnlyTheCoordinatorWritesAndEveryCallUsesThe
   // Up to date: nothing to compute, but the other processes still get their one call (an empty
   // run that releases them).
   coordinator.log.clear();
-  EXPECT_TRUE(compare_population(dir(), options).resumed);
+  EXPECT_TRUE(compare_population(dir(), options, over_coordinator).resumed);
   EXPECT_EQ(coordinator.log, std::vector<std::string>{"run_with_records of 0"});
 
   // A failure before the pairs reaches the other processes through abandon().
@@ -182,7 +181,7 @@ TEST_F(ComparePopulation, OverARunnerOnlyTheCoordinatorWritesAndEveryCallUsesThe
   options.svcca.k = 99;
   options.metric = "svcca";
   options.name = "svcca_bad";
-  EXPECT_THROW(compare_population(dir(), options), InvalidArgument);
+  EXPECT_THROW(compare_population(dir(), options, over_coordinator), InvalidArgument);
   EXPECT_EQ(coordinator.log, std::vector<std::string>{"abandon"});
 }
 

@@ -27,8 +27,8 @@ using h5::Node;
 constexpr const char* kFormatName = "rnnatlas.dynamics";
 constexpr const char* kWhat = "rnnatlas dynamics file";
 
-/// Calls f(name, field) for every field of AnalysisOptions that determines the result (the
-/// n_threads fields do not), with the attribute names of /options. Options may be const.
+/// Calls f(name, field) for every field of AnalysisOptions that determines the result, with the
+/// attribute names of /options. Options may be const.
 template <typename Options, typename F>
 void visit_options(Options& o, F&& f) {
   auto& fp = o.fixed_points;

@@ -457,12 +457,8 @@ TEST_F(DynamicsFileTest, MisShapedDatasetsAreNamed) {
                   {file, "cycle_kind", "expected 1 (periodic orbit) or 2 (invariant curve)"});
 }
 
-TEST(SameAnalysis, IgnoresOnlyTheThreadCounts) {
+TEST(SameAnalysis, ComparesEveryField) {
   AnalysisOptions a, b;
-  EXPECT_TRUE(same_analysis(a, b));
-  b.n_threads = 4;
-  b.fixed_points.n_threads = 3;
-  b.linearization.n_threads = 2;
   EXPECT_TRUE(same_analysis(a, b));
   b.n_initial_states = 256;
   EXPECT_FALSE(same_analysis(a, b));
@@ -473,8 +469,6 @@ TEST(SameAnalysis, IgnoresOnlyTheThreadCounts) {
   b.seed = 1;
   EXPECT_FALSE(same_analysis(a, b));
   b = a;
-  b.transitions.limit_cycles.n_threads = 3;  // a thread count
-  EXPECT_TRUE(same_analysis(a, b));
   b.transitions.limit_cycles.shooting.newton.max_iters = 3;
   EXPECT_FALSE(same_analysis(a, b));
   b = a;

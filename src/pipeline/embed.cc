@@ -71,7 +71,9 @@ std::vector<int> codes_of(const std::vector<T>& values, int* n_groups) {
   return out;
 }
 
-std::vector<LabelClusters> cluster_labels(const EmbedOptions& options, const DistanceFile& file) {
+std::vector<LabelClusters> cluster_labels(const EmbedOptions& options,
+                                          const Execution& execution,
+                                          const DistanceFile& file) {
   const int n = file.n_networks();
   const similarity::NetworkLabels& l = file.labels;
   struct Label {
@@ -96,12 +98,11 @@ std::vector<LabelClusters> cluster_labels(const EmbedOptions& options, const Dis
     cluster_options.k = std::min(options.k_neighbors, n - 1);
     cluster_options.n_permutations = options.n_permutations;
     cluster_options.seed = options.seed;
-    cluster_options.n_threads = options.n_threads;
     LabelClusters c;
     c.label = label.name;
     c.n_groups = label.n_groups;
     c.k = cluster_options.k;
-    c.stats = cluster_stats(cluster_options, file.distances, label.codes);
+    c.stats = cluster_stats(cluster_options, file.distances, label.codes, execution);
     out.push_back(std::move(c));
   }
   return out;
@@ -148,7 +149,6 @@ void EmbedOptions::validate() const {
                      "EmbedOptions::k_neighbors = " << k_neighbors << ": must be >= 1");
   RNNATLAS_CHECK_ARG(n_permutations >= 0,
                      "EmbedOptions::n_permutations = " << n_permutations << ": must be >= 0");
-  RNNATLAS_CHECK_ARG(n_threads >= 1, "EmbedOptions::n_threads = " << n_threads << ": must be >= 1");
   SmacofOptions smacof;
   smacof.n_starts = n_starts;
   smacof.max_iterations = max_iterations;
@@ -187,9 +187,11 @@ std::string embedding_staleness(const std::string& dir, const std::string& name)
 
 EmbedSummary embed_population(const std::string& dir,
                               const std::string& name,
-                              const EmbedOptions& options) {
+                              const EmbedOptions& options,
+                              const Execution& execution) {
   const auto start = std::chrono::steady_clock::now();
   options.validate();
+  execution.validate();
   RNNATLAS_CHECK_ARG(similarity::internal::is_file_stem(name),
                      "distance file name '"
                          << name
@@ -262,7 +264,7 @@ EmbedSummary embed_population(const std::string& dir,
   out.smacof = smacof_result.coordinates;
   out.stress = smacof_result.stress;
   out.normalized_stress = smacof_result.normalized_stress;
-  out.clusters = cluster_labels(options, distances);
+  out.clusters = cluster_labels(options, execution, distances);
   save_embedding_file(summary.path, out);
   summary.seconds = seconds_since(start);
   return summary;

@@ -47,11 +47,7 @@ bool already_analysed(const std::string& path,
 
 }  // namespace
 
-void PopulationOptions::validate() const {
-  analysis.validate();
-  RNNATLAS_CHECK_ARG(n_threads >= 1,
-                     "PopulationOptions::n_threads = " << n_threads << ": must be >= 1");
-}
+void PopulationOptions::validate() const { analysis.validate(); }
 
 std::string PopulationSummary::brief_report() const {
   return "analysed " + std::to_string(n_analysed) + " networks (" + std::to_string(n_resumed) +
@@ -63,8 +59,11 @@ std::string dynamics_file_path(const std::string& dir, const std::string& id) {
   return (fs::path(dir) / "dynamics" / (id + ".h5")).string();
 }
 
-PopulationSummary analyze_population(const std::string& dir, const PopulationOptions& options) {
+PopulationSummary analyze_population(const std::string& dir,
+                                     const PopulationOptions& options,
+                                     const Execution& execution) {
   options.validate();
+  execution.validate();
   const auto start = std::chrono::steady_clock::now();
   const std::vector<ManifestRow> rows = read_manifest(dir);
   std::vector<const ManifestRow*> kept;
@@ -85,7 +84,7 @@ PopulationSummary analyze_population(const std::string& dir, const PopulationOpt
   // Every network file is checked against the manifest first: a replaced file is an error, not a
   // network "already done".
   std::vector<char> done(n_kept, 0);
-  internal::parallel_ranges(n_kept, options.n_threads, [&](int begin, int end, int) {
+  internal::parallel_ranges(n_kept, execution.n_threads, [&](int begin, int end, int) {
     for (int i = begin; i < end; ++i) {
       verified_network_file(dir, *kept[i]);
       done[i] = already_analysed(dynamics_file_path(dir, kept[i]->network.id), *kept[i],
@@ -110,9 +109,8 @@ PopulationSummary analyze_population(const std::string& dir, const PopulationOpt
   if (options.progress) options.progress(progress);
 
   // ---- One network per worker; the threads are shared out when networks are few -------------
-  const int n_workers = std::max(1, std::min(options.n_threads, n_todo));
-  AnalysisOptions analysis = options.analysis;
-  analysis.n_threads = std::max(1, options.n_threads / n_workers);
+  const int n_workers = std::max(1, std::min(execution.n_threads, n_todo));
+  const Execution per_network{std::max(1, execution.n_threads / n_workers)};
   // ETA: time against cost fitted on the finished networks (common/eta.h). Networks are taken in
   // manifest order; a fixed-point iteration costs about gates x n_state^2.
   std::vector<double> costs;
@@ -145,7 +143,8 @@ PopulationSummary analyze_population(const std::string& dir, const PopulationOpt
           throw IoError("network file '" + network_path +
                         "': the stored task cannot be rebuilt: " + e.what());
         }
-        NetworkDynamics dynamics = analyze_network(record.network, *task, analysis);
+        NetworkDynamics dynamics =
+            analyze_network(record.network, *task, options.analysis, per_network);
         dynamics.network_id = row.network.id;
         dynamics.network_file = row.file;
         dynamics.network_hash = row.file_hash;

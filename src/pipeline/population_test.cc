@@ -62,9 +62,8 @@ class PopulationTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  static PopulationOptions quick(int n_threads) {
+  static PopulationOptions quick() {
     PopulationOptions options;
-    options.n_threads = n_threads;
     options.analysis.n_initial_states = 32;
     options.analysis.n_trials = 4;
     options.analysis.fixed_points.max_iters = 200;
@@ -80,14 +79,14 @@ fs::path* PopulationTest::sweep_ = nullptr;
 TEST_F(PopulationTest, AnalysesEveryKeptNetworkAndResumes) {
   const std::vector<ManifestRow> rows = read_manifest(dir_);
   ASSERT_EQ(rows.size(), 4u);
-  PopulationOptions options = quick(2);
+  PopulationOptions options = quick();
   std::vector<PopulationProgress> reports;
   std::mutex mutex;
   options.progress = [&](const PopulationProgress& p) {
     const std::lock_guard<std::mutex> lock(mutex);
     reports.push_back(p);
   };
-  const PopulationSummary first = analyze_population(dir_, options);
+  const PopulationSummary first = analyze_population(dir_, options, Execution{2});
   EXPECT_EQ(first.n_networks, 4);
   EXPECT_EQ(first.n_analysed, 4);
   EXPECT_EQ(first.n_resumed, 0);
@@ -109,12 +108,12 @@ TEST_F(PopulationTest, AnalysesEveryKeptNetworkAndResumes) {
 
   // A rerun resumes; a deleted file is redone; other options redo everything.
   reports.clear();
-  const PopulationSummary second = analyze_population(dir_, options);
+  const PopulationSummary second = analyze_population(dir_, options, Execution{2});
   EXPECT_EQ(second.n_analysed, 0);
   EXPECT_EQ(second.n_resumed, 4);
   EXPECT_THAT(second.brief_report(), HasSubstr("analysed 0 networks (4 already done) of 4 kept"));
   fs::remove(dynamics_file_path(dir_, rows[2].network.id));
-  EXPECT_EQ(analyze_population(dir_, options).n_analysed, 1);
+  EXPECT_EQ(analyze_population(dir_, options, Execution{2}).n_analysed, 1);
   // A file made by an older method of the analysis is redone.
   {
     const std::string file = dynamics_file_path(dir_, rows[1].network.id);
@@ -124,15 +123,15 @@ TEST_F(PopulationTest, AnalysesEveryKeptNetworkAndResumes) {
     save_dynamics_file(file, old);
     EXPECT_EQ(load_dynamics_file(file).analysis_method, kAnalysisMethod - 1);
   }
-  EXPECT_EQ(analyze_population(dir_, options).n_analysed, 1);
+  EXPECT_EQ(analyze_population(dir_, options, Execution{2}).n_analysed, 1);
   options.analysis.n_initial_states = 16;
-  EXPECT_EQ(analyze_population(dir_, options).n_analysed, 4);
+  EXPECT_EQ(analyze_population(dir_, options, Execution{2}).n_analysed, 4);
 }
 
 TEST_F(PopulationTest, AReplacedNetworkIsAnErrorNotAlreadyDone) {
   std::vector<ManifestRow> rows = read_manifest(dir_);
-  const PopulationOptions options = quick(2);
-  analyze_population(dir_, options);
+  const PopulationOptions options = quick();
+  analyze_population(dir_, options, Execution{2});
   EXPECT_EQ(load_dynamics_file(dynamics_file_path(dir_, rows[2].network.id)).network_hash,
             rows[2].file_hash);
   // Network 2's file replaced by network 0's: refused, not "4 already done".
@@ -141,7 +140,7 @@ TEST_F(PopulationTest, AReplacedNetworkIsAnErrorNotAlreadyDone) {
   fs::copy_file(file2, saved);
   fs::copy_file(fs::path(dir_) / rows[0].file, file2, fs::copy_options::overwrite_existing);
   try {
-    analyze_population(dir_, options);
+    analyze_population(dir_, options, Execution{2});
     FAIL() << "a replaced network file was accepted";
   } catch (const IoError& e) {
     EXPECT_THAT(e.what(), HasSubstr("is not the one the sweep recorded for network '" +
@@ -154,7 +153,7 @@ TEST_F(PopulationTest, AReplacedNetworkIsAnErrorNotAlreadyDone) {
   save_network_file(file2.string(), record);
   rows[2].file_hash = file_content_hash(file2.string());
   std::ofstream(fs::path(dir_) / "manifest.csv", std::ios::trunc) << format_manifest_csv(rows);
-  const PopulationSummary again = analyze_population(dir_, options);
+  const PopulationSummary again = analyze_population(dir_, options, Execution{2});
   EXPECT_EQ(again.n_analysed, 1);
   EXPECT_EQ(again.n_resumed, 3);
   EXPECT_EQ(load_dynamics_file(dynamics_file_path(dir_, rows[2].network.id)).network_hash,
@@ -162,13 +161,13 @@ TEST_F(PopulationTest, AReplacedNetworkIsAnErrorNotAlreadyDone) {
 }
 
 TEST_F(PopulationTest, FilesDoNotDependOnTheThreadCount) {
-  analyze_population(dir_, quick(1));
+  analyze_population(dir_, quick(), Execution{1});
   std::vector<NetworkDynamics> one;
   for (const ManifestRow& row : read_manifest(dir_)) {
     one.push_back(load_dynamics_file(dynamics_file_path(dir_, row.network.id)));
   }
   fs::remove_all(fs::path(dir_) / "dynamics");
-  analyze_population(dir_, quick(3));
+  analyze_population(dir_, quick(), Execution{3});
   int k = 0;
   for (const ManifestRow& row : read_manifest(dir_)) {
     const NetworkDynamics d = load_dynamics_file(dynamics_file_path(dir_, row.network.id));
@@ -181,12 +180,12 @@ TEST_F(PopulationTest, FilesDoNotDependOnTheThreadCount) {
 }
 
 TEST_F(PopulationTest, MissingSweepAndUnreadableNetworkAreIoErrors) {
-  EXPECT_THROW(analyze_population(dir_ + "/nope", quick(1)), IoError);
+  EXPECT_THROW(analyze_population(dir_ + "/nope", quick(), Execution{1}), IoError);
   const std::vector<ManifestRow> rows = read_manifest(dir_);
   const std::string broken = (fs::path(dir_) / rows[1].file).string();
   fs::resize_file(broken, 100);
   try {
-    analyze_population(dir_, quick(2));
+    analyze_population(dir_, quick(), Execution{2});
     FAIL() << "expected IoError";
   } catch (const IoError& e) {
     EXPECT_THAT(e.what(), HasSubstr(broken));
@@ -195,9 +194,6 @@ TEST_F(PopulationTest, MissingSweepAndUnreadableNetworkAreIoErrors) {
 
 TEST(PopulationOptions, ValidationNamesTheField) {
   PopulationOptions options;
-  options.n_threads = 0;
-  EXPECT_THROW(options.validate(), InvalidArgument);
-  options.n_threads = 1;
   options.analysis.n_initial_states = 0;
   EXPECT_THROW(options.validate(), InvalidArgument);
 }

@@ -46,7 +46,6 @@ Metric parse_metric(std::string_view name) {
 }
 
 void DistanceMatrixOptions::validate() const {
-  internal::require(n_threads >= 1, "DistanceMatrixOptions", "n_threads", n_threads, ">= 1");
   switch (metric) {
     case Metric::kCca:
     case Metric::kPwcca:
@@ -95,16 +94,16 @@ void parallel_for(int n, int n_threads, const Task& task) {
   if (error) std::rethrow_exception(error);
 }
 
-// Prepares network i with prepare(activity(i)) for every i, on n_threads threads; activity(i) is
-// dropped as soon as it is prepared. Checks that every network has the same samples.
+// Prepares network i with prepare(activity(i)) for every i, on execution.n_threads threads;
+// activity(i) is dropped as soon as it is prepared. Checks that every network has the same samples.
 template <typename Prepared, typename Prepare>
-std::vector<Prepared> prepare_all(const DistanceMatrixOptions& options,
+std::vector<Prepared> prepare_all(const Execution& execution,
                                   const std::vector<std::string>& names,
                                   const std::function<Eigen::MatrixXd(int)>& activity,
                                   const Prepare& prepare) {
   const int n = static_cast<int>(names.size());
   std::vector<Prepared> prepared(n);
-  parallel_for(n, options.n_threads, [&](int i) {
+  parallel_for(n, execution.n_threads, [&](int i) {
     const Eigen::MatrixXd x = activity(i);
     try {
       prepared[i] = prepare(x);
@@ -132,13 +131,13 @@ InvalidArgument pair_error(const std::vector<std::string>& names,
 
 // The upper triangle of an [n, n] distance matrix cut into work items: item q computes
 // compute(q), the distances of the pairs (i, j), i < j, that pairs_of(q) lists, in that order.
-// Without a runner the items run on n_threads threads; with one, on the runner's workers (in other
-// processes too): work(q) returns the values as a record of raw doubles and done() writes them on
-// the coordinator, most expensive items (cost(q)) first. Each entry comes from the same code
-// wherever it runs, so the matrix is bit-identical either way. Processes other than the
-// coordinator return an empty matrix.
+// Without a runner the items run on execution.n_threads threads; with one, on the runner's
+// workers (in other processes too): work(q) returns the values as a record of raw doubles and
+// done() writes them on the coordinator, most expensive items (cost(q)) first. Each entry comes
+// from the same code wherever it runs, so the matrix is bit-identical either way. Processes other
+// than the coordinator return an empty matrix.
 template <typename PairsOf, typename Compute, typename Cost>
-Eigen::MatrixXd assemble(const DistanceMatrixOptions& options,
+Eigen::MatrixXd assemble(const Execution& execution,
                          int n,
                          int n_items,
                          const PairsOf& pairs_of,
@@ -152,9 +151,9 @@ Eigen::MatrixXd assemble(const DistanceMatrixOptions& options,
       d(j, i) = values[p];
     }
   };
-  if (options.runner == nullptr) {
+  if (execution.runner == nullptr) {
     Eigen::MatrixXd d = Eigen::MatrixXd::Zero(n, n);
-    parallel_for(n_items, options.n_threads, [&](int q) {
+    parallel_for(n_items, execution.n_threads, [&](int q) {
       const std::vector<double> values = compute(q);
       write(d, pairs_of(q), values.data());
     });
@@ -163,8 +162,8 @@ Eigen::MatrixXd assemble(const DistanceMatrixOptions& options,
   std::vector<int> items(n_items);
   for (int q = 0; q < n_items; ++q) items[q] = q;
   Eigen::MatrixXd d;
-  if (options.runner->is_coordinator()) d = Eigen::MatrixXd::Zero(n, n);
-  options.runner->run_with_records(
+  if (execution.runner->is_coordinator()) d = Eigen::MatrixXd::Zero(n, n);
+  execution.runner->run_with_records(
       most_expensive_first(std::move(items), cost),
       [&](int q) {
         const std::vector<double> values = compute(q);
@@ -188,7 +187,7 @@ Eigen::MatrixXd assemble(const DistanceMatrixOptions& options,
 // a runner takes runs of consecutive pairs (about 32 items per worker), so that pairs of a few
 // microseconds do not each cost a message.
 template <typename Prepared, typename Pair>
-Eigen::MatrixXd pairwise(const DistanceMatrixOptions& options,
+Eigen::MatrixXd pairwise(const Execution& execution,
                          const std::vector<std::string>& names,
                          const std::vector<Prepared>& prepared,
                          const Pair& pair) {
@@ -200,9 +199,9 @@ Eigen::MatrixXd pairwise(const DistanceMatrixOptions& options,
     for (int j = i + 1; j < n; ++j) pairs.emplace_back(i, j);
   const long n_pairs = static_cast<long>(pairs.size());
   const long per_item =
-      options.runner == nullptr
+      execution.runner == nullptr
           ? 1
-          : std::max(1L, n_pairs / (32L * std::max(1, options.runner->n_workers())));
+          : std::max(1L, n_pairs / (32L * std::max(1, execution.runner->n_workers())));
   const int n_items = static_cast<int>((n_pairs + per_item - 1) / per_item);
   const auto pairs_of = [&](int q) {
     const long begin = q * per_item;
@@ -210,7 +209,7 @@ Eigen::MatrixXd pairwise(const DistanceMatrixOptions& options,
     return std::vector<std::pair<int, int>>(pairs.begin() + begin, pairs.begin() + end);
   };
   return assemble(
-      options, n, n_items, pairs_of,
+      execution, n, n_items, pairs_of,
       [&](int q) {
         std::vector<double> values;
         for (const auto& [i, j] : pairs_of(q)) {
@@ -239,7 +238,7 @@ constexpr Eigen::Index kTileColumns = 320;
 // cross products: one work item of assemble(). The tiles depend only on the factor widths, so
 // every entry, and the matrix, is the same for any n_threads or runner.
 template <typename Prepared, typename Factor, typename Finish>
-Eigen::MatrixXd tiled(const DistanceMatrixOptions& options,
+Eigen::MatrixXd tiled(const Execution& execution,
                       const std::vector<std::string>& names,
                       std::vector<Prepared>& prepared,
                       const Factor& factor,
@@ -262,7 +261,7 @@ Eigen::MatrixXd tiled(const DistanceMatrixOptions& options,
   const int n_tiles = static_cast<int>(tile_begin.size()) - 1;
 
   std::vector<Eigen::MatrixXd> stacked(n_tiles);
-  parallel_for(n_tiles, options.n_threads, [&](int t) {
+  parallel_for(n_tiles, execution.n_threads, [&](int t) {
     const int last = tile_begin[t + 1] - 1;
     stacked[t].resize(n_samples, offset[last] + width[last]);
     for (int i = tile_begin[t]; i <= last; ++i) {
@@ -283,7 +282,7 @@ Eigen::MatrixXd tiled(const DistanceMatrixOptions& options,
     return pairs;
   };
   return assemble(
-      options, n, static_cast<int>(tile_pairs.size()), pairs_of,
+      execution, n, static_cast<int>(tile_pairs.size()), pairs_of,
       [&](int q) {
         const auto [a, b] = tile_pairs[q];
         const Eigen::MatrixXd cross = stacked[a].transpose() * stacked[b];
@@ -323,14 +322,14 @@ constexpr int kGramGroups = 256;
 // of consecutive blocks, each a work item of the threads or runner giving its P_g [N, N]; the sum
 // over the groups is made in group order, so the matrix is bit-identical for any thread count or
 // rank count. Memory per worker: M and P_g (N = 1000: 33 MB and 8 MB).
-Eigen::MatrixXd linear_cka_by_gram(const DistanceMatrixOptions& options,
+Eigen::MatrixXd linear_cka_by_gram(const Execution& execution,
                                    const std::vector<std::string>& names,
                                    std::vector<PreparedCka>& prepared) {
   const int n = static_cast<int>(prepared.size());
   const Eigen::Index n_samples = prepared[0].centred.rows();
   // F^T [c, n_samples] per network: a block of samples is then a block of contiguous columns.
   std::vector<Eigen::MatrixXd> factor_t(n);
-  parallel_for(n, options.n_threads, [&](int i) {
+  parallel_for(n, execution.n_threads, [&](int i) {
     factor_t[i] = prepared[i].centred.transpose();
     prepared[i].centred = Eigen::MatrixXd();  // held once, transposed
   });
@@ -378,12 +377,12 @@ Eigen::MatrixXd linear_cka_by_gram(const DistanceMatrixOptions& options,
       ++next;
     }
   };
-  if (options.runner == nullptr) {
-    parallel_for(n_groups, options.n_threads, [&](int g) { add_in_order(g, group_sum(g)); });
+  if (execution.runner == nullptr) {
+    parallel_for(n_groups, execution.n_threads, [&](int g) { add_in_order(g, group_sum(g)); });
   } else {
     std::vector<int> items(n_groups);
     for (int g = 0; g < n_groups; ++g) items[g] = g;
-    options.runner->run_with_records(
+    execution.runner->run_with_records(
         items,
         [&](int g) {
           const Eigen::MatrixXd p = group_sum(g);
@@ -406,7 +405,7 @@ Eigen::MatrixXd linear_cka_by_gram(const DistanceMatrixOptions& options,
           }
           add_in_order(g, std::move(p));
         });
-    if (!options.runner->is_coordinator()) return Eigen::MatrixXd();
+    if (!execution.runner->is_coordinator()) return Eigen::MatrixXd();
   }
   RNNATLAS_ASSERT(next == n_groups, "distance_matrix: " << n_groups - next << " groups missing");
 
@@ -427,8 +426,10 @@ Eigen::MatrixXd linear_cka_by_gram(const DistanceMatrixOptions& options,
 // distance_matrix(options, activities) once its runner, if any, is tracked: checks the sizes and
 // names the networks by their indices.
 Eigen::MatrixXd checked_matrix(const DistanceMatrixOptions& options,
+                               const Execution& execution,
                                const std::vector<Eigen::MatrixXd>& activities) {
   options.validate();
+  execution.validate();
   const int n = static_cast<int>(activities.size());
   RNNATLAS_CHECK_ARG(n >= 2, "distance_matrix: got " << n << " activity matrices; need at least 2");
   for (int i = 1; i < n; ++i)
@@ -439,7 +440,8 @@ Eigen::MatrixXd checked_matrix(const DistanceMatrixOptions& options,
                                                    << "; every network must see the same trials");
   std::vector<std::string> names(n);
   for (int i = 0; i < n; ++i) names[i] = std::to_string(i);
-  return distance_matrix(options, names, [&](int i) { return activities[i]; });
+  return distance_matrix(
+      options, names, [&](int i) { return activities[i]; }, execution);
 }
 
 }  // namespace
@@ -462,18 +464,20 @@ namespace {
 
 // distance_matrix(options, names, activity) once its runner, if any, is tracked (with_runner()).
 Eigen::MatrixXd compute_matrix(const DistanceMatrixOptions& options,
+                               const Execution& execution,
                                const std::vector<std::string>& names,
                                const std::function<Eigen::MatrixXd(int)>& activity) {
   options.validate();
+  execution.validate();
   const int n = static_cast<int>(names.size());
   RNNATLAS_CHECK_ARG(n >= 2, "distance_matrix: got " << n << " networks; need at least 2");
   using Ref = const Eigen::MatrixXd&;
   const auto basis = [](auto& p) -> Eigen::MatrixXd& { return p.basis; };
   switch (options.metric) {
     case Metric::kCca: {
-      auto prepared = prepare_all<PreparedCca>(options, names, activity,
+      auto prepared = prepare_all<PreparedCca>(execution, names, activity,
                                                [&](Ref x) { return prepare_cca(options.cca, x); });
-      return tiled(options, names, prepared, basis,
+      return tiled(execution, names, prepared, basis,
                    [](const PreparedCca& a, const PreparedCca&, const Eigen::MatrixXd& cross) {
                      internal::check_cca_pair(a.n_samples, static_cast<int>(cross.rows()),
                                               static_cast<int>(cross.cols()), "cca");
@@ -481,9 +485,9 @@ Eigen::MatrixXd compute_matrix(const DistanceMatrixOptions& options,
                    });
     }
     case Metric::kPwcca: {
-      auto prepared = prepare_all<PreparedCca>(options, names, activity,
+      auto prepared = prepare_all<PreparedCca>(execution, names, activity,
                                                [&](Ref x) { return prepare_cca(options.cca, x); });
-      return tiled(options, names, prepared, basis,
+      return tiled(execution, names, prepared, basis,
                    [](const PreparedCca& a, const PreparedCca& b, const Eigen::MatrixXd& cross) {
                      internal::check_cca_pair(a.n_samples, static_cast<int>(cross.rows()),
                                               static_cast<int>(cross.cols()), "pwcca");
@@ -493,8 +497,8 @@ Eigen::MatrixXd compute_matrix(const DistanceMatrixOptions& options,
     }
     case Metric::kSvcca: {
       auto prepared = prepare_all<PreparedSvcca>(
-          options, names, activity, [&](Ref x) { return prepare_svcca(options.svcca, x); });
-      return tiled(options, names, prepared, basis,
+          execution, names, activity, [&](Ref x) { return prepare_svcca(options.svcca, x); });
+      return tiled(execution, names, prepared, basis,
                    [](const PreparedSvcca& a, const PreparedSvcca&, const Eigen::MatrixXd& cross) {
                      internal::check_cca_pair(a.n_samples, static_cast<int>(cross.rows()),
                                               static_cast<int>(cross.cols()), "svcca");
@@ -503,36 +507,36 @@ Eigen::MatrixXd compute_matrix(const DistanceMatrixOptions& options,
                    });
     }
     case Metric::kCka: {
-      auto prepared = prepare_all<PreparedCka>(options, names, activity,
+      auto prepared = prepare_all<PreparedCka>(execution, names, activity,
                                                [&](Ref x) { return prepare_cka(options.cka, x); });
       if (options.cka.kernel != CkaKernel::kLinear) {
-        return pairwise(options, names, prepared,
+        return pairwise(execution, names, prepared,
                         [](const PreparedCka& a, const PreparedCka& b) { return 1.0 - cka(a, b); });
       }
       std::vector<Eigen::Index> widths;
       widths.reserve(prepared.size());
       for (const PreparedCka& p : prepared) widths.push_back(p.centred.cols());
       if (internal::cka_by_gram_is_cheaper(prepared[0].centred.rows(), widths)) {
-        return linear_cka_by_gram(options, names, prepared);
+        return linear_cka_by_gram(execution, names, prepared);
       }
       return tiled(
-          options, names, prepared, [](PreparedCka& p) -> Eigen::MatrixXd& { return p.centred; },
+          execution, names, prepared, [](PreparedCka& p) -> Eigen::MatrixXd& { return p.centred; },
           [](const PreparedCka& a, const PreparedCka& b, const Eigen::MatrixXd& cross) {
             return 1.0 - internal::cka_linear_from_cross(a, b, cross.squaredNorm());
           });
     }
     case Metric::kShape: {
       const auto prepared = prepare_all<PreparedShape>(
-          options, names, activity, [&](Ref x) { return prepare_shape(options.shape, x); });
-      return pairwise(options, names, prepared,
+          execution, names, activity, [&](Ref x) { return prepare_shape(options.shape, x); });
+      return pairwise(execution, names, prepared,
                       [&](const PreparedShape& a, const PreparedShape& b) {
                         return shape_distance(a, b, options.shape.distance);
                       });
     }
     case Metric::kDsa: {
       const auto prepared = prepare_all<PreparedDsa>(
-          options, names, activity, [&](Ref x) { return prepare_dsa(options.dsa, x); });
-      return pairwise(options, names, prepared, [&](const PreparedDsa& a, const PreparedDsa& b) {
+          execution, names, activity, [&](Ref x) { return prepare_dsa(options.dsa, x); });
+      return pairwise(execution, names, prepared, [&](const PreparedDsa& a, const PreparedDsa& b) {
         return dsa(options.dsa, a, b).distance;
       });
     }
@@ -544,21 +548,23 @@ Eigen::MatrixXd compute_matrix(const DistanceMatrixOptions& options,
 }  // namespace
 
 Eigen::MatrixXd distance_matrix(const DistanceMatrixOptions& options,
-                                const std::vector<Eigen::MatrixXd>& activities) {
-  return rnnatlas::internal::with_runner(options.runner, [&](Runner* runner) {
-    DistanceMatrixOptions tracked = options;
+                                const std::vector<Eigen::MatrixXd>& activities,
+                                const Execution& execution) {
+  return rnnatlas::internal::with_runner(execution.runner, [&](Runner* runner) {
+    Execution tracked = execution;
     tracked.runner = runner;
-    return checked_matrix(tracked, activities);
+    return checked_matrix(options, tracked, activities);
   });
 }
 
 Eigen::MatrixXd distance_matrix(const DistanceMatrixOptions& options,
                                 const std::vector<std::string>& names,
-                                const std::function<Eigen::MatrixXd(int)>& activity) {
-  return rnnatlas::internal::with_runner(options.runner, [&](Runner* runner) {
-    DistanceMatrixOptions tracked = options;
+                                const std::function<Eigen::MatrixXd(int)>& activity,
+                                const Execution& execution) {
+  return rnnatlas::internal::with_runner(execution.runner, [&](Runner* runner) {
+    Execution tracked = execution;
     tracked.runner = runner;
-    return compute_matrix(tracked, names, activity);
+    return compute_matrix(options, tracked, names, activity);
   });
 }
 

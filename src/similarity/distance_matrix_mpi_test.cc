@@ -1,4 +1,4 @@
-// distance_matrix() over the ranks of an MPI job (DistanceMatrixOptions::runner = MpiRunner). Run
+// distance_matrix() over the ranks of an MPI job (Execution::runner = MpiRunner). Run
 // under mpirun with 2 or more ranks (ctest does: the test `distance_matrix_mpi`); every rank runs
 // every test, each checking its own side.
 #include <gmock/gmock.h>
@@ -45,14 +45,12 @@ class DistanceMatrixOverRanks : public ::testing::TestWithParam<Metric> {};
 TEST_P(DistanceMatrixOverRanks, RankZeroGetsTheThreadedMatrixBitForBit) {
   for (int n_samples : {200, 400}) {
     const std::vector<MatrixXd> xs = population(n_samples);
-    DistanceMatrixOptions o{.metric = GetParam(), .n_threads = 2};
+    DistanceMatrixOptions o{.metric = GetParam()};
     o.svcca.k = 30;  // 10 networks per tile: 2 tiles
-    const MatrixXd threaded = distance_matrix(o, xs);
+    const MatrixXd threaded = distance_matrix(o, xs, Execution{2});
     for (int n_threads : {1, 2}) {
       MpiRunner runner(session(), n_threads);
-      o.runner = &runner;
-      o.n_threads = n_threads;
-      const MatrixXd d = distance_matrix(o, xs);
+      const MatrixXd d = distance_matrix(o, xs, Execution{n_threads, &runner});
       if (session().rank() == 0) {
         ASSERT_EQ(d.rows(), 12);
         EXPECT_TRUE(d == threaded)
@@ -80,14 +78,14 @@ TEST(DistanceMatrixOverRanksErrors, AFailureOnOneRankEndsEveryRank) {
   names.reserve(12);
   for (int i = 0; i < 12; ++i) names.push_back("net" + std::to_string(i));
   MpiRunner runner(session(), 1);
-  DistanceMatrixOptions o{.metric = Metric::kCka, .runner = &runner};
+  DistanceMatrixOptions o{.metric = Metric::kCka};
   const auto activity = [&](int i) -> MatrixXd {
     if (i == 3 && session().rank() == 1) throw IoError("cannot read net3.h5 on rank 1");
     if (i == 11 && session().rank() == 0) std::this_thread::sleep_for(std::chrono::seconds(1));
     return xs[i];
   };
   try {
-    distance_matrix(o, names, activity);
+    distance_matrix(o, names, activity, Execution{1, &runner});
     FAIL() << "no error on rank " << session().rank();
   } catch (const IoError& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("cannot read net3.h5 on rank 1"));
@@ -103,9 +101,9 @@ TEST(DistanceMatrixOverRanksErrors, APairErrorReachesRankZeroWithItsType) {
   std::vector<MatrixXd> xs = population();
   for (MatrixXd& x : xs) x = x.topRows(60).leftCols(40).eval();
   MpiRunner runner(session(), 1);
-  DistanceMatrixOptions o{.metric = Metric::kCca, .runner = &runner};
+  DistanceMatrixOptions o{.metric = Metric::kCca};
   try {
-    distance_matrix(o, xs);
+    distance_matrix(o, xs, Execution{1, &runner});
     FAIL() << "no error on rank " << session().rank();
   } catch (const InvalidArgument& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("distance_matrix: networks "));

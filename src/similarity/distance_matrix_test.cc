@@ -53,8 +53,7 @@ TEST_P(DistanceMatrixTest, MatchesPairwiseMetricAndIsThreadCountIndependent) {
   o.svcca.k = 3;
   o.shape.alpha = 0.5;
   const MatrixXd d1 = distance_matrix(o, xs);
-  o.n_threads = 3;
-  const MatrixXd d3 = distance_matrix(o, xs);
+  const MatrixXd d3 = distance_matrix(o, xs, Execution{3});
   EXPECT_TRUE(d1 == d3) << "results depend on n_threads";
   EXPECT_TRUE(d1 == d1.transpose());
   EXPECT_TRUE((d1.diagonal().array() == 0.0).all());
@@ -86,8 +85,7 @@ TEST_P(DistanceMatrixTest, ManyTilesMatchThePairwiseMetric) {
   DistanceMatrixOptions o{.metric = GetParam()};
   o.svcca.k = 60;  // 5 networks per tile
   const MatrixXd d1 = distance_matrix(o, xs);
-  o.n_threads = 2;
-  EXPECT_TRUE(distance_matrix(o, xs) == d1) << "results depend on n_threads";
+  EXPECT_TRUE(distance_matrix(o, xs, Execution{2}) == d1) << "results depend on n_threads";
   for (int i = 0; i < 9; ++i)
     for (int j = i + 1; j < 9; ++j)
       EXPECT_NEAR(d1(i, j), pair_distance(o, xs[i], xs[j]), 1e-12) << i << ", " << j;
@@ -114,8 +112,7 @@ TEST(DistanceMatrix, LinearCkaThroughTheSamplesGramMatricesMatchesThePairs) {
     DistanceMatrixOptions o{.metric = Metric::kCka};
     o.cka.debiased = debiased;
     const MatrixXd d1 = distance_matrix(o, xs);
-    o.n_threads = 3;
-    EXPECT_TRUE(distance_matrix(o, xs) == d1) << "results depend on n_threads";
+    EXPECT_TRUE(distance_matrix(o, xs, Execution{3}) == d1) << "results depend on n_threads";
     for (int i = 0; i < 6; ++i)
       for (int j = i + 1; j < 6; ++j)
         EXPECT_NEAR(d1(i, j), 1.0 - cka(o.cka, xs[i], xs[j]), 1e-12) << i << ", " << j;
@@ -145,13 +142,13 @@ TEST(DistanceMatrix, ErrorsNameTheNetwork) {
   xs = population(4, 30);
   xs[3](0, 0) = std::numeric_limits<double>::infinity();
   try {
-    distance_matrix(DistanceMatrixOptions{.metric = Metric::kCka, .n_threads = 2}, xs);
+    distance_matrix(DistanceMatrixOptions{.metric = Metric::kCka}, xs, Execution{2});
     FAIL();
   } catch (const InvalidArgument& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("network 3: cka: X[30, 5] has a non-finite entry"));
   }
   EXPECT_THROW(distance_matrix(DistanceMatrixOptions{}, {xs[0]}), InvalidArgument);
-  EXPECT_THROW(distance_matrix(DistanceMatrixOptions{.n_threads = 0}, xs), InvalidArgument);
+  EXPECT_THROW(distance_matrix(DistanceMatrixOptions{}, xs, Execution{0}), InvalidArgument);
   EXPECT_EQ(parse_metric("pwcca"), Metric::kPwcca);
   EXPECT_THROW(parse_metric("rsa"), InvalidArgument);
 }
@@ -200,19 +197,18 @@ TEST_P(DistanceMatrixTest, ARunnerGivesTheThreadedMatrix) {
     xs.emplace_back(shared * testing::random_normal(6, n_units, 1.0, rng) +
                     testing::random_normal(200, n_units, 1.0, rng));
   }
-  DistanceMatrixOptions o{.metric = GetParam(), .n_threads = 2};
+  DistanceMatrixOptions o{.metric = GetParam()};
   o.svcca.k = 60;
-  const MatrixXd threaded = distance_matrix(o, xs);
+  const MatrixXd threaded = distance_matrix(o, xs, Execution{2});
   LoggingRunner coordinator(true);
-  o.runner = &coordinator;
-  EXPECT_TRUE(distance_matrix(o, xs) == threaded) << "a runner changed the matrix";
+  EXPECT_TRUE(distance_matrix(o, xs, Execution{2, &coordinator}) == threaded)
+      << "a runner changed the matrix";
   ASSERT_EQ(coordinator.log.size(), 1u);
   EXPECT_THAT(coordinator.log[0], ::testing::StartsWith("run_with_records of "));
   EXPECT_NE(coordinator.log[0], "run_with_records of 1 items");  // the pairs were split
 
   LoggingRunner other(false);  // another process: computes its share, holds no matrix
-  o.runner = &other;
-  EXPECT_EQ(distance_matrix(o, xs).size(), 0);
+  EXPECT_EQ(distance_matrix(o, xs, Execution{2, &other}).size(), 0);
   EXPECT_EQ(other.log.size(), 1u);
 }
 
@@ -222,13 +218,14 @@ TEST(DistanceMatrix, ARunnerIsCalledOnceEvenWhenPreparingFails) {
   std::vector<MatrixXd> xs = population(4, 30);
   xs[1](2, 0) = std::numeric_limits<double>::quiet_NaN();
   LoggingRunner runner(true);
-  DistanceMatrixOptions o{.metric = Metric::kSvcca, .runner = &runner};
+  DistanceMatrixOptions o{.metric = Metric::kSvcca};
   o.svcca.k = 2;
-  EXPECT_THROW(distance_matrix(o, xs), InvalidArgument);
+  const Execution execution{1, &runner};
+  EXPECT_THROW(distance_matrix(o, xs, execution), InvalidArgument);
   ASSERT_EQ(runner.log.size(), 1u);
   EXPECT_THAT(runner.log[0], ::testing::HasSubstr("abandon: distance_matrix: network 1: svcca"));
   runner.log.clear();
-  EXPECT_THROW(distance_matrix(o, {xs[0]}), InvalidArgument);  // fails before preparing
+  EXPECT_THROW(distance_matrix(o, {xs[0]}, execution), InvalidArgument);  // before preparing
   ASSERT_EQ(runner.log.size(), 1u);
   EXPECT_THAT(runner.log[0], ::testing::HasSubstr("abandon: distance_matrix: got 1"));
 }

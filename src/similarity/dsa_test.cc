@@ -336,8 +336,7 @@ TEST(Dsa, DistanceMatrixMatchesThePairsForAnyThreadCount) {
   DistanceMatrixOptions o{.metric = Metric::kDsa};
   o.dsa = options_for(30, 4, 2, 1);
   const MatrixXd d1 = distance_matrix(o, xs);
-  o.n_threads = 3;
-  const MatrixXd d3 = distance_matrix(o, xs);
+  const MatrixXd d3 = distance_matrix(o, xs, Execution{3});
   EXPECT_TRUE(d1 == d3) << "results depend on n_threads";
   EXPECT_TRUE(d1 == d1.transpose());
   for (int i = 0; i < 5; ++i) {

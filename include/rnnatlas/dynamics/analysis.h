@@ -37,6 +37,7 @@
 #include "rnnatlas/dynamics/linearization.h"
 #include "rnnatlas/dynamics/topology.h"
 #include "rnnatlas/dynamics/transitions.h"
+#include "rnnatlas/execution.h"
 #include "rnnatlas/models/network.h"
 #include "rnnatlas/tasks/task.h"
 
@@ -47,15 +48,13 @@ namespace rnnatlas {
 /// fixed_points.max_iters, fixed_points.newton.max_iters, transitions.max_steps and (sine wave)
 /// raises input_stride (docs/dynamics.md lists measured costs).
 struct AnalysisOptions {
-  /// The fixed-point search at each condition, with find_fixed_points()'s defaults. Its n_threads
-  /// is ignored (see n_threads).
+  /// The fixed-point search at each condition, with find_fixed_points()'s defaults.
   FixedPointOptions fixed_points;
   /// Stability tolerance of the linearizations (stability_tol: the marginal band around
-  /// |lambda| = 1). compute_eigenvectors and n_threads are ignored (always true; see n_threads).
+  /// |lambda| = 1). compute_eigenvectors is ignored (always true).
   LinearizationOptions linearization;
   /// Following the unstable manifolds from each fixed point, and examining the runs still moving
-  /// for limit cycles (find_limit_cycles, limit_cycles). limit_cycles.n_threads is ignored (see
-  /// n_threads).
+  /// for limit cycles (find_limit_cycles, limit_cycles).
   TransitionOptions transitions;
   /// A transition run still moving after transitions.max_steps counts as reaching a fixed point
   /// without unstable modes when it ends closer to it than capture_fraction times the distance
@@ -89,9 +88,6 @@ struct AnalysisOptions {
   /// between them takes at least 1 / tol steps to cross the gap (find_continuous_attractors()).
   /// <= 0 means 1 / n_time of the task: memory over a whole trial.
   double line_attractor_tol = 0.0;
-  /// Threads for one network: its conditions run concurrently (or, for a single condition, the
-  /// Newton and linearization stages of the search). >= 1. Results do not depend on it.
-  int n_threads = 1;
 
   /// Throws InvalidArgument naming the first field that breaks its rule (nested options too, e.g.
   /// "FixedPointOptions::tol_q").
@@ -255,10 +251,13 @@ struct NetworkDynamics {
 /// Analyses `network` trained on `task` (flip_flop, sine_wave or context_integration). Throws
 /// InvalidArgument for invalid options, another task, or a network whose input/output sizes are
 /// not the task's. Numerical trouble (slow points, unresolved transitions) is reported in the
-/// result. Deterministic: the result does not depend on options.n_threads.
+/// result. execution.n_threads threads work on the network: its conditions run concurrently (or,
+/// for a single condition, the linearizations and the examination of transitions); the result
+/// does not depend on it.
 NetworkDynamics analyze_network(const Network& network,
                                 const Task& task,
-                                const AnalysisOptions& options = {});
+                                const AnalysisOptions& options = {},
+                                const Execution& execution = {});
 
 // ---- The pieces, public for tests and for other callers ----------------------------------------
 

@@ -107,11 +107,6 @@ struct FixedPointOptions {
   /// Points farther from the centroid of the initial states than this times the mean distance of
   /// the initial states to their centroid are dropped as outliers. >= 0; 0 disables the test.
   double outlier_distance_scale = 10.0;
-  // Execution --------------------------------------------------------------------------------
-  /// >= 1. The search runs on the calling thread whatever the value (its Newton rounds are
-  /// sequential: each point found decides which candidates still need Newton); kept so that
-  /// callers that parallelise over conditions or networks can pass their setting through.
-  int n_threads = 1;
 
   /// Throws InvalidArgument naming the first field (e.g. "FixedPointOptions::tol_q") that breaks
   /// its rule, with its value and the rule.
@@ -179,7 +174,9 @@ struct FixedPointResult {
 
 /// Finds fixed and slow points of s -> F(s, input) from each column of `initial_states`
 /// [n_state, n_init] (n_init >= 1, finite). `input` is [n_input]. Non-convergence is reported in
-/// the summary, never thrown; shapes and options are checked (InvalidArgument).
+/// the summary, never thrown; shapes and options are checked (InvalidArgument). Runs on the
+/// calling thread: its Newton rounds are sequential (each point found decides which candidates
+/// still need Newton); callers parallelise over conditions or networks.
 FixedPointResult find_fixed_points(const Network& network,
                                    const Eigen::Ref<const Eigen::MatrixXd>& initial_states,
                                    const Eigen::Ref<const Eigen::VectorXd>& input,

@@ -57,6 +57,7 @@
 
 #include "rnnatlas/dynamics/fixed_points.h"
 #include "rnnatlas/dynamics/linearization.h"
+#include "rnnatlas/execution.h"
 #include "rnnatlas/models/network.h"
 
 namespace rnnatlas {
@@ -212,12 +213,11 @@ struct LimitCycleOptions {
   /// |lambda| <= tol_lyapunov (per step) counts as zero, > 0. The estimates over n_record steps
   /// carry an O(1 / n_record) bias, so keep it well above 1 / n_record.
   double tol_lyapunov = 2e-3;
-  // De-duplication and execution -----------------------------------------------------------------
+  // De-duplication --------------------------------------------------------------------------------
   /// Two runs reached the same periodic orbit when they have the same period and points within
   /// tol_unique; the same curve when the final state of one lies within tol_unique plus the
   /// largest angle-sorted gap of the other's kept points (never with n_curve_points = 0). >= 0.
   double tol_unique = 1e-3;
-  int n_threads = 1;  ///< runs analysed concurrently, >= 1; results do not depend on it
 
   /// Throws InvalidArgument naming the first field ("LimitCycleOptions::...") that breaks its rule,
   /// with its value and the rule.
@@ -281,12 +281,14 @@ struct AttractorResult {
 
 /// Simulates s <- F(s, input) from each column of `initial_states` [n_state, n_init] (n_init >= 1,
 /// finite) and classifies where each run goes (see the top of this file); `input` is [n_input].
-/// The transient runs batched; the analysis of the runs is spread over options.n_threads.
-/// Outcomes are data, never thrown; shapes and options are checked (InvalidArgument).
+/// The transient runs batched; the analysis of the runs is spread over execution.n_threads
+/// (results do not depend on it). Outcomes are data, never thrown; shapes and options are checked
+/// (InvalidArgument).
 AttractorResult classify_attractors(const Network& network,
                                     const Eigen::Ref<const Eigen::MatrixXd>& initial_states,
                                     const Eigen::Ref<const Eigen::VectorXd>& input,
-                                    const LimitCycleOptions& options = {});
+                                    const LimitCycleOptions& options = {},
+                                    const Execution& execution = {});
 
 /// The curve measures (everything in InvariantCurve but `attracting`) of consecutive orbit
 /// points, the columns of `window` [n_state, N], N >= 3, keeping the last n_points of them.

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "rnnatlas/dynamics/fixed_points.h"
+#include "rnnatlas/execution.h"
 #include "rnnatlas/models/network.h"
 
 namespace rnnatlas {
@@ -32,7 +33,6 @@ std::string_view to_string(StabilityClass stability);
 struct LinearizationOptions {
   double stability_tol = 1e-3;  ///< half-width of the marginal band around |lambda| = 1, in [0, 1)
   bool compute_eigenvectors = true;  ///< right and left eigenvectors (else only eigenvalues)
-  int n_threads = 1;                 ///< points linearized concurrently, >= 1
   /// Throws InvalidArgument naming the field, its value and the rule.
   void validate() const;
 };
@@ -69,10 +69,11 @@ Linearization linearize(const Network& network,
                         const Eigen::Ref<const Eigen::VectorXd>& input,
                         const LinearizationOptions& options = {});
 
-/// Linearizes at every point of `points` (in their order).
+/// Linearizes at every point of `points` (in their order), execution.n_threads points at a time.
 std::vector<Linearization> linearize(const Network& network,
                                      const FixedPoints& points,
-                                     const LinearizationOptions& options = {});
+                                     const LinearizationOptions& options = {},
+                                     const Execution& execution = {});
 
 /// Eigen-decomposition and classification of a given J [n, n] (used by linearize(); public for
 /// tests and for maps other than one network step). state, input and B are left empty.

@@ -29,6 +29,7 @@
 #include "rnnatlas/dynamics/fixed_points.h"
 #include "rnnatlas/dynamics/limit_cycles.h"
 #include "rnnatlas/dynamics/linearization.h"
+#include "rnnatlas/execution.h"
 #include "rnnatlas/models/network.h"
 
 namespace rnnatlas {
@@ -42,7 +43,7 @@ struct TransitionOptions {
   /// file); false leaves them unresolved.
   bool find_limit_cycles = true;
   /// classify_attractors() options for that examination. Its n_transient steps come on top of
-  /// max_steps; its n_threads sets the threads of the examination (results do not depend on it).
+  /// max_steps.
   LimitCycleOptions limit_cycles;
   /// Throws InvalidArgument naming the field ("TransitionOptions::...", or
   /// "LimitCycleOptions::..." for limit_cycles), its value and the rule.
@@ -107,12 +108,13 @@ struct TransitionGraph {
 };
 
 /// `linearizations` must be linearize(network, points) (same order). Throws InvalidArgument when
-/// the sizes disagree or the options are invalid. Deterministic: the result does not depend on
-/// options.limit_cycles.n_threads.
+/// the sizes disagree or the options are invalid. The examination of the runs still moving runs on
+/// execution.n_threads; the result does not depend on it.
 TransitionGraph find_transitions(const Network& network,
                                  const FixedPoints& points,
                                  const std::vector<Linearization>& linearizations,
-                                 const TransitionOptions& options = {});
+                                 const TransitionOptions& options = {},
+                                 const Execution& execution = {});
 
 /// The examination of find_transitions() on its own (which runs it when find_limit_cycles is
 /// true): classifies, by classify_attractors(network, final states, points.input, options), every
@@ -126,6 +128,7 @@ void resolve_unsettled_runs(const Network& network,
                             const FixedPoints& points,
                             const LimitCycleOptions& options,
                             double tol_match,
-                            TransitionGraph& graph);
+                            TransitionGraph& graph,
+                            const Execution& execution = {});
 
 }  // namespace rnnatlas

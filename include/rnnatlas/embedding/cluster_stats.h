@@ -7,12 +7,14 @@
 // Permutation p-values are one-sided, p = (1 + #{permutations with statistic >= observed}) / (1 +
 // n_permutations), so never 0 (Phipson & Smyth 2010). Permutation t shuffles the labels (Mantel:
 // the points of the second matrix) by Fisher-Yates from the stream (seed, t): reproducible and
-// independent of n_threads.
+// independent of the threads it runs on.
 #pragma once
 
 #include <Eigen/Core>
 #include <cstdint>
 #include <vector>
+
+#include "rnnatlas/execution.h"
 
 namespace rnnatlas::embedding {
 
@@ -35,7 +37,6 @@ struct ClusterStatsOptions {
   int k = 5;                 ///< neighbours for knn_accuracy, in [1, n - 1]
   int n_permutations = 999;  ///< label permutations for the p-values, >= 0 (0: p-values are 1)
   std::uint64_t seed = 0;    ///< permutation stream
-  int n_threads = 1;         ///< threads over permutations, >= 1
 
   void validate() const;
 };
@@ -50,11 +51,12 @@ struct ClusterStats {
   int n_permutations = 0;
 };
 
-/// Silhouette and k-NN accuracy of `labels`, each with its label-permutation p-value.
-/// Cost O(n_permutations n^2 log n) / n_threads.
+/// Silhouette and k-NN accuracy of `labels`, each with its label-permutation p-value. The
+/// permutations run on execution.n_threads threads. Cost O(n_permutations n^2 log n) / n_threads.
 ClusterStats cluster_stats(const ClusterStatsOptions& options,
                            const Eigen::Ref<const Eigen::MatrixXd>& distances,
-                           const std::vector<int>& labels);
+                           const std::vector<int>& labels,
+                           const Execution& execution = {});
 
 struct MantelOptions {
   int n_permutations = 999;  ///< >= 0

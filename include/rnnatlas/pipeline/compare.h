@@ -5,8 +5,8 @@
 //  - the kept networks are the manifest's rows with kept = 1 (read_manifest), in manifest order;
 //  - activity metrics (cca, svcca, pwcca, cka, shape, dsa): every network is loaded from
 //    DIR/networks/<id>.h5 and run on the same held-out trials of the sweep's task
-//    (activity.h), on n_threads threads, then distance_matrix() compares them. Only the prepared
-//    form of each network is kept in memory, not its activity;
+//    (activity.h), on execution.n_threads threads, then distance_matrix() compares them. Only the
+//    prepared form of each network is kept in memory, not its activity;
 //  - topology: the distances come from the dynamics files DIR/dynamics/<id>.h5 through
 //    CompareOptions::topology (the dynamics stage provides it);
 //  - labels (cell, activation, n_hidden, l2, learning_rate, seed) come from the sweep config
@@ -15,12 +15,12 @@
 // computed. When only the kept networks differ (the sweep has trained more since), the file is
 // stale and is replaced. When the metric or a parameter differs, it is replaced only with `force`.
 //
-// Over MPI ranks (`mpirun -n K rnnatlas compare DIR ...`): with CompareOptions::runner an
-// MpiRunner, every rank calls compare_population() with the same arguments. Every rank reads the
-// manifest and config, makes the same resume decision from the same files, and loads and prepares
-// every kept network (so DIR must be on a file system every rank mounts); the pairs are spread
-// over all ranks' worker threads (distance_matrix.h); rank 0 alone writes the file, bit-identical
-// to a threaded run's. Topology distances are computed by rank 0 alone.
+// Over MPI ranks (`mpirun -n K rnnatlas compare DIR ...`): with Execution::runner an MpiRunner,
+// every rank calls compare_population() with the same arguments. Every rank reads the manifest and
+// config, makes the same resume decision from the same files, and loads and prepares every kept
+// network (so DIR must be on a file system every rank mounts); the pairs are spread over all
+// ranks' worker threads (distance_matrix.h); rank 0 alone writes the file, bit-identical to a
+// threaded run's. Topology distances are computed by rank 0 alone.
 #pragma once
 
 #include <Eigen/Core>
@@ -28,14 +28,11 @@
 #include <string>
 #include <vector>
 
+#include "rnnatlas/execution.h"
 #include "rnnatlas/pipeline/distance_file.h"
 #include "rnnatlas/similarity/activity.h"
 #include "rnnatlas/similarity/dsa.h"
 #include "rnnatlas/similarity/metrics.h"
-
-namespace rnnatlas {
-class Runner;  // rnnatlas/runner.h
-}  // namespace rnnatlas
 
 namespace rnnatlas::similarity {
 
@@ -69,12 +66,7 @@ struct CompareOptions {
   /// Stem of the output file DIR/similarity/<name>.h5; empty = the metric's name. A plain file
   /// name: letters, digits, '_', '-', '.' (e.g. "svcca_k20").
   std::string name;
-  int n_threads = 1;   ///< threads loading and running networks, and computing pairs; >= 1
   bool force = false;  ///< replace an existing file computed with another metric or parameters
-  /// When set (an MpiRunner), the pairs of an activity metric are computed by the runner's
-  /// workers on every rank; n_threads then loads, runs and prepares the networks on each rank.
-  /// See the file comment. Not owned.
-  Runner* runner = nullptr;
   /// Required for metric "topology" (topology.distances must be set); unused otherwise.
   TopologyMetric topology;
 
@@ -112,8 +104,12 @@ std::string distance_file_path(const std::string& dir, const std::string& stem);
 /// existing file computed with other options without `force` (the message says what differs);
 /// IoError for a missing or unreadable sweep directory, manifest, config or network file, or a
 /// file that cannot be written. Cost: loading and running the N kept networks, then
-/// distance_matrix().
-CompareSummary compare_population(const std::string& dir, const CompareOptions& options);
+/// distance_matrix(). execution.n_threads threads load, run and prepare the networks and compute
+/// the pairs; with execution.runner set (an MpiRunner), the pairs of an activity metric are
+/// computed by the runner's workers on every rank (see the file comment).
+CompareSummary compare_population(const std::string& dir,
+                                  const CompareOptions& options,
+                                  const Execution& execution = {});
 
 /// "" when distance file `file` is current for sweep directory `dir`: it holds the manifest's kept
 /// networks in order, and its input_hashes are those of the files it would be computed from now

@@ -39,7 +39,7 @@ NetworkDynamics load_dynamics_file(const std::string& path);
 /// distance needs. Throws IoError like load_dynamics_file().
 TopologySummary load_topology_summary(const std::string& path);
 
-/// Whether two option sets give the same analysis: every field but the n_threads ones equal.
+/// Whether two option sets give the same analysis: every field that determines the result equal.
 bool same_analysis(const AnalysisOptions& a, const AnalysisOptions& b);
 
 }  // namespace rnnatlas

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "rnnatlas/embedding/embedding.h"
+#include "rnnatlas/execution.h"
 #include "rnnatlas/pipeline/embedding_file.h"
 
 namespace rnnatlas::embedding {
@@ -31,7 +32,6 @@ struct EmbedOptions {
   int n_starts = 4;          ///< SMACOF random starts (plus the classical start), >= 1
   int max_iterations = 300;  ///< SMACOF iterations per start, >= 1
   double tolerance = 1e-9;   ///< SMACOF relative stress decrease that stops a start, >= 0
-  int n_threads = 1;         ///< threads over permutations, >= 1
   bool force = false;        ///< replace a file computed with other options
 
   /// Throws InvalidArgument naming the field, its value and what is allowed.
@@ -57,10 +57,12 @@ std::string embedding_file_path(const std::string& dir, const std::string& name)
 /// InvalidArgument for invalid options or an existing file computed with other options without
 /// `force`; IoError when the distance file is missing, unreadable or out of date for the sweep in
 /// `dir`, or the output cannot be written. Cost: O(N^3) for classical MDS, O(n_starts
-/// max_iterations N^2) for SMACOF, and O(n_permutations N^2 log N) per label for the p-values.
+/// max_iterations N^2) for SMACOF, and O(n_permutations N^2 log N) per label for the p-values,
+/// whose permutations run on execution.n_threads threads (the file does not depend on it).
 EmbedSummary embed_population(const std::string& dir,
                               const std::string& name,
-                              const EmbedOptions& options);
+                              const EmbedOptions& options,
+                              const Execution& execution = {});
 
 /// "" when DIR/similarity/<name>.embedding.h5 was computed from DIR/similarity/<name>.h5 as it is
 /// now (the digest in its /options); otherwise why not. Throws IoError when either file is missing

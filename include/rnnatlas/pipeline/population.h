@@ -2,14 +2,15 @@
 //
 // Reads the manifest of a sweep directory (sweep.h) and analyses every kept network into
 // DIR/dynamics/<id>.h5 (dynamics_file.h), one network per thread. Resume: a network whose dynamics
-// file exists, loads and was made with the same options (n_threads aside) is skipped; any other
-// file is replaced. A run killed at any moment loses only the networks in flight.
+// file exists, loads and was made with the same options is skipped; any other file is replaced. A
+// run killed at any moment loses only the networks in flight.
 #pragma once
 
 #include <functional>
 #include <string>
 
 #include "rnnatlas/dynamics/analysis.h"
+#include "rnnatlas/execution.h"
 
 namespace rnnatlas {
 
@@ -30,10 +31,7 @@ struct PopulationProgress {
 };
 
 struct PopulationOptions {
-  AnalysisOptions analysis;  ///< its n_threads is ignored: see n_threads
-  /// Networks analysed at once, one per thread; when fewer networks than threads remain, each
-  /// gets several threads. >= 1. Results do not depend on it.
-  int n_threads = 1;
+  AnalysisOptions analysis;
   /// Optional; called on one thread at a time.
   std::function<void(const PopulationProgress&)> progress;
   /// Throws InvalidArgument naming the field.
@@ -55,6 +53,10 @@ std::string dynamics_file_path(const std::string& dir, const std::string& id);
 /// Analyses every kept network of the sweep directory `dir`. Throws IoError for a directory
 /// without a readable manifest, unreadable network files or unwritable outputs, InvalidArgument
 /// for invalid options. The first failure stops the run after the networks in flight.
-PopulationSummary analyze_population(const std::string& dir, const PopulationOptions& options);
+/// execution.n_threads networks are analysed at once, one per thread; when fewer networks than
+/// threads remain, each gets several threads. The files do not depend on it.
+PopulationSummary analyze_population(const std::string& dir,
+                                     const PopulationOptions& options,
+                                     const Execution& execution = {});
 
 }  // namespace rnnatlas

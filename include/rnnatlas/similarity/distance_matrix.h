@@ -1,7 +1,7 @@
 // Distance matrices over a population of networks.
 //
 // Every network's activity is prepared once (centring, SVD, whitening or Gram matrix; see
-// metrics.h), then the N (N - 1) / 2 pairs are computed on n_threads std::threads. CCA, SVCCA,
+// metrics.h), then the N (N - 1) / 2 pairs are computed on execution.n_threads threads. CCA, SVCCA,
 // PWCCA and linear CKA compare two networks only through the product F_i^T F_j of one factor per
 // network (its basis, or its centred activity), so their pairs are formed tile by tile, as GEMMs of
 // the stacked factors of groups of networks, instead of one small product per pair (6x faster for
@@ -13,9 +13,9 @@
 // is cheaper (few samples against the units squared, and enough networks; estimated from the sizes
 // alone), it is accumulated block by block of sample space for all pairs at once, about n^2 flops
 // a pair instead of 2 n p_x p_y (docs/similarity.md, "Speed"). Each entry is computed by the same
-// code whatever thread runs it, so the matrix is bit-identical for any n_threads.
+// code whatever thread runs it, so the matrix is bit-identical for any Execution.
 //
-// Across processes (MPI ranks): with DistanceMatrixOptions::runner set to an MpiRunner
+// Across processes (MPI ranks): with Execution::runner set to an MpiRunner
 // (rnnatlas/sweep/mpi_runner.h), every process of the job calls distance_matrix() with the same
 // arguments and prepares every network itself; the runner hands out blocks of pairs (a tile pair,
 // or a run of pairs) to the worker threads of all ranks, and the coordinator (rank 0) assembles
@@ -31,12 +31,9 @@
 #include <string_view>
 #include <vector>
 
+#include "rnnatlas/execution.h"
 #include "rnnatlas/similarity/dsa.h"
 #include "rnnatlas/similarity/metrics.h"
-
-namespace rnnatlas {
-class Runner;  // rnnatlas/runner.h
-}  // namespace rnnatlas
 
 namespace rnnatlas::similarity {
 
@@ -61,15 +58,8 @@ struct DistanceMatrixOptions {
   CkaOptions cka{};      ///< for kCka
   ShapeOptions shape{};  ///< for kShape
   DsaOptions dsa{};      ///< for kDsa
-  int n_threads = 1;     ///< threads preparing networks and computing pairs, >= 1
-  /// When set, the pairs are computed by this runner's workers instead of on n_threads threads
-  /// (n_threads still prepares the networks). With an MpiRunner the pairs spread over the ranks of
-  /// an MPI job (see the file comment): every process calls distance_matrix() with the same
-  /// arguments; the coordinator returns the matrix, the other processes an empty [0, 0] one. Not
-  /// owned; with a runner, the call must come from the thread that may use it.
-  Runner* runner = nullptr;
 
-  /// Validates n_threads and the options of the selected metric.
+  /// Validates the options of the selected metric.
   void validate() const;
 };
 
@@ -77,17 +67,26 @@ struct DistanceMatrixOptions {
 /// with the same n_samples (units may differ). Symmetric with an exact zero diagonal.
 /// Throws InvalidArgument for fewer than 2 networks, mismatched sample counts or bad activity (the
 /// message names the network's index). Cost: N preparations plus N (N - 1) / 2 pair costs of the
-/// metric, divided over n_threads; memory: N prepared networks.
+/// metric, divided over the threads; memory: N prepared networks.
+///
+/// execution.n_threads threads prepare the networks and compute the pairs. With execution.runner
+/// set, the pairs are computed by the runner's workers instead (the threads still prepare the
+/// networks). With an MpiRunner the pairs spread over the ranks of an MPI job (see the file
+/// comment): every process calls distance_matrix() with the same arguments; the coordinator
+/// returns the matrix, the other processes an empty [0, 0] one.
 Eigen::MatrixXd distance_matrix(const DistanceMatrixOptions& options,
-                                const std::vector<Eigen::MatrixXd>& activities);
+                                const std::vector<Eigen::MatrixXd>& activities,
+                                const Execution& execution = {});
 
 /// The same for N = names.size() networks whose activity is produced on demand: activity(i)
 /// returns network i's [n_samples, n_units_i] activity. It is called once per network, from up to
-/// n_threads threads at once, and its result is dropped as soon as it is prepared, so memory holds
-/// only the N prepared networks (SVCCA: N x n_samples x k doubles) and never all the activity.
-/// Messages name network i by names[i]; exceptions thrown by activity(i) propagate unchanged.
+/// execution.n_threads threads at once, and its result is dropped as soon as it is prepared, so
+/// memory holds only the N prepared networks (SVCCA: N x n_samples x k doubles) and never all the
+/// activity. Messages name network i by names[i]; exceptions thrown by activity(i) propagate
+/// unchanged.
 Eigen::MatrixXd distance_matrix(const DistanceMatrixOptions& options,
                                 const std::vector<std::string>& names,
-                                const std::function<Eigen::MatrixXd(int)>& activity);
+                                const std::function<Eigen::MatrixXd(int)>& activity,
+                                const Execution& execution = {});
 
 }  // namespace rnnatlas::similarity

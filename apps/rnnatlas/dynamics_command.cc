@@ -6,13 +6,14 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
-#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cli.h"
+#include "rnnatlas/dynamics/analysis.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/network_file.h"
 #include "rnnatlas/pipeline/dynamics_file.h"
@@ -99,29 +100,15 @@ void print_conditions(const NetworkDynamics& d) {
   }
 }
 
-/// Least-squares slope and R^2 of y against x over the pairs where both are finite.
-std::pair<double, double> fit(const Eigen::VectorXd& x, const Eigen::VectorXd& y, int* n_used) {
-  std::vector<std::pair<double, double>> pairs;
-  for (Eigen::Index i = 0; i < x.size(); ++i) {
-    if (std::isfinite(x[i]) && std::isfinite(y[i])) pairs.emplace_back(x[i], y[i]);
-  }
-  *n_used = static_cast<int>(pairs.size());
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (pairs.size() < 2) return {nan, nan};
-  double mx = 0, my = 0;
-  for (const auto& [a, b] : pairs) mx += a, my += b;
-  mx /= pairs.size();
-  my /= pairs.size();
-  double sxx = 0, sxy = 0, syy = 0;
-  for (const auto& [a, b] : pairs) {
-    sxx += (a - mx) * (a - mx);
-    sxy += (a - mx) * (b - my);
-    syy += (b - my) * (b - my);
-  }
-  if (!(sxx > 0)) return {nan, nan};
-  const double slope = sxy / sxx;
-  const double r2 = syy > 0 ? sxy * sxy / (sxx * syy) : nan;
-  return {slope, r2};
+/// "slope S, R^2 R (N inputs)" of fit_line(y against x), N the inputs where both are finite;
+/// "-" for a slope and R^2 that fit_line() leaves undefined (fewer than kMinFitPoints inputs, a
+/// constant x or y).
+std::string fit_text(const Eigen::VectorXd& x, const Eigen::VectorXd& y) {
+  const std::optional<LinearFit> fit = fit_line(x, y);
+  const auto n_finite = (x.array().isFinite() && y.array().isFinite()).count();
+  const auto number = [](double v) { return std::isnan(v) ? "-" : strprintf("%.3f", v); };
+  return strprintf("slope %s, R^2 %s (%d inputs)", fit ? number(fit->slope).c_str() : "-",
+                   fit ? number(fit->r_squared).c_str() : "-", static_cast<int>(n_finite));
 }
 
 void print_task_analysis(const NetworkDynamics& d) {
@@ -144,15 +131,12 @@ void print_task_analysis(const NetworkDynamics& d) {
     const SineWaveAnalysis& a = *d.sine_wave;
     const int n_complex = static_cast<int>(
         std::count(a.has_unstable_complex.begin(), a.has_unstable_complex.end(), true));
-    int n_predicted = 0, n_measured = 0;
-    const auto [slope, r2] = fit(a.target_frequency, a.predicted_frequency, &n_predicted);
-    const auto [slope_out, r2_out] = fit(a.target_frequency, a.measured_frequency, &n_measured);
     std::cout << strprintf(
         "sine_wave: %d of %zu inputs have a fixed point with an unstable complex pair; "
-        "w_hat vs w: slope %.3f, R^2 %.3f (%d inputs); output frequency vs w: slope %.3f, "
-        "R^2 %.3f (%d inputs)\n",
-        n_complex, static_cast<std::size_t>(a.target_frequency.size()), slope, r2, n_predicted,
-        slope_out, r2_out, n_measured);
+        "w_hat vs w: %s; output frequency vs w: %s\n",
+        n_complex, static_cast<std::size_t>(a.target_frequency.size()),
+        fit_text(a.target_frequency, a.predicted_frequency).c_str(),
+        fit_text(a.target_frequency, a.measured_frequency).c_str());
   } else if (d.context_integration) {
     const ContextIntegrationAnalysis& a = *d.context_integration;
     for (Eigen::Index c = 0; c < a.n_points.size(); ++c) {

@@ -1029,6 +1029,12 @@ def load_dynamics_file(path: _Path) -> NetworkDynamics:
 def save_dynamics_file(path: _Path, dynamics: NetworkDynamics) -> None:
     """Writes a dynamics file atomically; IoError naming the path on failure."""
 
+def fit_line(x: _Array, y: _Array) -> Optional[dict[str, Any]]:
+    """The least-squares line of y [n] against x [n] over the pairs where both are finite:
+    {slope, intercept, r_squared, identity_r_squared (of the line y = x), n_points}, the R^2 NaN
+    when y is constant; None below 3 pairs or for a constant x. ValueError when x and y differ in
+    size. The sine frequency fit of `rnnatlas dynamics` and of the report."""
+
 # ---- similarity ------------------------------------------------------------------------------
 
 class CcaOptions:

@@ -1,5 +1,6 @@
 // Binds include/rnnatlas/dynamics/analysis.h and dynamics_file.h: analyze_network(), its result
-// NetworkDynamics (the content of a dynamics file) and the file's loader and writer.
+// NetworkDynamics (the content of a dynamics file), the file's loader and writer, and fit_line()
+// (the sine frequency fit, as a dict for the report).
 // Results are read-only and their arrays are numpy copies laid out as h5py sees the dynamics file
 // (docs/pipeline.md): points are rows ([n_points, n_state]), trajectories [n_trials, n_time, ...].
 // Nothing is computed here. analyze_network runs without the GIL; the file calls keep it (HDF5 is
@@ -10,6 +11,7 @@
 #include <pybind11/stl/filesystem.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,17 @@ py::array_t<double> trials_of(const Eigen::MatrixXd& m, int n_trials, int n_time
     }
   }
   return result;
+}
+
+/// `values` as a vector, for the argument named `what` (real_array(), then one dimension).
+Eigen::VectorXd real_vector(const py::handle& values, const std::string& what) {
+  const auto array = real_array(values, what);
+  RNNATLAS_CHECK_ARG(array.ndim() == 1,
+                     what << " must be one-dimensional, got ndim " << array.ndim());
+  const auto a = array.unchecked<1>();
+  Eigen::VectorXd v(a.shape(0));
+  for (py::ssize_t i = 0; i < a.shape(0); ++i) v[i] = a(i);
+  return v;
 }
 
 }  // namespace
@@ -274,6 +287,25 @@ eigenvalues, stability, transitions and limit cycles; example trajectories; the 
       "The dynamics analysis of `network` trained on `task` (flip_flop, sine_wave or "
       "context_integration); runs without the GIL. rnnatlas.analyze_network takes keyword "
       "options.");
+  m.def(
+      "fit_line",
+      [](const py::object& x_values, const py::object& y_values) -> py::object {
+        const std::optional<LinearFit> fit =
+            fit_line(real_vector(x_values, "fit_line: x"), real_vector(y_values, "fit_line: y"));
+        if (!fit) return py::none();
+        py::dict result;
+        result["slope"] = fit->slope;
+        result["intercept"] = fit->intercept;
+        result["r_squared"] = fit->r_squared;
+        result["identity_r_squared"] = fit->identity_r_squared;
+        result["n_points"] = fit->n_points;
+        return result;
+      },
+      py::arg("x"), py::arg("y"),
+      "The least-squares line of y [n] against x [n] over the pairs where both are finite: a dict "
+      "with slope, intercept, r_squared, identity_r_squared (of the line y = x; both NaN when y "
+      "is constant) and n_points; None below 3 pairs (kMinFitPoints) or for a constant x. The sine "
+      "frequency fit of `rnnatlas dynamics` and of the report.");
   m.def(
       "load_dynamics_file",
       [](const std::filesystem::path& path) { return load_dynamics_file(path.string()); },

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import report_fixture as fx
-from rnnatlas import report
+from rnnatlas import _core, report
 from rnnatlas.report import _analysis, _files
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -224,6 +224,41 @@ def test_linear_fit_known_line_and_degenerate_inputs():
     assert fit["r_squared"] == pytest.approx(1) and fit["n_points"] == 4
     assert _analysis.linear_fit([1, 2], [1, 2]) is None  # fewer than 3 pairs
     assert _analysis.linear_fit([1, 1, 1], [1, 2, 3]) is None  # constant x
+
+
+def test_linear_fit_is_the_librarys_and_agrees_with_polyfit():
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0.1, 0.6, 60)
+    y = 1.1 * x - 0.02 + rng.normal(0, 0.03, 60)
+    x[[3, 17]], y[[8, 40]] = np.nan, np.inf  # four pairs dropped
+    ok = np.isfinite(x) & np.isfinite(y)
+    slope, intercept = np.polyfit(x[ok], y[ok], 1)
+    residual = y[ok] - intercept - slope * x[ok]
+    total = np.sum((y[ok] - y[ok].mean()) ** 2)
+    fit = _analysis.linear_fit(x, y)
+    assert fit == _core.fit_line(x, y)  # the wrapper converts only NaN R^2 to None
+    assert fit["n_points"] == 56
+    assert fit["slope"] == pytest.approx(slope, abs=1e-12)
+    assert fit["intercept"] == pytest.approx(intercept, abs=1e-12)
+    assert fit["r_squared"] == pytest.approx(1 - residual @ residual / total, abs=1e-12)
+    assert fit["identity_r_squared"] == pytest.approx(
+        1 - np.sum((y[ok] - x[ok]) ** 2) / total, abs=1e-12)
+    # A column or a list is flattened, as before.
+    assert _analysis.linear_fit(x[:, None], list(y)) == fit
+
+
+def test_linear_fit_undefined_cases():
+    assert _analysis.linear_fit([], []) is None
+    assert _analysis.linear_fit([1, np.nan, 3], [1, 2, 3]) is None  # 2 finite pairs
+    assert _analysis.linear_fit([0.1, 0.1, 0.1], [1, 2, 3]) is None  # constant x
+    fit = _analysis.linear_fit([1, 2, 3], [0.5, 0.5, 0.5])  # constant y: no R^2
+    assert fit["slope"] == 0 and fit["intercept"] == 0.5 and fit["n_points"] == 3
+    assert fit["r_squared"] is None and fit["identity_r_squared"] is None
+    assert np.isnan(_core.fit_line([1, 2, 3], [0.5, 0.5, 0.5])["r_squared"])
+    with pytest.raises(ValueError, match="fit_line: x has 3 values and y 2"):
+        _analysis.linear_fit([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="complex"):
+        _core.fit_line([1, 2, 3], [1j, 2, 3])
 
 
 def embedding_with(label, **stats):

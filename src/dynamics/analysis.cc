@@ -441,6 +441,51 @@ double estimate_frequency(const Eigen::Ref<const VectorXd>& signal) {
          (crossings.back() - crossings.front());
 }
 
+std::optional<LinearFit> fit_line(const Eigen::Ref<const VectorXd>& x,
+                                  const Eigen::Ref<const VectorXd>& y) {
+  RNNATLAS_CHECK_ARG(x.size() == y.size(), "fit_line: x has " << x.size() << " values and y "
+                                                              << y.size() << "; they must pair up");
+  Eigen::Index n = 0;
+  for (Eigen::Index i = 0; i < x.size(); ++i) n += std::isfinite(x[i]) && std::isfinite(y[i]);
+  if (n < kMinFitPoints) return std::nullopt;
+  VectorXd xs(n), ys(n);
+  n = 0;
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    if (std::isfinite(x[i]) && std::isfinite(y[i])) {
+      xs[n] = x[i];
+      ys[n] = y[i];
+      ++n;
+    }
+  }
+  // Equal values are recognised as such, not by a zero spread: their computed mean need not round
+  // to exactly their value, which would leave a spread of round-off to divide by.
+  if (xs.minCoeff() == xs.maxCoeff()) return std::nullopt;
+  LinearFit fit;
+  fit.n_points = static_cast<int>(n);
+  if (ys.minCoeff() == ys.maxCoeff()) {  // a constant y: nothing for a line to explain
+    fit.slope = 0.0;
+    fit.intercept = ys[0];
+    fit.r_squared = kNaN;
+    fit.identity_r_squared = kNaN;
+    return fit;
+  }
+  // Sums of the deviations from the means, not of the raw values, whose large offset would cancel
+  // the spread; each mean is refined by one correction pass (the mean deviation from it).
+  double mean_x = xs.mean(), mean_y = ys.mean();
+  mean_x += (xs.array() - mean_x).mean();
+  mean_y += (ys.array() - mean_y).mean();
+  const VectorXd dx = xs.array() - mean_x;
+  const VectorXd dy = ys.array() - mean_y;
+  const double syy = dy.squaredNorm();
+  fit.slope = dx.dot(dy) / dx.squaredNorm();
+  fit.intercept = mean_y - fit.slope * mean_x;
+  // The residuals from the centred values, so that a near-perfect fit keeps its small residual
+  // sum accurately (rather than as the difference syy - slope sxy).
+  fit.r_squared = 1.0 - (dy - fit.slope * dx).squaredNorm() / syy;
+  fit.identity_r_squared = 1.0 - (ys - xs).squaredNorm() / syy;
+  return fit;
+}
+
 Eigen::MatrixXcd mode_response_contributions(const Linearization& linearization,
                                              const Eigen::Ref<const MatrixXd>& readout_weights,
                                              const Eigen::Ref<const VectorXd>& input_direction) {

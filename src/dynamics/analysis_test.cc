@@ -6,6 +6,8 @@
 #include <Eigen/LU>
 #include <cmath>
 #include <complex>
+#include <limits>
+#include <optional>
 #include <string>
 
 #include "common/random.h"
@@ -169,6 +171,100 @@ TEST(LabelIndex, TernaryFirstBitMostSignificant) {
   EXPECT_EQ(label_index(Eigen::Vector3i(1, 1, 1)), 26);
   EXPECT_EQ(label_index(Eigen::Vector3i(1, -1, 0)), 2 * 9 + 0 * 3 + 1);
   EXPECT_THROW(label_index(Eigen::Vector3i(2, 0, 0)), InvalidArgument);
+}
+
+// ---- fit_line ----------------------------------------------------------------------------------
+
+TEST(FitLine, ExactLineAndTheIdentityRSquaredByHand) {
+  const std::optional<LinearFit> fit =
+      fit_line(Eigen::Vector4d(0, 1, 2, 3), Eigen::Vector4d(1, 3, 5, 7));  // y = 2x + 1
+  ASSERT_TRUE(fit.has_value());
+  EXPECT_DOUBLE_EQ(fit->slope, 2.0);
+  EXPECT_DOUBLE_EQ(fit->intercept, 1.0);
+  EXPECT_DOUBLE_EQ(fit->r_squared, 1.0);
+  // mean y = 4: sum (y - mean y)^2 = 9 + 1 + 1 + 9 = 20; y - x = 1, 2, 3, 4: sum of squares 30.
+  EXPECT_DOUBLE_EQ(fit->identity_r_squared, 1.0 - 30.0 / 20.0);
+  EXPECT_EQ(fit->n_points, 4);
+}
+
+TEST(FitLine, SkipsPairsWithANonFiniteValue) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  VectorXd x(7), y(7);
+  x << 0, 1, nan, 2, 3, -inf, 4;
+  y << 1, 3, 100, inf, 7, 5, nan;
+  const std::optional<LinearFit> fit = fit_line(x, y);  // (0, 1), (1, 3), (3, 7): y = 2x + 1
+  ASSERT_TRUE(fit.has_value());
+  EXPECT_EQ(fit->n_points, 3);
+  EXPECT_NEAR(fit->slope, 2.0, 1e-15);
+  EXPECT_NEAR(fit->intercept, 1.0, 1e-15);
+  EXPECT_NEAR(fit->r_squared, 1.0, 1e-15);
+}
+
+TEST(FitLine, NoFitBelowThreePairsOrForAConstantX) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(kMinFitPoints, 3);
+  EXPECT_FALSE(fit_line(VectorXd(0), VectorXd(0)).has_value());
+  EXPECT_FALSE(fit_line(Eigen::Vector2d(0, 1), Eigen::Vector2d(1, 3)).has_value());
+  EXPECT_FALSE(fit_line(Eigen::Vector3d(0, 1, 2), Eigen::Vector3d(1, nan, 5)).has_value());
+  EXPECT_FALSE(fit_line(Eigen::Vector3d(2, 2, 2), Eigen::Vector3d(1, 2, 3)).has_value());
+  // The computed mean of three 0.1 is 0.10000000000000002: the constant x is still recognised.
+  EXPECT_FALSE(fit_line(Eigen::Vector3d(0.1, 0.1, 0.1), Eigen::Vector3d(1, 2, 3)).has_value());
+}
+
+TEST(FitLine, ConstantYHasSlopeZeroAndNoRSquared) {
+  const std::optional<LinearFit> fit =
+      fit_line(Eigen::Vector3d(1, 2, 3), Eigen::Vector3d(0.1, 0.1, 0.1));
+  ASSERT_TRUE(fit.has_value());
+  EXPECT_EQ(fit->slope, 0.0);
+  EXPECT_EQ(fit->intercept, 0.1);
+  EXPECT_TRUE(std::isnan(fit->r_squared));
+  EXPECT_TRUE(std::isnan(fit->identity_r_squared));
+  EXPECT_EQ(fit->n_points, 3);
+}
+
+TEST(FitLine, RejectsMismatchedSizes) {
+  try {
+    fit_line(Eigen::Vector3d(0, 1, 2), Eigen::Vector2d(1, 3));
+    FAIL() << "no exception";
+  } catch (const InvalidArgument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("fit_line: x has 3 values and y 2"));
+  }
+}
+
+TEST(FitLine, RandomPairsAgreeWithTheNormalEquations) {
+  internal::Rng rng(17);
+  const int n = 40;
+  const VectorXd x = testing::random_vector(n, 1.0, rng).array() + 0.5;
+  const VectorXd y = 0.8 * x + testing::random_vector(n, 0.3, rng) + VectorXd::Constant(n, 0.2);
+  const std::optional<LinearFit> fit = fit_line(x, y);
+  ASSERT_TRUE(fit.has_value());
+  // [n, sum x; sum x, sum x^2] (intercept, slope) = (sum y, sum x y).
+  Eigen::Matrix2d normal;
+  normal << n, x.sum(), x.sum(), x.squaredNorm();
+  const Eigen::Vector2d solution = normal.lu().solve(Eigen::Vector2d(y.sum(), x.dot(y)));
+  const VectorXd residual = y - VectorXd::Constant(n, solution[0]) - solution[1] * x;
+  const double total = (y.array() - y.mean()).matrix().squaredNorm();
+  EXPECT_NEAR(fit->intercept, solution[0], 1e-12);
+  EXPECT_NEAR(fit->slope, solution[1], 1e-12);
+  EXPECT_NEAR(fit->r_squared, 1.0 - residual.squaredNorm() / total, 1e-12);
+  EXPECT_NEAR(fit->identity_r_squared, 1.0 - (y - x).squaredNorm() / total, 1e-12);
+  EXPECT_EQ(fit->n_points, n);
+  EXPECT_GT(fit->r_squared, 0.5);  // a real line under the noise, so the check is not vacuous
+  EXPECT_LT(fit->r_squared, 1.0);
+}
+
+TEST(FitLine, ALargeOffsetDoesNotCancelTheSpread) {
+  // Sums of squares about zero would be ~1e19 here, with a rounding unit of ~2e3: far above the
+  // spread of x (0.08). The centred sums keep the line exact up to the rounding of the values.
+  VectorXd x(9);
+  for (int i = 0; i < 9; ++i) x[i] = 1e9 + 0.01 * i;
+  const VectorXd y = (2.0 * x).array() + 1.0;  // exact in double: 2x has a rounding unit of 2^-22
+  const std::optional<LinearFit> fit = fit_line(x, y);
+  ASSERT_TRUE(fit.has_value());
+  EXPECT_NEAR(fit->slope, 2.0, 1e-9);
+  EXPECT_NEAR(fit->r_squared, 1.0, 1e-9);
+  EXPECT_NEAR(fit->intercept, 1.0, 1e-5);  // 1 = mean y - slope mean x, both ~2e9
 }
 
 // ---- analyze_network: known scaffolds --------------------------------------------------------

@@ -185,6 +185,33 @@ struct SineWaveAnalysis {
   std::vector<bool> has_unstable_complex;  ///< [n_conditions]
 };
 
+/// The fewest finite pairs fit_line() fits a line to: through 2 points a line fits exactly
+/// (R^2 = 1 whatever the points), so a fit says nothing below 3.
+inline constexpr int kMinFitPoints = 3;
+
+/// The least-squares line y = intercept + slope x of fit_line(), and how well it and the identity
+/// line y = x describe the pairs. The frequency fit of the sine wave (w_hat and the output
+/// frequency against w) that `rnnatlas dynamics` prints and the report's sine_frequency claim
+/// judges.
+struct LinearFit {
+  double slope = 0.0;
+  double intercept = 0.0;
+  /// 1 - sum (y - intercept - slope x)^2 / sum (y - mean y)^2, in [0, 1] up to round-off; NaN
+  /// when y is constant (the slope is then 0 and the intercept that value).
+  double r_squared = 0.0;
+  /// 1 - sum (y - x)^2 / sum (y - mean y)^2: how well y = x describes the pairs, <= 1 and
+  /// unbounded below; NaN when y is constant.
+  double identity_r_squared = 0.0;
+  int n_points = 0;  ///< the pairs fitted (both values finite)
+};
+
+/// The least-squares line of y against x over the pairs (x_i, y_i) where both are finite (NaN
+/// and infinities mark missing values, as in SineWaveAnalysis). nullopt with fewer than
+/// kMinFitPoints such pairs or when their x are all equal (the slope is undefined). Throws
+/// InvalidArgument when x and y differ in size.
+std::optional<LinearFit> fit_line(const Eigen::Ref<const Eigen::VectorXd>& x,
+                                  const Eigen::Ref<const Eigen::VectorXd>& y);
+
 /// context_integration, one row per context (condition).
 struct ContextIntegrationAnalysis {
   Eigen::VectorXi n_points;           ///< [n_contexts], points (slow points included)

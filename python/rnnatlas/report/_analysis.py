@@ -1,8 +1,9 @@
 """The numbers of the report and the verdict on each claim of docs/study.md section 7.
 
-Everything here is plain bookkeeping over what the C++ stages computed (counts, means, a least
-squares line); the one statistical test the report runs itself, the Mantel test, comes from the
-compiled library (rnnatlas.mantel_test). Each claim gets a verdict by a fixed rule, written out in
+Everything here is plain bookkeeping over what the C++ stages computed (counts, means); the least
+squares line of the sine frequencies (rnnatlas._core.fit_line, the fit `rnnatlas dynamics` prints)
+and the one statistical test the report runs itself, the Mantel test (rnnatlas.mantel_test), come
+from the compiled library. Each claim gets a verdict by a fixed rule, written out in
 ``RULES`` (and docs/report.md):
 
   reproduced / not reproduced   the rule's condition holds / does not hold
@@ -486,27 +487,18 @@ def flip_flop(dynamics: list[Dynamics]) -> tuple[dict[str, Any], list[dict[str, 
 
 def linear_fit(x: np.ndarray, y: np.ndarray) -> Optional[dict[str, Any]]:
     """Least-squares line y = intercept + slope x over the finite pairs, its R^2, and the R^2 of
-    the identity line (1 - sum (y - x)^2 / sum (y - mean y)^2). None below 3 pairs or for a
-    constant x."""
-    x, y = np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel()
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if x.size < 3:
+    the identity line (1 - sum (y - x)^2 / sum (y - mean y)^2): the library's fit_line, the fit
+    `rnnatlas dynamics` prints. None below 3 pairs or for a constant x; an R^2 that is undefined
+    (constant y) is None."""
+    from .. import _core
+
+    fit = _core.fit_line(np.asarray(x, dtype=np.float64).ravel(),
+                         np.asarray(y, dtype=np.float64).ravel())
+    if fit is None:
         return None
-    dx, dy = x - x.mean(), y - y.mean()
-    sxx, syy = float(dx @ dx), float(dy @ dy)
-    if sxx == 0:
-        return None
-    slope = float(dx @ dy) / sxx
-    intercept = float(y.mean() - slope * x.mean())
-    residual = y - intercept - slope * x
-    return {
-        "slope": slope,
-        "intercept": intercept,
-        "r_squared": _finite(1 - float(residual @ residual) / syy) if syy > 0 else None,
-        "identity_r_squared": _finite(1 - float((y - x) @ (y - x)) / syy) if syy > 0 else None,
-        "n_points": int(x.size),
-    }
+    fit["r_squared"] = _finite(fit["r_squared"])
+    fit["identity_r_squared"] = _finite(fit["identity_r_squared"])
+    return fit
 
 
 def sine_frequencies(dynamics: list[Dynamics]) -> list[dict[str, Any]]:

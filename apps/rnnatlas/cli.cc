@@ -158,6 +158,12 @@ bool use_mpi_ranks(bool mpi_flag) {
   return false;
 }
 
+void rethrow_naming_flag(const InvalidArgument& error, const FlagNames& flags) {
+  const auto flag = flags.find(error.field());
+  if (flag == flags.end()) throw error;
+  throw UsageError(error.message_for(flag->second));
+}
+
 int exit_code_of(const std::exception_ptr& error, bool print) {
   const auto report = [&](int status, const std::string& message) {
     if (print) print_error(message);

@@ -10,11 +10,14 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
 
 namespace CLI {
@@ -111,6 +114,25 @@ void check_output_file(const std::string& label, const std::string& path);
 /// The same for files inside the directory `dir`, which may not exist yet
 /// (check_directory_writable()).
 void check_output_directory(const std::string& label, const std::string& dir);
+
+/// The flag that sets each option, keyed by the option's path (rnnatlas::InvalidArgument::field(),
+/// e.g. "svcca.k" -> "--k").
+using FlagNames = std::map<std::string, std::string, std::less<>>;
+
+/// Throws `error` as a UsageError that names the flag the user typed ("--k = 9: must be <= 8 ...")
+/// when `flags` has its field; otherwise rethrows it unchanged.
+[[noreturn]] void rethrow_naming_flag(const InvalidArgument& error, const FlagNames& flags);
+
+/// Runs `stage` (a library call taking options set by flags), with its errors about options
+/// naming their flags (rethrow_naming_flag()).
+template <typename Stage>
+decltype(auto) naming_flags(const FlagNames& flags, Stage&& stage) {
+  try {
+    return std::forward<Stage>(stage)();
+  } catch (const InvalidArgument& e) {
+    rethrow_naming_flag(e, flags);
+  }
+}
 
 /// The exit status run_cli() gives the exception `error` (UsageError and InvalidArgument 2,
 /// IoError and anything else 1), printing its message when `print`. run_cli() reports every

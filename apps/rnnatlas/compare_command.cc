@@ -13,8 +13,6 @@
 #include "rnnatlas/format.h"
 #include "rnnatlas/pipeline/compare.h"
 #include "rnnatlas/pipeline/distance_file.h"
-#include "rnnatlas/pipeline/dynamics_file.h"
-#include "rnnatlas/pipeline/population.h"
 #if RNNATLAS_WITH_MPI
 #include "rnnatlas/sweep/mpi_runner.h"
 #endif
@@ -66,27 +64,7 @@ void require_metric(const CLI::Option* flag,
                    metric);
 }
 
-/// The topology distance of the dynamics stage, read from DIR/dynamics/<id>.h5.
-sim::TopologyMetric topology_metric(const std::string& kind_name) {
-  const TopologyDistanceKind kind = parse_topology_distance_kind(kind_name);
-  sim::TopologyMetric metric;
-  metric.params = {{"kind", std::string(to_string(kind))}};
-  metric.distances = [kind](const std::string& dir, const std::vector<std::string>& ids, int) {
-    std::vector<TopologySummary> summaries;
-    summaries.reserve(ids.size());
-    for (const std::string& id : ids) {
-      try {
-        summaries.push_back(load_topology_summary(dynamics_file_path(dir, id)));
-      } catch (const IoError& e) {
-        throw IoError(std::string(e.what()) + " (run `rnnatlas dynamics " + dir + "` first)");
-      }
-    }
-    return topology_distance_matrix(summaries, kind);
-  };
-  return metric;
-}
-
-/// Checks the flags and completes args.options from them (all but n_threads). Throws UsageError.
+/// Checks the flags and completes args.options from them. Throws UsageError.
 void configure(CompareArgs& args) {
   // Before any work: DIR/similarity/ must take the distance file.
   check_output_directory("DIR", (std::filesystem::path(args.dir) / "similarity").string());
@@ -123,7 +101,41 @@ void configure(CompareArgs& args) {
     o.shape.rank_tolerance = args.rank_tolerance;
     o.dsa.rank_tolerance = args.rank_tolerance;
   }
-  if (metric == "topology") o.topology = topology_metric(args.topology_kind);
+  o.topology_kind = parse_topology_distance_kind(args.topology_kind);
+}
+
+/// The flag of each option of CompareOptions that one sets (InvalidArgument::field()).
+const FlagNames& flag_names() {
+  static const FlagNames names = {
+      {"metric", "--metric"},
+      {"name", "--name"},
+      {"svcca.k", "--k"},
+      {"svcca.variance_fraction", "--variance-fraction"},
+      {"cca.rank_tolerance", "--rank-tolerance"},
+      {"svcca.rank_tolerance", "--rank-tolerance"},
+      {"shape.rank_tolerance", "--rank-tolerance"},
+      {"dsa.rank_tolerance", "--rank-tolerance"},
+      {"cka.threshold", "--threshold"},
+      {"shape.alpha", "--alpha"},
+      {"dsa.n_delays", "--n-delays"},
+      {"dsa.delay_interval", "--delay-interval"},
+      {"dsa.rank", "--rank"},
+      {"dsa.alignment.n_random_starts", "--alignment-starts"},
+      {"dsa.alignment.n_screening_iterations", "--alignment-screening"},
+      {"dsa.alignment.n_refined", "--alignment-refined"},
+      {"dsa.alignment.max_iterations", "--alignment-iterations"},
+      {"dsa.alignment.tolerance", "--alignment-tolerance"},
+      {"activity.n_trials", "--trials"},
+      {"activity.first_step", "--first-step"},
+      {"activity.step_stride", "--step-stride"},
+  };
+  return names;
+}
+
+/// compare_population(), with its errors about options naming the flags.
+sim::CompareSummary compare(const CompareArgs& args, const Execution& execution) {
+  return naming_flags(flag_names(),
+                      [&] { return sim::compare_population(args.dir, args.options, execution); });
 }
 
 /// The summary line, and the spread of the distances when they were computed.
@@ -163,8 +175,7 @@ int run_over_ranks(CompareArgs& args) {
                            count_of(n_threads, "thread").c_str()));
       warn_if_snapshot(args.dir);
     }
-    const sim::CompareSummary summary =
-        sim::compare_population(args.dir, args.options, Execution{n_threads, &runner});
+    const sim::CompareSummary summary = compare(args, Execution{n_threads, &runner});
     if (root) print_result(summary);
   } catch (...) {
     status = exit_code_of(std::current_exception(), root);
@@ -184,8 +195,7 @@ int run_compare(CompareArgs& args) {
   }
   configure(args);
   warn_if_snapshot(args.dir);
-  print_result(
-      sim::compare_population(args.dir, args.options, Execution{thread_count(args.n_threads)}));
+  print_result(compare(args, Execution{thread_count(args.n_threads)}));
   return kExitOk;
 }
 

@@ -34,39 +34,31 @@ struct DynamicsArgs {
   std::string seed = std::to_string(AnalysisOptions{}.seed);
 };
 
-/// The flag of each option field, to name flags rather than fields in validation errors.
-const std::vector<std::pair<std::string, std::string>>& flag_names() {
-  static const std::vector<std::pair<std::string, std::string>> names = {
-      {"AnalysisOptions::n_initial_states", "--n-initial-states"},
-      {"AnalysisOptions::noise_scale", "--noise-scale"},
-      {"AnalysisOptions::n_trials", "--n-trials"},
-      {"AnalysisOptions::input_stride", "--input-stride"},
-      {"AnalysisOptions::frequency_transient_steps", "--frequency-transient"},
-      {"AnalysisOptions::frequency_measure_steps", "--frequency-steps"},
-      {"AnalysisOptions::line_attractor_tol", "--line-attractor-tol"},
-      {"FixedPointOptions::max_iters", "--max-iters"},
-      {"FixedPointOptions::tol_q", "--tol-q"},
-      {"FixedPointOptions::lr_initial", "--lr-initial"},
-      {"FixedPointOptions::tol_unique", "--tol-unique"},
-      {"FixedPointOptions::newton.max_iters", "--newton-iters"},
-      {"LinearizationOptions::stability_tol", "--stability-tol"},
-      {"TransitionOptions::max_steps", "--transition-steps"},
-      {"TransitionOptions::perturbation", "--perturbation"},
+/// The flag of each option field (InvalidArgument::field() of AnalysisOptions::validate()).
+const FlagNames& flag_names() {
+  static const FlagNames names = {
+      {"n_initial_states", "--n-initial-states"},
+      {"noise_scale", "--noise-scale"},
+      {"n_trials", "--n-trials"},
+      {"input_stride", "--input-stride"},
+      {"frequency_transient_steps", "--frequency-transient"},
+      {"frequency_measure_steps", "--frequency-steps"},
+      {"line_attractor_tol", "--line-attractor-tol"},
+      {"fixed_points.max_iters", "--max-iters"},
+      {"fixed_points.tol_q", "--tol-q"},
+      {"fixed_points.lr_initial", "--lr-initial"},
+      {"fixed_points.tol_unique", "--tol-unique"},
+      {"fixed_points.newton.max_iters", "--newton-iters"},
+      {"linearization.stability_tol", "--stability-tol"},
+      {"transitions.max_steps", "--transition-steps"},
+      {"transitions.perturbation", "--perturbation"},
   };
   return names;
 }
 
-/// options.validate(), with the flag in place of the field in the message.
+/// options.validate(), naming the flag the user typed rather than the option field.
 void validate_flags(const AnalysisOptions& options) {
-  try {
-    options.validate();
-  } catch (const InvalidArgument& e) {
-    std::string message = e.what();
-    for (const auto& [field, flag] : flag_names()) {
-      if (message.rfind(field, 0) == 0) message = flag + message.substr(field.size());
-    }
-    throw UsageError(message);
-  }
+  naming_flags(flag_names(), [&] { options.validate(); });
 }
 
 std::string frequency_text(double w) { return std::isnan(w) ? "-" : strprintf("%.4f", w); }

@@ -106,31 +106,6 @@ std::vector<Setting> settings_table(TrainValues& v) {
   };
 }
 
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-/// The word of `words` that occurs first in `text` as a whole word (so "n_batch" does not match
-/// inside "n_eval_batch"), if any. Used to find which field a library message is about.
-std::optional<std::string> first_word_in(std::string_view text,
-                                         const std::vector<std::string>& words) {
-  std::optional<std::string> found;
-  std::size_t best = std::string_view::npos;
-  for (const std::string& word : words) {
-    for (std::size_t pos = text.find(word); pos != std::string_view::npos;
-         pos = text.find(word, pos + 1)) {
-      const std::size_t end = pos + word.size();
-      if ((pos == 0 || !is_word_char(text[pos - 1])) &&
-          (end == text.size() || !is_word_char(text[end]))) {
-        if (pos < best) {
-          best = pos;
-          found = word;
-        }
-        break;
-      }
-    }
-  }
-  return found;
-}
-
 /// A usage error about setting `id`, prefixed by where its value came from if the user set it.
 UsageError error_about(const Origins& origins, const std::string& id, const std::string& message) {
   const auto it = origins.find(id);
@@ -335,9 +310,9 @@ TrainPlan build_plan(const TrainValues& v, const Origins& origins) {
   try {
     plan.task = make_task(v.task, v.task_params);
   } catch (const InvalidArgument& e) {
-    const std::optional<std::string> key = first_word_in(e.what(), keys_of(v.task_params));
-    if (!key) throw UsageError("task " + std::string(defaults->name()) + ": " + e.what());
-    throw error_about(origins, "task." + *key, e.what());
+    if (e.field().empty())
+      throw UsageError("task " + std::string(defaults->name()) + ": " + e.what());
+    throw error_about(origins, "task." + e.field(), e.what());
   }
 
   Architecture& a = plan.architecture;
@@ -357,8 +332,7 @@ TrainPlan build_plan(const TrainValues& v, const Origins& origins) {
   try {
     a.validate();
   } catch (const InvalidArgument& e) {
-    const auto field = first_word_in(e.what(), {"n_hidden", "cell", "activation"});
-    throw error_about(origins, "model." + field.value_or("?"), e.what());
+    throw error_about(origins, "model." + e.field(), e.what());
   }
   plan.init_seed = v.init_seed;
 
@@ -368,13 +342,7 @@ TrainPlan build_plan(const TrainValues& v, const Origins& origins) {
   try {
     plan.options.validate();
   } catch (const InvalidArgument& e) {
-    std::vector<std::string> fields;
-    TrainValues scratch;
-    for (const Setting& s : settings_table(scratch)) {
-      if (s.table == "training") fields.push_back(s.key);
-    }
-    const auto field = first_word_in(e.what(), fields);
-    throw error_about(origins, "training." + field.value_or("?"), e.what());
+    throw error_about(origins, "training." + e.field(), e.what());
   }
 
   if (v.out.empty()) {

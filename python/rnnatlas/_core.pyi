@@ -19,6 +19,9 @@ _I32 = npt.NDArray[np.int32]
 class InvalidArgument(ValueError):
     """A caller mistake; the message names the value and what is allowed."""
 
+    field: str
+    """The path of the option at fault ("fixed_points.max_iters"); "" when not about one option."""
+
 class IoError(OSError):
     """A missing, unreadable, corrupt or unwritable file; the message names the path."""
 

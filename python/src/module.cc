@@ -34,8 +34,9 @@ Errors:    InvalidArgument (a ValueError), IoError (an OSError)
   // interpreter has shut down. Messages pass through unchanged.
   static PyObject* const invalid_argument = PyErr_NewExceptionWithDoc(
       "rnnatlas.InvalidArgument",
-      "A caller mistake; the message names the value and what is allowed.", PyExc_ValueError,
-      nullptr);
+      "A caller mistake; the message names the value and what is allowed. `field` is the path of\n"
+      "the option at fault (\"fixed_points.max_iters\"), or \"\" when it is not about one option.",
+      PyExc_ValueError, nullptr);
   static PyObject* const io_error = PyErr_NewExceptionWithDoc(
       "rnnatlas.IoError", "A missing, unreadable, corrupt or unwritable file.", PyExc_OSError,
       nullptr);
@@ -47,7 +48,18 @@ Errors:    InvalidArgument (a ValueError), IoError (an OSError)
     try {
       if (p) std::rethrow_exception(p);
     } catch (const rnnatlas::InvalidArgument& e) {
-      PyErr_SetString(invalid_argument, e.what());
+      // The error's option path goes along as the attribute `field` ("" when not about one).
+      PyObject* const error = PyObject_CallFunction(invalid_argument, "s", e.what());
+      if (error == nullptr) return;  // the call has set the Python error
+      PyObject* const field = PyUnicode_FromString(e.field().c_str());
+      if (field == nullptr || PyObject_SetAttrString(error, "field", field) != 0) {
+        Py_XDECREF(field);
+        Py_DECREF(error);
+        return;
+      }
+      Py_DECREF(field);
+      PyErr_SetObject(invalid_argument, error);
+      Py_DECREF(error);
     } catch (const rnnatlas::IoError& e) {
       PyErr_SetString(io_error, e.what());
     }

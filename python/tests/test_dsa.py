@@ -132,9 +132,9 @@ def test_bad_inputs_raise_errors_naming_the_problem():
         similarity.prepare_dsa(x, n_steps=10)
     with pytest.raises(ValueError, match="n_steps = 30 does not divide the 100 samples"):
         similarity.prepare_dsa(rows, n_steps=30, rank=3)
-    with pytest.raises(ValueError, match=r"DsaOptions::n_delays = 0: must be >= 1"):
+    with pytest.raises(ValueError, match=r"n_delays = 0: must be >= 1"):
         similarity.dsa(x, x, n_delays=0)
-    with pytest.raises(ValueError, match=r"DsaOptions::rank = 9 exceeds the 2 x 4 dimensions"):
+    with pytest.raises(ValueError, match=r"rank = 9 exceeds the 2 x 4 dimensions"):
         similarity.dsa(x, x, rank=9, n_delays=2)
     with pytest.raises(ValueError, match="max_iterations = 0"):
         similarity.dsa(x, x, rank=3, alignment={"max_iterations": 0})

@@ -229,10 +229,13 @@ def test_options_and_errors_name_the_problem(tmp_path):
         rnnatlas.analyze_network(net, task, n_initial=3)
     with pytest.raises(TypeError, match="unknown analysis.transitions.limit_cycles option 'foo'"):
         rnnatlas.analyze_network(net, task, transitions={"limit_cycles": {"foo": 1}})
-    with pytest.raises(ValueError, match="AnalysisOptions::n_initial_states = 0"):
+    with pytest.raises(ValueError, match="^n_initial_states = 0: must be >= 1"):
         rnnatlas.analyze_network(net, task, n_initial_states=0)
-    with pytest.raises(ValueError, match="LimitCycleOptions::max_period = 0"):
+    with pytest.raises(ValueError, match="^transitions.limit_cycles.max_period = 0") as error:
         rnnatlas.analyze_network(net, task, transitions={"limit_cycles": {"max_period": 0}})
+    # The path of the option, as the keywords spell it, is also data on the error.
+    assert isinstance(error.value, rnnatlas.InvalidArgument)
+    assert error.value.field == "transitions.limit_cycles.max_period"
     with pytest.raises(ValueError, match="sine_wave"):
         rnnatlas.analyze_network(net, rnnatlas.make_task("sine_wave"))
     missing = tmp_path / "missing.h5"

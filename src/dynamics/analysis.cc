@@ -27,14 +27,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 /// Domain tag of the initial-state draws: stream = the condition's key (see Condition::key).
 constexpr std::uint64_t kInitialStateDomain = 0xD1A6;
 
-template <typename T>
-void require(bool ok, const char* field, const T& value, const char* rule) {
-  if (ok) return;
-  std::ostringstream ss;
-  ss << "AnalysisOptions::" << field << " = " << value << ": must be " << rule;
-  throw InvalidArgument(ss.str());
-}
-
 /// The share of the initial states that are settled (one in kSettledShare), and the length of
 /// their free run in task trials. A settled start is a visited state, without noise, run freely at
 /// the condition's input: it ends near a stable attractor of that input, where Newton converges.
@@ -392,25 +384,23 @@ TopologySignature topology_of(const std::vector<ConditionDynamics>& conditions,
 
 }  // namespace
 
-#define RNNATLAS_REQUIRE(field, condition, rule) require((condition), #field, field, rule)
-
 void AnalysisOptions::validate() const {
-  fixed_points.validate();
-  linearization.validate();
-  transitions.validate();
-  RNNATLAS_REQUIRE(n_initial_states, n_initial_states >= 1, ">= 1");
-  RNNATLAS_REQUIRE(noise_scale, noise_scale >= 0 && std::isfinite(noise_scale), ">= 0 and finite");
-  RNNATLAS_REQUIRE(n_trials, n_trials >= 1, ">= 1");
-  RNNATLAS_REQUIRE(input_stride, input_stride >= 1, ">= 1 (1 analyses every sine-wave input)");
-  RNNATLAS_REQUIRE(frequency_transient_steps, frequency_transient_steps >= 0, ">= 0");
-  RNNATLAS_REQUIRE(frequency_measure_steps, frequency_measure_steps >= 8, ">= 8");
-  RNNATLAS_REQUIRE(line_attractor_tol, std::isfinite(line_attractor_tol) && line_attractor_tol < 1,
-                   "< 1 and finite (<= 0 selects 1 / n_time of the task)");
-  RNNATLAS_REQUIRE(capture_fraction, capture_fraction >= 0 && capture_fraction <= 0.5,
-                   "in [0, 0.5] (0: only runs that settle count)");
+  internal::validate_within("fixed_points", fixed_points);
+  internal::validate_within("linearization", linearization);
+  internal::validate_within("transitions", transitions);
+  RNNATLAS_CHECK_FIELD(n_initial_states, n_initial_states >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(noise_scale, noise_scale >= 0 && std::isfinite(noise_scale),
+                       ">= 0 and finite");
+  RNNATLAS_CHECK_FIELD(n_trials, n_trials >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(input_stride, input_stride >= 1, ">= 1 (1 analyses every sine-wave input)");
+  RNNATLAS_CHECK_FIELD(frequency_transient_steps, frequency_transient_steps >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(frequency_measure_steps, frequency_measure_steps >= 8, ">= 8");
+  RNNATLAS_CHECK_FIELD(line_attractor_tol,
+                       std::isfinite(line_attractor_tol) && line_attractor_tol < 1,
+                       "< 1 and finite (<= 0 selects 1 / n_time of the task)");
+  RNNATLAS_CHECK_FIELD(capture_fraction, capture_fraction >= 0 && capture_fraction <= 0.5,
+                       "in [0, 0.5] (0: only runs that settle count)");
 }
-
-#undef RNNATLAS_REQUIRE
 
 int ConditionDynamics::count(StabilityClass stability_class) const {
   int n = 0;
@@ -493,7 +483,7 @@ Eigen::MatrixXcd mode_response_contributions(const Linearization& linearization,
   const Eigen::Index n = lin.eigenvalues.size();
   RNNATLAS_CHECK_ARG(lin.right_eigenvectors.cols() == n && lin.left_eigenvectors.cols() == n,
                      "mode_response: the linearization has no eigenvectors; use "
-                     "LinearizationOptions::compute_eigenvectors = true");
+                     "linearization compute_eigenvectors = true");
   RNNATLAS_CHECK_ARG(readout_weights.cols() == n, "mode_response: readout_weights has "
                                                       << readout_weights.cols()
                                                       << " columns, expected n_state = " << n);

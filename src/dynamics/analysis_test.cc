@@ -23,6 +23,8 @@ namespace {
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 // ---- estimate_frequency ----------------------------------------------------------------------
 
@@ -651,34 +653,40 @@ TEST(AnalysisOptions, DefaultsAreThePapersAndValidationNamesTheField) {
   EXPECT_EQ(defaults.fixed_points.lr_initial,
             0.01);  // FixedPointOptions::lr_initial: one default for both
   EXPECT_EQ(defaults.input_stride, 1);
-  const auto expect_error = [](auto mutate, const std::string& needle) {
+  // Each error names the option by its path in AnalysisOptions (the Python keyword and TOML key),
+  // as data (field()) and in the message, with no C++ type name.
+  const auto expect_error = [](auto mutate, const std::string& field, const std::string& value) {
     AnalysisOptions o;
     mutate(o);
     try {
       o.validate();
-      ADD_FAILURE() << "no error for " << needle;
+      ADD_FAILURE() << "no error for " << field;
     } catch (const InvalidArgument& e) {
-      EXPECT_THAT(e.what(), HasSubstr(needle));
+      EXPECT_EQ(e.field(), field);
+      EXPECT_THAT(e.what(), StartsWith(field + " = " + value + ": must be "));
+      EXPECT_THAT(e.what(), Not(HasSubstr("Options")));
     }
   };
-  expect_error([](AnalysisOptions& o) { o.n_initial_states = 0; },
-               "AnalysisOptions::n_initial_states = 0");
-  expect_error([](AnalysisOptions& o) { o.noise_scale = -1; }, "AnalysisOptions::noise_scale");
-  expect_error([](AnalysisOptions& o) { o.n_trials = 0; }, "AnalysisOptions::n_trials");
-  expect_error([](AnalysisOptions& o) { o.input_stride = 0; }, "AnalysisOptions::input_stride");
-  expect_error([](AnalysisOptions& o) { o.frequency_measure_steps = 2; },
-               "AnalysisOptions::frequency_measure_steps");
+  expect_error([](AnalysisOptions& o) { o.n_initial_states = 0; }, "n_initial_states", "0");
+  expect_error([](AnalysisOptions& o) { o.noise_scale = -1; }, "noise_scale", "-1");
+  expect_error([](AnalysisOptions& o) { o.n_trials = 0; }, "n_trials", "0");
+  expect_error([](AnalysisOptions& o) { o.input_stride = 0; }, "input_stride", "0");
+  expect_error([](AnalysisOptions& o) { o.frequency_measure_steps = 2; }, "frequency_measure_steps",
+               "2");
   expect_error([](AnalysisOptions& o) { o.frequency_transient_steps = -1; },
-               "AnalysisOptions::frequency_transient_steps");
-  expect_error([](AnalysisOptions& o) { o.line_attractor_tol = 1.5; },
-               "AnalysisOptions::line_attractor_tol");
-  expect_error([](AnalysisOptions& o) { o.fixed_points.tol_q = -1; }, "FixedPointOptions::tol_q");
-  expect_error([](AnalysisOptions& o) { o.transitions.max_steps = 0; },
-               "TransitionOptions::max_steps");
+               "frequency_transient_steps", "-1");
+  expect_error([](AnalysisOptions& o) { o.line_attractor_tol = 1.5; }, "line_attractor_tol", "1.5");
+  expect_error([](AnalysisOptions& o) { o.fixed_points.tol_q = -1; }, "fixed_points.tol_q", "-1");
+  expect_error([](AnalysisOptions& o) { o.fixed_points.newton.max_iters = -2; },
+               "fixed_points.newton.max_iters", "-2");
+  expect_error([](AnalysisOptions& o) { o.transitions.max_steps = 0; }, "transitions.max_steps",
+               "0");
   expect_error([](AnalysisOptions& o) { o.linearization.stability_tol = 2; },
-               "LinearizationOptions::stability_tol");
+               "linearization.stability_tol", "2");
   expect_error([](AnalysisOptions& o) { o.transitions.limit_cycles.max_period = 0; },
-               "LimitCycleOptions::max_period");
+               "transitions.limit_cycles.max_period", "0");
+  expect_error([](AnalysisOptions& o) { o.transitions.limit_cycles.shooting.tol_residual = 0; },
+               "transitions.limit_cycles.shooting.tol_residual", "0");
 }
 
 }  // namespace

@@ -22,14 +22,6 @@ namespace {
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-template <typename T>
-void require(bool ok, const char* type, const char* field, const T& value, const char* rule) {
-  if (ok) return;
-  std::ostringstream ss;
-  ss << type << "::" << field << " = " << value << ": must be " << rule;
-  throw InvalidArgument(ss.str());
-}
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -689,50 +681,45 @@ std::string_view to_string(FixedPointStop stop) {
   return "unknown";
 }
 
-#define RNNATLAS_REQUIRE(field, condition, rule) \
-  require((condition), "FixedPointOptions", #field, field, rule)
-
 void FixedPointOptions::validate() const {
-  RNNATLAS_REQUIRE(tol_q, tol_q >= 0 && std::isfinite(tol_q), ">= 0 and finite");
-  RNNATLAS_REQUIRE(tol_dq, tol_dq >= 0 && std::isfinite(tol_dq), ">= 0 and finite");
-  RNNATLAS_REQUIRE(max_iters, max_iters >= 0, ">= 0");
-  RNNATLAS_REQUIRE(adam_beta1, adam_beta1 >= 0 && adam_beta1 < 1, "in [0, 1)");
-  RNNATLAS_REQUIRE(adam_beta2, adam_beta2 >= 0 && adam_beta2 < 1, "in [0, 1)");
-  RNNATLAS_REQUIRE(adam_epsilon, adam_epsilon > 0 && std::isfinite(adam_epsilon), "> 0 and finite");
-  RNNATLAS_REQUIRE(lr_initial, lr_initial > 0 && std::isfinite(lr_initial), "> 0 and finite");
-  RNNATLAS_REQUIRE(lr_min, lr_min > 0 && lr_min <= lr_initial, "in (0, lr_initial]");
-  RNNATLAS_REQUIRE(lr_max, lr_max >= lr_initial && std::isfinite(lr_max),
-                   ">= lr_initial and finite");
-  RNNATLAS_REQUIRE(lr_decrease_factor, lr_decrease_factor > 0 && lr_decrease_factor < 1,
-                   "in (0, 1)");
-  RNNATLAS_REQUIRE(lr_increase_factor, lr_increase_factor >= 1 && std::isfinite(lr_increase_factor),
-                   ">= 1 and finite");
-  RNNATLAS_REQUIRE(lr_steps_per_increase, lr_steps_per_increase >= 1, ">= 1");
-  RNNATLAS_REQUIRE(newton.max_iters, newton.max_iters >= 0, ">= 0");
-  RNNATLAS_REQUIRE(newton.round_iters, newton.round_iters >= 1, ">= 1");
-  RNNATLAS_REQUIRE(newton.tol_q, newton.tol_q >= 0 && std::isfinite(newton.tol_q),
-                   ">= 0 and finite");
-  RNNATLAS_REQUIRE(newton.max_backtracks, newton.max_backtracks >= 0, ">= 0");
-  RNNATLAS_REQUIRE(newton.min_rcond, newton.min_rcond >= 0 && newton.min_rcond < 1, "in [0, 1)");
-  RNNATLAS_REQUIRE(newton.lm_damping, newton.lm_damping > 0 && std::isfinite(newton.lm_damping),
-                   "> 0 and finite");
-  RNNATLAS_REQUIRE(tol_unique, tol_unique >= 0 && std::isfinite(tol_unique), ">= 0 and finite");
-  RNNATLAS_REQUIRE(outlier_distance_scale,
-                   outlier_distance_scale >= 0 && std::isfinite(outlier_distance_scale),
-                   ">= 0 and finite (0 disables outlier exclusion)");
+  RNNATLAS_CHECK_FIELD(tol_q, tol_q >= 0 && std::isfinite(tol_q), ">= 0 and finite");
+  RNNATLAS_CHECK_FIELD(tol_dq, tol_dq >= 0 && std::isfinite(tol_dq), ">= 0 and finite");
+  RNNATLAS_CHECK_FIELD(max_iters, max_iters >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(adam_beta1, adam_beta1 >= 0 && adam_beta1 < 1, "in [0, 1)");
+  RNNATLAS_CHECK_FIELD(adam_beta2, adam_beta2 >= 0 && adam_beta2 < 1, "in [0, 1)");
+  RNNATLAS_CHECK_FIELD(adam_epsilon, adam_epsilon > 0 && std::isfinite(adam_epsilon),
+                       "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(lr_initial, lr_initial > 0 && std::isfinite(lr_initial), "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(lr_min, lr_min > 0 && lr_min <= lr_initial, "in (0, lr_initial]");
+  RNNATLAS_CHECK_FIELD(lr_max, lr_max >= lr_initial && std::isfinite(lr_max),
+                       ">= lr_initial and finite");
+  RNNATLAS_CHECK_FIELD(lr_decrease_factor, lr_decrease_factor > 0 && lr_decrease_factor < 1,
+                       "in (0, 1)");
+  RNNATLAS_CHECK_FIELD(lr_increase_factor,
+                       lr_increase_factor >= 1 && std::isfinite(lr_increase_factor),
+                       ">= 1 and finite");
+  RNNATLAS_CHECK_FIELD(lr_steps_per_increase, lr_steps_per_increase >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(newton.max_iters, newton.max_iters >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(newton.round_iters, newton.round_iters >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(newton.tol_q, newton.tol_q >= 0 && std::isfinite(newton.tol_q),
+                       ">= 0 and finite");
+  RNNATLAS_CHECK_FIELD(newton.max_backtracks, newton.max_backtracks >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(newton.min_rcond, newton.min_rcond >= 0 && newton.min_rcond < 1,
+                       "in [0, 1)");
+  RNNATLAS_CHECK_FIELD(newton.lm_damping, newton.lm_damping > 0 && std::isfinite(newton.lm_damping),
+                       "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(tol_unique, tol_unique >= 0 && std::isfinite(tol_unique), ">= 0 and finite");
+  RNNATLAS_CHECK_FIELD(outlier_distance_scale,
+                       outlier_distance_scale >= 0 && std::isfinite(outlier_distance_scale),
+                       ">= 0 and finite (0 disables outlier exclusion)");
 }
-
-#undef RNNATLAS_REQUIRE
-#define RNNATLAS_REQUIRE(field, condition, rule) \
-  require((condition), "InitialStateOptions", #field, field, rule)
 
 void InitialStateOptions::validate() const {
-  RNNATLAS_REQUIRE(n_states, n_states >= 1, ">= 1");
-  RNNATLAS_REQUIRE(n_trials, n_trials >= 1, ">= 1");
-  RNNATLAS_REQUIRE(noise_scale, noise_scale >= 0 && std::isfinite(noise_scale), ">= 0 and finite");
+  RNNATLAS_CHECK_FIELD(n_states, n_states >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_trials, n_trials >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(noise_scale, noise_scale >= 0 && std::isfinite(noise_scale),
+                       ">= 0 and finite");
 }
-
-#undef RNNATLAS_REQUIRE
 
 int FixedPoints::n_slow() const {
   return static_cast<int>(std::count(is_slow.begin(), is_slow.end(), true));

@@ -27,14 +27,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 /// Steps per forward() call when simulating: bounds the cell's cache, not the result.
 constexpr int kChunk = 256;
 
-template <typename T>
-void require(bool ok, const char* type, const char* field, const T& value, const char* rule) {
-  if (ok) return;
-  std::ostringstream ss;
-  ss << type << "::" << field << " = " << value << ": must be " << rule;
-  throw InvalidArgument(ss.str());
-}
-
 void check_input(const Network& network, const Eigen::Ref<const VectorXd>& input) {
   RNNATLAS_CHECK_ARG(input.size() == network.architecture().n_input,
                      "input has size " << input.size() << ", the network takes n_input = "
@@ -236,58 +228,44 @@ std::string format_exponents(const VectorXd& exponents) {
 // ==== Options ====================================================================================
 
 void ShootingOptions::validate() const {
-  const char* type = "ShootingOptions";
-  require(newton.max_iters >= 0, type, "newton.max_iters", newton.max_iters, ">= 0");
-  require(newton.tol_q >= 0 && std::isfinite(newton.tol_q), type, "newton.tol_q", newton.tol_q,
-          ">= 0 and finite");
-  require(newton.max_backtracks >= 0, type, "newton.max_backtracks", newton.max_backtracks, ">= 0");
-  require(newton.min_rcond >= 0 && newton.min_rcond < 1, type, "newton.min_rcond", newton.min_rcond,
-          "in [0, 1)");
-  require(newton.lm_damping > 0 && std::isfinite(newton.lm_damping), type, "newton.lm_damping",
-          newton.lm_damping, "> 0 and finite");
-  require(tol_residual > 0 && std::isfinite(tol_residual), type, "tol_residual", tol_residual,
-          "> 0 and finite");
-  require(stability_tol >= 0 && stability_tol < 1, type, "stability_tol", stability_tol,
-          "in [0, 1)");
+  RNNATLAS_CHECK_FIELD(newton.max_iters, newton.max_iters >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(newton.tol_q, newton.tol_q >= 0 && std::isfinite(newton.tol_q),
+                       ">= 0 and finite");
+  RNNATLAS_CHECK_FIELD(newton.max_backtracks, newton.max_backtracks >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(newton.min_rcond, newton.min_rcond >= 0 && newton.min_rcond < 1,
+                       "in [0, 1)");
+  RNNATLAS_CHECK_FIELD(newton.lm_damping, newton.lm_damping > 0 && std::isfinite(newton.lm_damping),
+                       "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(tol_residual, tol_residual > 0 && std::isfinite(tol_residual),
+                       "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(stability_tol, stability_tol >= 0 && stability_tol < 1, "in [0, 1)");
 }
-
-#define RNNATLAS_REQUIRE(field, condition, rule) \
-  require((condition), "LimitCycleOptions", #field, field, rule)
 
 void LimitCycleOptions::validate() const {
-  RNNATLAS_REQUIRE(n_transient, n_transient >= 0, ">= 0");
-  RNNATLAS_REQUIRE(max_period, max_period >= 1, ">= 1");
-  if (n_record < 16 || n_record < 2 * max_period + 1) {
-    std::ostringstream ss;
-    ss << "LimitCycleOptions::n_record = " << n_record
-       << ": must be >= 16 and >= 2 max_period + 1 = " << 2 * max_period + 1;
-    throw InvalidArgument(ss.str());
-  }
-  RNNATLAS_REQUIRE(divergence_norm, divergence_norm > 0 && std::isfinite(divergence_norm),
-                   "> 0 and finite");
-  RNNATLAS_REQUIRE(tol_recurrence, tol_recurrence > 0 && std::isfinite(tol_recurrence),
-                   "> 0 and finite");
-  try {
-    shooting.validate();
-  } catch (const InvalidArgument& e) {
-    throw InvalidArgument(std::string("LimitCycleOptions::shooting.") +
-                          (std::string(e.what()).substr(std::string("ShootingOptions::").size())));
-  }
-  RNNATLAS_REQUIRE(tol_match, tol_match > 0 && std::isfinite(tol_match), "> 0 and finite");
-  RNNATLAS_REQUIRE(min_turns, min_turns > 0 && std::isfinite(min_turns), "> 0 and finite");
-  RNNATLAS_REQUIRE(min_winding_consistency,
-                   min_winding_consistency > 0.5 && min_winding_consistency <= 1, "in (0.5, 1]");
-  RNNATLAS_REQUIRE(max_curve_gap, max_curve_gap > 0 && std::isfinite(max_curve_gap),
-                   "> 0 and finite");
-  RNNATLAS_REQUIRE(max_radius_drift, max_radius_drift > 0 && std::isfinite(max_radius_drift),
-                   "> 0 and finite");
-  RNNATLAS_REQUIRE(n_curve_points, n_curve_points >= 0, ">= 0");
-  RNNATLAS_REQUIRE(n_lyapunov, n_lyapunov >= 1, ">= 1");
-  RNNATLAS_REQUIRE(tol_lyapunov, tol_lyapunov > 0 && std::isfinite(tol_lyapunov), "> 0 and finite");
-  RNNATLAS_REQUIRE(tol_unique, tol_unique >= 0 && std::isfinite(tol_unique), ">= 0 and finite");
+  RNNATLAS_CHECK_FIELD(n_transient, n_transient >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(max_period, max_period >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_record, n_record >= 16 && n_record >= 2 * max_period + 1,
+                       ">= 16 and >= 2 max_period + 1 = " + std::to_string(2 * max_period + 1));
+  RNNATLAS_CHECK_FIELD(divergence_norm, divergence_norm > 0 && std::isfinite(divergence_norm),
+                       "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(tol_recurrence, tol_recurrence > 0 && std::isfinite(tol_recurrence),
+                       "> 0 and finite");
+  internal::validate_within("shooting", shooting);
+  RNNATLAS_CHECK_FIELD(tol_match, tol_match > 0 && std::isfinite(tol_match), "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(min_turns, min_turns > 0 && std::isfinite(min_turns), "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(min_winding_consistency,
+                       min_winding_consistency > 0.5 && min_winding_consistency <= 1,
+                       "in (0.5, 1]");
+  RNNATLAS_CHECK_FIELD(max_curve_gap, max_curve_gap > 0 && std::isfinite(max_curve_gap),
+                       "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(max_radius_drift, max_radius_drift > 0 && std::isfinite(max_radius_drift),
+                       "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(n_curve_points, n_curve_points >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(n_lyapunov, n_lyapunov >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(tol_lyapunov, tol_lyapunov > 0 && std::isfinite(tol_lyapunov),
+                       "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(tol_unique, tol_unique >= 0 && std::isfinite(tol_unique), ">= 0 and finite");
 }
-
-#undef RNNATLAS_REQUIRE
 
 std::string_view to_string(AttractorKind kind) {
   switch (kind) {

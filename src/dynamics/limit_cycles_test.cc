@@ -465,7 +465,7 @@ TEST(LimitCycleOptions, ValidationNamesTheField) {
   EXPECT_EQ(message(LimitCycleOptions{}), "");
   LimitCycleOptions o;
   o.n_transient = -1;
-  EXPECT_NE(message(o).find("LimitCycleOptions::n_transient = -1"), std::string::npos);
+  EXPECT_NE(message(o).find("n_transient = -1"), std::string::npos);
   o = {};
   o.max_period = 100;  // needs n_record >= 201: fine with 4000
   EXPECT_EQ(message(o), "");
@@ -478,12 +478,10 @@ TEST(LimitCycleOptions, ValidationNamesTheField) {
   EXPECT_NE(message(o).find("tol_recurrence"), std::string::npos);
   o = {};
   o.shooting.tol_residual = -1.0;
-  EXPECT_NE(message(o).find("LimitCycleOptions::shooting.tol_residual = -1"), std::string::npos)
-      << message(o);
+  EXPECT_NE(message(o).find("shooting.tol_residual = -1"), std::string::npos) << message(o);
   o = {};
   o.shooting.newton.lm_damping = 0.0;
-  EXPECT_NE(message(o).find("LimitCycleOptions::shooting.newton.lm_damping = 0"), std::string::npos)
-      << message(o);
+  EXPECT_NE(message(o).find("shooting.newton.lm_damping = 0"), std::string::npos) << message(o);
   o = {};
   o.min_winding_consistency = 0.5;
   EXPECT_NE(message(o).find("min_winding_consistency = 0.5: must be in (0.5, 1]"),

@@ -28,9 +28,7 @@ std::string_view to_string(StabilityClass stability) {
 }
 
 void LinearizationOptions::validate() const {
-  RNNATLAS_CHECK_ARG(
-      stability_tol >= 0 && stability_tol < 1,
-      "LinearizationOptions::stability_tol = " << stability_tol << ": must be in [0, 1)");
+  RNNATLAS_CHECK_FIELD(stability_tol, stability_tol >= 0 && stability_tol < 1, "in [0, 1)");
 }
 
 Eigen::VectorXd Linearization::frequencies() const {

@@ -178,9 +178,7 @@ TEST(LinearizationOptions, ValidationNamesTheField) {
     o.validate();
     ADD_FAILURE() << "expected InvalidArgument";
   } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("LinearizationOptions::stability_tol = 1"),
-              std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("stability_tol = 1"), std::string::npos) << e.what();
   }
   EXPECT_THROW(analyze_jacobian(MatrixXd::Zero(2, 3)), InvalidArgument);
   const Network network = testing::scaled_identity_tanh(2, 2.0);

@@ -27,17 +27,13 @@ int matching_point(const FixedPoints& points, const Eigen::VectorXd& state, doub
 }  // namespace
 
 void TransitionOptions::validate() const {
-  const auto require = [](bool ok, const char* field, double value, const char* rule) {
-    RNNATLAS_CHECK_ARG(ok,
-                       "TransitionOptions::" << field << " = " << value << ": must be " << rule);
-  };
-  require(perturbation > 0 && std::isfinite(perturbation), "perturbation", perturbation,
-          "> 0 and finite");
-  require(max_steps >= 1, "max_steps", max_steps, ">= 1");
-  require(tol_settled > 0 && std::isfinite(tol_settled), "tol_settled", tol_settled,
-          "> 0 and finite");
-  require(tol_match > 0 && std::isfinite(tol_match), "tol_match", tol_match, "> 0 and finite");
-  limit_cycles.validate();
+  RNNATLAS_CHECK_FIELD(perturbation, perturbation > 0 && std::isfinite(perturbation),
+                       "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(max_steps, max_steps >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(tol_settled, tol_settled > 0 && std::isfinite(tol_settled),
+                       "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(tol_match, tol_match > 0 && std::isfinite(tol_match), "> 0 and finite");
+  internal::validate_within("limit_cycles", limit_cycles);
 }
 
 TransitionGraph find_transitions(const Network& network,

@@ -297,8 +297,7 @@ TEST(TransitionOptions, ValidationNamesTheField) {
     o.validate();
     ADD_FAILURE() << "expected InvalidArgument";
   } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("TransitionOptions::tol_match = 0"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("tol_match = 0"), std::string::npos) << e.what();
   }
   o = {};
   o.max_steps = 0;
@@ -309,7 +308,7 @@ TEST(TransitionOptions, ValidationNamesTheField) {
     o.validate();
     ADD_FAILURE() << "expected InvalidArgument";
   } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("LimitCycleOptions::n_record = 3"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("limit_cycles.n_record = 3"), std::string::npos)
         << e.what();
   }
   const Network network = testing::scaled_identity_tanh(2, 2.0);

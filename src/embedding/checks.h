@@ -10,7 +10,6 @@
 namespace rnnatlas::embedding::internal {
 
 using similarity::internal::check_finite;
-using similarity::internal::require;
 using similarity::internal::shape_of;
 
 /// Checks a distance matrix [n, n]: square, at least `min_n` points, finite, non-negative,

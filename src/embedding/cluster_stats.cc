@@ -157,9 +157,8 @@ double knn_accuracy(const Eigen::Ref<const Eigen::MatrixXd>& distances,
 }
 
 void ClusterStatsOptions::validate() const {
-  using internal::require;
-  require(k >= 1, "ClusterStatsOptions", "k", k, ">= 1");
-  require(n_permutations >= 0, "ClusterStatsOptions", "n_permutations", n_permutations, ">= 0");
+  RNNATLAS_CHECK_FIELD(k, k >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_permutations, n_permutations >= 0, ">= 0");
 }
 
 ClusterStats cluster_stats(const ClusterStatsOptions& options,
@@ -170,9 +169,10 @@ ClusterStats cluster_stats(const ClusterStatsOptions& options,
   execution.validate();
   ClusterStats stats;
   stats.silhouette = silhouette_score(distances, labels);  // checks distances and labels
-  RNNATLAS_CHECK_ARG(
-      options.k < distances.rows(),
-      "ClusterStatsOptions::k = " << options.k << ": must be <= n - 1 = " << distances.rows() - 1);
+  if (options.k >= distances.rows()) {
+    throw InvalidArgument("k", std::to_string(options.k),
+                          "<= n - 1 = " + std::to_string(distances.rows() - 1));
+  }
   int n_classes = 0;
   const std::vector<int> dense = dense_labels(labels, &n_classes);
   const auto order = neighbour_order(distances, options.k);
@@ -199,7 +199,7 @@ ClusterStats cluster_stats(const ClusterStatsOptions& options,
 }
 
 void MantelOptions::validate() const {
-  internal::require(n_permutations >= 0, "MantelOptions", "n_permutations", n_permutations, ">= 0");
+  RNNATLAS_CHECK_FIELD(n_permutations, n_permutations >= 0, ">= 0");
 }
 
 MantelResult mantel_test(const MantelOptions& options,

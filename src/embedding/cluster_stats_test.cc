@@ -148,7 +148,7 @@ TEST(ClusterStatsInputs, BadInputFailsWithClearMessages) {
       [&] {
         cluster_stats(ClusterStatsOptions{.n_permutations = -1}, d, {0, 0, 1, 1});
       },
-      ThrowsMessage<InvalidArgument>(HasSubstr("ClusterStatsOptions::n_permutations = -1")));
+      ThrowsMessage<InvalidArgument>(HasSubstr("n_permutations = -1")));
   EXPECT_THAT(
       [&] {
         mantel_test(MantelOptions{}, d, on_a_line({0, 1, 2}));

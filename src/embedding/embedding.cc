@@ -107,12 +107,10 @@ ClassicalMdsResult classical_mds(const Eigen::Ref<const Eigen::MatrixXd>& distan
 }
 
 void SmacofOptions::validate() const {
-  using internal::require;
-  require(n_components >= 1, "SmacofOptions", "n_components", n_components, ">= 1");
-  require(n_starts >= 1, "SmacofOptions", "n_starts", n_starts, ">= 1");
-  require(max_iterations >= 1, "SmacofOptions", "max_iterations", max_iterations, ">= 1");
-  require(tolerance >= 0.0 && std::isfinite(tolerance), "SmacofOptions", "tolerance", tolerance,
-          ">= 0 and finite");
+  RNNATLAS_CHECK_FIELD(n_components, n_components >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_starts, n_starts >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(max_iterations, max_iterations >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(tolerance, tolerance >= 0.0 && std::isfinite(tolerance), ">= 0 and finite");
 }
 
 SmacofSummary smacof(const SmacofOptions& options,

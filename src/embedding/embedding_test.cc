@@ -118,7 +118,7 @@ TEST(Embedding, RejectsInvalidDistanceMatrices) {
               ::testing::ThrowsMessage<InvalidArgument>(::testing::HasSubstr("n_components = 4")));
   EXPECT_THAT([&] { smacof(SmacofOptions{.n_starts = 0}, d); },
               ::testing::ThrowsMessage<InvalidArgument>(
-                  ::testing::HasSubstr("SmacofOptions::n_starts = 0: must be >= 1")));
+                  ::testing::HasSubstr("n_starts = 0: must be >= 1")));
 }
 
 }  // namespace

@@ -17,6 +17,8 @@
 #include "rnnatlas/format.h"
 #include "rnnatlas/io/content_hash.h"
 #include "rnnatlas/io/network_file.h"
+#include "rnnatlas/pipeline/dynamics_file.h"
+#include "rnnatlas/pipeline/population.h"
 #include "rnnatlas/runner.h"
 #include "rnnatlas/similarity/distance_matrix.h"
 #include "rnnatlas/sweep/sweep.h"
@@ -189,18 +191,21 @@ void check_activity_metric(const CompareOptions& options,
     units.push_back(options.activity.state == StateSelection::kFull ? a.n_state() : a.n_hidden);
   }
   if (options.metric == "svcca" && options.svcca.variance_fraction == 0.0) {
-    for (std::size_t i = 0; i < kept.size(); ++i)
-      RNNATLAS_CHECK_ARG(
-          options.svcca.k <= units[i],
-          "SvccaOptions::k = " << options.svcca.k << " exceeds the " << units[i]
-                               << " units of network '" << kept[i].network.id
-                               << "'; must be <= " << *std::min_element(units.begin(), units.end())
-                               << " (the smallest network's units)");
-    RNNATLAS_CHECK_ARG(2 * options.svcca.k < n_samples,
-                       "SvccaOptions::k = " << options.svcca.k << ": 2 k must be < the "
-                                            << n_samples
-                                            << " samples (trials x kept steps); use more "
-                                               "trials or a smaller k");
+    const std::string k = std::to_string(options.svcca.k);
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      if (options.svcca.k > units[i]) {
+        throw InvalidArgument(
+            "svcca.k", k,
+            "<= " + std::to_string(*std::min_element(units.begin(), units.end())) +
+                ", the units of the smallest network (network '" + kept[i].network.id + "' has " +
+                std::to_string(units[i]) + " units)");
+      }
+    }
+    if (2 * options.svcca.k >= n_samples) {
+      throw InvalidArgument("svcca.k", k,
+                            "< half the " + std::to_string(n_samples) +
+                                " samples (trials x kept steps); use more trials or a smaller k");
+    }
   }
   if (options.metric == "cca" || options.metric == "pwcca") {
     std::vector<int> sorted = units;
@@ -209,7 +214,7 @@ void check_activity_metric(const CompareOptions& options,
                        options.metric << ": networks of " << sorted[0] << " and " << sorted[1]
                                       << " units need more than " << sorted[0] + sorted[1]
                                       << " samples, but the activity has " << n_samples
-                                      << " (trials x kept steps); raise ActivityOptions::n_trials");
+                                      << " (trials x kept steps); raise activity.n_trials");
   }
   if (options.metric == "dsa") {
     DsaOptions dsa = options.dsa;
@@ -225,6 +230,23 @@ void check_activity_metric(const CompareOptions& options,
       }
     }
   }
+}
+
+// The topology distances of the networks `ids` (rows and columns in that order) from the topology
+// summaries of their dynamics files.
+Eigen::MatrixXd topology_distances(const std::string& dir,
+                                   const std::vector<std::string>& ids,
+                                   TopologyDistanceKind kind) {
+  std::vector<TopologySummary> summaries;
+  summaries.reserve(ids.size());
+  for (const std::string& id : ids) {
+    try {
+      summaries.push_back(load_topology_summary(dynamics_file_path(dir, id)));
+    } catch (const IoError& e) {
+      throw IoError(std::string(e.what()) + " (run `rnnatlas dynamics " + dir + "` first)");
+    }
+  }
+  return topology_distance_matrix(summaries, kind);
 }
 
 Eigen::MatrixXd activity_distances(const std::string& dir,
@@ -270,31 +292,23 @@ const std::vector<std::string>& compare_metric_names() {
 
 void CompareOptions::validate() const {
   const std::vector<std::string>& names = compare_metric_names();
-  RNNATLAS_CHECK_ARG(
-      std::find(names.begin(), names.end(), metric) != names.end(),
-      "CompareOptions::metric = '" << metric << "': unknown; allowed: " << join(names, ", "));
-  RNNATLAS_CHECK_ARG(name.empty() || internal::is_file_stem(name),
-                     "CompareOptions::name = '"
-                         << name
-                         << "': must be a plain file name of letters, digits, '_', '-' and '.'");
-  if (is_topology(metric)) {
-    RNNATLAS_CHECK_ARG(static_cast<bool>(topology.distances),
-                       "metric topology: CompareOptions::topology.distances is not set (the "
-                       "dynamics stage provides the topology distance)");
-    return;
-  }
-  activity.validate();
-  if (metric == "cca" || metric == "pwcca") cca.validate();
-  if (metric == "svcca") svcca.validate();
-  if (metric == "cka") cka.validate();
-  if (metric == "shape") shape.validate();
-  if (metric == "dsa") dsa.validate();
+  RNNATLAS_CHECK_FIELD(metric, std::find(names.begin(), names.end(), metric) != names.end(),
+                       "one of " + join(names, ", "));
+  RNNATLAS_CHECK_FIELD(name, name.empty() || internal::is_file_stem(name),
+                       "a plain file name of letters, digits, '_', '-' and '.'");
+  if (is_topology(metric)) return;
+  rnnatlas::internal::validate_within("activity", activity);
+  if (metric == "cca" || metric == "pwcca") rnnatlas::internal::validate_within("cca", cca);
+  if (metric == "svcca") rnnatlas::internal::validate_within("svcca", svcca);
+  if (metric == "cka") rnnatlas::internal::validate_within("cka", cka);
+  if (metric == "shape") rnnatlas::internal::validate_within("shape", shape);
+  if (metric == "dsa") rnnatlas::internal::validate_within("dsa", dsa);
 }
 
 std::string CompareOptions::file_stem() const { return name.empty() ? metric : name; }
 
 Params CompareOptions::params() const {
-  if (is_topology(metric)) return topology.params;
+  if (is_topology(metric)) return {{"kind", std::string(to_string(topology_kind))}};
   Params p;
   if (metric == "cca" || metric == "pwcca") {
     p["rank_tolerance"] = cca.rank_tolerance;
@@ -376,10 +390,10 @@ CompareSummary compare(const std::string& dir,
   std::unique_ptr<Task> task;
   if (!is_topology(options.metric)) {  // mistakes in the options first, before any file is read
     task = make_task(spec.task_name, spec.task_params);
-    RNNATLAS_CHECK_ARG(
-        options.activity.first_step < task->n_time(),
-        "ActivityOptions::first_step = " << options.activity.first_step
-                                         << ": must be < the task's n_time = " << task->n_time());
+    if (options.activity.first_step >= task->n_time()) {
+      throw InvalidArgument("activity.first_step", std::to_string(options.activity.first_step),
+                            "< the task's n_time = " + std::to_string(task->n_time()));
+    }
     check_activity_metric(options, kept,
                           options.activity.n_trials * options.activity.n_steps(task->n_time()));
   }
@@ -427,11 +441,7 @@ CompareSummary compare(const std::string& dir,
   const bool writes = execution.runner == nullptr || execution.runner->is_coordinator();
   if (is_topology(options.metric)) {
     if (!writes) return summary;  // rank 0 computes the topology distances alone
-    file.distances = options.topology.distances(dir, ids, execution.n_threads);
-    RNNATLAS_CHECK_ARG(
-        file.distances.rows() == summary.n_networks && file.distances.cols() == summary.n_networks,
-        "topology distances: got a [" << file.distances.rows() << ", " << file.distances.cols()
-                                      << "] matrix for " << summary.n_networks << " networks");
+    file.distances = topology_distances(dir, ids, options.topology_kind);
   } else {
     file.distances = activity_distances(dir, options, execution, *task, kept, ids);
     if (!writes) {  // another rank of an MPI job: rank 0 holds the matrix and writes it

@@ -13,6 +13,8 @@
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/content_hash.h"
 #include "rnnatlas/io/network_file.h"
+#include "rnnatlas/pipeline/dynamics_file.h"
+#include "rnnatlas/pipeline/population.h"
 #include "rnnatlas/runner.h"
 #include "rnnatlas/similarity/distance_matrix.h"
 #include "rnnatlas/sweep/sweep.h"
@@ -239,31 +241,38 @@ void write_dynamics_stubs(const std::string& dir, const std::string& wrong_for =
   }
 }
 
-TEST_F(ComparePopulation, TopologyComesFromTheDynamicsStage) {
-  write_dynamics_stubs(dir());
+TEST_F(ComparePopulation, TopologyComesFromTheDynamicsFiles) {
   CompareOptions options;
   options.metric = "topology";
   EXPECT_THAT([&] { compare_population(dir(), options); },
-              ::testing::ThrowsMessage<InvalidArgument>(HasSubstr("topology.distances")));
-  std::vector<std::string> seen;
-  options.topology.params = {{"weight", 0.5}};
-  options.topology.distances = [&](const std::string& d, const std::vector<std::string>& ids,
-                                   int n_threads) {
-    EXPECT_EQ(d, dir());
-    EXPECT_EQ(n_threads, 1);
-    seen = ids;
-    Eigen::MatrixXd m = Eigen::MatrixXd::Ones(ids.size(), ids.size());
-    m.diagonal().setZero();
-    return m;
-  };
-  const DistanceFile file = load_distance_file(compare_population(dir(), options).path);
-  EXPECT_EQ(file.metric, "topology");
-  EXPECT_EQ(file.network_ids, seen);
-  EXPECT_EQ(file.params, (Params{{"weight", 0.5}}));  // no activity parameters
-  EXPECT_EQ(file.distances(0, 1), 1.0);
-  EXPECT_EQ(file.input_hashes.size(), seen.size());
-  EXPECT_EQ(file.input_hashes[0], file_content_hash(dir() + "/dynamics/" + seen[0] + ".h5"));
-  EXPECT_EQ(distance_file_staleness(dir(), file), "");
+              ::testing::ThrowsMessage<IoError>(HasSubstr("run `rnnatlas dynamics")));
+
+  PopulationOptions quick;
+  quick.analysis.n_initial_states = 32;
+  quick.analysis.n_trials = 4;
+  quick.analysis.fixed_points.max_iters = 200;
+  quick.analysis.transitions.max_steps = 200;
+  analyze_population(dir(), quick, Execution{2});
+  for (const TopologyDistanceKind kind :
+       {TopologyDistanceKind::kAuto, TopologyDistanceKind::kSignature}) {
+    options.topology_kind = kind;
+    options.name = "topology_" + std::string(to_string(kind));
+    const DistanceFile file = load_distance_file(compare_population(dir(), options).path);
+    EXPECT_EQ(file.metric, "topology");
+    EXPECT_EQ(file.params, (Params{{"kind", std::string(to_string(kind))}}));  // no activity
+    // The distance of the dynamics stage between the networks' own dynamics files.
+    std::vector<TopologySummary> summaries;
+    for (const std::string& id : file.network_ids) {
+      summaries.push_back(load_topology_summary(dynamics_file_path(dir(), id)));
+    }
+    EXPECT_EQ(file.distances, topology_distance_matrix(summaries, kind));
+    ASSERT_EQ(file.input_hashes.size(), file.network_ids.size());
+    EXPECT_EQ(file.input_hashes[0],
+              file_content_hash(dynamics_file_path(dir(), file.network_ids[0])));
+    EXPECT_EQ(distance_file_staleness(dir(), file), "");
+  }
+  const std::vector<std::string> seen =
+      load_distance_file(distance_file_path(dir(), "topology_auto")).network_ids;
 
   // Dynamics made from another version of a network file are refused.
   write_dynamics_stubs(dir(), seen[1]);

@@ -145,10 +145,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 void EmbedOptions::validate() const {
-  RNNATLAS_CHECK_ARG(k_neighbors >= 1,
-                     "EmbedOptions::k_neighbors = " << k_neighbors << ": must be >= 1");
-  RNNATLAS_CHECK_ARG(n_permutations >= 0,
-                     "EmbedOptions::n_permutations = " << n_permutations << ": must be >= 0");
+  RNNATLAS_CHECK_FIELD(k_neighbors, k_neighbors >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_permutations, n_permutations >= 0, ">= 0");
   SmacofOptions smacof;
   smacof.n_starts = n_starts;
   smacof.max_iterations = max_iterations;

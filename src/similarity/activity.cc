@@ -26,10 +26,9 @@ StateSelection parse_state_selection(std::string_view name) {
 }
 
 void ActivityOptions::validate() const {
-  using internal::require;
-  require(n_trials >= 1, "ActivityOptions", "n_trials", n_trials, ">= 1");
-  require(first_step >= 0, "ActivityOptions", "first_step", first_step, ">= 0");
-  require(step_stride >= 1, "ActivityOptions", "step_stride", step_stride, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_trials, n_trials >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(first_step, first_step >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(step_stride, step_stride >= 1, ">= 1");
 }
 
 int ActivityOptions::n_steps(int n_time) const {
@@ -39,9 +38,10 @@ int ActivityOptions::n_steps(int n_time) const {
 namespace {
 
 void check_first_step(const ActivityOptions& options, int n_time) {
-  RNNATLAS_CHECK_ARG(options.first_step < n_time,
-                     "ActivityOptions::first_step = "
-                         << options.first_step << ": must be < the task's n_time = " << n_time);
+  if (options.first_step >= n_time) {
+    throw InvalidArgument("first_step", std::to_string(options.first_step),
+                          "< the task's n_time = " + std::to_string(n_time));
+  }
 }
 
 }  // namespace

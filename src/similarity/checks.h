@@ -10,15 +10,6 @@
 
 namespace rnnatlas::similarity::internal {
 
-/// Throws InvalidArgument "<owner>::<field> = <value>: must be <rule>" unless `ok`.
-template <typename T>
-void require(bool ok, const char* owner, const char* field, const T& value, const char* rule) {
-  if (ok) return;
-  std::ostringstream ss;
-  ss << owner << "::" << field << " = " << value << ": must be " << rule;
-  throw InvalidArgument(ss.str());
-}
-
 /// "[rows, cols]", for messages.
 inline std::string shape_of(const Eigen::Ref<const Eigen::MatrixXd>& m) {
   std::ostringstream ss;

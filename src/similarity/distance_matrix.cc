@@ -49,19 +49,19 @@ void DistanceMatrixOptions::validate() const {
   switch (metric) {
     case Metric::kCca:
     case Metric::kPwcca:
-      cca.validate();
+      rnnatlas::internal::validate_within("cca", cca);
       break;
     case Metric::kSvcca:
-      svcca.validate();
+      rnnatlas::internal::validate_within("svcca", svcca);
       break;
     case Metric::kCka:
-      cka.validate();
+      rnnatlas::internal::validate_within("cka", cka);
       break;
     case Metric::kShape:
-      shape.validate();
+      rnnatlas::internal::validate_within("shape", shape);
       break;
     case Metric::kDsa:
-      dsa.validate();
+      rnnatlas::internal::validate_within("dsa", dsa);
       break;
   }
 }

@@ -21,7 +21,6 @@ namespace {
 using Eigen::Index;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
-using internal::require;
 
 // Domain tag of the random starts' streams (see common/random.h).
 constexpr std::uint64_t kStartDomain = 0x647361;  // "dsa"
@@ -361,58 +360,56 @@ internal::AlignmentRun internal::maximise_alignment(const MatrixXd& a,
 // ---- options ---------------------------------------------------------------------------------
 
 void DsaAlignmentOptions::validate() const {
-  require(n_random_starts >= 0, "DsaAlignmentOptions", "n_random_starts", n_random_starts, ">= 0");
-  require(max_iterations >= 1, "DsaAlignmentOptions", "max_iterations", max_iterations, ">= 1");
-  require(n_screening_iterations >= 1, "DsaAlignmentOptions", "n_screening_iterations",
-          n_screening_iterations, ">= 1");
-  require(n_refined >= 1, "DsaAlignmentOptions", "n_refined", n_refined, ">= 1");
-  require(tolerance > 0.0 && tolerance < 1.0, "DsaAlignmentOptions", "tolerance", tolerance,
-          "in (0, 1) (norm of the Riemannian gradient for unit-norm operators)");
+  RNNATLAS_CHECK_FIELD(n_random_starts, n_random_starts >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(max_iterations, max_iterations >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_screening_iterations, n_screening_iterations >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_refined, n_refined >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(tolerance, tolerance > 0.0 && tolerance < 1.0,
+                       "in (0, 1) (norm of the Riemannian gradient for unit-norm operators)");
 }
 
 void DsaOptions::validate() const {
-  require(n_steps >= 0, "DsaOptions", "n_steps", n_steps, ">= 0 (kept steps per trial; 0 = unset)");
-  require(n_delays >= 1, "DsaOptions", "n_delays", n_delays, ">= 1 (1 = no delay embedding)");
-  require(delay_interval >= 1, "DsaOptions", "delay_interval", delay_interval, ">= 1");
-  require(rank >= 1, "DsaOptions", "rank", rank, ">= 1 (principal coordinates kept)");
-  require(rank_tolerance >= 1e-7 && rank_tolerance < 1.0, "DsaOptions", "rank_tolerance",
-          rank_tolerance, "in [1e-7, 1) (directions come from Z^T Z, which resolves ~sqrt(eps))");
-  alignment.validate();
+  RNNATLAS_CHECK_FIELD(n_steps, n_steps >= 0, ">= 0 (kept steps per trial; 0 = unset)");
+  RNNATLAS_CHECK_FIELD(n_delays, n_delays >= 1, ">= 1 (1 = no delay embedding)");
+  RNNATLAS_CHECK_FIELD(delay_interval, delay_interval >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(rank, rank >= 1, ">= 1 (principal coordinates kept)");
+  RNNATLAS_CHECK_FIELD(rank_tolerance, rank_tolerance >= 1e-7 && rank_tolerance < 1.0,
+                       "in [1e-7, 1) (directions come from Z^T Z, which resolves ~sqrt(eps))");
+  rnnatlas::internal::validate_within("alignment", alignment);
 }
 
 void DsaOptions::check_activity_shape(int n_samples, int n_units) const {
-  RNNATLAS_CHECK_ARG(n_steps >= 1,
-                     "DsaOptions::n_steps = "
-                         << n_steps
-                         << ": unset; set it to the kept time steps per trial (the activity's "
-                            "rows are n_trials x n_steps; ActivityOptions::n_steps(n_time)), so "
-                            "that the delay embedding does not join trials");
+  RNNATLAS_CHECK_ARG(
+      n_steps >= 1,
+      "n_steps = " << n_steps
+                   << ": unset; set it to the kept time steps per trial (the activity's "
+                      "rows are n_trials x n_steps), so "
+                      "that the delay embedding does not join trials");
   RNNATLAS_CHECK_ARG(n_samples % n_steps == 0,
-                     "DsaOptions::n_steps = " << n_steps << " does not divide the " << n_samples
-                                              << " samples (rows); the rows must be n_trials x "
-                                                 "n_steps");
+                     "n_steps = " << n_steps << " does not divide the " << n_samples
+                                  << " samples (rows); the rows must be n_trials x "
+                                     "n_steps");
   const long long window = static_cast<long long>(n_delays - 1) * delay_interval;
   RNNATLAS_CHECK_ARG(n_steps - window >= 2,
-                     "DsaOptions: n_steps = "
-                         << n_steps << " leaves " << n_steps - window
-                         << " embedded step(s) per trial with n_delays = " << n_delays
-                         << " and delay_interval = " << delay_interval << " (window " << window
-                         << "); need n_steps >= window + 2: use fewer or "
-                            "shorter delays");
+                     "n_steps = " << n_steps << " leaves " << n_steps - window
+                                  << " embedded step(s) per trial with n_delays = " << n_delays
+                                  << " and delay_interval = " << delay_interval << " (window "
+                                  << window
+                                  << "); need n_steps >= window + 2: use fewer or "
+                                     "shorter delays");
   const long long n_trials = n_samples / n_steps;
   const long long n_pairs = (n_steps - window - 1) * n_trials;
   RNNATLAS_CHECK_ARG(n_pairs >= rank + 2,
-                     "DsaOptions::rank = " << rank << ": the activity has only " << n_pairs
-                                           << " one-step pairs (" << n_trials << " trials x "
-                                           << n_steps - window - 1
-                                           << "), fewer than rank + 2 for the affine fit; use "
-                                              "a lower rank or more trials");
+                     "rank = " << rank << ": the activity has only " << n_pairs
+                               << " one-step pairs (" << n_trials << " trials x "
+                               << n_steps - window - 1
+                               << "), fewer than rank + 2 for the affine fit; use "
+                                  "a lower rank or more trials");
   RNNATLAS_CHECK_ARG(static_cast<long long>(rank) <= static_cast<long long>(n_delays) * n_units,
-                     "DsaOptions::rank = " << rank << " exceeds the " << n_delays << " x "
-                                           << n_units
-                                           << " dimensions of the delay embedding; "
-                                              "must be <= "
-                                           << static_cast<long long>(n_delays) * n_units);
+                     "rank = " << rank << " exceeds the " << n_delays << " x " << n_units
+                               << " dimensions of the delay embedding; "
+                                  "must be <= "
+                               << static_cast<long long>(n_delays) * n_units);
 }
 
 // ---- fitting ---------------------------------------------------------------------------------
@@ -462,10 +459,9 @@ PreparedDsa prepare_dsa(const DsaOptions& options, const Eigen::Ref<const Matrix
     ++numerical_rank;
   const Index r = options.rank;
   RNNATLAS_CHECK_ARG(r <= numerical_rank,
-                     "DsaOptions::rank = " << r << " exceeds the numerical rank " << numerical_rank
-                                           << " of the delay embedding of X"
-                                           << internal::shape_of(x) << " (n_delays = " << d
-                                           << "); must be <= " << numerical_rank);
+                     "rank = " << r << " exceeds the numerical rank " << numerical_rank
+                               << " of the delay embedding of X" << internal::shape_of(x)
+                               << " (n_delays = " << d << "); must be <= " << numerical_rank);
 
   PreparedDsa prepared;
   prepared.n_samples = static_cast<int>(x.rows());

@@ -366,13 +366,13 @@ TEST(DsaInputs, BadInputFailsWithClearMessages) {
   const MatrixXd x = network_trajectories(4, 5, 20, 30);
   DsaOptions o = options_for(20, 3);
   EXPECT_THAT(error_of([&] { prepare_dsa(options_for(0, 3), x); }),
-              HasSubstr("DsaOptions::n_steps = 0: unset"));
+              HasSubstr("n_steps = 0: unset"));
   EXPECT_THAT(error_of([&] { prepare_dsa(options_for(30, 3), x); }),
               HasSubstr("n_steps = 30 does not divide the 100 samples"));
   EXPECT_THAT(error_of([&] { prepare_dsa(options_for(20, 3, 11, 2), x); }),
               HasSubstr("need n_steps >= window + 2"));
   EXPECT_THAT(error_of([&] { prepare_dsa(options_for(20, 5), x); }),
-              HasSubstr("DsaOptions::rank = 5 exceeds the 1 x 4 dimensions"));
+              HasSubstr("rank = 5 exceeds the 1 x 4 dimensions"));
   EXPECT_THAT(error_of([&] { prepare_dsa(options_for(2, 4), x.topRows(10)); }),
               HasSubstr("fewer than rank + 2"));
   MatrixXd low_rank = x;
@@ -389,20 +389,19 @@ TEST(DsaInputs, BadInputFailsWithClearMessages) {
     return error_of([&] { copy.validate(); });
   };
   EXPECT_THAT(field_error([](DsaOptions& c) { c.n_delays = 0; }),
-              HasSubstr("DsaOptions::n_delays = 0: must be >= 1"));
+              HasSubstr("n_delays = 0: must be >= 1"));
   EXPECT_THAT(field_error([](DsaOptions& c) { c.delay_interval = 0; }),
-              HasSubstr("DsaOptions::delay_interval = 0"));
-  EXPECT_THAT(field_error([](DsaOptions& c) { c.rank = 0; }), HasSubstr("DsaOptions::rank = 0"));
-  EXPECT_THAT(field_error([](DsaOptions& c) { c.n_steps = -1; }),
-              HasSubstr("DsaOptions::n_steps = -1"));
+              HasSubstr("delay_interval = 0"));
+  EXPECT_THAT(field_error([](DsaOptions& c) { c.rank = 0; }), HasSubstr("rank = 0"));
+  EXPECT_THAT(field_error([](DsaOptions& c) { c.n_steps = -1; }), HasSubstr("n_steps = -1"));
   EXPECT_THAT(field_error([](DsaOptions& c) { c.rank_tolerance = 1e-9; }),
-              HasSubstr("DsaOptions::rank_tolerance = 1e-09: must be in [1e-7, 1)"));
+              HasSubstr("rank_tolerance = 1e-09: must be in [1e-7, 1)"));
   EXPECT_THAT(field_error([](DsaOptions& c) { c.alignment.max_iterations = 0; }),
-              HasSubstr("DsaAlignmentOptions::max_iterations = 0"));
+              HasSubstr("alignment.max_iterations = 0"));
   EXPECT_THAT(field_error([](DsaOptions& c) { c.alignment.tolerance = 0.0; }),
-              HasSubstr("DsaAlignmentOptions::tolerance = 0"));
+              HasSubstr("alignment.tolerance = 0"));
   EXPECT_THAT(field_error([](DsaOptions& c) { c.alignment.n_random_starts = -1; }),
-              HasSubstr("DsaAlignmentOptions::n_random_starts = -1"));
+              HasSubstr("alignment.n_random_starts = -1"));
   EXPECT_THAT(error_of([&] { operator_distance(o, MatrixXd::Ones(2, 3), MatrixXd::Ones(2, 2)); }),
               HasSubstr("A[2, 3] must be a non-empty square matrix"));
   EXPECT_THAT(error_of([&] { operator_distance(o, MatrixXd::Ones(2, 2), bad); }),

@@ -17,7 +17,6 @@ using internal::centre_columns;
 using internal::check_activity;
 using internal::check_cca_pair;
 using internal::check_same_samples;
-using internal::require;
 
 // Thin SVD of the centred activity; singular values come back descending.
 Eigen::BDCSVD<Eigen::MatrixXd> thin_svd(const Eigen::MatrixXd& centred) {
@@ -62,8 +61,7 @@ Eigen::VectorXd principal_cosines_from_gram(const Eigen::MatrixXd& m) {
 // ---- CCA -------------------------------------------------------------------------------------
 
 void CcaOptions::validate() const {
-  require(rank_tolerance >= 0.0 && rank_tolerance < 1.0, "CcaOptions", "rank_tolerance",
-          rank_tolerance, "in [0, 1)");
+  RNNATLAS_CHECK_FIELD(rank_tolerance, rank_tolerance >= 0.0 && rank_tolerance < 1.0, "in [0, 1)");
 }
 
 PreparedCca prepare_cca(const CcaOptions& options, const Eigen::Ref<const Eigen::MatrixXd>& x) {
@@ -99,11 +97,11 @@ Eigen::VectorXd cca(const CcaOptions& options,
 // ---- SVCCA -----------------------------------------------------------------------------------
 
 void SvccaOptions::validate() const {
-  require(k >= 1, "SvccaOptions", "k", k, ">= 1 (directions kept per side)");
-  require(variance_fraction >= 0.0 && variance_fraction <= 1.0, "SvccaOptions", "variance_fraction",
-          variance_fraction, "in [0, 1] (0 = use k)");
-  require(rank_tolerance >= 1e-7 && rank_tolerance < 1.0, "SvccaOptions", "rank_tolerance",
-          rank_tolerance, "in [1e-7, 1) (directions come from X^T X, which resolves ~sqrt(eps))");
+  RNNATLAS_CHECK_FIELD(k, k >= 1, ">= 1 (directions kept per side)");
+  RNNATLAS_CHECK_FIELD(variance_fraction, variance_fraction >= 0.0 && variance_fraction <= 1.0,
+                       "in [0, 1] (0 = use k)");
+  RNNATLAS_CHECK_FIELD(rank_tolerance, rank_tolerance >= 1e-7 && rank_tolerance < 1.0,
+                       "in [1e-7, 1) (directions come from X^T X, which resolves ~sqrt(eps))");
 }
 
 PreparedSvcca prepare_svcca(const SvccaOptions& options,
@@ -132,10 +130,11 @@ PreparedSvcca prepare_svcca(const SvccaOptions& options,
     while (k < r && cumulative < target * (1.0 - 1e-12)) cumulative += variance(k++);
     k = std::max(k, 1);
   } else {
-    RNNATLAS_CHECK_ARG(k <= r, "SvccaOptions::k = " << k << " exceeds the numerical rank " << r
-                                                    << " of X" << internal::shape_of(x)
-                                                    << "; must be <= " << r
-                                                    << " (or set variance_fraction)");
+    if (k > r) {
+      throw InvalidArgument("k", std::to_string(k),
+                            "<= " + std::to_string(r) + ", the numerical rank of X" +
+                                internal::shape_of(x) + " (or set variance_fraction)");
+    }
   }
   PreparedSvcca p;
   p.n_samples = static_cast<int>(x.rows());
@@ -211,8 +210,8 @@ CkaKernel parse_cka_kernel(std::string_view name) {
 }
 
 void CkaOptions::validate() const {
-  require(threshold > 0.0 && std::isfinite(threshold), "CkaOptions", "threshold", threshold,
-          "> 0 and finite (RBF bandwidth as a multiple of the median distance)");
+  RNNATLAS_CHECK_FIELD(threshold, threshold > 0.0 && std::isfinite(threshold),
+                       "> 0 and finite (RBF bandwidth as a multiple of the median distance)");
 }
 
 namespace {
@@ -370,10 +369,9 @@ ShapeDistance parse_shape_distance(std::string_view name) {
 }
 
 void ShapeOptions::validate() const {
-  require(alpha >= 0.0 && alpha <= 1.0, "ShapeOptions", "alpha", alpha,
-          "in [0, 1] (1 = Procrustes, 0 = full whitening)");
-  require(rank_tolerance >= 0.0 && rank_tolerance < 1.0, "ShapeOptions", "rank_tolerance",
-          rank_tolerance, "in [0, 1)");
+  RNNATLAS_CHECK_FIELD(alpha, alpha >= 0.0 && alpha <= 1.0,
+                       "in [0, 1] (1 = Procrustes, 0 = full whitening)");
+  RNNATLAS_CHECK_FIELD(rank_tolerance, rank_tolerance >= 0.0 && rank_tolerance < 1.0, "in [0, 1)");
 }
 
 PreparedShape prepare_shape(const ShapeOptions& options,

@@ -221,29 +221,6 @@ std::vector<std::string> grid_key_list() {
   return keys;
 }
 
-/// The first key of `keys` that occurs in `text` as a whole word.
-std::optional<std::string> first_word_in(std::string_view text,
-                                         const std::vector<std::string>& keys) {
-  std::optional<std::string> found;
-  std::size_t best = std::string_view::npos;
-  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-  for (const std::string& key : keys) {
-    for (std::size_t pos = text.find(key); pos != std::string_view::npos;
-         pos = text.find(key, pos + 1)) {
-      const std::size_t end = pos + key.size();
-      if ((pos == 0 || !word_char(text[pos - 1])) &&
-          (end == text.size() || !word_char(text[end]))) {
-        if (pos < best) {
-          best = pos;
-          found = key;
-        }
-        break;
-      }
-    }
-  }
-  return found;
-}
-
 void read_task(const Reader& r,
                const toml::key& table_key,
                const toml::table& table,
@@ -298,11 +275,8 @@ void read_task(const Reader& r,
   try {
     task = make_task(name, params);
   } catch (const InvalidArgument& e) {
-    std::vector<std::string> given;
-    for (const auto& [k, v] : params) given.push_back(k);
-    const std::optional<std::string> k = first_word_in(e.what(), given);
-    r.fail(k ? where.at(*k) : table_key.source(),
-           "[task] " + (k ? *k + ": " : std::string()) + e.what());
+    const auto k = where.find(e.field());
+    r.fail(k != where.end() ? k->second : table_key.source(), "[task] " + std::string(e.what()));
   }
   spec.task_name = std::string(task->name());
   spec.task_params = task->params();
@@ -357,7 +331,8 @@ double read_grid_value(const Reader& r,
     a.validate();
     o.validate();
   } catch (const InvalidArgument& e) {
-    r.fail(node.source(), label + " = " + node_text(node) + ": " + e.what());
+    r.fail(node.source(), e.field() == f.key ? e.message_for(label)
+                                             : label + " = " + node_text(node) + ": " + e.what());
   }
   return value;
 }

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "common/random.h"
+#include "rnnatlas/error.h"
 #include "rnnatlas/tasks/tasks.h"
 #include "tasks/task_params.h"
 
@@ -55,13 +56,11 @@ class ContextIntegrationTask final : public Task {
 }  // namespace
 
 void ContextIntegrationOptions::validate() const {
-  internal::check_option(n_time >= 1, "ContextIntegrationOptions::n_time", n_time, ">= 1");
-  internal::check_option(std::isfinite(mu_max) && mu_max > 0.0, "ContextIntegrationOptions::mu_max",
-                         mu_max, "finite and > 0");
-  internal::check_option(std::isfinite(noise_std) && noise_std >= 0.0,
-                         "ContextIntegrationOptions::noise_std", noise_std, "finite and >= 0");
-  internal::check_option(std::isfinite(target_scale), "ContextIntegrationOptions::target_scale",
-                         target_scale, "finite (<= 0 selects 1 / (mu_max * n_time))");
+  RNNATLAS_CHECK_FIELD(n_time, n_time >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(mu_max, std::isfinite(mu_max) && mu_max > 0.0, "finite and > 0");
+  RNNATLAS_CHECK_FIELD(noise_std, std::isfinite(noise_std) && noise_std >= 0.0, "finite and >= 0");
+  RNNATLAS_CHECK_FIELD(target_scale, std::isfinite(target_scale),
+                       "finite (<= 0 selects 1 / (mu_max * n_time))");
 }
 
 double ContextIntegrationOptions::effective_target_scale() const {

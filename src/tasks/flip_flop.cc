@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "common/random.h"
+#include "rnnatlas/error.h"
 #include "rnnatlas/tasks/tasks.h"
 #include "tasks/task_params.h"
 
@@ -57,10 +58,10 @@ class FlipFlopTask final : public Task {
 }  // namespace
 
 void FlipFlopOptions::validate() const {
-  internal::check_option(n_bits >= 1, "FlipFlopOptions::n_bits", n_bits, ">= 1");
-  internal::check_option(n_time >= 1, "FlipFlopOptions::n_time", n_time, ">= 1");
-  internal::check_option(pulse_probability >= 0.0 && pulse_probability <= 1.0,
-                         "FlipFlopOptions::pulse_probability", pulse_probability, "in [0, 1]");
+  RNNATLAS_CHECK_FIELD(n_bits, n_bits >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_time, n_time >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(pulse_probability, pulse_probability >= 0.0 && pulse_probability <= 1.0,
+                       "in [0, 1]");
 }
 
 std::unique_ptr<Task> make_flip_flop(const FlipFlopOptions& options) {

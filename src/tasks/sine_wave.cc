@@ -51,29 +51,24 @@ class SineWaveTask final : public Task {
 }  // namespace
 
 void SineWaveOptions::validate() const {
-  internal::check_option(n_frequencies >= 1, "SineWaveOptions::n_frequencies", n_frequencies,
-                         ">= 1");
-  internal::check_option(std::isfinite(w_min) && w_min > 0.0, "SineWaveOptions::w_min", w_min,
-                         "finite and > 0");
-  internal::check_option(std::isfinite(w_max) && w_max >= w_min, "SineWaveOptions::w_max", w_max,
-                         "finite and >= w_min (" + format_shortest(w_min) + ")");
-  internal::check_option(std::isfinite(input_offset), "SineWaveOptions::input_offset", input_offset,
-                         "finite");
-  internal::check_option(n_time >= 1, "SineWaveOptions::n_time", n_time, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_frequencies, n_frequencies >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(w_min, std::isfinite(w_min) && w_min > 0.0, "finite and > 0");
+  RNNATLAS_CHECK_FIELD(w_max, std::isfinite(w_max) && w_max >= w_min,
+                       "finite and >= w_min (" + format_shortest(w_min) + ")");
+  RNNATLAS_CHECK_FIELD(input_offset, std::isfinite(input_offset), "finite");
+  RNNATLAS_CHECK_FIELD(n_time, n_time >= 1, ">= 1");
 }
 
 double SineWaveOptions::frequency(int j) const {
-  RNNATLAS_CHECK_ARG(
-      j >= 1 && j <= n_frequencies,
-      "SineWaveOptions::frequency: j = " << j << ": must be in [1, " << n_frequencies << "]");
+  RNNATLAS_CHECK_ARG(j >= 1 && j <= n_frequencies,
+                     "frequency(j): j = " << j << ": must be in [1, " << n_frequencies << "]");
   if (n_frequencies == 1) return w_min;
   return w_min + (w_max - w_min) * (j - 1) / (n_frequencies - 1);
 }
 
 double SineWaveOptions::static_input(int j) const {
-  RNNATLAS_CHECK_ARG(
-      j >= 1 && j <= n_frequencies,
-      "SineWaveOptions::static_input: j = " << j << ": must be in [1, " << n_frequencies << "]");
+  RNNATLAS_CHECK_ARG(j >= 1 && j <= n_frequencies,
+                     "static_input(j): j = " << j << ": must be in [1, " << n_frequencies << "]");
   return static_cast<double>(j) / n_frequencies + input_offset;
 }
 

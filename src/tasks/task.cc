@@ -66,10 +66,6 @@ std::vector<std::string> task_names() { return {"flip_flop", "sine_wave", "conte
 
 namespace internal {
 
-void check_option(bool ok, std::string_view name, double value, std::string_view rule) {
-  RNNATLAS_CHECK_ARG(ok, name << " = " << format_shortest(value) << ": must be " << rule);
-}
-
 void check_known_keys(std::string_view task,
                       const TaskParams& params,
                       const std::vector<std::string_view>& allowed) {
@@ -86,26 +82,31 @@ void check_known_keys(std::string_view task,
 }
 
 void set_field(std::string_view task, std::string_view key, double value, int& field) {
-  RNNATLAS_CHECK_ARG(std::isfinite(value) && value == std::trunc(value),
-                     task << " parameter " << key << " = " << format_shortest(value)
-                          << ": must be a whole number");
-  RNNATLAS_CHECK_ARG(
-      value >= std::numeric_limits<int>::min() && value <= std::numeric_limits<int>::max(),
-      task << " parameter " << key << " = " << format_shortest(value) << ": must be at most "
-           << std::numeric_limits<int>::max() << " in magnitude");
+  const auto check = [&](bool ok, const std::string& rule) {
+    if (!ok) {
+      throw InvalidArgument(std::string(key), format_shortest(value),
+                            rule + " (a parameter of task " + std::string(task) + ")");
+    }
+  };
+  check(std::isfinite(value) && value == std::trunc(value), "a whole number");
+  check(value >= std::numeric_limits<int>::min() && value <= std::numeric_limits<int>::max(),
+        "at most " + std::to_string(std::numeric_limits<int>::max()) + " in magnitude");
   field = static_cast<int>(value);
 }
 
 void set_field(std::string_view task, std::string_view key, double value, double& field) {
-  RNNATLAS_CHECK_ARG(std::isfinite(value), task << " parameter " << key << " = "
-                                                << format_shortest(value) << ": must be finite");
+  if (!std::isfinite(value)) {
+    throw InvalidArgument(std::string(key), format_shortest(value),
+                          "finite (a parameter of task " + std::string(task) + ")");
+  }
   field = value;
 }
 
 void set_field(std::string_view task, std::string_view key, double value, bool& field) {
-  RNNATLAS_CHECK_ARG(value == 0.0 || value == 1.0, task << " parameter " << key << " = "
-                                                        << format_shortest(value)
-                                                        << ": must be 0 (false) or 1 (true)");
+  if (value != 0.0 && value != 1.0) {
+    throw InvalidArgument(std::string(key), format_shortest(value),
+                          "0 (false) or 1 (true) (a parameter of task " + std::string(task) + ")");
+  }
   field = value == 1.0;
 }
 

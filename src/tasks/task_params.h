@@ -16,10 +16,6 @@
 
 namespace rnnatlas::internal {
 
-/// Throws InvalidArgument "<name> = <value>: must be <rule>" unless `ok`.
-/// Example: check_option(n_bits >= 1, "FlipFlopOptions::n_bits", n_bits, ">= 1").
-void check_option(bool ok, std::string_view name, double value, std::string_view rule);
-
 /// Throws InvalidArgument naming the first key of `params` that is not in `allowed`, and listing
 /// `allowed`.
 void check_known_keys(std::string_view task,

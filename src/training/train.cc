@@ -16,41 +16,30 @@ namespace {
 // Domain tag that keeps training-trial seeds apart from every other use of the seed.
 constexpr std::uint64_t kTrainTrialDomain = 0x7472616e;  // "tran"
 
-template <typename T>
-void require(bool ok, const char* field, const T& value, const char* rule) {
-  if (ok) return;
-  std::ostringstream ss;
-  ss << "TrainOptions::" << field << " = " << value << ": must be " << rule;
-  throw InvalidArgument(ss.str());
-}
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
 
-#define RNNATLAS_REQUIRE(field, condition, rule) require((condition), #field, field, rule)
-
 void TrainOptions::validate() const {
-  RNNATLAS_REQUIRE(n_iterations, n_iterations >= 1, ">= 1");
-  RNNATLAS_REQUIRE(n_batch, n_batch >= 1, ">= 1");
-  RNNATLAS_REQUIRE(learning_rate, learning_rate > 0 && std::isfinite(learning_rate),
-                   "> 0 and finite");
-  RNNATLAS_REQUIRE(adam_beta1, adam_beta1 >= 0 && adam_beta1 < 1, "in [0, 1)");
-  RNNATLAS_REQUIRE(adam_beta2, adam_beta2 >= 0 && adam_beta2 < 1, "in [0, 1)");
-  RNNATLAS_REQUIRE(adam_epsilon, adam_epsilon > 0 && std::isfinite(adam_epsilon), "> 0");
-  RNNATLAS_REQUIRE(lr_decay_rate, lr_decay_rate > 0 && lr_decay_rate <= 1, "in (0, 1]");
-  RNNATLAS_REQUIRE(lr_decay_steps, lr_decay_steps >= 1, ">= 1");
-  RNNATLAS_REQUIRE(gradient_clip_norm, !std::isnan(gradient_clip_norm), "a number (<= 0 disables)");
-  RNNATLAS_REQUIRE(l2, l2 >= 0 && std::isfinite(l2), ">= 0 and finite");
-  RNNATLAS_REQUIRE(divergence_factor, divergence_factor > 1, "> 1");
-  RNNATLAS_REQUIRE(n_eval_batch, n_eval_batch >= 1, ">= 1");
-  RNNATLAS_REQUIRE(progress_every, progress_every >= 1, ">= 1");
-  RNNATLAS_REQUIRE(checkpoint_every, checkpoint_every >= 0, ">= 0 (0 = only when stopped)");
+  RNNATLAS_CHECK_FIELD(n_iterations, n_iterations >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_batch, n_batch >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(learning_rate, learning_rate > 0 && std::isfinite(learning_rate),
+                       "> 0 and finite");
+  RNNATLAS_CHECK_FIELD(adam_beta1, adam_beta1 >= 0 && adam_beta1 < 1, "in [0, 1)");
+  RNNATLAS_CHECK_FIELD(adam_beta2, adam_beta2 >= 0 && adam_beta2 < 1, "in [0, 1)");
+  RNNATLAS_CHECK_FIELD(adam_epsilon, adam_epsilon > 0 && std::isfinite(adam_epsilon), "> 0");
+  RNNATLAS_CHECK_FIELD(lr_decay_rate, lr_decay_rate > 0 && lr_decay_rate <= 1, "in (0, 1]");
+  RNNATLAS_CHECK_FIELD(lr_decay_steps, lr_decay_steps >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(gradient_clip_norm, !std::isnan(gradient_clip_norm),
+                       "a number (<= 0 disables)");
+  RNNATLAS_CHECK_FIELD(l2, l2 >= 0 && std::isfinite(l2), ">= 0 and finite");
+  RNNATLAS_CHECK_FIELD(divergence_factor, divergence_factor > 1, "> 1");
+  RNNATLAS_CHECK_FIELD(n_eval_batch, n_eval_batch >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(progress_every, progress_every >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(checkpoint_every, checkpoint_every >= 0, ">= 0 (0 = only when stopped)");
 }
-
-#undef RNNATLAS_REQUIRE
 
 std::string TrainSummary::brief_report() const {
   char buf[256];

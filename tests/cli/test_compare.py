@@ -214,17 +214,21 @@ def test_bad_input_gets_a_clear_message(run, sweep, tmp_path):
     assert_error(run("compare", tmp_path), 1, "manifest.csv")
     assert_error(run("compare", sweep, "--metric", "rsa"), 2, "'rsa'", "svcca", "topology")
     assert_error(run("compare", sweep, "--metric", "svcca", "--k", 9), 2,
-                 "k = 9 exceeds the 8 units")
+                 "--k = 9: must be <= 8")
     assert_error(run("compare", sweep, "--metric", "cka", "--k", 3), 2, "--k applies to")
     assert_error(run("compare", sweep, "--metric", "svcca", "--n-delays", 2), 2,
                  "--n-delays applies to")
     assert_error(run("compare", sweep, "--metric", "dsa", "--rank", 20, "--n-delays", 2), 2,
-                 "DsaOptions::rank = 20 exceeds the 2 x 8 dimensions", "network '")
+                 "rank = 20 exceeds the 2 x 8 dimensions", "network '")
     assert_error(run("compare", sweep, "--metric", "dsa", "--n-delays", 30), 2,
                  "n_steps = 20", "window")
     assert_error(run("compare", sweep, "--metric", "svcca", "--activity-seed", "-1"), 2,
                  "--activity-seed")
-    assert_error(run("compare", sweep, "--name", "../x"), 2, "name")
+    assert_error(run("compare", sweep, "--name", "../x"), 2,
+                 "--name = '../x': must be a plain file name")
+    # Errors about an option name the flag that set it, not the library's field.
+    assert_error(run("compare", sweep, "--metric", "svcca", "--first-step", 1000), 2,
+                 "--first-step = 1000: must be < the task's n_time")
     assert_error(run("embed", sweep, "--metric", "nothing_here"), 1, "nothing_here.h5",
                  "rnnatlas compare")
     assert_error(run("embed", tmp_path / "nowhere"), 1, "svcca.h5")

@@ -105,7 +105,7 @@ def test_rerun_under_mpi_resumes(mpirun, sweep):
 def test_errors_end_every_rank_with_one_message(mpirun, sweep, tmp_path):
     # A usage error (k above the 8 units): exit 2 on every rank.
     result = mpirun(2, "compare", sweep, "--metric", "svcca", "--k", 9, "--name", "bad_k")
-    assert_one_error(result, 2, "SvccaOptions::k = 9")
+    assert_one_error(result, 2, "--k = 9: must be <= 8")
     assert not (sweep / "similarity/bad_k.h5").exists()
 
     # A network file that cannot be read (every rank loads every network): exit 1.

@@ -7,8 +7,8 @@
 //    DIR/networks/<id>.h5 and run on the same held-out trials of the sweep's task
 //    (activity.h), on execution.n_threads threads, then distance_matrix() compares them. Only the
 //    prepared form of each network is kept in memory, not its activity;
-//  - topology: the distances come from the dynamics files DIR/dynamics/<id>.h5 through
-//    CompareOptions::topology (the dynamics stage provides it);
+//  - topology: topology_distance_matrix() of the topology summaries of the dynamics files
+//    DIR/dynamics/<id>.h5 (written by analyze_population(), population.h);
 //  - labels (cell, activation, n_hidden, l2, learning_rate, seed) come from the sweep config
 //    DIR/sweep.toml, so they are those the networks were trained with.
 // Resume: when the file exists with the same metric, parameters and kept networks, nothing is
@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "rnnatlas/dynamics/topology.h"
 #include "rnnatlas/execution.h"
 #include "rnnatlas/pipeline/distance_file.h"
 #include "rnnatlas/similarity/activity.h"
@@ -39,20 +40,6 @@ namespace rnnatlas::similarity {
 /// The metrics compare_population() knows: the activity metrics of distance_matrix.h, then
 /// "topology".
 const std::vector<std::string>& compare_metric_names();
-
-/// The fixed-point topology distance, provided by the dynamics stage (compare_population() does not
-/// depend on it; the CLI connects the two).
-struct TopologyMetric {
-  /// The options of the topology distance, recorded in /params and compared on resume.
-  Params params;
-  /// The [N, N] topology distances of the networks `network_ids` of sweep directory `dir` (rows and
-  /// columns in that order), from their dynamics files DIR/dynamics/<id>.h5, computed on up to
-  /// n_threads threads. Must be symmetric with a zero diagonal; throws IoError for a missing or
-  /// unreadable dynamics file.
-  std::function<Eigen::MatrixXd(
-      const std::string& dir, const std::vector<std::string>& network_ids, int n_threads)>
-      distances;
-};
 
 struct CompareOptions {
   /// One of compare_metric_names(): cca, svcca, pwcca, cka, shape, dsa, topology.
@@ -67,8 +54,9 @@ struct CompareOptions {
   /// name: letters, digits, '_', '-', '.' (e.g. "svcca_k20").
   std::string name;
   bool force = false;  ///< replace an existing file computed with another metric or parameters
-  /// Required for metric "topology" (topology.distances must be set); unused otherwise.
-  TopologyMetric topology;
+  /// For metric "topology": which matrices of the dynamics files topology_distance() compares
+  /// (recorded in /params as "kind"); unused otherwise.
+  TopologyDistanceKind topology_kind = TopologyDistanceKind::kAuto;
 
   /// Throws InvalidArgument naming the field, its value and what is allowed.
   void validate() const;

@@ -321,6 +321,7 @@ class NewtonOptions:
     min_rcond: float
     lm_damping: float
     def __init__(self) -> None: ...
+    def validate(self) -> None: ...
 
 class FixedPointOptions:
     """Options of find_fixed_points(); fields, rules and defaults of dynamics/fixed_points.h."""

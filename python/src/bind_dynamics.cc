@@ -32,10 +32,8 @@ py::array_t<bool> bool_array(const std::vector<bool>& flags) {
   return result;
 }
 
-}  // namespace
-
-void bind_dynamics(py::module_& m) {
-  // ---- fixed_points.h ----------------------------------------------------------------------
+/// The bindings of dynamics/fixed_points.h: the search, its options and initial states.
+void bind_fixed_points(py::module_& m) {
   py::class_<NewtonOptions>(m, "NewtonOptions", "Newton refinement after the Adam search.")
       .def(py::init<>())
       .def_readwrite("enabled", &NewtonOptions::enabled)
@@ -44,7 +42,8 @@ void bind_dynamics(py::module_& m) {
       .def_readwrite("tol_q", &NewtonOptions::tol_q)
       .def_readwrite("max_backtracks", &NewtonOptions::max_backtracks)
       .def_readwrite("min_rcond", &NewtonOptions::min_rcond)
-      .def_readwrite("lm_damping", &NewtonOptions::lm_damping);
+      .def_readwrite("lm_damping", &NewtonOptions::lm_damping)
+      .def("validate", &NewtonOptions::validate);
 
   py::class_<FixedPointOptions>(m, "FixedPointOptions",
                                 "Options of find_fixed_points(); see dynamics/fixed_points.h.")
@@ -200,8 +199,10 @@ void bind_dynamics(py::module_& m) {
       },
       py::arg("options"), py::arg("pool"),
       "[n_states, n_state]: rows drawn from pool [n_pool, n_state], with Gaussian noise.");
+}
 
-  // ---- linearization.h ---------------------------------------------------------------------
+/// The bindings of dynamics/linearization.h.
+void bind_linearization(py::module_& m) {
   py::class_<LinearizationOptions>(m, "LinearizationOptions", "Options of linearize().")
       .def(py::init<>())
       .def_readwrite("stability_tol", &LinearizationOptions::stability_tol)
@@ -257,8 +258,10 @@ are biorthonormal to them). Arrays are read-only views of the object.
       },
       py::arg("options"), py::arg("J"),
       "Eigen-decomposition and stability class of a given J [n, n].");
+}
 
-  // ---- transitions.h -----------------------------------------------------------------------
+/// The bindings of dynamics/transitions.h.
+void bind_transitions(py::module_& m) {
   py::class_<TransitionOptions>(m, "TransitionOptions", "Options of find_transitions().")
       .def(py::init<>())
       .def_readwrite("perturbation", &TransitionOptions::perturbation)
@@ -333,8 +336,10 @@ exponents, amplitude and a state on it. See dynamics/transitions.h.
       py::arg("options"), py::arg("network"), py::arg("points"), py::arg("linearizations"),
       py::arg("n_threads") = 1, py::call_guard<py::gil_scoped_release>(),
       "`linearizations` must be linearize(network, points).");
+}
 
-  // ---- limit_cycles.h ----------------------------------------------------------------------
+/// The bindings of dynamics/limit_cycles.h: periodic orbits, invariant curves, attractors.
+void bind_limit_cycles(py::module_& m) {
   py::class_<ShootingOptions>(m, "ShootingOptions",
                               "Newton shooting on F^P(s) - s; see dynamics/limit_cycles.h.")
       .def(py::init<>())
@@ -557,6 +562,15 @@ Birkhoff average), the curve tests, the principal plane and the amplitude.
         return orbit_amplitude(rows_to_columns(points, "orbit_amplitude: points", points.shape(1)));
       },
       py::arg("points"), "Center, half ranges and radii of points [n, n_state] (rows).");
+}
+
+}  // namespace
+
+void bind_dynamics(py::module_& m) {
+  bind_fixed_points(m);
+  bind_linearization(m);
+  bind_transitions(m);
+  bind_limit_cycles(m);
 }
 
 }  // namespace rnnatlas::python

@@ -681,6 +681,15 @@ std::string_view to_string(FixedPointStop stop) {
   return "unknown";
 }
 
+void NewtonOptions::validate() const {
+  RNNATLAS_CHECK_FIELD(max_iters, max_iters >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(round_iters, round_iters >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(tol_q, tol_q >= 0 && std::isfinite(tol_q), ">= 0 and finite");
+  RNNATLAS_CHECK_FIELD(max_backtracks, max_backtracks >= 0, ">= 0");
+  RNNATLAS_CHECK_FIELD(min_rcond, min_rcond >= 0 && min_rcond < 1, "in [0, 1)");
+  RNNATLAS_CHECK_FIELD(lm_damping, lm_damping > 0 && std::isfinite(lm_damping), "> 0 and finite");
+}
+
 void FixedPointOptions::validate() const {
   RNNATLAS_CHECK_FIELD(tol_q, tol_q >= 0 && std::isfinite(tol_q), ">= 0 and finite");
   RNNATLAS_CHECK_FIELD(tol_dq, tol_dq >= 0 && std::isfinite(tol_dq), ">= 0 and finite");
@@ -699,15 +708,7 @@ void FixedPointOptions::validate() const {
                        lr_increase_factor >= 1 && std::isfinite(lr_increase_factor),
                        ">= 1 and finite");
   RNNATLAS_CHECK_FIELD(lr_steps_per_increase, lr_steps_per_increase >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(newton.max_iters, newton.max_iters >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(newton.round_iters, newton.round_iters >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(newton.tol_q, newton.tol_q >= 0 && std::isfinite(newton.tol_q),
-                       ">= 0 and finite");
-  RNNATLAS_CHECK_FIELD(newton.max_backtracks, newton.max_backtracks >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(newton.min_rcond, newton.min_rcond >= 0 && newton.min_rcond < 1,
-                       "in [0, 1)");
-  RNNATLAS_CHECK_FIELD(newton.lm_damping, newton.lm_damping > 0 && std::isfinite(newton.lm_damping),
-                       "> 0 and finite");
+  internal::validate_within("newton", newton);
   RNNATLAS_CHECK_FIELD(tol_unique, tol_unique >= 0 && std::isfinite(tol_unique), ">= 0 and finite");
   RNNATLAS_CHECK_FIELD(outlier_distance_scale,
                        outlier_distance_scale >= 0 && std::isfinite(outlier_distance_scale),

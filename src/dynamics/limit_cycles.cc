@@ -228,14 +228,7 @@ std::string format_exponents(const VectorXd& exponents) {
 // ==== Options ====================================================================================
 
 void ShootingOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(newton.max_iters, newton.max_iters >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(newton.tol_q, newton.tol_q >= 0 && std::isfinite(newton.tol_q),
-                       ">= 0 and finite");
-  RNNATLAS_CHECK_FIELD(newton.max_backtracks, newton.max_backtracks >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(newton.min_rcond, newton.min_rcond >= 0 && newton.min_rcond < 1,
-                       "in [0, 1)");
-  RNNATLAS_CHECK_FIELD(newton.lm_damping, newton.lm_damping > 0 && std::isfinite(newton.lm_damping),
-                       "> 0 and finite");
+  internal::validate_within("newton", newton);
   RNNATLAS_CHECK_FIELD(tol_residual, tol_residual > 0 && std::isfinite(tol_residual),
                        "> 0 and finite");
   RNNATLAS_CHECK_FIELD(stability_tol, stability_tol >= 0 && stability_tol < 1, "in [0, 1)");

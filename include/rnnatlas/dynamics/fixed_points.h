@@ -69,6 +69,9 @@ struct NewtonOptions {
   /// (A^T A + mu I) ds = -A^T r with A = J - I, r = F(s) - s, mu = lm_damping * ||A||_F^2.
   double min_rcond = 1e-12;
   double lm_damping = 1e-10;  ///< > 0
+
+  /// Throws InvalidArgument naming the field, its value and what is allowed.
+  void validate() const;
 };
 
 /// Options of find_fixed_points(). Defaults are FixedPointFinder's (docs/study.md, fixed points)

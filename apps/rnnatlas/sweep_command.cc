@@ -121,13 +121,13 @@ int run_threaded(const SweepArgs& args) {
     return kExitOk;
   }
   check_out(args);
+  const Execution execution{thread_count(args.n_threads)};
   SweepOptions options;
-  options.n_threads = thread_count(args.n_threads);
   if (!args.quiet) {
-    print_start(spec, count_of(options.n_threads, "thread"), args.out);
+    print_start(spec, count_of(execution.n_threads, "thread"), args.out);
     options.progress = print_progress;
   }
-  print_summary(run_sweep(options, spec, text, args.out), args.out);
+  print_summary(run_sweep(options, spec, text, args.out, execution), args.out);
   return kExitOk;
 }
 
@@ -150,7 +150,6 @@ int run_over_ranks(const SweepArgs& args) {
       const int n_threads = threads_per_rank(args.threads_given, args.n_threads);
       MpiRunner runner(session, n_threads);
       SweepOptions options;
-      options.runner = &runner;
       if (root && !args.quiet) {
         print_start(
             spec,
@@ -158,7 +157,8 @@ int run_over_ranks(const SweepArgs& args) {
             args.out);
         options.progress = print_progress;
       }
-      const SweepSummary summary = run_sweep(options, spec, text, args.out);
+      const SweepSummary summary =
+          run_sweep(options, spec, text, args.out, Execution{n_threads, &runner});
       if (root) print_summary(summary, args.out);
     }
   } catch (...) {

@@ -47,9 +47,7 @@ class ComparePopulation : public ::testing::Test {
     root_ = new fs::path(fs::temp_directory_path() /
                          ("rnnatlas_compare_" + std::to_string(::getpid())));
     fs::remove_all(*root_);
-    SweepOptions options;
-    options.n_threads = 2;
-    run_sweep(options, parse_sweep_config(kTiny, "tiny.toml"), kTiny, dir());
+    run_sweep({}, parse_sweep_config(kTiny, "tiny.toml"), kTiny, dir(), Execution{2});
   }
   static void TearDownTestSuite() {
     fs::remove_all(*root_);

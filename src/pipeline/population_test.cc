@@ -46,9 +46,7 @@ class PopulationTest : public ::testing::Test {
     sweep_ = new fs::path(fs::temp_directory_path() /
                           ("rnnatlas_population_" + std::to_string(::getpid())));
     fs::remove_all(*sweep_);
-    SweepOptions options;
-    options.n_threads = 2;
-    run_sweep(options, parse_sweep_config(kTiny, "tiny.toml"), kTiny, sweep_->string());
+    run_sweep({}, parse_sweep_config(kTiny, "tiny.toml"), kTiny, sweep_->string(), Execution{2});
   }
   static void TearDownTestSuite() {
     fs::remove_all(*sweep_);

@@ -250,11 +250,6 @@ bool record_matches(const NetworkRecord& record, const SweepNetwork& n) {
 
 }  // namespace
 
-void SweepOptions::validate() const {
-  RNNATLAS_CHECK_ARG(n_threads >= 0,
-                     "n_threads = " << n_threads << ": must be >= 1, or 0 for all cores");
-}
-
 std::string SweepSummary::brief_report() const {
   std::ostringstream ss;
   ss << n_networks << " networks: " << n_trained << " trained by this run, " << n_resumed
@@ -266,19 +261,17 @@ std::string SweepSummary::brief_report() const {
 SweepSummary run_sweep(const SweepOptions& options,
                        const SweepSpec& spec,
                        const std::string& config_text,
-                       const std::string& dir) {
-  options.validate();
+                       const std::string& dir,
+                       const Execution& execution) {
+  execution.validate();
   const auto start = std::chrono::steady_clock::now();
   auto seconds_since_start = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   std::unique_ptr<ThreadRunner> own_runner;
-  Runner* runner = options.runner;
+  Runner* runner = execution.runner;
   if (runner == nullptr) {
-    const int n_threads = options.n_threads > 0
-                              ? options.n_threads
-                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    own_runner = std::make_unique<ThreadRunner>(n_threads);
+    own_runner = std::make_unique<ThreadRunner>(execution.n_threads);
     runner = own_runner.get();
   }
   const fs::path root(dir);

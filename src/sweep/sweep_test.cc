@@ -25,11 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-SweepOptions with_threads(int n_threads) {
-  SweepOptions options;
-  options.n_threads = n_threads;
-  return options;
-}
+Execution with_threads(int n_threads) { return Execution{n_threads}; }
 
 // 6 tiny networks: trains in a fraction of a second.
 constexpr const char* kTiny = R"([task]
@@ -135,12 +131,23 @@ TEST(MostExpensiveFirst, SortsByDecreasingCostAndKeepsTiesInOrder) {
   EXPECT_TRUE(most_expensive_first({}, [](int) { return 0.0; }).empty());
 }
 
+TEST_F(SweepTest, AnImpossibleThreadCountIsRefusedBeforeAnythingIsWritten) {
+  const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
+  try {
+    run_sweep({}, spec, kTiny, dir("z"), Execution{0});
+    ADD_FAILURE() << "no error";
+  } catch (const InvalidArgument& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("n_threads = 0: must be >= 1"));
+  }
+  EXPECT_FALSE(fs::exists(dir("z")));
+}
+
 TEST_F(SweepTest, TrainsEveryNetworkAndWritesManifest) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
   std::vector<SweepProgress> reports;
-  SweepOptions options = with_threads(2);
+  SweepOptions options;
   options.progress = [&](const SweepProgress& p) { reports.push_back(p); };
-  const SweepSummary summary = run_sweep(options, spec, kTiny, dir("a"));
+  const SweepSummary summary = run_sweep(options, spec, kTiny, dir("a"), with_threads(2));
   EXPECT_EQ(summary.n_networks, 6);
   EXPECT_EQ(summary.n_trained, 6);
   EXPECT_EQ(summary.n_resumed, 0);
@@ -171,8 +178,8 @@ TEST_F(SweepTest, TrainsEveryNetworkAndWritesManifest) {
 
 TEST_F(SweepTest, ResultsDoNotDependOnTheThreadCount) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
-  run_sweep(with_threads(1), spec, kTiny, dir("one"));
-  run_sweep(with_threads(3), spec, kTiny, dir("three"));
+  run_sweep({}, spec, kTiny, dir("one"), with_threads(1));
+  run_sweep({}, spec, kTiny, dir("three"), with_threads(3));
   const auto a = parameters(dir("one"));
   const auto b = parameters(dir("three"));
   ASSERT_EQ(a.size(), 6u);
@@ -185,10 +192,10 @@ TEST_F(SweepTest, ResultsDoNotDependOnTheThreadCount) {
 
 TEST_F(SweepTest, RerunResumesAndRetrainsOnlyMissingNetworks) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
-  run_sweep(with_threads(2), spec, kTiny, dir("d"));
+  run_sweep({}, spec, kTiny, dir("d"), with_threads(2));
   const auto before = parameters(dir("d"));
 
-  SweepSummary again = run_sweep(with_threads(2), spec, kTiny, dir("d"));
+  SweepSummary again = run_sweep({}, spec, kTiny, dir("d"), with_threads(2));
   EXPECT_EQ(again.n_resumed, 6);
   EXPECT_EQ(again.n_trained, 0);
 
@@ -198,7 +205,7 @@ TEST_F(SweepTest, RerunResumesAndRetrainsOnlyMissingNetworks) {
   fs::remove(lost);
   fs::resize_file(corrupt, 100);
   { std::ofstream(dir("d") + "/networks/x.h5.tmp-123-0") << "partial"; }
-  again = run_sweep(with_threads(2), spec, kTiny, dir("d"));
+  again = run_sweep({}, spec, kTiny, dir("d"), with_threads(2));
   EXPECT_EQ(again.n_resumed, 4);
   EXPECT_EQ(again.n_trained, 2);
   EXPECT_EQ(parameters(dir("d")), before);
@@ -207,7 +214,7 @@ TEST_F(SweepTest, RerunResumesAndRetrainsOnlyMissingNetworks) {
 
 TEST_F(SweepTest, AReplacedNetworkFileFailsVerification) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
-  run_sweep(with_threads(2), spec, kTiny, dir("r"));
+  run_sweep({}, spec, kTiny, dir("r"), with_threads(2));
   const std::vector<ManifestRow> rows = read_manifest(dir("r"));
   // Network 2 replaced by network 0 (another network under its name).
   fs::copy_file(dir("r") + "/" + rows[0].file, dir("r") + "/" + rows[2].file,
@@ -222,14 +229,14 @@ TEST_F(SweepTest, AReplacedNetworkFileFailsVerification) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("rnnatlas sweep " + dir("r") + "/sweep.toml"));
   }
   // Rerunning the sweep retrains the impostor and records its new hash.
-  const SweepSummary again = run_sweep(with_threads(2), spec, kTiny, dir("r"));
+  const SweepSummary again = run_sweep({}, spec, kTiny, dir("r"), with_threads(2));
   EXPECT_EQ(again.n_trained, 1);
   EXPECT_NO_THROW(verified_network_file(dir("r"), read_manifest(dir("r"))[2]));
 }
 
 TEST_F(SweepTest, RerunAddsTheHashesAnOlderManifestLacksWithoutRetraining) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
-  run_sweep(with_threads(2), spec, kTiny, dir("o"));
+  run_sweep({}, spec, kTiny, dir("o"), with_threads(2));
   const std::string manifest = dir("o") + "/manifest.csv";
   std::string old_text;
   {
@@ -248,7 +255,7 @@ TEST_F(SweepTest, RerunAddsTheHashesAnOlderManifestLacksWithoutRetraining) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("records no content hash"));
     EXPECT_THAT(e.what(), ::testing::HasSubstr("without retraining"));
   }
-  const SweepSummary again = run_sweep(with_threads(2), spec, kTiny, dir("o"));
+  const SweepSummary again = run_sweep({}, spec, kTiny, dir("o"), with_threads(2));
   EXPECT_EQ(again.n_trained, 0);
   EXPECT_EQ(again.n_resumed, 6);
   for (const ManifestRow& row : read_manifest(dir("o"))) {
@@ -258,7 +265,7 @@ TEST_F(SweepTest, RerunAddsTheHashesAnOlderManifestLacksWithoutRetraining) {
 
 TEST_F(SweepTest, ANetworkFileLinkedFromOutsideTheDirectoryIsRefused) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
-  run_sweep(with_threads(2), spec, kTiny, dir("l"));
+  run_sweep({}, spec, kTiny, dir("l"), with_threads(2));
   const ManifestRow row = read_manifest(dir("l"))[0];
   const fs::path file = fs::path(dir("l")) / row.file;
   fs::rename(file, dir("elsewhere.h5"));
@@ -273,25 +280,26 @@ TEST_F(SweepTest, ANetworkFileLinkedFromOutsideTheDirectoryIsRefused) {
 
 TEST_F(SweepTest, ADifferentConfigIsRefused) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
-  run_sweep(with_threads(1), spec, kTiny, dir("d"));
+  run_sweep({}, spec, kTiny, dir("d"), with_threads(1));
   std::string other = kTiny;
   other.replace(other.find("n_iterations = 15"), 17, "n_iterations = 16");
   try {
-    run_sweep(with_threads(1), parse_sweep_config(other, "other.toml"), other, dir("d"));
+    run_sweep({}, parse_sweep_config(other, "other.toml"), other, dir("d"), with_threads(1));
     FAIL() << "a different config was accepted";
   } catch (const InvalidArgument& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("different sweep"));
     EXPECT_THAT(e.what(), ::testing::HasSubstr(spec.hash()));
   }
   // Only comments differ: the same sweep.
-  EXPECT_NO_THROW(run_sweep(with_threads(1), spec, std::string("# a comment\n") + kTiny, dir("d")));
+  EXPECT_NO_THROW(
+      run_sweep({}, spec, std::string("# a comment\n") + kTiny, dir("d"), with_threads(1)));
 }
 
 TEST_F(SweepTest, ANonSweepDirectoryIsRefused) {
   fs::create_directories(dir("d"));
   { std::ofstream(dir("d") + "/thesis.tex") << "precious"; }
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
-  EXPECT_THROW(run_sweep(with_threads(1), spec, kTiny, dir("d")), InvalidArgument);
+  EXPECT_THROW(run_sweep({}, spec, kTiny, dir("d"), with_threads(1)), InvalidArgument);
   EXPECT_TRUE(fs::exists(dir("d") + "/thesis.tex"));
 }
 
@@ -303,7 +311,7 @@ class ReentrantRunner final : public Runner {
            const std::function<void(int)>&,
            const std::function<void(int)>&) override {
     try {
-      run_sweep(with_threads(1), spec_, kTiny, dir_);
+      run_sweep({}, spec_, kTiny, dir_, with_threads(1));
     } catch (const IoError& e) {
       second_run_error = e.what();
     }
@@ -319,12 +327,10 @@ class ReentrantRunner final : public Runner {
 TEST_F(SweepTest, ASecondConcurrentRunIsRefusedByTheLock) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
   ReentrantRunner runner(spec, dir("d"));
-  SweepOptions options;
-  options.runner = &runner;
-  run_sweep(options, spec, kTiny, dir("d"));
+  run_sweep({}, spec, kTiny, dir("d"), Execution{1, &runner});
   EXPECT_THAT(runner.second_run_error, ::testing::HasSubstr("another rnnatlas sweep is running"));
   // The lock is released at the end of the run.
-  EXPECT_NO_THROW(run_sweep(with_threads(1), spec, kTiny, dir("d")));
+  EXPECT_NO_THROW(run_sweep({}, spec, kTiny, dir("d"), with_threads(1)));
 }
 
 /// Trains the items one by one and, after the first, looks at the directory as another command
@@ -356,9 +362,7 @@ TEST_F(SweepTest, ReadersSeeARunningOrUnfinishedSweepAsASnapshot) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
   EXPECT_FALSE(sweep_in_progress(dir("d")));  // no directory yet
   ProbingRunner runner(dir("d"));
-  SweepOptions options;
-  options.runner = &runner;
-  run_sweep(options, spec, kTiny, dir("d"));
+  run_sweep({}, spec, kTiny, dir("d"), Execution{1, &runner});
   EXPECT_TRUE(runner.running);
   EXPECT_THAT(runner.note_while_running,
               ::testing::HasSubstr("a sweep is still running on " + dir("d") +
@@ -380,7 +384,7 @@ TEST_F(SweepTest, ReadersSeeARunningOrUnfinishedSweepAsASnapshot) {
 
 TEST_F(SweepTest, ARunStartingDuringAProbeWaitsForItInsteadOfFailing) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
-  run_sweep(with_threads(1), spec, kTiny, dir("d"));
+  run_sweep({}, spec, kTiny, dir("d"), with_threads(1));
   // A reader's probe holds a shared lock; release it 200 ms into the next run.
   const int fd = ::open((dir("d") + "/.lock").c_str(), O_RDONLY);
   ASSERT_GE(fd, 0);
@@ -389,13 +393,13 @@ TEST_F(SweepTest, ARunStartingDuringAProbeWaitsForItInsteadOfFailing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     ::close(fd);
   });
-  EXPECT_NO_THROW(run_sweep(with_threads(1), spec, kTiny, dir("d")));
+  EXPECT_NO_THROW(run_sweep({}, spec, kTiny, dir("d"), with_threads(1)));
   release.join();
 }
 
 TEST_F(SweepTest, TheSummaryRecordsTheManifestItCounted) {
   const SweepSpec spec = parse_sweep_config(kTiny, "tiny.toml");
-  run_sweep(with_threads(2), spec, kTiny, dir("d"));
+  run_sweep({}, spec, kTiny, dir("d"), with_threads(2));
   write_population_summary(dir("d"));
   std::ifstream in(dir("d") + "/summary.csv");
   std::string header, line;

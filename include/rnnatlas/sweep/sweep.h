@@ -15,6 +15,7 @@
 #include <limits>
 #include <string>
 
+#include "rnnatlas/execution.h"
 #include "rnnatlas/runner.h"
 #include "rnnatlas/sweep/manifest.h"
 #include "rnnatlas/sweep/sweep_spec.h"
@@ -39,14 +40,8 @@ struct SweepProgress {
 };
 
 struct SweepOptions {
-  /// Threads for the default ThreadRunner; 0 = std::thread::hardware_concurrency(). >= 0.
-  int n_threads = 0;
-  /// Distributes the work; null = ThreadRunner(n_threads). Not owned. n_threads is then unused.
-  Runner* runner = nullptr;
   /// Optional; called after the resume scan (last == null) and after every finished network.
   std::function<void(const SweepProgress&)> progress;
-  /// Throws InvalidArgument naming the field.
-  void validate() const;
 };
 
 struct SweepSummary {
@@ -72,10 +67,13 @@ struct SweepSummary {
 /// train the networks it hands them and write their files into DIR (a shared file system),
 /// and their summary counts only n_networks, n_trained (by that process) and seconds. An error
 /// on any process makes every process throw.
+///
+/// The networks are trained on execution.runner, or on a ThreadRunner of execution.n_threads.
 SweepSummary run_sweep(const SweepOptions& options,
                        const SweepSpec& spec,
                        const std::string& config_text,
-                       const std::string& dir);
+                       const std::string& dir,
+                       const Execution& execution = {});
 
 /// A sweep directory's population: its config and its networks in manifest order.
 struct SweepPopulation {

@@ -521,6 +521,17 @@ def dynamics_cpu(model, task, cell, n_hidden, fitted=False) -> float:
     return m["a"] * work
 
 
+def dynamics_order(nets: list) -> list[int]:
+    """The order in which `rnnatlas dynamics` hands out the networks (cell, activation, n_hidden):
+    decreasing gates x n_state^2, ties in the given (manifest) order."""
+    def cost(net):
+        cell, _, n_hidden = net
+        n_state = (2 if cell == "lstm" else 1) * max(n_hidden, 1)
+        return GATES[cell] * n_state * n_state
+
+    return sorted(range(len(nets)), key=lambda i: -cost(nets[i]))
+
+
 def population(task):
     """The 960 networks of a task's paper config in manifest order, as (cell, activation,
     n_hidden); L2 and seed do not change the cost."""
@@ -590,10 +601,12 @@ def paper_scale(data: dict, kept_fractions: dict) -> dict:
         nets = population(task)
         train_cpu = [predicted_train_cpu(train, task, c, a, h) for c, a, h in nets]
         n_kept = round(kept_fractions[task] * len(nets))
-        # dynamics: kept networks, taken in manifest order, one per thread, on one node
+        # dynamics: kept networks, one per thread, on one node
         dyn_cpu = [dynamics_cpu(model, task, c, h) for c, a, h in nets]
         # kept networks spread evenly over the manifest (every class keeps the same share)
-        dyn_kept = [dyn_cpu[int(i)] for i in np.linspace(0, len(nets) - 1, n_kept).round()]
+        kept_index = [int(i) for i in np.linspace(0, len(nets) - 1, n_kept).round()]
+        dyn_kept = [dyn_cpu[i] for i in kept_index]
+        kept_nets = [nets[i] for i in kept_index]
         ct = next(t for t in cmp["tasks"] if t["task"] == task)
         stages = {
             "train": sum(train_cpu),
@@ -611,8 +624,9 @@ def paper_scale(data: dict, kept_fractions: dict) -> dict:
             w = {}
             # sweep: MPI ranks over every core, most expensive first
             w["train"] = schedule(sorted(train_cpu, reverse=True), cores)
-            # dynamics: threads of one node only, networks in manifest order
-            w["dynamics"] = schedule(dyn_kept, NODE_CORES)
+            # dynamics: threads of one node only, networks most expensive first by the cost
+            # model of src/pipeline/population.cc (gates x n_state^2), ties in manifest order
+            w["dynamics"] = schedule([dyn_kept[i] for i in dynamics_order(kept_nets)], NODE_CORES)
             # compare: pairs over every core (MPI), but every rank prepares every network; with
             # one rank per node and NODE_CORES threads, preparation is shared by the threads
             for m in COMPARE_METRICS:

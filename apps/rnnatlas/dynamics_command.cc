@@ -158,28 +158,18 @@ int run_file(const DynamicsArgs& args, const AnalysisOptions& options, int n_thr
   const std::string out = args.out.empty() ? default_output(args.input) : args.out;
   check_output_file(args.out.empty() ? "the output beside the network" : "--out", out);
   const fs::path out_dir = fs::absolute(out).parent_path();
-  const NetworkRecord record = load_network_file(args.input);
-  if (record.task_name.empty()) {
-    throw IoError(args.input +
-                  ": the network was never trained (no task is stored), so there is nothing to "
-                  "analyse it on");
-  }
-  std::unique_ptr<Task> task;
-  try {
-    task = make_task(record.task_name, record.task_params);
-  } catch (const InvalidArgument& e) {
-    throw IoError(args.input + ": the stored task cannot be rebuilt: " + e.what());
-  }
-  const Architecture& arch = record.network.architecture();
+  const TrainedNetwork trained = load_trained_network(args.input);
+  const Architecture& arch = trained.record.network.architecture();
   if (!args.quiet) {
-    print_note(strprintf(
-        "analysing %s (%s %s, n_hidden %d, task %s): %d initial states per "
-        "condition, %s",
-        args.input.c_str(), std::string(to_string(arch.cell)).c_str(),
-        std::string(to_string(arch.activation)).c_str(), arch.n_hidden, record.task_name.c_str(),
-        options.n_initial_states, count_of(n_threads, "thread").c_str()));
+    print_note(
+        strprintf("analysing %s (%s %s, n_hidden %d, task %s): %d initial states per condition, %s",
+                  args.input.c_str(), std::string(to_string(arch.cell)).c_str(),
+                  std::string(to_string(arch.activation)).c_str(), arch.n_hidden,
+                  trained.record.task_name.c_str(), options.n_initial_states,
+                  count_of(n_threads, "thread").c_str()));
   }
-  NetworkDynamics d = analyze_network(record.network, *task, options, Execution{n_threads});
+  NetworkDynamics d =
+      analyze_network(trained.record.network, *trained.task, options, Execution{n_threads});
   d.network_id = fs::path(args.input).stem().string();
   d.network_file = fs::absolute(args.input).lexically_relative(out_dir).string();
   save_dynamics_file(out, d);

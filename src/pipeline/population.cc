@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "common/eta.h"
@@ -15,6 +16,7 @@
 #include "rnnatlas/format.h"
 #include "rnnatlas/io/network_file.h"
 #include "rnnatlas/pipeline/dynamics_file.h"
+#include "rnnatlas/runner.h"
 #include "rnnatlas/sweep/sweep.h"
 
 namespace rnnatlas {
@@ -53,6 +55,29 @@ std::string PopulationSummary::brief_report() const {
   return "analysed " + std::to_string(n_analysed) + " networks (" + std::to_string(n_resumed) +
          " already done) of " + std::to_string(n_networks) + " kept in " +
          format_shortest(std::round(seconds * 10.0) / 10.0) + " s";
+}
+
+TrainedNetwork load_trained_network(const std::string& network_file) {
+  TrainedNetwork trained{load_network_file(network_file), nullptr};
+  const NetworkRecord& record = trained.record;
+  if (record.task_name.empty()) {
+    throw IoError(network_file +
+                  ": the network was never trained (no task is stored), so there is nothing to "
+                  "analyse it on");
+  }
+  try {
+    trained.task = make_task(record.task_name, record.task_params);
+  } catch (const InvalidArgument& e) {
+    throw IoError(network_file + ": the stored task cannot be rebuilt: " + e.what());
+  }
+  return trained;
+}
+
+NetworkDynamics analyze_network_file(const std::string& network_file,
+                                     const AnalysisOptions& options,
+                                     const Execution& execution) {
+  const TrainedNetwork trained = load_trained_network(network_file);
+  return analyze_network(trained.record.network, *trained.task, options, execution);
 }
 
 std::string dynamics_file_path(const std::string& dir, const std::string& id) {
@@ -111,19 +136,24 @@ PopulationSummary analyze_population(const std::string& dir,
   // ---- One network per worker; the threads are shared out when networks are few -------------
   const int n_workers = std::max(1, std::min(execution.n_threads, n_todo));
   const Execution per_network{std::max(1, execution.n_threads / n_workers)};
-  // ETA: time against cost fitted on the finished networks (common/eta.h). Networks are taken in
-  // manifest order; a fixed-point iteration costs about gates x n_state^2.
-  std::vector<double> costs;
-  std::vector<int> position(n_kept, -1);
-  for (int i : todo) {
+  // The networks are handed out most expensive first, so that the cheap ones fill the end; a
+  // fixed-point iteration costs about gates x n_state^2 (one task per sweep directory). The ETA
+  // fits time against that cost on the finished networks (common/eta.h).
+  const auto cost_of = [&](int i) {
     const Architecture& a = kept[i]->network.architecture;
     const double gates = a.cell == CellKind::kVanilla ? 1
                          : a.cell == CellKind::kUgrnn ? 2
                          : a.cell == CellKind::kGru   ? 3
                                                       : 4;
     const double n_state = (a.cell == CellKind::kLstm ? 2.0 : 1.0) * std::max(a.n_hidden, 1);
+    return gates * n_state * n_state;
+  };
+  todo = most_expensive_first(std::move(todo), cost_of);
+  std::vector<double> costs;
+  std::vector<int> position(n_kept, -1);
+  for (int i : todo) {
     position[i] = static_cast<int>(costs.size());
-    costs.push_back(gates * n_state * n_state);
+    costs.push_back(cost_of(i));
   }
   internal::ScheduleEta eta(std::move(costs), n_workers);
   const auto run_start = std::chrono::steady_clock::now();
@@ -134,17 +164,8 @@ PopulationSummary analyze_population(const std::string& dir,
       try {
         const ManifestRow& row = *kept[todo[t]];
         const auto network_start = std::chrono::steady_clock::now();
-        const std::string network_path = verified_network_file(dir, row);
-        const NetworkRecord record = load_network_file(network_path);
-        std::unique_ptr<Task> task;
-        try {
-          task = make_task(record.task_name, record.task_params);
-        } catch (const InvalidArgument& e) {
-          throw IoError("network file '" + network_path +
-                        "': the stored task cannot be rebuilt: " + e.what());
-        }
         NetworkDynamics dynamics =
-            analyze_network(record.network, *task, options.analysis, per_network);
+            analyze_network_file(verified_network_file(dir, row), options.analysis, per_network);
         dynamics.network_id = row.network.id;
         dynamics.network_file = row.file;
         dynamics.network_hash = row.file_hash;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -16,6 +17,7 @@
 #include "rnnatlas/io/network_file.h"
 #include "rnnatlas/pipeline/dynamics_file.h"
 #include "rnnatlas/sweep/sweep.h"
+#include "rnnatlas/tasks/tasks.h"
 
 namespace rnnatlas {
 namespace {
@@ -124,6 +126,47 @@ TEST_F(PopulationTest, AnalysesEveryKeptNetworkAndResumes) {
   EXPECT_EQ(analyze_population(dir_, options, Execution{2}).n_analysed, 1);
   options.analysis.n_initial_states = 16;
   EXPECT_EQ(analyze_population(dir_, options, Execution{2}).n_analysed, 4);
+}
+
+TEST_F(PopulationTest, HandsOutTheMostExpensiveNetworksFirst) {
+  // On one thread the reports come in hand-out order: the GRUs (3 gates) before the vanilla RNNs,
+  // which the manifest lists first.
+  const std::vector<ManifestRow> rows = read_manifest(dir_);
+  ASSERT_EQ(rows.front().network.architecture.cell, CellKind::kVanilla);
+  PopulationOptions options = quick();
+  std::vector<std::string> order;
+  options.progress = [&](const PopulationProgress& p) {
+    if (!p.last_id.empty()) order.push_back(p.last_id);
+  };
+  analyze_population(dir_, options, Execution{1});
+  ASSERT_EQ(order.size(), 4u);
+  EXPECT_THAT(order[0], HasSubstr("-gru-"));
+  EXPECT_THAT(order[1], HasSubstr("-gru-"));
+  EXPECT_THAT(order[2], HasSubstr("-vanilla-"));
+  EXPECT_THAT(order[3], HasSubstr("-vanilla-"));
+}
+
+TEST_F(PopulationTest, AnalysesANetworkFileOnTheTaskItWasTrainedOn) {
+  const ManifestRow row = read_manifest(dir_).front();
+  const std::string path = (fs::path(dir_) / row.file).string();
+  const NetworkRecord record = load_network_file(path);
+  const AnalysisOptions options = quick().analysis;
+  const NetworkDynamics from_file = analyze_network_file(path, options);
+  const std::unique_ptr<Task> task = make_task(record.task_name, record.task_params);
+  const NetworkDynamics direct = analyze_network(record.network, *task, options);
+  EXPECT_EQ(from_file.task, "flip_flop");
+  ASSERT_EQ(from_file.conditions.size(), direct.conditions.size());
+  for (std::size_t c = 0; c < direct.conditions.size(); ++c) {
+    ASSERT_EQ(from_file.conditions[c].n_points(), direct.conditions[c].n_points());
+    EXPECT_TRUE(from_file.conditions[c].states == direct.conditions[c].states);
+  }
+  // A network that was never trained names no task to analyse it on.
+  NetworkRecord untrained;
+  untrained.network = record.network;
+  const std::string bare = dir_ + "/untrained.h5";
+  save_network_file(bare, untrained);
+  EXPECT_THAT([&] { analyze_network_file(bare, options); },
+              ::testing::ThrowsMessage<IoError>(HasSubstr("never trained")));
 }
 
 TEST_F(PopulationTest, AReplacedNetworkIsAnErrorNotAlreadyDone) {

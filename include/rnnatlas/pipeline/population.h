@@ -7,10 +7,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "rnnatlas/dynamics/analysis.h"
 #include "rnnatlas/execution.h"
+#include "rnnatlas/io/network_file.h"
+#include "rnnatlas/tasks/task.h"
 
 namespace rnnatlas {
 
@@ -46,6 +49,23 @@ struct PopulationSummary {
   /// "analysed 6 networks (2 already done) of 8 kept in 41s".
   std::string brief_report() const;
 };
+
+/// A network file's record and the task it was trained on, rebuilt from the file.
+struct TrainedNetwork {
+  NetworkRecord record;
+  std::unique_ptr<Task> task;
+};
+
+/// Reads a network file (io/network_file.h) and rebuilds its task. Throws IoError when the file
+/// cannot be read, holds a network that was never trained (no task) or a task that cannot be
+/// rebuilt.
+TrainedNetwork load_trained_network(const std::string& network_file);
+
+/// analyze_network() of the network stored in `network_file`, on the task it was trained on
+/// (load_trained_network()); network_id, network_file and network_hash are left for the caller.
+NetworkDynamics analyze_network_file(const std::string& network_file,
+                                     const AnalysisOptions& options,
+                                     const Execution& execution = {});
 
 /// The dynamics file of network `id` in sweep directory `dir`: dir/dynamics/<id>.h5.
 std::string dynamics_file_path(const std::string& dir, const std::string& id);

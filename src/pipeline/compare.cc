@@ -192,14 +192,12 @@ void check_activity_metric(const CompareOptions& options,
   }
   if (options.metric == "svcca" && options.svcca.variance_fraction == 0.0) {
     const std::string k = std::to_string(options.svcca.k);
-    for (std::size_t i = 0; i < kept.size(); ++i) {
-      if (options.svcca.k > units[i]) {
-        throw InvalidArgument(
-            "svcca.k", k,
-            "<= " + std::to_string(*std::min_element(units.begin(), units.end())) +
-                ", the units of the smallest network (network '" + kept[i].network.id + "' has " +
-                std::to_string(units[i]) + " units)");
-      }
+    const auto smallest = std::min_element(units.begin(), units.end()) - units.begin();
+    if (options.svcca.k > units[smallest]) {
+      throw InvalidArgument("svcca.k", k,
+                            "<= " + std::to_string(units[smallest]) +
+                                " units, those of the smallest network ('" +
+                                kept[smallest].network.id + "')");
     }
     if (2 * options.svcca.k >= n_samples) {
       throw InvalidArgument("svcca.k", k,

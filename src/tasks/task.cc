@@ -81,32 +81,34 @@ void check_known_keys(std::string_view task,
   }
 }
 
+namespace {
+
+/// Throws InvalidArgument about the parameter `key` of task `task` unless `ok`.
+void check_parameter(
+    bool ok, std::string_view task, std::string_view key, double value, const std::string& rule) {
+  if (ok) return;
+  throw InvalidArgument(std::string(key), format_shortest(value),
+                        rule + " (a parameter of task " + std::string(task) + ")");
+}
+
+}  // namespace
+
 void set_field(std::string_view task, std::string_view key, double value, int& field) {
-  const auto check = [&](bool ok, const std::string& rule) {
-    if (!ok) {
-      throw InvalidArgument(std::string(key), format_shortest(value),
-                            rule + " (a parameter of task " + std::string(task) + ")");
-    }
-  };
-  check(std::isfinite(value) && value == std::trunc(value), "a whole number");
-  check(value >= std::numeric_limits<int>::min() && value <= std::numeric_limits<int>::max(),
-        "at most " + std::to_string(std::numeric_limits<int>::max()) + " in magnitude");
+  check_parameter(std::isfinite(value) && value == std::trunc(value), task, key, value,
+                  "a whole number");
+  check_parameter(
+      value >= std::numeric_limits<int>::min() && value <= std::numeric_limits<int>::max(), task,
+      key, value, "at most " + std::to_string(std::numeric_limits<int>::max()) + " in magnitude");
   field = static_cast<int>(value);
 }
 
 void set_field(std::string_view task, std::string_view key, double value, double& field) {
-  if (!std::isfinite(value)) {
-    throw InvalidArgument(std::string(key), format_shortest(value),
-                          "finite (a parameter of task " + std::string(task) + ")");
-  }
+  check_parameter(std::isfinite(value), task, key, value, "finite");
   field = value;
 }
 
 void set_field(std::string_view task, std::string_view key, double value, bool& field) {
-  if (value != 0.0 && value != 1.0) {
-    throw InvalidArgument(std::string(key), format_shortest(value),
-                          "0 (false) or 1 (true) (a parameter of task " + std::string(task) + ")");
-  }
+  check_parameter(value == 0.0 || value == 1.0, task, key, value, "0 (false) or 1 (true)");
   field = value == 1.0;
 }
 

@@ -3,8 +3,8 @@
 # anything.
 #
 # Usage: scripts/quality.sh [JOB...]      JOB: asan tsan fuzz lint (default: all, in that order)
-#   asan  builds everything with ASan + UBSan (preset asan) and runs the C++ tests and the CLI
-#         end to end (test preset asan)
+#   asan  builds the tests' programs with ASan + UBSan (preset asan) and runs the C++ tests and
+#         the CLI end to end (test preset asan)
 #   tsan  builds the threaded code's tests with TSan (preset tsan) and runs them (test preset tsan)
 #   fuzz  builds the libFuzzer targets and runs each for FUZZ_SECONDS (scripts/fuzz.sh)
 #   lint  clang-format on every C++ file, clang-tidy on those changed since .ci/tidy-baseline
@@ -24,25 +24,26 @@ n=${JOBS:-2}
 mkdir -p build
 scripts/install-deps.sh quality || exit 2
 
-# The build targets the tests of a preset need: each test's executable, and the binary a test
-# names in RNNATLAS_CLI (the CLI tests run the `rnnatlas` program). Read from the CTestTestfiles,
-# which name the executables before they are built.
-targets_of_tests() {
-  local names
+# The build targets the tests of a preset need: every executable of the build that a test runs,
+# whether as the test's command, as an argument (mpiexec PROGRAM, python3 check.py --writer
+# PROGRAM) or through RNNATLAS_CLI (the CLI tests run the `rnnatlas` program). Read from the
+# CTestTestfiles, which name the executables before they are built.
+targets_of_tests() {  # targets_of_tests PRESET BUILD_DIR
+  local names executables
   names=$(ctest --preset "$1" -N | sed -nE 's/^ *Test +#[0-9]+: +//p')
+  executables=$(ninja -C "$2" -t targets all | sed -nE 's/^(.*\/)?([^/:]+): C(XX)?_EXECUTABLE_LINKER.*/\2/p')
   find "$2/" -name CTestTestfile.cmake -exec cat {} + | python3 -c '
 import re, sys
-names = set(sys.argv[1].split())
+names, executables = set(sys.argv[1].split()), set(sys.argv[2].split())
 for line in sys.stdin:
     test = re.match(r"(?:add_test|set_tests_properties)\(\[=\[([^]]+)\]=\]", line)
     if not test or test.group(1) not in names:
         continue
-    paths = re.findall(r"^add_test\(\[=\[[^]]+\]=\] \"([^\"]+)\"", line)
-    paths += re.findall(r"RNNATLAS_CLI=([^;\"]+)", line)
-    for path in paths:
-        if not path.endswith((".py", "python3", "mpiexec", "mpirun")):
-            print(path.rsplit("/", 1)[-1])
-' "$names" | sort -u
+    for path in re.findall(r"\"([^\"]+)\"", line) + re.findall(r"RNNATLAS_CLI=([^;\"]+)", line):
+        name = path.rsplit("/", 1)[-1]
+        if name in executables:
+            print(name)
+' "$names" "$executables" | sort -u
 }
 
 configure() {  # configure PRESET
@@ -51,8 +52,11 @@ configure() {  # configure PRESET
 }
 
 job_asan() {
-  configure asan &&
-    cmake --build --preset asan -j "$n" &&
+  local targets
+  configure asan || return 1
+  mapfile -t targets < <(targets_of_tests asan build/asan)
+  echo "asan: building ${targets[*]}"
+  cmake --build --preset asan -j "$n" --target "${targets[@]}" &&
     ctest --preset asan -j "$n"
 }
 

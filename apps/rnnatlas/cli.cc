@@ -26,6 +26,14 @@ void print_error(std::string_view message) {
 
 void print_note(std::string_view message) { std::cerr << "rnnatlas: " << message << '\n'; }
 
+CLI::Option* deprecated_alias(CLI::Option* alias, const std::string& current) {
+  const std::string old = alias->get_name();
+  return alias->group("")->each([old, current](const std::string&) {
+    print_note("warning: " + old + " is deprecated and will be removed in the next release; use " +
+               current);
+  });
+}
+
 void warn_if_snapshot(const std::string& dir) {
   // Without a manifest the stage itself says what DIR lacks.
   std::error_code error;

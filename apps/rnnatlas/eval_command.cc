@@ -105,14 +105,21 @@ Command add_eval_command(CLI::App& parent) {
   cmd->add_option("file", args->file, "network file written by `rnnatlas train`")
       ->required()
       ->type_name("FILE");
-  cmd->add_option("--n-batch", args->n_batch,
-                  "held-out trials [default: the file's training.n_eval_batch]")
-      ->check(at_least(1))
-      ->type_name("INT");
-  cmd->add_option("--seed", args->seed,
-                  "seed of the held-out trials [default: the file's training.eval_seed]")
-      ->check(CLI::Validator(seed_error, ""))
-      ->type_name("UINT");
+  // The names of the stored options these override (training.n_eval_batch, training.eval_seed).
+  CLI::Option* n_eval_batch =
+      cmd->add_option("--n-eval-batch", args->n_batch,
+                      "held-out trials [default: the file's training.n_eval_batch]")
+          ->check(at_least(1))
+          ->type_name("INT");
+  deprecated_alias(cmd->add_option("--n-batch", args->n_batch)->check(at_least(1)),
+                   n_eval_batch->get_name());
+  CLI::Option* eval_seed =
+      cmd->add_option("--eval-seed", args->seed,
+                      "seed of the held-out trials [default: the file's training.eval_seed]")
+          ->check(CLI::Validator(seed_error, ""))
+          ->type_name("UINT");
+  deprecated_alias(cmd->add_option("--seed", args->seed)->check(CLI::Validator(seed_error, "")),
+                   eval_seed->get_name());
   cmd->add_flag("--show-trial", args->show_trial,
                 "also print one held-out trial: inputs, targets and the network's outputs");
   cmd->footer(

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iostream>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "cli.h"
@@ -86,25 +87,21 @@ std::string json_array(const std::vector<std::string>& items) {
 
 // ---- What info shows, shared by the text and JSON forms --------------------------------------
 
-/// Every stored training option as (field name, value as a JSON/TOML number).
+/// Every stored training option (TrainOptions::schema()) as (field name, value as a JSON/TOML
+/// number).
 Members training_fields(const TrainOptions& o) {
-  auto u = [](std::uint64_t v) { return std::to_string(v); };
-  return {
-      {"n_iterations", std::to_string(o.n_iterations)},
-      {"n_batch", std::to_string(o.n_batch)},
-      {"learning_rate", json_number(o.learning_rate)},
-      {"adam_beta1", json_number(o.adam_beta1)},
-      {"adam_beta2", json_number(o.adam_beta2)},
-      {"adam_epsilon", json_number(o.adam_epsilon)},
-      {"lr_decay_rate", json_number(o.lr_decay_rate)},
-      {"lr_decay_steps", std::to_string(o.lr_decay_steps)},
-      {"gradient_clip_norm", json_number(o.gradient_clip_norm)},
-      {"l2", json_number(o.l2)},
-      {"divergence_factor", json_number(o.divergence_factor)},
-      {"seed", u(o.seed)},
-      {"eval_seed", u(o.eval_seed)},
-      {"n_eval_batch", std::to_string(o.n_eval_batch)},
-  };
+  Members members;
+  for (const OptionField<TrainOptions>& f : TrainOptions::schema().fields) {
+    if (!f.is(kStored)) continue;
+    f.visit(o, [&](const auto& value) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(value)>, double>) {
+        members.emplace_back(f.name, json_number(value));
+      } else {
+        members.emplace_back(f.name, std::to_string(value));
+      }
+    });
+  }
+  return members;
 }
 
 std::string shape_of(const ParameterInfo& p) {

@@ -195,8 +195,9 @@ std::string train_footer() {
       "  cell = \"gru\"          # also activation, n_hidden, seed\n"
       "  [training]\n"
       "  n_iterations = 2000   # any flag of the Training group, with _ for -\n"
-      "Names that differ from the flags: [training] n_iterations (--iterations),\n"
-      "gradient_clip_norm (--clip), seed (--train-seed); [model] seed is --seed.\n"
+      "The one name that differs from its flag: [training] seed is --train-seed, as --seed is\n"
+      "[model] seed. --iterations and --clip are deprecated spellings of --n-iterations and\n"
+      "--gradient-clip-norm.\n"
       "\n"
       "Checkpoints: every --checkpoint-every iterations, and on SIGINT or SIGTERM (Ctrl-C), the\n"
       "run is saved to OUT.checkpoint; the same command with --resume continues it to the\n"
@@ -286,13 +287,13 @@ int run_train(const TrainSettings& settings) {
   if (summary.termination == Termination::kDiverged) {
     const double clip = plan.options.gradient_clip_norm;
     const std::string& why = summary.message;
-    print_error(
-        strprintf("training diverged: %s%s%s was saved anyway, with outcome 'diverged'. "
-                  "Try a lower --learning-rate (it was %g)%s.",
-                  why.c_str(), !why.empty() && why.back() == '.' ? " " : ". ", plan.out.c_str(),
-                  plan.options.learning_rate,
-                  clip > 0 ? strprintf(" or a smaller --clip (it was %g)", clip).c_str()
-                           : ", or gradient clipping with --clip (it was off)"));
+    print_error(strprintf(
+        "training diverged: %s%s%s was saved anyway, with outcome 'diverged'. "
+        "Try a lower --learning-rate (it was %g)%s.",
+        why.c_str(), !why.empty() && why.back() == '.' ? " " : ". ", plan.out.c_str(),
+        plan.options.learning_rate,
+        clip > 0 ? strprintf(" or a smaller --gradient-clip-norm (it was %g)", clip).c_str()
+                 : ", or gradient clipping with --gradient-clip-norm (it was off)"));
     return kExitFailure;
   }
   return kExitOk;

@@ -51,6 +51,7 @@ struct Setting {
   std::string group;  // section of --help
   std::string help;
   Target target;
+  std::string deprecated{};  // an old spelling of the flag, accepted with a warning; or ""
 
   std::string id() const { return table.empty() ? key : table + "." + key; }
 };
@@ -69,8 +70,7 @@ std::vector<Setting> settings_table(TrainValues& v) {
                                         CellKind::kLstm};
   static constexpr Activation kActivations[] = {Activation::kTanh, Activation::kRelu,
                                                 Activation::kSoftplus, Activation::kLinear};
-  TrainOptions& o = v.options;
-  return {
+  std::vector<Setting> table = {
       {"task", "name", "--task", "Task", "task: " + join(task_names(), ", "), &v.task},
       {"model", "cell", "--cell,--architecture", "Model", "recurrent cell: " + enum_names(kCells),
        &v.cell},
@@ -78,32 +78,26 @@ std::vector<Setting> settings_table(TrainValues& v) {
        &v.activation},
       {"model", "n_hidden", "--n-hidden", "Model", "hidden units, >= 1", &v.n_hidden},
       {"model", "seed", "--seed", "Model", "seed of the weight initialisation", &v.init_seed},
-      {"training", "n_iterations", "--iterations,--n-iterations", "Training",
-       "minibatch updates, >= 1", &o.n_iterations},
-      {"training", "n_batch", "--n-batch", "Training", "trials per minibatch, >= 1", &o.n_batch},
-      {"training", "learning_rate", "--learning-rate", "Training", "Adam step size, > 0",
-       &o.learning_rate},
-      {"training", "lr_decay_rate", "--lr-decay-rate", "Training",
-       "lr x this every lr_decay_steps iterations, in (0, 1]; 1 = constant", &o.lr_decay_rate},
-      {"training", "lr_decay_steps", "--lr-decay-steps", "Training", "see --lr-decay-rate, >= 1",
-       &o.lr_decay_steps},
-      {"training", "gradient_clip_norm", "--clip,--gradient-clip-norm", "Training",
-       "bound on the global gradient norm; <= 0 disables clipping", &o.gradient_clip_norm},
-      {"training", "l2", "--l2", "Training", "weight of ||W_ih||^2 + ||W_hh||^2 in the loss, >= 0",
-       &o.l2},
-      {"training", "adam_beta1", "--adam-beta1", "Training", "in [0, 1)", &o.adam_beta1},
-      {"training", "adam_beta2", "--adam-beta2", "Training", "in [0, 1)", &o.adam_beta2},
-      {"training", "adam_epsilon", "--adam-epsilon", "Training", "> 0", &o.adam_epsilon},
-      {"training", "divergence_factor", "--divergence-factor", "Training",
-       "diverged when loss > this x the largest of the first 10, > 1", &o.divergence_factor},
-      {"training", "seed", "--train-seed", "Training", "seed of the training trials", &o.seed},
-      {"training", "n_eval_batch", "--n-eval-batch", "Training",
-       "held-out trials for the final metrics, >= 1", &o.n_eval_batch},
-      {"training", "eval_seed", "--eval-seed", "Training", "seed of the held-out trials",
-       &o.eval_seed},
       {"", "out", "-o,--out", "Output",
        "network file to write (HDF5, e.g. run.h5); its directory must exist", &v.out},
   };
+  // [training]: the settable fields of TrainOptions::schema(), each flag the key in kebab-case but
+  // --train-seed, since --seed is the weights' seed ([model] seed).
+  for (const OptionField<TrainOptions>& f : TrainOptions::schema().fields) {
+    if (!f.is(kSettable)) continue;
+    const std::string key(f.name);
+    const std::string rule = f.rule.text();
+    Setting s{"training",
+              key,
+              key == "seed" ? "--train-seed" : flag_of(key),
+              "Training",
+              std::string(f.help) + (rule.empty() ? "" : ", " + rule),
+              f.visit(v.options, [](auto& value) { return Target(&value); })};
+    if (key == "n_iterations") s.deprecated = "--iterations";
+    if (key == "gradient_clip_norm") s.deprecated = "--clip";
+    table.push_back(std::move(s));
+  }
+  return table;
 }
 
 /// A usage error about setting `id`, prefixed by where its value came from if the user set it.
@@ -374,6 +368,14 @@ TrainSettings::TrainSettings(CLI::App& cmd) : flag_values_(std::make_unique<Trai
       option->capture_default_str();
     }
     options_.push_back(option);
+    CLI::Option* alias = nullptr;
+    if (!s.deprecated.empty()) {
+      alias =
+          std::visit([&](auto* target) { return cmd.add_option(s.deprecated, *target); }, s.target);
+      deprecated_alias(alias, option->get_name())
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    }
+    aliases_.push_back(alias);
     if (s.id() == "task.name") {
       cmd.add_option("--task-param", task_param_flags_,
                      "task parameter (repeatable), e.g. --task-param n_time=50; see below")
@@ -413,9 +415,16 @@ TrainPlan TrainSettings::resolve() const {
   const std::vector<Setting> flags = settings_table(*flag_values_);
   for (std::size_t i = 0; i < flags.size(); ++i) {
     const CLI::Option* option = options_[i];
+    // Both spellings set the same value, the old one last (CLI11 calls options in the order they
+    // were added), so a used old spelling is where the value came from.
+    std::string name = option->get_name();
+    if (aliases_[i] != nullptr && aliases_[i]->count() > 0) {
+      option = aliases_[i];
+      name = flags[i].deprecated;
+    }
     if (option->count() == 0) continue;
     copy_value(flags[i].target, table[i].target);
-    origins[table[i].id()] = option->get_name() + " = " + option->results().back();
+    origins[table[i].id()] = name + " = " + option->results().back();
   }
   for (const std::string& text : task_param_flags_) {
     const auto [key, value] = parse_task_param(text);

@@ -6,10 +6,10 @@
 //   out = "run.h5"
 //   [task]      name = "flip_flop", then task parameters, e.g. n_time = 50
 //   [model]     cell, activation, n_hidden, seed            (seed: the weights' initialisation)
-//   [training]  the fields of TrainOptions (n_iterations, learning_rate, seed, ...)
-// and flags are the same names with dashes (--n-hidden, --learning-rate, ...), with a few
-// exceptions that read better on a command line: --iterations (n_iterations), --clip
-// (gradient_clip_norm), --train-seed ([training] seed), --task-param KEY=VALUE (a task parameter).
+//   [training]  the settable fields of TrainOptions::schema() (n_iterations, learning_rate, ...)
+// and flags are the same names with dashes (--n-hidden, --n-iterations, ...), but for
+// --train-seed ([training] seed; --seed is [model] seed) and --task-param KEY=VALUE (a task
+// parameter). The old spellings --iterations and --clip still work, with a deprecation warning.
 // Everything is validated by the library (make_task, Architecture::validate,
 // TrainOptions::validate); its InvalidArgument messages come back prefixed by the flag or the
 // file:line of the config key that set the offending value.
@@ -62,6 +62,7 @@ class TrainSettings {
  private:
   std::unique_ptr<TrainValues> flag_values_;  // bound to the CLI11 options
   std::vector<CLI::Option*> options_;         // one per entry of the settings table
+  std::vector<CLI::Option*> aliases_;         // its deprecated spelling, or nullptr
   std::vector<std::string> task_param_flags_;
   std::string config_path_;
   bool quiet_ = false;

@@ -155,11 +155,6 @@ __all__ = [
     "train_options",
 ]
 
-_OPTION_NAMES = tuple(
-    name for name in dir(TrainOptions) if not name.startswith("_") and name != "validate"
-)
-
-
 def make_task(name: str, **params: float) -> Task:
     """Builds a task by name, e.g. ``make_task("flip_flop", n_bits=3, n_time=100)``.
 
@@ -181,21 +176,7 @@ def train_options(**options: Any) -> TrainOptions:
     An unknown field raises TypeError naming it and listing the known ones; a value of the wrong
     type raises TypeError naming the field. Values are checked (ValueError) by train().
     """
-    result = TrainOptions()
-    for key, value in options.items():
-        if key not in _OPTION_NAMES:
-            raise TypeError(
-                f"unknown training option '{key}'; allowed: {', '.join(sorted(_OPTION_NAMES))}"
-            )
-        try:
-            setattr(result, key, value)
-        except TypeError as error:
-            current = type(getattr(result, key)).__name__
-            raise TypeError(
-                f"training option '{key}' = {value!r} ({type(value).__name__}) is not a valid "
-                f"{current}"
-            ) from error
-    return result
+    return _fill(TrainOptions(), "training", options)
 
 
 def train(

@@ -178,39 +178,47 @@ class TrainProgress:
 class TrainOptions:
     """Options of train(); the fields, rules and defaults of rnnatlas/training/train.h."""
 
+    # Generated from TrainOptions.schema() by python/generate_stubs.py: edit the schema.
     n_iterations: int
-    """Minibatch updates, >= 1 (2000)."""
+    """Minibatch updates; >= 1 (default 2000)."""
     n_batch: int
-    """Trials per minibatch, >= 1 (128)."""
+    """Trials per minibatch; >= 1 (default 128)."""
     learning_rate: float
-    """Adam step size, > 0 (1e-3)."""
+    """Adam step size; > 0 and finite (default 0.001)."""
     adam_beta1: float
-    """In [0, 1) (0.9)."""
+    """Adam's decay of the mean; in [0, 1) (default 0.9)."""
     adam_beta2: float
-    """In [0, 1) (0.999)."""
+    """Adam's decay of the squared gradient; in [0, 1) (default 0.999)."""
     adam_epsilon: float
-    """> 0 (1e-8)."""
+    """Adam's offset of the denominator; > 0 and finite (default 1e-08)."""
     lr_decay_rate: float
-    """In (0, 1]; lr_i = learning_rate * lr_decay_rate^(i / lr_decay_steps) (1 = constant)."""
+    """
+    Decay of the learning rate, lr_i = learning_rate * lr_decay_rate^(i / lr_decay_steps); 1 =
+    constant; in (0, 1] (default 1.0).
+    """
     lr_decay_steps: int
-    """>= 1 (1000)."""
+    """Iterations over which the learning rate decays by lr_decay_rate; >= 1 (default 1000)."""
     gradient_clip_norm: float
-    """Global gradient-norm bound; <= 0 disables clipping (10)."""
+    """Bound on the global gradient norm; a number (<= 0 disables) (default 10.0)."""
     l2: float
-    """Weight of ||W_ih||^2 + ||W_hh||^2, >= 0 (0)."""
+    """Weight of ||W_ih||^2 + ||W_hh||^2 in the loss; >= 0 and finite (default 0.0)."""
     divergence_factor: float
-    """Diverged when the loss exceeds this times the largest of the first 10 losses, > 1 (1e4)."""
+    """Diverged when the loss > this x the largest of the first 10 losses; > 1 (default 10000.0)."""
     seed: int
-    """Stream of training trials (not the weights' seed)."""
+    """Seed of the training trials (not of the weights) (default 0)."""
     eval_seed: int
-    """Stream of held-out trials (20190719, shared by a population)."""
+    """Seed of the held-out trials (default 20190719)."""
     n_eval_batch: int
-    """Held-out trials, >= 1 (256)."""
+    """Held-out trials of the final metrics; >= 1 (default 256)."""
     progress_every: int
-    """Iterations between progress callbacks, >= 1 (10)."""
+    """Iterations between progress callbacks; >= 1 (default 10)."""
+    # End of the fields generated from TrainOptions.schema().
     progress: Optional[Callable[[TrainProgress], None]]
     """Called every progress_every iterations and at the end, with the GIL held."""
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]:
+        """Every field: name, type, default, rule, help, stored, settable."""
     def validate(self) -> None:
         """Raises ValueError naming the first field that breaks its rule."""
 

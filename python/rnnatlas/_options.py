@@ -8,11 +8,11 @@ T = TypeVar("T")
 
 
 def field_names(options: Any) -> tuple[str, ...]:
-    """The settable fields of an options object (everything public but validate())."""
+    """The settable fields of an options object (everything public but its methods)."""
     return tuple(
         name
         for name in dir(type(options))
-        if not name.startswith("_") and name != "validate"
+        if not name.startswith("_") and name not in ("validate", "schema")
     )
 
 

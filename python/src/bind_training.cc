@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "bindings.h"
@@ -89,55 +90,66 @@ void bind_training(py::module_& m) {
             .format(p.iteration, p.n_iterations, p.loss, p.learning_rate, p.seconds);
       });
 
-  // The field list is the one in train.h; rnnatlas.train(**options) sets them by these names.
-  py::class_<TrainOptions>(m, "TrainOptions", "Options of train(); see training/train.h.")
-      .def(py::init<>())
-      .def_readwrite("n_iterations", &TrainOptions::n_iterations)
-      .def_readwrite("n_batch", &TrainOptions::n_batch)
-      .def_readwrite("learning_rate", &TrainOptions::learning_rate)
-      .def_readwrite("adam_beta1", &TrainOptions::adam_beta1)
-      .def_readwrite("adam_beta2", &TrainOptions::adam_beta2)
-      .def_readwrite("adam_epsilon", &TrainOptions::adam_epsilon)
-      .def_readwrite("lr_decay_rate", &TrainOptions::lr_decay_rate)
-      .def_readwrite("lr_decay_steps", &TrainOptions::lr_decay_steps)
-      .def_readwrite("gradient_clip_norm", &TrainOptions::gradient_clip_norm)
-      .def_readwrite("l2", &TrainOptions::l2)
-      .def_readwrite("divergence_factor", &TrainOptions::divergence_factor)
-      .def_readwrite("seed", &TrainOptions::seed)
-      .def_readwrite("eval_seed", &TrainOptions::eval_seed)
-      .def_readwrite("n_eval_batch", &TrainOptions::n_eval_batch)
-      .def_readwrite("progress_every", &TrainOptions::progress_every)
+  // The fields are the kStored ones of TrainOptions::schema(): rnnatlas.train(**options) sets them
+  // by these names, and pickling keeps them in the schema's order.
+  py::class_<TrainOptions> train_options(m, "TrainOptions",
+                                         "Options of train(); see training/train.h.");
+  train_options.def(py::init<>());
+  for (const OptionField<TrainOptions>& f : TrainOptions::schema().fields) {
+    if (!f.is(kStored)) continue;
+    std::visit([&](auto member) { train_options.def_readwrite(f.name.data(), member); }, f.member);
+  }
+  train_options
       // A Python callable, called with the GIL held (pybind11's function wrapper takes it) although
       // train() itself runs without the GIL. An exception it raises stops training and propagates.
       .def_readwrite("progress", &TrainOptions::progress)
-      .def(py::pickle(  // every field but the progress callback
+      .def(py::pickle(  // every stored field, not the progress callback
           [](const TrainOptions& o) {
-            return py::make_tuple(o.n_iterations, o.n_batch, o.learning_rate, o.adam_beta1,
-                                  o.adam_beta2, o.adam_epsilon, o.lr_decay_rate, o.lr_decay_steps,
-                                  o.gradient_clip_norm, o.l2, o.divergence_factor, o.seed,
-                                  o.eval_seed, o.n_eval_batch, o.progress_every);
+            py::list fields;
+            for (const OptionField<TrainOptions>& f : TrainOptions::schema().fields) {
+              if (f.is(kStored)) f.visit(o, [&](auto value) { fields.append(value); });
+            }
+            return py::tuple(fields);
           },
           [](const py::tuple& t) {
-            RNNATLAS_CHECK_ARG(t.size() == 15,
-                               "TrainOptions.__setstate__: expected 15 fields, got " << t.size());
             TrainOptions o;
-            o.n_iterations = t[0].cast<int>();
-            o.n_batch = t[1].cast<int>();
-            o.learning_rate = t[2].cast<double>();
-            o.adam_beta1 = t[3].cast<double>();
-            o.adam_beta2 = t[4].cast<double>();
-            o.adam_epsilon = t[5].cast<double>();
-            o.lr_decay_rate = t[6].cast<double>();
-            o.lr_decay_steps = t[7].cast<int>();
-            o.gradient_clip_norm = t[8].cast<double>();
-            o.l2 = t[9].cast<double>();
-            o.divergence_factor = t[10].cast<double>();
-            o.seed = t[11].cast<std::uint64_t>();
-            o.eval_seed = t[12].cast<std::uint64_t>();
-            o.n_eval_batch = t[13].cast<int>();
-            o.progress_every = t[14].cast<int>();
+            std::size_t i = 0;
+            for (const OptionField<TrainOptions>& f : TrainOptions::schema().fields) {
+              if (!f.is(kStored)) continue;
+              RNNATLAS_CHECK_ARG(i < t.size(), "TrainOptions.__setstate__: expected more than "
+                                                   << t.size() << " fields");
+              f.visit(o, [&](auto& value) { value = t[i].cast<std::decay_t<decltype(value)>>(); });
+              ++i;
+            }
+            RNNATLAS_CHECK_ARG(i == t.size(), "TrainOptions.__setstate__: expected "
+                                                  << i << " fields, got " << t.size());
             return o;
           }))
+      .def_static(
+          "schema",
+          [] {
+            // Every field of TrainOptions::schema() as a dict: name, type, default, rule, help,
+            // stored, settable.
+            py::list out;
+            const TrainOptions defaults;
+            for (const OptionField<TrainOptions>& f : TrainOptions::schema().fields) {
+              py::dict d;
+              d["name"] = std::string(f.name);
+              f.visit(defaults, [&](auto value) {
+                using T = decltype(value);
+                d["type"] = std::is_same_v<T, double> ? "float" : "int";
+                d["default"] = value;
+              });
+              d["rule"] = f.rule.text();
+              d["help"] = std::string(f.help);
+              d["stored"] = f.is(kStored);
+              d["settable"] = f.is(kSettable);
+              out.append(std::move(d));
+            }
+            return out;
+          },
+          "Every field of the options: name, type, default, rule, help, and whether it is stored "
+          "in a network file and settable in a config.")
       .def("validate", &TrainOptions::validate,
            "Raises ValueError naming the first field that breaks its rule.");
 

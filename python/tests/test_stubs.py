@@ -1,6 +1,7 @@
 """_core.pyi must describe exactly what rnnatlas._core exports, so that the stubs cannot rot."""
 
 import ast
+import importlib.util
 import pathlib
 
 import rnnatlas
@@ -47,3 +48,16 @@ def test_stub_lists_every_class_member():
 def test_package_reexports_its_all():
     for name in rnnatlas.__all__:
         assert hasattr(rnnatlas, name), name
+
+
+def test_schema_fields_in_the_stub_are_current():
+    # The fields of a class with a C++ schema are generated into the stub; this fails when the
+    # schema changed and python/generate_stubs.py was not run.
+    spec = importlib.util.spec_from_file_location(
+        "generate_stubs", pathlib.Path(__file__).resolve().parents[1] / "generate_stubs.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    text = generator.STUB.read_text()
+    assert generator.generate(text, _core) == text, "run python/generate_stubs.py"
+    stored = {f["name"] for f in _core.TrainOptions.schema() if f["stored"]}
+    assert "gradient_clip_norm" in stored and stored <= stub_names()["TrainOptions"]

@@ -63,26 +63,14 @@ void read_attribute(const Node& node, const char* name, T& value) {
 
 // ---- The record <-> the layout ------------------------------------------------------------------
 
-// Every stored TrainOptions field, by its C++ name. The callbacks (`progress`, `checkpoint`),
-// `stop` and `checkpoint_every` are not stored: they do not change the trained network. A new
-// TrainOptions field needs one line here and a row in docs/network-file.md.
+// Every stored TrainOptions field (the kStored fields of TrainOptions::schema(), in its order), as
+// visit(name, value). The callbacks, `stop` and `checkpoint_every` are not stored: they do not
+// change the trained network. A new stored field needs a row in docs/network-file.md.
 template <typename Options, typename Visitor>
 void visit_train_options(Options& o, Visitor&& visit) {
-  visit("n_iterations", o.n_iterations);
-  visit("n_batch", o.n_batch);
-  visit("learning_rate", o.learning_rate);
-  visit("adam_beta1", o.adam_beta1);
-  visit("adam_beta2", o.adam_beta2);
-  visit("adam_epsilon", o.adam_epsilon);
-  visit("lr_decay_rate", o.lr_decay_rate);
-  visit("lr_decay_steps", o.lr_decay_steps);
-  visit("gradient_clip_norm", o.gradient_clip_norm);
-  visit("l2", o.l2);
-  visit("divergence_factor", o.divergence_factor);
-  visit("seed", o.seed);
-  visit("eval_seed", o.eval_seed);
-  visit("n_eval_batch", o.n_eval_batch);
-  visit("progress_every", o.progress_every);
+  for (const OptionField<TrainOptions>& f : TrainOptions::schema().fields) {
+    if (f.is(kStored)) f.visit(o, [&](auto& value) { visit(f.name.data(), value); });
+  }
 }
 
 template <typename Metrics, typename Visitor>

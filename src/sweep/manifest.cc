@@ -56,23 +56,9 @@ std::string format_manifest_csv(const std::vector<ManifestRow>& rows) {
     const SweepNetwork& n = row.network;
     const Architecture& a = n.architecture;
     const TrainOptions& o = n.train_options;
-    const std::map<std::string, double> values = {{"cell", static_cast<double>(a.cell)},
-                                                  {"activation", static_cast<double>(a.activation)},
-                                                  {"n_hidden", a.n_hidden},
-                                                  {"learning_rate", o.learning_rate},
-                                                  {"lr_decay_rate", o.lr_decay_rate},
-                                                  {"lr_decay_steps", o.lr_decay_steps},
-                                                  {"l2", o.l2},
-                                                  {"n_iterations", o.n_iterations},
-                                                  {"n_batch", o.n_batch},
-                                                  {"gradient_clip_norm", o.gradient_clip_norm},
-                                                  {"adam_beta1", o.adam_beta1},
-                                                  {"adam_beta2", o.adam_beta2},
-                                                  {"adam_epsilon", o.adam_epsilon},
-                                                  {"divergence_factor", o.divergence_factor}};
     std::vector<std::string> fields = {std::to_string(n.index), n.id, std::to_string(n.grid_index)};
     for (const std::string& key : sweep_grid_keys()) {
-      fields.push_back(format_grid_value(key, values.at(key)));
+      fields.push_back(format_grid_value(key, grid_value(key, a, o)));
     }
     for (std::string field :
          {std::to_string(n.seed), std::to_string(n.init_seed), std::to_string(o.seed), row.outcome,

@@ -14,6 +14,7 @@
 #include <optional>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "common/random.h"
@@ -70,58 +71,26 @@ void apply(std::string_view key, double v, Architecture& a, TrainOptions& o) {
   // Only the integer fields convert: their values are whole numbers within int (read_grid_value
   // checks), while converting any other value (learning_rate = 1e23) would be undefined.
   const auto i = [v] { return static_cast<int>(v); };
-  if (key == "cell")
+  if (key == "cell") {
     a.cell = static_cast<CellKind>(i());
-  else if (key == "activation")
+  } else if (key == "activation") {
     a.activation = static_cast<Activation>(i());
-  else if (key == "n_hidden")
+  } else if (key == "n_hidden") {
     a.n_hidden = i();
-  else if (key == "learning_rate")
-    o.learning_rate = v;
-  else if (key == "lr_decay_rate")
-    o.lr_decay_rate = v;
-  else if (key == "lr_decay_steps")
-    o.lr_decay_steps = i();
-  else if (key == "l2")
-    o.l2 = v;
-  else if (key == "n_iterations")
-    o.n_iterations = i();
-  else if (key == "n_batch")
-    o.n_batch = i();
-  else if (key == "gradient_clip_norm")
-    o.gradient_clip_norm = v;
-  else if (key == "adam_beta1")
-    o.adam_beta1 = v;
-  else if (key == "adam_beta2")
-    o.adam_beta2 = v;
-  else if (key == "adam_epsilon")
-    o.adam_epsilon = v;
-  else if (key == "divergence_factor")
-    o.divergence_factor = v;
-  else
-    RNNATLAS_ASSERT(false, "unknown grid field " << key);
+  } else {
+    const OptionField<TrainOptions>* f = TrainOptions::schema().find(key);
+    RNNATLAS_ASSERT(f != nullptr, "unknown grid field " << key);
+    f->visit(o, [&](auto& value) {
+      using T = std::decay_t<decltype(value)>;
+      RNNATLAS_ASSERT((!std::is_same_v<T, std::uint64_t>), "grid field " << key << " is a seed");
+      value = std::is_same_v<T, int> ? static_cast<T>(i()) : static_cast<T>(v);
+    });
+  }
 }
 
 /// The library default of grid field `key`.
 double default_value(std::string_view key) {
-  const Architecture a;
-  const TrainOptions o;
-  if (key == "cell") return static_cast<double>(a.cell);
-  if (key == "activation") return static_cast<double>(a.activation);
-  if (key == "n_hidden") return a.n_hidden;
-  if (key == "learning_rate") return o.learning_rate;
-  if (key == "lr_decay_rate") return o.lr_decay_rate;
-  if (key == "lr_decay_steps") return o.lr_decay_steps;
-  if (key == "l2") return o.l2;
-  if (key == "n_iterations") return o.n_iterations;
-  if (key == "n_batch") return o.n_batch;
-  if (key == "gradient_clip_norm") return o.gradient_clip_norm;
-  if (key == "adam_beta1") return o.adam_beta1;
-  if (key == "adam_beta2") return o.adam_beta2;
-  if (key == "adam_epsilon") return o.adam_epsilon;
-  if (key == "divergence_factor") return o.divergence_factor;
-  RNNATLAS_ASSERT(false, "unknown grid field " << key);
-  return 0;
+  return grid_value(key, Architecture{}, TrainOptions{});
 }
 
 std::uint64_t fnv1a(std::string_view text) {
@@ -403,6 +372,15 @@ void read_grid(const Reader& r, const toml::table& table, SweepSpec& spec) {
 const std::vector<std::string>& sweep_grid_keys() {
   static const std::vector<std::string> keys = grid_key_list();
   return keys;
+}
+
+double grid_value(std::string_view key, const Architecture& a, const TrainOptions& o) {
+  if (key == "cell") return static_cast<double>(a.cell);
+  if (key == "activation") return static_cast<double>(a.activation);
+  if (key == "n_hidden") return a.n_hidden;
+  const OptionField<TrainOptions>* f = TrainOptions::schema().find(key);
+  RNNATLAS_ASSERT(f != nullptr, "unknown grid field " << key);
+  return f->visit(o, [](const auto& value) { return static_cast<double>(value); });
 }
 
 std::string format_grid_value(const std::string& key, double value) {

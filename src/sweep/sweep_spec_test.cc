@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string>
+#include <type_traits>
 
 #include "rnnatlas/error.h"
 
@@ -385,6 +386,31 @@ TEST(SweepSpec, GrownNetworksKeepTheirIdsAndSettings) {
   for (int i = 0; i < grown.n_networks(); i += 17) EXPECT_EQ(plain[i].id, grown.network(i).id);
   // A chain that shrinks is refused.
   EXPECT_THROW(grown_networks({grown, base}), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace rnnatlas
+
+namespace rnnatlas {
+namespace {
+
+// The training axes of a grid are fields of TrainOptions::schema(): stored with each network, set
+// and read back through the schema without rounding.
+TEST(SweepSpec, TrainingGridKeysAreStoredSchemaFields) {
+  const Architecture a;
+  for (const std::string& key : sweep_grid_keys()) {
+    if (key == "cell" || key == "activation" || key == "n_hidden") continue;
+    const OptionField<TrainOptions>* f = TrainOptions::schema().find(key);
+    ASSERT_NE(f, nullptr) << key;
+    EXPECT_TRUE(f->is(kStored) && f->is(kSettable)) << key;
+    TrainOptions o;
+    const double value = f->visit(o, [](auto& v) {
+      v = std::is_same_v<std::decay_t<decltype(v)>, double> ? 0.375 : 7;
+      return static_cast<double>(v);
+    });
+    EXPECT_EQ(grid_value(key, a, o), value) << key;
+    EXPECT_NE(grid_value(key, a, TrainOptions{}), value) << key;
+  }
 }
 
 }  // namespace

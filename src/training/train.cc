@@ -22,24 +22,48 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-void TrainOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(n_iterations, n_iterations >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(n_batch, n_batch >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(learning_rate, learning_rate > 0 && std::isfinite(learning_rate),
-                       "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(adam_beta1, adam_beta1 >= 0 && adam_beta1 < 1, "in [0, 1)");
-  RNNATLAS_CHECK_FIELD(adam_beta2, adam_beta2 >= 0 && adam_beta2 < 1, "in [0, 1)");
-  RNNATLAS_CHECK_FIELD(adam_epsilon, adam_epsilon > 0 && std::isfinite(adam_epsilon), "> 0");
-  RNNATLAS_CHECK_FIELD(lr_decay_rate, lr_decay_rate > 0 && lr_decay_rate <= 1, "in (0, 1]");
-  RNNATLAS_CHECK_FIELD(lr_decay_steps, lr_decay_steps >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(gradient_clip_norm, !std::isnan(gradient_clip_norm),
-                       "a number (<= 0 disables)");
-  RNNATLAS_CHECK_FIELD(l2, l2 >= 0 && std::isfinite(l2), ">= 0 and finite");
-  RNNATLAS_CHECK_FIELD(divergence_factor, divergence_factor > 1, "> 1");
-  RNNATLAS_CHECK_FIELD(n_eval_batch, n_eval_batch >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(progress_every, progress_every >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(checkpoint_every, checkpoint_every >= 0, ">= 0 (0 = only when stopped)");
+namespace {
+
+using Field = OptionField<TrainOptions>;
+using T = TrainOptions;
+
+// The order is the order of the stored record and of --help.
+constexpr Field kTrainFields[] = {
+    {"n_iterations", &T::n_iterations, Rule::at_least(1), "minibatch updates"},
+    {"n_batch", &T::n_batch, Rule::at_least(1), "trials per minibatch"},
+    {"learning_rate", &T::learning_rate, Rule::greater_than(0).and_finite(), "Adam step size"},
+    {"adam_beta1", &T::adam_beta1, Rule::in_closed_open(0, 1), "Adam's decay of the mean"},
+    {"adam_beta2", &T::adam_beta2, Rule::in_closed_open(0, 1),
+     "Adam's decay of the squared gradient"},
+    {"adam_epsilon", &T::adam_epsilon, Rule::greater_than(0).and_finite(),
+     "Adam's offset of the denominator"},
+    {"lr_decay_rate", &T::lr_decay_rate, Rule::in_open_closed(0, 1),
+     "decay of the learning rate, lr_i = learning_rate * lr_decay_rate^(i / lr_decay_steps); "
+     "1 = constant"},
+    {"lr_decay_steps", &T::lr_decay_steps, Rule::at_least(1),
+     "iterations over which the learning rate decays by lr_decay_rate"},
+    {"gradient_clip_norm", &T::gradient_clip_norm, Rule::number().noting("<= 0 disables"),
+     "bound on the global gradient norm"},
+    {"l2", &T::l2, Rule::at_least(0).and_finite(), "weight of ||W_ih||^2 + ||W_hh||^2 in the loss"},
+    {"divergence_factor", &T::divergence_factor, Rule::greater_than(1),
+     "diverged when the loss > this x the largest of the first 10 losses"},
+    {"seed", &T::seed, Rule::none(), "seed of the training trials (not of the weights)"},
+    {"eval_seed", &T::eval_seed, Rule::none(), "seed of the held-out trials"},
+    {"n_eval_batch", &T::n_eval_batch, Rule::at_least(1), "held-out trials of the final metrics"},
+    {"progress_every", &T::progress_every, Rule::at_least(1),
+     "iterations between progress callbacks", kStored},
+    {"checkpoint_every", &T::checkpoint_every, Rule::at_least(0).noting("0 = only when stopped"),
+     "iterations between checkpoints", 0},
+};
+
+}  // namespace
+
+const Schema<TrainOptions>& TrainOptions::schema() {
+  static constexpr Schema<TrainOptions> kSchema{kTrainFields};
+  return kSchema;
 }
+
+void TrainOptions::validate() const { schema().validate(*this); }
 
 std::string TrainSummary::brief_report() const {
   char buf[256];

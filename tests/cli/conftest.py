@@ -42,7 +42,7 @@ def run(cli_path):
 # A tiny flip-flop network: trains in well under a second.
 TINY = [
     "--task", "flip_flop", "--task-param", "n_time=20", "--n-hidden", "8",
-    "--iterations", "30", "--n-batch", "16", "--n-eval-batch", "16",
+    "--n-iterations", "30", "--n-batch", "16", "--n-eval-batch", "16",
 ]
 
 

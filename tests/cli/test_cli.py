@@ -53,9 +53,10 @@ def test_help_lists_every_subcommand(run):
 @pytest.mark.parametrize(
     "command, flags",
     [
-        ("train", ["--task", "--task-param", "--cell", "--n-hidden", "--learning-rate", "--clip",
-                   "--train-seed", "--config", "--out", "n_bits=3"]),
-        ("eval", ["--n-batch", "--seed", "FILE"]),
+        ("train", ["--task", "--task-param", "--cell", "--n-hidden", "--learning-rate",
+                   "--gradient-clip-norm", "--n-iterations", "--train-seed", "--config", "--out",
+                   "n_bits=3"]),
+        ("eval", ["--n-eval-batch", "--eval-seed", "FILE"]),
         ("info", ["--json", "FILE"]),
     ],
 )
@@ -146,7 +147,12 @@ def test_info_json_matches_the_file(run, tiny_network):
     with h5py.File(path, "r") as f:
         assert info["outcome"]["final_loss"] == f["training/loss"][-1]
         assert info["eval"]["mse"] == f["evaluation"].attrs["mse"]
-        assert info["training"]["eval_seed"] == f["training"].attrs["eval_seed"]
+        stored = dict(f["training"].attrs)
+    # info shows every stored training option (TrainOptions::schema()), and nothing else of /training
+    assert set(info["training"]) == set(stored) - {"termination", "message", "n_iterations_done",
+                                                   "seconds"}
+    for key, value in info["training"].items():
+        assert value == stored[key], key
 
 
 def test_eval_reproduces_the_stored_metrics(run, tiny_network):
@@ -165,11 +171,37 @@ def test_eval_reproduces_the_stored_metrics(run, tiny_network):
 def test_eval_with_other_trials(run, tiny_network):
     path, _ = tiny_network
     default = eval_values(run("eval", path).stdout)
-    result = run("eval", path, "--n-batch", "24", "--seed", "5")
+    result = run("eval", path, "--n-eval-batch", "24", "--eval-seed", "5")
     assert result.returncode == 0, result.stderr
     values = eval_values(result.stdout)
     assert (values["n_trials"], values["seed"]) == ("24", "5")
     assert values["normalized_mse"] != default["normalized_mse"]
+    assert "deprecated" not in result.stderr
+
+
+def test_old_spellings_still_work_and_warn(run, tmp_path, tiny_network):
+    path, _ = tiny_network
+    new = run("eval", path, "--n-eval-batch", "24", "--eval-seed", "5")
+    old = run("eval", path, "--n-batch", "24", "--seed", "5")
+    assert old.returncode == 0, old.stderr
+    assert old.stdout == new.stdout
+    assert "--n-batch is deprecated" in old.stderr and "use --n-eval-batch" in old.stderr
+    assert "--seed is deprecated" in old.stderr and "use --eval-seed" in old.stderr
+    bad = run("train", *TINY, "--iterations", "0", "--out", tmp_path / "bad.h5")
+    assert bad.returncode == 2 and "rnnatlas: error: --iterations = 0: " in bad.stderr, bad.stderr
+    help_text = run("eval", "--help").stdout
+    assert "--n-batch" not in help_text and "--seed " not in help_text  # hidden
+    for old_flag, new_flag in [("--iterations", "--n-iterations"),
+                               ("--clip", "--gradient-clip-norm")]:
+        out_old, out_new = tmp_path / "old.h5", tmp_path / "new.h5"
+        trained = [run("train", *TINY, flag, "3", "--out", out, "--quiet")
+                   for flag, out in [(old_flag, out_old), (new_flag, out_new)]]
+        assert [r.returncode for r in trained] == [0, 0], trained[0].stderr
+        assert f"{old_flag} is deprecated" in trained[0].stderr, trained[0].stderr
+        assert f"use {new_flag}" in trained[0].stderr
+        key = new_flag[2:].replace("-", "_")
+        with h5py.File(out_old, "r") as a, h5py.File(out_new, "r") as b:
+            assert a["training"].attrs[key] == b["training"].attrs[key] == 3
 
 
 def test_eval_show_trial_draws_inputs_targets_and_outputs(run, tiny_network):
@@ -276,7 +308,7 @@ BAD_FLAGS = [
     (["--n-hidden", "0"], ["--n-hidden = 0", "n_hidden"]),
     (["--n-hidden", "eight"], ["--n-hidden", "eight"]),
     (["--learning-rate", "-1"], ["--learning-rate = -1", "learning_rate"]),
-    (["--iterations", "0"], ["--iterations = 0", "n_iterations"]),
+    (["--n-iterations", "0"], ["--n-iterations = 0", "n_iterations"]),
     (["--n-eval-batch", "0"], ["--n-eval-batch = 0", "n_eval_batch"]),
     (["--task", "juggling"], ["--task = juggling", "juggling"]),
     (["--task-param", "bogus=1"], ["--task-param bogus=1", "bogus", "n_time"]),
@@ -319,7 +351,7 @@ def test_bad_config_is_a_usage_error(run, tmp_path, text, needles):
     config.write_text(text)
     out = tmp_path / "bad.h5"
     # No flags that the config sets: they would override it.
-    result = run("train", "--config", config, "--iterations", "30", "--out", out)
+    result = run("train", "--config", config, "--n-iterations", "30", "--out", out)
     assert_error(result, 2, *[n.format(path=config) for n in needles])
     assert not out.exists()
 
@@ -353,7 +385,7 @@ def test_truncated_network_file_is_a_failure(run, tiny_network, tmp_path):
 def test_out_in_missing_directory_fails_before_training(run, tmp_path):
     out = tmp_path / "no" / "such" / "dir" / "net.h5"
     # A million iterations would take minutes: failing fast shows the check comes first.
-    result = run("train", *TINY, "--iterations", "1000000", "--out", out, timeout=20)
+    result = run("train", *TINY, "--n-iterations", "1000000", "--out", out, timeout=20)
     assert_error(result, 2, str(out.parent), "does not exist")
     assert list(tmp_path.iterdir()) == []
 
@@ -361,7 +393,7 @@ def test_out_in_missing_directory_fails_before_training(run, tmp_path):
 def test_diverging_run_saves_and_fails(run, tmp_path):
     out = tmp_path / "diverged.h5"
     result = run("train", *TINY, "--cell", "vanilla", "--activation", "relu",
-                 "--learning-rate", "1e6", "--clip", "0", "--out", out, "--quiet")
+                 "--learning-rate", "1e6", "--gradient-clip-norm", "0", "--out", out, "--quiet")
     assert_error(result, 1, "diverged", "--learning-rate")
     assert out.is_file()  # still saved, for inspection
     info = info_json(run, out)
@@ -383,7 +415,7 @@ RANGE_ERRORS = [
     (["dynamics", ".", "--threads", "-2"], "--threads: must be >= 0, got -2"),
     (["embed", ".", "--metric", "svcca", "--k-neighbors", "0"],
      "--k-neighbors: must be >= 1, got 0"),
-    (["eval", "x.h5", "--n-batch", "0"], "--n-batch: must be >= 1, got 0"),
+    (["eval", "x.h5", "--n-eval-batch", "0"], "--n-eval-batch: must be >= 1, got 0"),
     (["reproduce", "--out", "x", "--threads", "-3"], "--threads: must be >= 0, got -3"),
     (["train", *TINY, "--out", "x.h5", "--checkpoint-every", "-1"],
      "--checkpoint-every: must be >= 0, got -1"),

@@ -53,7 +53,7 @@ def assert_error(result, code, *needles):
 def flip_flop_network(run, tmp_path_factory):
     path = tmp_path_factory.mktemp("dyn") / "ff.h5"
     result = run("train", "--task", "flip_flop", "--task-param", "n_time=20", "--cell", "vanilla",
-                 "--n-hidden", "8", "--iterations", "60", "--n-batch", "16", "--n-eval-batch",
+                 "--n-hidden", "8", "--n-iterations", "60", "--n-batch", "16", "--n-eval-batch",
                  "16", "--out", path, "-q")
     assert result.returncode == 0, result.stderr
     return path
@@ -63,7 +63,7 @@ def flip_flop_network(run, tmp_path_factory):
 def sine_network(run, tmp_path_factory):
     path = tmp_path_factory.mktemp("dyn") / "sine.h5"
     result = run("train", "--task", "sine_wave", "--task-param", "n_time=30", "--cell", "gru",
-                 "--n-hidden", "6", "--iterations", "20", "--n-batch", "8", "--n-eval-batch", "8",
+                 "--n-hidden", "6", "--n-iterations", "20", "--n-batch", "8", "--n-eval-batch", "8",
                  "--out", path, "-q")
     assert result.returncode == 0, result.stderr
     return path

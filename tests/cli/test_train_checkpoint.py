@@ -16,7 +16,7 @@ from conftest import TINY
 
 ERROR = "rnnatlas: error: "
 # Long enough that a signal sent after the first checkpoint always arrives mid-run.
-LONG = [*TINY[:-6], "--iterations", "5000", "--n-batch", "16", "--n-eval-batch", "16",
+LONG = [*TINY[:-6], "--n-iterations", "5000", "--n-batch", "16", "--n-eval-batch", "16",
         "--cell", "gru", "--seed", "3", "--lr-decay-rate", "0.5", "--lr-decay-steps", "600"]
 
 
@@ -40,7 +40,7 @@ def test_unwritable_out_fails_before_training(run, tmp_path, case):
     }[case]
     # A million iterations would take minutes: failing fast shows the check comes first.
     started = time.monotonic()
-    result = run("train", *TINY, "--iterations", "1000000", "--out", out, timeout=20)
+    result = run("train", *TINY, "--n-iterations", "1000000", "--out", out, timeout=20)
     assert time.monotonic() - started < 10
     assert_usage_error(result, "--out", needle)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

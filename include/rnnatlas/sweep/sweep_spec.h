@@ -96,6 +96,12 @@ SweepSpec parse_sweep_config(const std::string& text, const std::string& source_
 /// Reads and parses a sweep config file; throws IoError when it cannot be read.
 SweepSpec read_sweep_config(const std::string& path);
 
+/// The value of grid key `key` in a network's settings, as a double (cell and activation as the
+/// numbers of their enumerators).
+double grid_value(std::string_view key,
+                  const Architecture& architecture,
+                  const TrainOptions& options);
+
 /// The value `value` of grid key `key` as text: "gru", "64", "1e-4", "0.001".
 std::string format_grid_value(const std::string& key, double value);
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "rnnatlas/models/network.h"
+#include "rnnatlas/schema.h"
 #include "rnnatlas/tasks/task.h"
 
 namespace rnnatlas {
@@ -87,6 +88,11 @@ struct TrainOptions {
 
   /// Throws InvalidArgument naming the first field that breaks its rule.
   void validate() const;
+  /// Every field but the callbacks and `stop`, with its rule and help (rnnatlas/schema.h). The
+  /// kStored fields are written into a trained network's file; the kSettable ones are the
+  /// [training] keys of a config, the flags of `rnnatlas train` and the keywords of
+  /// rnnatlas.train_options.
+  static const Schema<TrainOptions>& schema();
 };
 
 /// Held-out performance of a network on a task.

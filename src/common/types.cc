@@ -5,93 +5,53 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "rnnatlas/enum_names.h"
 #include "rnnatlas/error.h"
 
 namespace rnnatlas {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+constexpr EnumName<CellKind> kCellKinds[] = {{CellKind::kVanilla, "vanilla"},
+                                             {CellKind::kUgrnn, "ugrnn"},
+                                             {CellKind::kGru, "gru"},
+                                             {CellKind::kLstm, "lstm"}};
+constexpr EnumName<Activation> kActivations[] = {{Activation::kTanh, "tanh"},
+                                                 {Activation::kRelu, "relu"},
+                                                 {Activation::kSoftplus, "softplus"},
+                                                 {Activation::kLinear, "linear"}};
+constexpr EnumName<Termination> kTerminations[] = {{Termination::kNotRun, "not_run"},
+                                                   {Termination::kCompleted, "completed"},
+                                                   {Termination::kDiverged, "diverged"},
+                                                   {Termination::kInterrupted, "interrupted"}};
 
 }  // namespace
 
-std::string_view to_string(CellKind kind) {
-  switch (kind) {
-    case CellKind::kVanilla:
-      return "vanilla";
-    case CellKind::kUgrnn:
-      return "ugrnn";
-    case CellKind::kGru:
-      return "gru";
-    case CellKind::kLstm:
-      return "lstm";
-  }
-  return "unknown";
-}
-
+std::string_view to_string(CellKind kind) { return enum_to_string<CellKind>(kCellKinds, kind); }
 std::string_view to_string(Activation activation) {
-  switch (activation) {
-    case Activation::kTanh:
-      return "tanh";
-    case Activation::kRelu:
-      return "relu";
-    case Activation::kSoftplus:
-      return "softplus";
-    case Activation::kLinear:
-      return "linear";
-  }
-  return "unknown";
+  return enum_to_string<Activation>(kActivations, activation);
 }
-
 std::string_view to_string(Termination termination) {
-  switch (termination) {
-    case Termination::kNotRun:
-      return "not_run";
-    case Termination::kCompleted:
-      return "completed";
-    case Termination::kDiverged:
-      return "diverged";
-    case Termination::kInterrupted:
-      return "interrupted";
-  }
-  return "unknown";
+  return enum_to_string<Termination>(kTerminations, termination);
 }
 
 CellKind parse_cell_kind(std::string_view name) {
-  const std::string s = lower(name);
-  if (s == "vanilla" || s == "rnn") return CellKind::kVanilla;
-  if (s == "ugrnn") return CellKind::kUgrnn;
-  if (s == "gru") return CellKind::kGru;
-  if (s == "lstm") return CellKind::kLstm;
-  RNNATLAS_CHECK_ARG(false,
-                     "unknown architecture '" << name << "'; allowed: vanilla, ugrnn, gru, lstm");
+  if (internal::equal_ignoring_case(name, "rnn")) return CellKind::kVanilla;  // PyTorch's name
+  return parse_enum<CellKind>(kCellKinds, name, "architecture");
 }
-
 Activation parse_activation(std::string_view name) {
-  const std::string s = lower(name);
-  if (s == "tanh") return Activation::kTanh;
-  if (s == "relu") return Activation::kRelu;
-  if (s == "softplus") return Activation::kSoftplus;
-  if (s == "linear") return Activation::kLinear;
-  RNNATLAS_CHECK_ARG(false,
-                     "unknown activation '" << name << "'; allowed: tanh, relu, softplus, linear");
+  return parse_enum<Activation>(kActivations, name, "activation");
 }
-
 Termination parse_termination(std::string_view name) {
-  const std::string s = lower(name);
-  if (s == "not_run") return Termination::kNotRun;
-  if (s == "completed") return Termination::kCompleted;
-  if (s == "diverged") return Termination::kDiverged;
-  if (s == "interrupted") return Termination::kInterrupted;
-  RNNATLAS_CHECK_ARG(false, "unknown termination '"
-                                << name << "'; allowed: not_run, completed, diverged, interrupted");
+  return parse_enum<Termination>(kTerminations, name, "termination");
 }
 
 namespace internal {
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](unsigned char x, unsigned char y) {
+    return std::tolower(x) == std::tolower(y);
+  });
+}
+
 void assert_fail(const char* condition, const char* file, int line, const std::string& message) {
   std::fprintf(stderr, "rnnatlas internal error at %s:%d: %s (%s)\n", file, line, message.c_str(),
                condition);

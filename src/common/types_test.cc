@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "rnnatlas/enum_names.h"
 #include "rnnatlas/error.h"
 
 namespace rnnatlas {
@@ -98,6 +99,31 @@ TEST(Types, UnknownNamesThrowListingTheAllowedNames) {
   EXPECT_THROW(parse_cell_kind(""), InvalidArgument);
   EXPECT_THROW(parse_cell_kind(" gru"), InvalidArgument);
   EXPECT_THROW(parse_activation("tanh2"), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace rnnatlas
+
+namespace rnnatlas {
+namespace {
+
+enum class Colour { kRed, kGreen, kBlue };
+constexpr EnumName<Colour> kColours[] = {{Colour::kRed, "red"},
+                                         {Colour::kGreen, "green", "the default"}};
+
+TEST(EnumNames, OneTableGivesTheNameTheValueAndTheMessage) {
+  EXPECT_EQ(enum_to_string<Colour>(kColours, Colour::kGreen), "green");
+  EXPECT_EQ(enum_to_string<Colour>(kColours, Colour::kBlue), "unknown");  // not in the table
+  EXPECT_EQ(parse_enum<Colour>(kColours, "GREEN", "colour"), Colour::kGreen);
+  EXPECT_EQ(enum_list<Colour>(kColours), "red, green (the default)");
+  try {
+    parse_enum<Colour>(kColours, "gren", "colour");
+    FAIL() << "'gren' was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "unknown colour 'gren'; allowed: red, green (the default)");
+  }
+  EXPECT_THROW(parse_enum<Colour>(kColours, "re", "colour"), InvalidArgument);
+  EXPECT_THROW(parse_enum<Colour>(kColours, "redd", "colour"), InvalidArgument);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/random.h"
+#include "rnnatlas/enum_names.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/models/cell.h"
 #include "rnnatlas/tasks/task.h"
@@ -665,20 +666,15 @@ class Search {
 
 }  // namespace
 
+constexpr EnumName<FixedPointStop> kFixedPointStopNames[] = {
+    {FixedPointStop::kTolQ, "tol_q"},
+    {FixedPointStop::kTolDq, "tol_dq"},
+    {FixedPointStop::kMaxIters, "max_iters"},
+    {FixedPointStop::kNonFinite, "non_finite"},
+    {FixedPointStop::kNewton, "newton"}};
+
 std::string_view to_string(FixedPointStop stop) {
-  switch (stop) {
-    case FixedPointStop::kTolQ:
-      return "tol_q";
-    case FixedPointStop::kTolDq:
-      return "tol_dq";
-    case FixedPointStop::kMaxIters:
-      return "max_iters";
-    case FixedPointStop::kNonFinite:
-      return "non_finite";
-    case FixedPointStop::kNewton:
-      return "newton";
-  }
-  return "unknown";
+  return enum_to_string<FixedPointStop>(kFixedPointStopNames, stop);
 }
 
 void NewtonOptions::validate() const {

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "common/parallel.h"
+#include "rnnatlas/enum_names.h"
 #include "rnnatlas/error.h"
 
 namespace rnnatlas {
@@ -260,22 +261,16 @@ void LimitCycleOptions::validate() const {
   RNNATLAS_CHECK_FIELD(tol_unique, tol_unique >= 0 && std::isfinite(tol_unique), ">= 0 and finite");
 }
 
+constexpr EnumName<AttractorKind> kAttractorKindNames[] = {
+    {AttractorKind::kFixedPoint, "fixed_point"},
+    {AttractorKind::kPeriodicOrbit, "periodic_orbit"},
+    {AttractorKind::kInvariantCurve, "invariant_curve"},
+    {AttractorKind::kChaotic, "chaotic"},
+    {AttractorKind::kUnresolved, "unresolved"},
+    {AttractorKind::kDiverged, "diverged"}};
+
 std::string_view to_string(AttractorKind kind) {
-  switch (kind) {
-    case AttractorKind::kFixedPoint:
-      return "fixed_point";
-    case AttractorKind::kPeriodicOrbit:
-      return "periodic_orbit";
-    case AttractorKind::kInvariantCurve:
-      return "invariant_curve";
-    case AttractorKind::kChaotic:
-      return "chaotic";
-    case AttractorKind::kUnresolved:
-      return "unresolved";
-    case AttractorKind::kDiverged:
-      return "diverged";
-  }
-  return "unknown";
+  return enum_to_string<AttractorKind>(kAttractorKindNames, kind);
 }
 
 // ==== Orbits and their measures ==================================================================

@@ -9,22 +9,19 @@
 #include <sstream>
 
 #include "common/parallel.h"
+#include "rnnatlas/enum_names.h"
 #include "rnnatlas/error.h"
 
 namespace rnnatlas {
 
+constexpr EnumName<StabilityClass> kStabilityClassNames[] = {
+    {StabilityClass::kStable, "stable"},
+    {StabilityClass::kMarginal, "marginal"},
+    {StabilityClass::kSaddle, "saddle"},
+    {StabilityClass::kUnstable, "unstable"}};
+
 std::string_view to_string(StabilityClass stability) {
-  switch (stability) {
-    case StabilityClass::kStable:
-      return "stable";
-    case StabilityClass::kMarginal:
-      return "marginal";
-    case StabilityClass::kSaddle:
-      return "saddle";
-    case StabilityClass::kUnstable:
-      return "unstable";
-  }
-  return "unknown";
+  return enum_to_string<StabilityClass>(kStabilityClassNames, stability);
 }
 
 void LinearizationOptions::validate() const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rnnatlas/dynamics/analysis.h"
+#include "rnnatlas/enum_names.h"
 #include "rnnatlas/error.h"
 
 namespace rnnatlas {
@@ -122,16 +123,13 @@ TreePath longest_path(const std::vector<std::vector<std::pair<int, double>>>& ad
 
 }  // namespace
 
+constexpr EnumName<AttractorShape> kAttractorShapeNames[] = {
+    {AttractorShape::kOpenCurve, "open_curve"},
+    {AttractorShape::kClosedCurve, "closed_curve"},
+    {AttractorShape::kManifold, "manifold"}};
+
 std::string_view to_string(AttractorShape shape) {
-  switch (shape) {
-    case AttractorShape::kOpenCurve:
-      return "open_curve";
-    case AttractorShape::kClosedCurve:
-      return "closed_curve";
-    case AttractorShape::kManifold:
-      return "manifold";
-  }
-  return "unknown";
+  return enum_to_string<AttractorShape>(kAttractorShapeNames, shape);
 }
 
 ContinuousAttractors find_continuous_attractors(const Eigen::Ref<const Eigen::MatrixXd>& states,
@@ -238,27 +236,17 @@ TopologySummary topology_summary(const NetworkDynamics& dynamics) {
           dynamics.topology.label_graph};
 }
 
+constexpr EnumName<TopologyDistanceKind> kTopologyDistanceKindNames[] = {
+    {TopologyDistanceKind::kAuto, "auto"},
+    {TopologyDistanceKind::kLabelGraph, "label_graph"},
+    {TopologyDistanceKind::kSignature, "signature"}};
+
 std::string_view to_string(TopologyDistanceKind kind) {
-  switch (kind) {
-    case TopologyDistanceKind::kAuto:
-      return "auto";
-    case TopologyDistanceKind::kLabelGraph:
-      return "label_graph";
-    case TopologyDistanceKind::kSignature:
-      return "signature";
-  }
-  return "unknown";
+  return enum_to_string<TopologyDistanceKind>(kTopologyDistanceKindNames, kind);
 }
 
 TopologyDistanceKind parse_topology_distance_kind(std::string_view name) {
-  for (const TopologyDistanceKind kind :
-       {TopologyDistanceKind::kAuto, TopologyDistanceKind::kLabelGraph,
-        TopologyDistanceKind::kSignature}) {
-    if (name == to_string(kind)) return kind;
-  }
-  RNNATLAS_CHECK_ARG(
-      false, "unknown topology distance '" << name << "'; known: auto, label_graph, signature");
-  return TopologyDistanceKind::kAuto;
+  return parse_enum<TopologyDistanceKind>(kTopologyDistanceKindNames, name, "topology distance");
 }
 
 double soergel_distance(const Eigen::Ref<const Eigen::MatrixXi>& a,

@@ -4,13 +4,13 @@
 #include <Eigen/Core>
 #include <cmath>
 
+#include "common/matrix_checks.h"
 #include "rnnatlas/error.h"
-#include "similarity/checks.h"
 
 namespace rnnatlas::embedding::internal {
 
-using similarity::internal::check_finite;
-using similarity::internal::shape_of;
+using ::rnnatlas::internal::check_finite;
+using ::rnnatlas::internal::shape_of;
 
 /// Checks a distance matrix [n, n]: square, at least `min_n` points, finite, non-negative,
 /// symmetric (to 1e-9 relative) and zero on the diagonal.

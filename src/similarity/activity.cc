@@ -3,26 +3,21 @@
 
 #include <string>
 
+#include "rnnatlas/enum_names.h"
 #include "rnnatlas/error.h"
 #include "similarity/checks.h"
 
 namespace rnnatlas::similarity {
 
+constexpr EnumName<StateSelection> kStateSelectionNames[] = {
+    {StateSelection::kHidden, "h", "hidden state"}, {StateSelection::kFull, "hc", "LSTM: [h; c]"}};
+
 std::string_view to_string(StateSelection selection) {
-  switch (selection) {
-    case StateSelection::kHidden:
-      return "h";
-    case StateSelection::kFull:
-      return "hc";
-  }
-  return "unknown";
+  return enum_to_string<StateSelection>(kStateSelectionNames, selection);
 }
 
 StateSelection parse_state_selection(std::string_view name) {
-  if (name == "h") return StateSelection::kHidden;
-  if (name == "hc") return StateSelection::kFull;
-  throw InvalidArgument("unknown state selection '" + std::string(name) +
-                        "'; allowed: h (hidden state), hc (LSTM: [h; c])");
+  return parse_enum<StateSelection>(kStateSelectionNames, name, "state selection");
 }
 
 void ActivityOptions::validate() const {

@@ -3,32 +3,14 @@
 
 #include <Eigen/Core>
 #include <cmath>
-#include <sstream>
-#include <string>
 
+#include "common/matrix_checks.h"
 #include "rnnatlas/error.h"
 
 namespace rnnatlas::similarity::internal {
 
-/// "[rows, cols]", for messages.
-inline std::string shape_of(const Eigen::Ref<const Eigen::MatrixXd>& m) {
-  std::ostringstream ss;
-  ss << "[" << m.rows() << ", " << m.cols() << "]";
-  return ss.str();
-}
-
-/// Throws InvalidArgument naming the first non-finite entry of `m`.
-inline void check_finite(const Eigen::Ref<const Eigen::MatrixXd>& m,
-                         const char* what,
-                         const char* name) {
-  if (m.allFinite()) return;  // vectorized; the loop below only finds the culprit
-  for (Eigen::Index j = 0; j < m.cols(); ++j)
-    for (Eigen::Index i = 0; i < m.rows(); ++i)
-      RNNATLAS_CHECK_ARG(std::isfinite(m(i, j)), what << ": " << name << shape_of(m)
-                                                      << " has a non-finite entry " << m(i, j)
-                                                      << " at (" << i << ", " << j
-                                                      << "); remove NaN/inf activity first");
-}
+using ::rnnatlas::internal::check_finite;
+using ::rnnatlas::internal::shape_of;
 
 /// Checks an activity matrix [n_samples, n_units]: non-empty, finite, at least `min_samples` rows.
 inline void check_activity(const Eigen::Ref<const Eigen::MatrixXd>& m,

@@ -13,36 +13,21 @@
 #include <thread>
 
 #include "common/tracked_runner.h"
+#include "rnnatlas/enum_names.h"
 #include "rnnatlas/runner.h"
 #include "similarity/checks.h"
 #include "similarity/pair_internal.h"
 
 namespace rnnatlas::similarity {
 
-std::string_view to_string(Metric metric) {
-  switch (metric) {
-    case Metric::kCca:
-      return "cca";
-    case Metric::kSvcca:
-      return "svcca";
-    case Metric::kPwcca:
-      return "pwcca";
-    case Metric::kCka:
-      return "cka";
-    case Metric::kShape:
-      return "shape";
-    case Metric::kDsa:
-      return "dsa";
-  }
-  return "unknown";
-}
+constexpr EnumName<Metric> kMetricNames[] = {{Metric::kCca, "cca"},     {Metric::kSvcca, "svcca"},
+                                             {Metric::kPwcca, "pwcca"}, {Metric::kCka, "cka"},
+                                             {Metric::kShape, "shape"}, {Metric::kDsa, "dsa"}};
+
+std::string_view to_string(Metric metric) { return enum_to_string<Metric>(kMetricNames, metric); }
 
 Metric parse_metric(std::string_view name) {
-  for (Metric m :
-       {Metric::kCca, Metric::kSvcca, Metric::kPwcca, Metric::kCka, Metric::kShape, Metric::kDsa})
-    if (name == to_string(m)) return m;
-  throw InvalidArgument("unknown similarity metric '" + std::string(name) +
-                        "'; allowed: cca, svcca, pwcca, cka, shape, dsa");
+  return parse_enum<Metric>(kMetricNames, name, "similarity metric");
 }
 
 void DistanceMatrixOptions::validate() const {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string>
 
+#include "rnnatlas/enum_names.h"
 #include "similarity/checks.h"
 #include "similarity/pair_internal.h"
 
@@ -193,20 +194,15 @@ PwccaResult pwcca(const CcaOptions& options,
 
 // ---- CKA -------------------------------------------------------------------------------------
 
+constexpr EnumName<CkaKernel> kCkaKernelNames[] = {{CkaKernel::kLinear, "linear"},
+                                                   {CkaKernel::kRbf, "rbf"}};
+
 std::string_view to_string(CkaKernel kernel) {
-  switch (kernel) {
-    case CkaKernel::kLinear:
-      return "linear";
-    case CkaKernel::kRbf:
-      return "rbf";
-  }
-  return "unknown";
+  return enum_to_string<CkaKernel>(kCkaKernelNames, kernel);
 }
 
 CkaKernel parse_cka_kernel(std::string_view name) {
-  if (name == "linear") return CkaKernel::kLinear;
-  if (name == "rbf") return CkaKernel::kRbf;
-  throw InvalidArgument("unknown CKA kernel '" + std::string(name) + "'; allowed: linear, rbf");
+  return parse_enum<CkaKernel>(kCkaKernelNames, name, "CKA kernel");
 }
 
 void CkaOptions::validate() const {
@@ -351,21 +347,15 @@ double cka(const CkaOptions& options,
 
 // ---- Shape metrics ---------------------------------------------------------------------------
 
+constexpr EnumName<ShapeDistance> kShapeDistanceNames[] = {
+    {ShapeDistance::kAngular, "angular"}, {ShapeDistance::kEuclidean, "euclidean"}};
+
 std::string_view to_string(ShapeDistance distance) {
-  switch (distance) {
-    case ShapeDistance::kAngular:
-      return "angular";
-    case ShapeDistance::kEuclidean:
-      return "euclidean";
-  }
-  return "unknown";
+  return enum_to_string<ShapeDistance>(kShapeDistanceNames, distance);
 }
 
 ShapeDistance parse_shape_distance(std::string_view name) {
-  if (name == "angular") return ShapeDistance::kAngular;
-  if (name == "euclidean") return ShapeDistance::kEuclidean;
-  throw InvalidArgument("unknown shape distance '" + std::string(name) +
-                        "'; allowed: angular, euclidean");
+  return parse_enum<ShapeDistance>(kShapeDistanceNames, name, "shape distance");
 }
 
 void ShapeOptions::validate() const {

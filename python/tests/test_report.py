@@ -449,6 +449,31 @@ def test_unreadable_dynamics_file_is_a_warning(tmp_path):
     assert len(warnings) == 1 and broken.name in warnings[0]
 
 
+def test_similarity_files_are_read_by_the_library_reader(tmp_path):
+    # The report reads distance and embedding files through the same C++ readers as `rnnatlas
+    # embed`: a file they refuse (here an asymmetric matrix, and an embedding of a format version
+    # from the future) is skipped with the library's reason, not plotted.
+    import h5py
+
+    out = fx.make_pipeline_output(tmp_path, tasks=("flip_flop",), n_per_group=1,
+                                  metrics=("svcca", "cka"))
+    similarity = out / "flip_flop/similarity"
+    with h5py.File(similarity / "svcca.h5", "r+") as f:
+        d = f["distances"][()]
+        d[0, 1] += 0.5
+        f["distances"][...] = d
+    with h5py.File(similarity / "cka.embedding.h5", "r+") as f:
+        f.attrs["format_version"] = np.int64(99)
+    data = _files.read_task(out / "flip_flop")
+    warnings = [w for w in data.warnings if UNHASHED not in w]
+    assert "svcca" not in data.distances and "cka" in data.distances
+    assert "cka" not in data.embeddings
+    assert any("svcca.h5: skipped" in w and "symmetric" in w for w in warnings), warnings
+    assert any("cka.embedding.h5: skipped" in w and "99" in w for w in warnings), warnings
+    loaded = data.distances["cka"]
+    assert loaded.labels["cell"] == [n.cell for n in fx.population(1) if n.kept]
+
+
 def test_a_stale_summary_csv_is_not_used(tmp_path):
     """summary.csv written while the sweep ran says 3 trained, 2 kept; the manifest says more."""
     out = fx.make_pipeline_output(tmp_path, tasks=("flip_flop",), n_per_group=1, metrics=())

@@ -17,8 +17,6 @@ import h5py
 import numpy as np
 
 DYNAMICS_FORMAT = "rnnatlas.dynamics"
-DISTANCES_FORMAT = "rnnatlas.distances"
-EMBEDDING_FORMAT = "rnnatlas.embedding"
 EMBEDDING_SUFFIX = ".embedding.h5"
 
 _temp_counter = itertools.count()
@@ -241,21 +239,19 @@ class Distances:
 
 
 def read_distances(path: pathlib.Path) -> Distances:
-    with h5py.File(path, "r") as f:
-        _check_format(f, DISTANCES_FORMAT)
-        ids = string_array(f["network_ids"])
-        labels: dict[str, list[Any]] = {}
-        for name, dataset in f.get("labels", {}).items():
-            values = np.asarray(dataset[()]).ravel()
-            labels[name] = (
-                [as_str(v) for v in values] if values.dtype.kind in "OSU" else values.tolist()
-            )
-        return Distances(
-            metric=as_str(f.attrs.get("metric", path.stem)),
-            network_ids=ids,
-            distances=np.asarray(f["distances"][()], dtype=np.float64).reshape(len(ids), len(ids)),
-            labels=labels,
-        )
+    """One distance file, through the library's reader (what `rnnatlas embed` reads)."""
+    from .. import _core
+
+    file = _core.load_distance_file(str(path))
+    ids = list(file.network_ids)
+    labels = {name: list(getattr(file.labels, name))
+              for name in ("cell", "activation", "n_hidden", "l2", "learning_rate", "seed")}
+    return Distances(
+        metric=file.metric,
+        network_ids=ids,
+        distances=np.asarray(file.distances, dtype=np.float64).reshape(len(ids), len(ids)),
+        labels={name: values for name, values in labels.items() if len(values) == len(ids)},
+    )
 
 
 @dataclasses.dataclass
@@ -269,23 +265,31 @@ class Embedding:
 
 
 def read_embedding(path: pathlib.Path) -> Embedding:
-    with h5py.File(path, "r") as f:
-        _check_format(f, EMBEDDING_FORMAT)
-        ids = string_array(f["network_ids"])
-        method = "smacof" if "smacof" in f else "classical"
-        clusters = {
-            label: {key: float(value) for key, value in group.attrs.items()
-                    if np.issubdtype(np.asarray(value).dtype, np.number)}
-            for label, group in f.get("cluster", {}).items()
+    """One embedding file, through the library's reader."""
+    from .. import _core
+
+    file = _core.load_embedding_file(str(path))
+    ids = list(file.network_ids)
+    smacof = np.asarray(file.smacof, dtype=np.float64)
+    method = "smacof" if smacof.size else "classical"
+    coordinates = smacof if smacof.size else np.asarray(file.classical, dtype=np.float64)
+    clusters = {}
+    for c in file.clusters:
+        s = c.stats
+        clusters[c.label] = {
+            "silhouette": s.silhouette, "silhouette_p_value": s.silhouette_p_value,
+            "knn_accuracy": s.knn_accuracy, "knn_p_value": s.knn_p_value,
+            "majority_accuracy": s.majority_accuracy, "k": float(c.k),
+            "n_permutations": float(s.n_permutations), "n_groups": float(c.n_groups),
         }
-        return Embedding(
-            metric=as_str(f.attrs.get("metric", path.name[: -len(EMBEDDING_SUFFIX)])),
-            network_ids=ids,
-            coordinates=np.asarray(f[method][()], dtype=np.float64).reshape(len(ids), -1),
-            method=method,
-            normalized_stress=float(f.attrs.get("normalized_stress", np.nan)),
-            clusters=clusters,
-        )
+    return Embedding(
+        metric=file.metric,
+        network_ids=ids,
+        coordinates=coordinates.reshape(len(ids), -1),
+        method=method,
+        normalized_stress=float(file.normalized_stress),
+        clusters=clusters,
+    )
 
 
 # ---- a whole task directory --------------------------------------------------------------------

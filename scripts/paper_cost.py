@@ -12,7 +12,7 @@ Modes (each measurement mode stores its figures in DATA/<mode>.json, then rewrit
               files given by --networks (--append adds to the runs already stored)
     compare   populations of every class times 2, 4 and 8 seeds trained for one minibatch, then
               `rnnatlas compare -j 1` (svcca k=10, cka) and `rnnatlas embed -j 1
-              --permutations 9999` on each
+              --n-permutations 9999` on each
     topology  `rnnatlas compare --metric topology -j 1` on copies of the sweep directories given
               by --networks (they must have dynamics files)
     sample    draws 2% of the paper grid with random.Random(2019), predicts the training time of
@@ -318,7 +318,7 @@ def measure_compare(args) -> dict:
                 entry[metric] = {"cpu": done.cpu, "wall": done.wall,
                                  "way": "gram" if "gram" in (done.stdout + done.stderr).lower()
                                  else None}
-                done = Run([args.cli, "embed", out, "--metric", metric, "--permutations", "9999",
+                done = Run([args.cli, "embed", out, "--metric", metric, "--n-permutations", "9999",
                             "-j", "1", "--force"])
                 entry[f"embed_{metric}"] = {"cpu": done.cpu, "wall": done.wall}
             entry["load"] = list(os.getloadavg())

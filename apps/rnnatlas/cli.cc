@@ -16,6 +16,7 @@
 #include "rnnatlas/error.h"
 #include "rnnatlas/io/output_path.h"
 #include "rnnatlas/sweep/sweep.h"
+#include "schema_flags.h"
 
 namespace rnnatlas::cli {
 
@@ -27,8 +28,11 @@ void print_error(std::string_view message) {
 void print_note(std::string_view message) { std::cerr << "rnnatlas: " << message << '\n'; }
 
 CLI::Option* deprecated_alias(CLI::Option* alias, const std::string& current) {
+  // Listed in its own --help group rather than hidden: CLI11 drops the name of a hidden option
+  // from its parse errors.
   const std::string old = alias->get_name();
-  return alias->group("")->each([old, current](const std::string&) {
+  alias->description("old spelling of " + current + ", removed in the next release");
+  return alias->group("Deprecated")->each([old, current](const std::string&) {
     print_note("warning: " + old + " is deprecated and will be removed in the next release; use " +
                current);
   });
@@ -68,6 +72,18 @@ std::string format_metrics(double mse, double normalized_mse, double sign_accura
   std::string out = strprintf("mse %.4e  normalized mse %.4e", mse, normalized_mse);
   if (!std::isnan(sign_accuracy)) out += strprintf("  sign accuracy %.2f%%", 100.0 * sign_accuracy);
   return out;
+}
+
+CLI::Validator rule_check(const Rule& rule) {
+  return CLI::Validator(
+      [rule](std::string& text) -> std::string {
+        double value = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, error] = std::from_chars(text.data(), end, value);
+        if (error != std::errc() || ptr != end) return "must be a number, got '" + text + "'";
+        return rule.holds(value) ? std::string() : "must be " + rule.text() + ", got " + text;
+      },
+      rule.text());
 }
 
 CLI::Validator at_least(long long min) {

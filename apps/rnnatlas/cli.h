@@ -62,8 +62,8 @@ void print_error(std::string_view message);
 void print_note(std::string_view message);
 
 /// Makes `alias`, an option under an old spelling (--clip) that sets the same value as `current`
-/// (--gradient-clip-norm), a deprecated one: hidden from --help, and a warning on stderr when
-/// used. Old spellings are kept for one release (docs/cli.md lists them).
+/// (--gradient-clip-norm), a deprecated one: listed in the "Deprecated" group of --help, and a
+/// warning on stderr when used. Old spellings are kept for one release (docs/cli.md lists them).
 CLI::Option* deprecated_alias(CLI::Option* alias, const std::string& current);
 /// Prints "rnnatlas: warning: ..." when sweep directory `dir` is being trained or was stopped
 /// before the end (population_snapshot_note()): the command then sees a snapshot. Nothing when

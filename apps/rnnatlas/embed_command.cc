@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/pipeline/embed.h"
+#include "schema_flags.h"
 
 namespace rnnatlas::cli {
 namespace {
@@ -17,7 +18,6 @@ namespace emb = rnnatlas::embedding;
 struct EmbedArgs {
   std::string dir;
   std::string name = "svcca";
-  std::string seed = "0";
   emb::EmbedOptions options;
   int n_threads = 0;
 };
@@ -45,10 +45,6 @@ void print_clusters(const emb::EmbeddingFile& e) {
 }
 
 int run_embed(EmbedArgs& args) {
-  if (const std::string problem = seed_error(args.seed); !problem.empty()) {
-    throw UsageError("--seed: " + problem);
-  }
-  args.options.seed = std::stoull(args.seed);
   const Execution execution{thread_count(args.n_threads)};
   check_output_directory("DIR", (std::filesystem::path(args.dir) / "similarity").string());
   const emb::EmbedSummary summary =
@@ -74,22 +70,9 @@ Command add_embed_command(CLI::App& parent) {
                   "the distance file's name: the metric given to `rnnatlas compare`, or its "
                   "--name")
       ->capture_default_str();
-  cmd->add_option("--permutations", o.n_permutations,
-                  "label permutations per p-value (0: no p-values)")
-      ->check(at_least(0))
-      ->capture_default_str();
-  cmd->add_option("--k-neighbors", o.k_neighbors,
-                  "neighbours of the k-NN accuracy (at most N - 1 are used)")
-      ->check(at_least(1))
-      ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "permutations and SMACOF's random starts")
-      ->capture_default_str();
-  cmd->add_option("--starts", o.n_starts, "SMACOF random starts (plus the classical start)")
-      ->check(at_least(1))
-      ->capture_default_str();
-  cmd->add_option("--max-iterations", o.max_iterations, "SMACOF iterations per start")
-      ->check(at_least(1))
-      ->capture_default_str();
+  // The options of EmbedOptions::schema(); --permutations and --starts are old spellings.
+  add_schema_flags(*cmd, o, "Options",
+                   {{"n_permutations", "--permutations"}, {"n_starts", "--starts"}});
   cmd->add_option("-j,--threads", args->n_threads, "threads over permutations; 0 = all cores")
       ->check(at_least(0))
       ->capture_default_str();

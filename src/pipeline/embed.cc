@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "pipeline/file_checks.h"
 #include "rnnatlas/error.h"
@@ -108,15 +109,36 @@ std::vector<LabelClusters> cluster_labels(const EmbedOptions& options,
   return out;
 }
 
+using EmbedField = OptionField<EmbedOptions>;
+using E = EmbedOptions;
+
+constexpr EmbedField kEmbedFields[] = {
+    {"k_neighbors", &E::k_neighbors, Rule::at_least(1),
+     "neighbours of the k-NN accuracy (at most N - 1 are used)"},
+    {"n_permutations", &E::n_permutations, Rule::at_least(0).noting("0: no p-values"),
+     "label permutations per p-value"},
+    {"seed", &E::seed, Rule::none(), "stream of the permutations and of SMACOF's random starts"},
+    {"n_starts", &E::n_starts, Rule::at_least(1),
+     "SMACOF random starts (plus the classical start)"},
+    {"max_iterations", &E::max_iterations, Rule::at_least(1), "SMACOF iterations per start"},
+    {"tolerance", &E::tolerance, Rule::at_least(0).and_finite(),
+     "SMACOF's relative decrease of stress that ends a start"},
+};
+
+/// The file's /options block: the digest of the distances, then every field of the schema.
 Params options_params(const EmbedOptions& options, const std::string& digest) {
   Params p;
   p[kDigestKey] = digest;
-  p["k_neighbors"] = std::int64_t{options.k_neighbors};
-  p["n_permutations"] = std::int64_t{options.n_permutations};
-  p["seed"] = options.seed;
-  p["n_starts"] = std::int64_t{options.n_starts};
-  p["max_iterations"] = std::int64_t{options.max_iterations};
-  p["tolerance"] = options.tolerance;
+  for (const EmbedField& f : EmbedOptions::schema().fields) {
+    f.visit(options, [&](const auto& value) {
+      using T = std::decay_t<decltype(value)>;
+      if constexpr (std::is_same_v<T, int>) {
+        p[std::string(f.name)] = std::int64_t{value};
+      } else {
+        p[std::string(f.name)] = value;
+      }
+    });
+  }
   return p;
 }
 
@@ -144,15 +166,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-void EmbedOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(k_neighbors, k_neighbors >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(n_permutations, n_permutations >= 0, ">= 0");
-  SmacofOptions smacof;
-  smacof.n_starts = n_starts;
-  smacof.max_iterations = max_iterations;
-  smacof.tolerance = tolerance;
-  smacof.validate();
+const Schema<EmbedOptions>& EmbedOptions::schema() {
+  static constexpr Schema<EmbedOptions> kSchema{kEmbedFields};
+  return kSchema;
 }
+
+void EmbedOptions::validate() const { schema().validate(*this); }
 
 std::string EmbedSummary::brief_report() const {
   std::ostringstream ss;

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "rnnatlas/error.h"
+#include "rnnatlas/format.h"
 #include "rnnatlas/pipeline/distance_file.h"
 #include "testing/random_matrix.h"
 
@@ -104,6 +105,20 @@ TEST_F(EmbedPopulation, WritesMdsAndClusterStatisticsOfTheLabels) {
   EXPECT_EQ(cell.stats.silhouette, direct.silhouette);
   // Sizes do not cluster: accuracy near chance, p far from significant.
   EXPECT_GT(f.clusters[2].stats.knn_p_value, 0.05);
+
+  // The file's options are the fields of EmbedOptions::schema(), with the values used.
+  const EmbedOptions used = fast();
+  std::size_t n_fields = 0;
+  for (const OptionField<EmbedOptions>& field : EmbedOptions::schema().fields) {
+    ++n_fields;
+    ASSERT_EQ(f.options.count(std::string(field.name)), 1u) << field.name;
+    const similarity::ParamValue stored = f.options.at(std::string(field.name));
+    field.visit(used, [&](const auto& value) {
+      EXPECT_EQ(similarity::to_string(stored), format_shortest(static_cast<double>(value)))
+          << field.name;
+    });
+  }
+  EXPECT_EQ(f.options.size(), n_fields + 1);  // and the digest of the distances
 }
 
 TEST_F(EmbedPopulation, ResumesRefreshesAStaleFileAndReplacesOtherOptionsOnlyWithForce) {

@@ -190,7 +190,10 @@ def test_old_spellings_still_work_and_warn(run, tmp_path, tiny_network):
     bad = run("train", *TINY, "--iterations", "0", "--out", tmp_path / "bad.h5")
     assert bad.returncode == 2 and "rnnatlas: error: --iterations = 0: " in bad.stderr, bad.stderr
     help_text = run("eval", "--help").stdout
-    assert "--n-batch" not in help_text and "--seed " not in help_text  # hidden
+    deprecated = help_text[help_text.index("Deprecated:"):]
+    assert "--n-batch" in deprecated and "old spelling of --n-eval-batch" in deprecated
+    assert run("embed", "x", "--starts", "0").stderr.startswith(
+        "rnnatlas: error: --starts: must be >= 1, got 0")
     for old_flag, new_flag in [("--iterations", "--n-iterations"),
                                ("--clip", "--gradient-clip-norm")]:
         out_old, out_new = tmp_path / "old.h5", tmp_path / "new.h5"

@@ -73,7 +73,7 @@ def svcca(run, sweep):
     """`compare --metric svcca --k 4` then `embed`: (distance file, embedding file, results)."""
     compared = run("compare", sweep, "--metric", "svcca", "--k", 4, "--trials", 8, "-j", 2)
     assert compared.returncode == 0, compared.stderr
-    embedded = run("embed", sweep, "--metric", "svcca", "--permutations", 99,
+    embedded = run("embed", sweep, "--metric", "svcca", "--n-permutations", 99,
                    "--k-neighbors", 3, "-j", 2)
     assert embedded.returncode == 0, embedded.stderr
     return (sweep / "similarity/svcca.h5", sweep / "similarity/svcca.embedding.h5", compared,
@@ -153,11 +153,11 @@ def test_rerun_resumes_and_other_options_need_force(run, sweep, svcca):
     assert_error(refused, 2, "k = 4 there, 5 now", "--force", str(path))
     assert path.stat().st_mtime_ns == before
 
-    embed_again = run("embed", sweep, "--metric", "svcca", "--permutations", 99,
+    embed_again = run("embed", sweep, "--metric", "svcca", "--n-permutations", 99,
                       "--k-neighbors", 3)
     assert embed_again.returncode == 0, embed_again.stderr
     assert "up to date" in embed_again.stdout and "silhouette" in embed_again.stdout
-    embed_refused = run("embed", sweep, "--metric", "svcca", "--permutations", 9)
+    embed_refused = run("embed", sweep, "--metric", "svcca", "--n-permutations", 9)
     assert_error(embed_refused, 2, "n_permutations = 99 there, 9 now", "--force")
 
     forced = run("compare", sweep, "--metric", "svcca", "--k", 5, "--trials", 8, "--force")
@@ -166,7 +166,7 @@ def test_rerun_resumes_and_other_options_need_force(run, sweep, svcca):
     with h5py.File(path, "r") as f:
         assert f["params"].attrs["k"] == 5
     # The embedding of the old matrix is stale: recomputed without --force.
-    embed_new = run("embed", sweep, "--metric", "svcca", "--permutations", 99, "--k-neighbors", 3)
+    embed_new = run("embed", sweep, "--metric", "svcca", "--n-permutations", 99, "--k-neighbors", 3)
     assert embed_new.returncode == 0, embed_new.stderr
     assert "replaced" in embed_new.stdout
 

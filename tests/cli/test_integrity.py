@@ -48,7 +48,7 @@ def stages(run, directory):
         "dynamics": run("dynamics", directory, *QUICK, timeout=300),
         "compare": run("compare", directory, "--metric", "svcca", "--k", 2, "--trials", 8,
                        "-j", 1),
-        "embed": run("embed", directory, "--metric", "svcca", "--permutations", 9, "-j", 1),
+        "embed": run("embed", directory, "--metric", "svcca", "--n-permutations", 9, "-j", 1),
     }
 
 

@@ -55,7 +55,7 @@ k = 4
 [compare.topology]
 
 [embed]
-permutations = 19
+n_permutations = 19
 k_neighbors = 1
 """
 

@@ -21,6 +21,7 @@
 #include "rnnatlas/embedding/embedding.h"
 #include "rnnatlas/execution.h"
 #include "rnnatlas/pipeline/embedding_file.h"
+#include "rnnatlas/schema.h"
 
 namespace rnnatlas::embedding {
 
@@ -36,6 +37,9 @@ struct EmbedOptions {
 
   /// Throws InvalidArgument naming the field, its value and what is allowed.
   void validate() const;
+  /// Every field but `force` (rnnatlas/schema.h): the flags of `rnnatlas embed`, the keys of a
+  /// study's [embed] table and the /options block of an embedding file.
+  static const Schema<EmbedOptions>& schema();
 };
 
 struct EmbedSummary {

@@ -41,8 +41,8 @@ const FlagNames& flag_names() {
       {"noise_scale", "--noise-scale"},
       {"n_trials", "--n-trials"},
       {"input_stride", "--input-stride"},
-      {"frequency_transient_steps", "--frequency-transient"},
-      {"frequency_measure_steps", "--frequency-steps"},
+      {"frequency_transient_steps", "--frequency-transient-steps"},
+      {"frequency_measure_steps", "--frequency-measure-steps"},
       {"line_attractor_tol", "--line-attractor-tol"},
       {"fixed_points.max_iters", "--max-iters"},
       {"fixed_points.tol_q", "--tol-q"},
@@ -322,14 +322,21 @@ Command add_dynamics_command(CLI::App& parent) {
                   "sine_wave: analyse every k-th static input (1 = all 51)")
       ->capture_default_str()
       ->group(tasks);
-  cmd->add_option("--frequency-transient", o.frequency_transient_steps,
-                  "sine_wave: steps dropped before measuring the output frequency")
-      ->capture_default_str()
-      ->group(tasks);
-  cmd->add_option("--frequency-steps", o.frequency_measure_steps,
-                  "sine_wave: steps the output frequency is measured on")
-      ->capture_default_str()
-      ->group(tasks);
+  // The flags are the fields' names; --frequency-transient and --frequency-steps are old
+  // spellings (docs/options.md).
+  CLI::Option* transient =
+      cmd->add_option("--frequency-transient-steps", o.frequency_transient_steps,
+                      "sine_wave: steps dropped before measuring the output frequency")
+          ->capture_default_str()
+          ->group(tasks);
+  deprecated_alias(cmd->add_option("--frequency-transient", o.frequency_transient_steps),
+                   transient->get_name());
+  CLI::Option* measure = cmd->add_option("--frequency-measure-steps", o.frequency_measure_steps,
+                                         "sine_wave: steps the output frequency is measured on")
+                             ->capture_default_str()
+                             ->group(tasks);
+  deprecated_alias(cmd->add_option("--frequency-steps", o.frequency_measure_steps),
+                   measure->get_name());
   cmd->add_option("--line-attractor-tol", o.line_attractor_tol,
                   "context_integration: | |lambda| - 1 | of a line-attractor mode; 0 = 1/n_time")
       ->capture_default_str()

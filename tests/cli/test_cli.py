@@ -192,6 +192,9 @@ def test_old_spellings_still_work_and_warn(run, tmp_path, tiny_network):
     help_text = run("eval", "--help").stdout
     deprecated = help_text[help_text.index("Deprecated:"):]
     assert "--n-batch" in deprecated and "old spelling of --n-eval-batch" in deprecated
+    moved = run("dynamics", tmp_path / "none.h5", "--frequency-steps", "10")
+    assert "--frequency-steps is deprecated" in moved.stderr and moved.returncode == 2
+    assert "use --frequency-measure-steps" in moved.stderr
     assert run("embed", "x", "--starts", "0").stderr.startswith(
         "rnnatlas: error: --starts: must be >= 1, got 0")
     for old_flag, new_flag in [("--iterations", "--n-iterations"),

@@ -17,7 +17,7 @@ ERROR = "rnnatlas: error: "
 
 # Cheap analysis options: each run takes a fraction of a second.
 QUICK = ["--n-initial-states", "32", "--max-iters", "100", "--transition-steps", "200",
-         "--n-trials", "4", "--frequency-steps", "100", "--threads", "1"]
+         "--n-trials", "4", "--frequency-measure-steps", "100", "--threads", "1"]
 
 TINY_SWEEP = """\
 [task]

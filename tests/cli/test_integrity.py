@@ -39,7 +39,7 @@ max_normalized_mse = 1e9
 """
 
 QUICK = ["--n-initial-states", "16", "--max-iters", "100", "--transition-steps", "100",
-         "--n-trials", "4", "--frequency-steps", "100", "--threads", "1"]
+         "--n-trials", "4", "--frequency-measure-steps", "100", "--threads", "1"]
 
 
 def stages(run, directory):

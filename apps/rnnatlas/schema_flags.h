@@ -19,8 +19,8 @@ namespace rnnatlas::cli {
 CLI::Validator rule_check(const Rule& rule);
 
 /// Adds a flag for every kSettable field of Options::schema(), bound to `options`, in --help group
-/// `group`. `deprecated` maps a field to an old spelling of its flag, which stays hidden and warns
-/// (deprecated_alias). Returns the flags by field name.
+/// `group`. `deprecated` maps a field to an old spelling of its flag, which --help lists under
+/// "Deprecated" and which warns when used (deprecated_alias). Returns the flags by field name.
 template <typename Options>
 std::map<std::string, CLI::Option*> add_schema_flags(
     CLI::App& cmd,

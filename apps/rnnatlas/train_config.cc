@@ -41,7 +41,7 @@ namespace {
 /// "run.toml:6: [model] n_hidden = 0". Keyed by setting id ("model.n_hidden", "task.n_time").
 using Origins = std::map<std::string, std::string>;
 
-using Target = std::variant<int*, double*, std::uint64_t*, std::string*>;
+using Target = std::variant<int*, double*, std::uint64_t*, bool*, std::string*>;
 
 /// One setting: a TOML key in a table and the flag that overrides it.
 struct Setting {
@@ -131,6 +131,11 @@ std::optional<std::string> assign(const toml::node& node, const Target& target) 
   if (auto* p = std::get_if<std::string*>(&target)) {
     if (!node.is_string()) return "expected a string, " + got;
     **p = node.as_string()->get();
+    return std::nullopt;
+  }
+  if (auto* p = std::get_if<bool*>(&target)) {
+    if (!node.is_boolean()) return "expected true or false, " + got;
+    **p = node.as_boolean()->get();
     return std::nullopt;
   }
   if (auto* p = std::get_if<double*>(&target)) {

@@ -2,9 +2,12 @@
 // its help. The struct's validate(), the config readers, the CLI flags, the stored /options block,
 // the manifest columns and the Python keywords are derived from it (docs/options.md).
 //
-//   const Schema<TrainOptions>& s = train_options_schema();
-//   for (const OptionField<TrainOptions>& f : s.fields)
+//   for (const OptionField<TrainOptions>& f : TrainOptions::schema().fields)
 //     f.visit(options, [&](auto& value) { std::cout << f.name << " = " << value << "\n"; });
+//
+// An options struct that holds others (AnalysisOptions holds FixedPointOptions as fixed_points)
+// lists them in a static nested() (see Nest); for_each_field() then walks the whole tree, naming
+// each field by its path ("fixed_points.newton.max_iters").
 #pragma once
 
 #include <cmath>
@@ -12,6 +15,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <variant>
 
 #include "rnnatlas/error.h"
@@ -88,13 +93,14 @@ enum FieldUse : unsigned {
 /// One field of options struct `Options`.
 template <typename Options>
 struct OptionField {
-  using Member = std::variant<int Options::*, double Options::*, std::uint64_t Options::*>;
+  using Member =
+      std::variant<int Options::*, double Options::*, std::uint64_t Options::*, bool Options::*>;
 
   std::string_view
       name;  ///< snake_case: the TOML key and the Python keyword; the flag in kebab-case
   Member member;
   Rule rule;
-  std::string_view help;  ///< one line, without the rule and the default
+  std::string_view help;  ///< one line, without the rule and the default (a bool: Rule::none())
   unsigned uses = kStored | kSettable;
 
   /// Calls fn(value&) with the field of `options`, typed as declared.
@@ -130,7 +136,40 @@ struct Schema {
   }
 };
 
-/// "n_iterations" -> "--n-iterations".
+/// An options struct nested in `Options` as its member `member`, its fields named "name.field".
+/// Options lists its nested structs as `static constexpr auto nested()` returning a std::tuple of
+/// Nest; each nested struct has its own schema() (and may nest further).
+template <typename Options, typename Inner>
+struct Nest {
+  std::string_view name;
+  Inner Options::*member;
+};
+
+template <typename Options>
+concept HasNestedOptions = requires {
+  Options::nested();
+};
+
+/// Calls fn(path, field, value) for every field of `options` (Options may be const), then for the
+/// fields of its nested structs, depth first: path is the field's name prefixed by the names of
+/// the structs it is nested in, "fixed_points.newton.max_iters"; field the OptionField of the
+/// struct that declares it; value the field of `options`.
+template <typename O, typename Fn>
+void for_each_field(O& options, Fn&& fn, const std::string& prefix = {}) {
+  using Options = std::remove_const_t<O>;
+  for (const OptionField<Options>& f : Options::schema().fields) {
+    f.visit(options, [&](auto& value) { fn(prefix + std::string(f.name), f, value); });
+  }
+  if constexpr (HasNestedOptions<Options>) {
+    std::apply(
+        [&](const auto&... nest) {
+          (for_each_field(options.*(nest.member), fn, prefix + std::string(nest.name) + "."), ...);
+        },
+        Options::nested());
+  }
+}
+
+/// "n_iterations" -> "--n-iterations"; "fixed_points.max_iters" -> "--fixed-points.max-iters".
 std::string flag_of(std::string_view name);
 
 }  // namespace rnnatlas

@@ -4,6 +4,9 @@
 
 #include <array>
 #include <limits>
+#include <string>
+#include <tuple>
+#include <vector>
 
 namespace rnnatlas {
 namespace {
@@ -92,6 +95,52 @@ TEST(SchemaTest, VisitsEachFieldWithItsType) {
 TEST(SchemaTest, FlagsAreTheNamesInKebabCase) {
   EXPECT_EQ(flag_of("gradient_clip_norm"), "--gradient-clip-norm");
   EXPECT_EQ(flag_of("l2"), "--l2");
+}
+
+struct Inner {
+  int steps = 3;
+  bool enabled = true;
+  static const Schema<Inner>& schema();
+};
+constexpr OptionField<Inner> kInnerFields[] = {
+    {"steps", &Inner::steps, Rule::at_least(1), "steps"},
+    {"enabled", &Inner::enabled, Rule::none(), "on", kStored},
+};
+const Schema<Inner>& Inner::schema() {
+  static constexpr Schema<Inner> kSchema{kInnerFields};
+  return kSchema;
+}
+
+struct Outer {
+  double tol = 0.5;
+  Inner first;
+  Inner second;
+  static const Schema<Outer>& schema();
+  static constexpr auto nested() {
+    return std::tuple{Nest<Outer, Inner>{"first", &Outer::first},
+                      Nest<Outer, Inner>{"second", &Outer::second}};
+  }
+};
+constexpr OptionField<Outer> kOuterFields[] = {
+    {"tol", &Outer::tol, Rule::greater_than(0), "tolerance"},
+};
+const Schema<Outer>& Outer::schema() {
+  static constexpr Schema<Outer> kSchema{kOuterFields};
+  return kSchema;
+}
+
+TEST(SchemaTest, ForEachFieldWalksNestedStructsByPath) {
+  Outer o;
+  std::vector<std::string> paths;
+  for_each_field(o, [&](const std::string& path, const auto& field, auto& value) {
+    paths.push_back(path + (field.is(kSettable) ? "" : " (stored)"));
+    if (path == "second.steps") value = 9;
+  });
+  EXPECT_EQ(paths, (std::vector<std::string>{"tol", "first.steps", "first.enabled (stored)",
+                                             "second.steps", "second.enabled (stored)"}));
+  EXPECT_EQ(o.second.steps, 9);  // the value is the member of the nested struct, not a copy
+  EXPECT_EQ(o.first.steps, 3);
+  EXPECT_EQ(flag_of("first.steps"), "--first.steps");
 }
 
 }  // namespace

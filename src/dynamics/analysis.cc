@@ -384,22 +384,48 @@ TopologySignature topology_of(const std::vector<ConditionDynamics>& conditions,
 
 }  // namespace
 
+namespace {
+
+using A = AnalysisOptions;
+// The order is the order of --help.
+constexpr OptionField<A> kAnalysisFields[] = {
+    {"n_initial_states", &A::n_initial_states, Rule::at_least(1),
+     "initial states of the fixed-point search per condition (visited states plus noise)"},
+    {"noise_scale", &A::noise_scale, Rule::at_least(0).and_finite(),
+     "std of the noise added to visited states"},
+    {"n_trials", &A::n_trials, Rule::at_least(1),
+     "task trials for the visited states and the stored example trajectories"},
+    {"seed", &A::seed, Rule::none(), "stream of the example trials and initial states"},
+    {"capture_fraction", &A::capture_fraction,
+     Rule::bounded(Rule::End::kClosed, 0, Rule::End::kClosed, 0.5)
+         .noting("0: only runs that settle count"),
+     "a transition run still moving counts as reaching a stable point when this close to it, "
+     "relative to the point's nearest neighbour"},
+    {"input_stride", &A::input_stride, Rule::at_least(1).noting("1 analyses every input"),
+     "sine_wave: analyse every k-th static input"},
+    {"frequency_transient_steps", &A::frequency_transient_steps, Rule::at_least(0),
+     "sine_wave: steps dropped before measuring the output frequency"},
+    {"frequency_measure_steps", &A::frequency_measure_steps, Rule::at_least(8),
+     "sine_wave: steps the output frequency is measured on"},
+    {"line_attractor_tol", &A::line_attractor_tol,
+     Rule::bounded(Rule::End::kNone, 0, Rule::End::kOpen, 1)
+         .and_finite()
+         .noting("<= 0 selects 1 / n_time of the task"),
+     "| |lambda| - 1 | of a marginal (line-attractor) mode"},
+};
+
+}  // namespace
+
+const Schema<AnalysisOptions>& AnalysisOptions::schema() {
+  static constexpr Schema<AnalysisOptions> kSchema{kAnalysisFields};
+  return kSchema;
+}
+
 void AnalysisOptions::validate() const {
+  schema().validate(*this);
   internal::validate_within("fixed_points", fixed_points);
   internal::validate_within("linearization", linearization);
   internal::validate_within("transitions", transitions);
-  RNNATLAS_CHECK_FIELD(n_initial_states, n_initial_states >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(noise_scale, noise_scale >= 0 && std::isfinite(noise_scale),
-                       ">= 0 and finite");
-  RNNATLAS_CHECK_FIELD(n_trials, n_trials >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(input_stride, input_stride >= 1, ">= 1 (1 analyses every sine-wave input)");
-  RNNATLAS_CHECK_FIELD(frequency_transient_steps, frequency_transient_steps >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(frequency_measure_steps, frequency_measure_steps >= 8, ">= 8");
-  RNNATLAS_CHECK_FIELD(line_attractor_tol,
-                       std::isfinite(line_attractor_tol) && line_attractor_tol < 1,
-                       "< 1 and finite (<= 0 selects 1 / n_time of the task)");
-  RNNATLAS_CHECK_FIELD(capture_fraction, capture_fraction >= 0 && capture_fraction <= 0.5,
-                       "in [0, 0.5] (0: only runs that settle count)");
 }
 
 int ConditionDynamics::count(StabilityClass stability_class) const {

@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/LU>
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <limits>
 #include <optional>
+#include <set>
 #include <string>
+#include <type_traits>
 
 #include "common/random.h"
 #include "dynamics/analysis_testing.h"
@@ -687,6 +690,63 @@ TEST(AnalysisOptions, DefaultsAreThePapersAndValidationNamesTheField) {
                "transitions.limit_cycles.max_period", "0");
   expect_error([](AnalysisOptions& o) { o.transitions.limit_cycles.shooting.tol_residual = 0; },
                "transitions.limit_cycles.shooting.tol_residual", "0");
+}
+
+TEST(AnalysisOptions, EveryFieldOfTheTreeIsRejectedByItsPathWhenItBreaksItsRule) {
+  // for_each_field() walks the nested structs; validate() must name each field by the same path
+  // (the /options attribute, the flag and the study-config key are made from it).
+  std::vector<std::string> paths;
+  const AnalysisOptions defaults;
+  for_each_field(defaults, [&](const std::string& path, const auto& field, const auto&) {
+    paths.push_back(path);
+    if (!field.rule.checked) return;
+    AnalysisOptions o;
+    bool found = false;
+    for_each_field(o, [&](const std::string& p, const auto&, auto& value) {
+      if (p != path) return;
+      found = true;
+      using T = std::decay_t<decltype(value)>;
+      if constexpr (std::is_same_v<T, double>) {
+        value = std::numeric_limits<double>::quiet_NaN();
+      } else if constexpr (std::is_same_v<T, int>) {
+        value = -1000000;  // every int field's rule is a lower bound >= 0
+      } else {
+        ADD_FAILURE() << path << ": a checked field of an unexpected type";
+      }
+    });
+    ASSERT_TRUE(found) << path;
+    try {
+      o.validate();
+      ADD_FAILURE() << path << ": the broken value was accepted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_EQ(e.field(), path);
+    }
+  });
+  EXPECT_EQ(std::set<std::string>(paths.begin(), paths.end()).size(), paths.size());
+  EXPECT_NE(
+      std::find(paths.begin(), paths.end(), "transitions.limit_cycles.shooting.newton.lm_damping"),
+      paths.end());
+  EXPECT_NE(std::find(paths.begin(), paths.end(), "fixed_points.max_iters"), paths.end());
+}
+
+TEST(AnalysisOptions, CrossFieldRulesNameTheFieldToChange) {
+  AnalysisOptions o;
+  o.fixed_points.lr_initial = 1e-4;  // below the default floor lr_min = 1e-3
+  try {
+    o.validate();
+    ADD_FAILURE() << "lr_min > lr_initial was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(e.field(), "fixed_points.lr_min");
+  }
+  o = AnalysisOptions{};
+  o.transitions.limit_cycles.max_period = 100;
+  o.transitions.limit_cycles.n_record = 200;  // >= 16, but not >= 2 max_period + 1
+  try {
+    o.validate();
+    ADD_FAILURE() << "n_record < 2 max_period + 1 was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(e.field(), "transitions.limit_cycles.n_record");
+  }
 }
 
 }  // namespace

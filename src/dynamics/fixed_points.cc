@@ -677,38 +677,80 @@ std::string_view to_string(FixedPointStop stop) {
   return enum_to_string<FixedPointStop>(kFixedPointStopNames, stop);
 }
 
-void NewtonOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(max_iters, max_iters >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(round_iters, round_iters >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(tol_q, tol_q >= 0 && std::isfinite(tol_q), ">= 0 and finite");
-  RNNATLAS_CHECK_FIELD(max_backtracks, max_backtracks >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(min_rcond, min_rcond >= 0 && min_rcond < 1, "in [0, 1)");
-  RNNATLAS_CHECK_FIELD(lm_damping, lm_damping > 0 && std::isfinite(lm_damping), "> 0 and finite");
+namespace {
+
+using NewtonField = OptionField<NewtonOptions>;
+using N = NewtonOptions;
+constexpr NewtonField kNewtonFields[] = {
+    {"enabled", &N::enabled, Rule::none(), "refine with Newton; false: Adam alone, to its own end",
+     kStored},
+    {"max_iters", &N::max_iters, Rule::at_least(0).noting("0 disables Newton"),
+     "Newton steps per try"},
+    {"round_iters", &N::round_iters, Rule::at_least(1),
+     "Adam iterations between the Newton rounds"},
+    {"tol_q", &N::tol_q, Rule::at_least(0).and_finite(), "stop refining once q <= this"},
+    {"max_backtracks", &N::max_backtracks, Rule::at_least(0),
+     "halvings of a step before giving up on a candidate"},
+    {"min_rcond", &N::min_rcond, Rule::in_closed_open(0, 1),
+     "J - I is singular below this reciprocal condition estimate (then Levenberg-Marquardt)"},
+    {"lm_damping", &N::lm_damping, Rule::greater_than(0).and_finite(),
+     "Levenberg-Marquardt damping, mu = lm_damping * ||J - I||_F^2"},
+};
+
+using FixedPointField = OptionField<FixedPointOptions>;
+using F = FixedPointOptions;
+constexpr FixedPointField kFixedPointFields[] = {
+    {"tol_q", &F::tol_q, Rule::at_least(0).and_finite(),
+     "a point is fixed when q = |F(s) - s|^2 / 2 <= this, else slow"},
+    {"tol_dq", &F::tol_dq, Rule::at_least(0).and_finite(),
+     "stalled when |q_k - q_{k-1}| < this x the learning rate"},
+    {"max_iters", &F::max_iters, Rule::at_least(0).noting("0 = Newton only"),
+     "Adam iterations per initial state"},
+    {"adam_beta1", &F::adam_beta1, Rule::in_closed_open(0, 1), "Adam's decay of the mean"},
+    {"adam_beta2", &F::adam_beta2, Rule::in_closed_open(0, 1),
+     "Adam's decay of the squared gradient"},
+    {"adam_epsilon", &F::adam_epsilon, Rule::greater_than(0).and_finite(),
+     "Adam's offset of the denominator"},
+    {"lr_initial", &F::lr_initial, Rule::greater_than(0).and_finite(),
+     "initial Adam learning rate (FixedPointFinder's 1.0 loses gated networks' fixed points)"},
+    {"lr_min", &F::lr_min, Rule::greater_than(0).noting("and <= lr_initial"),
+     "floor of the adaptive learning rate"},
+    {"lr_max", &F::lr_max, Rule::number().and_finite().noting(">= lr_initial"),
+     "ceiling of the adaptive learning rate"},
+    {"lr_decrease_factor", &F::lr_decrease_factor,
+     Rule::bounded(Rule::End::kOpen, 0, Rule::End::kOpen, 1),
+     "the rate is multiplied by this whenever q increases"},
+    {"lr_increase_factor", &F::lr_increase_factor, Rule::at_least(1).and_finite(),
+     "... and by this after lr_steps_per_increase consecutive decreases of q"},
+    {"lr_steps_per_increase", &F::lr_steps_per_increase, Rule::at_least(1),
+     "consecutive decreases of q before the rate increases"},
+    {"tol_unique", &F::tol_unique, Rule::at_least(0).and_finite(),
+     "points closer than this are one (the lower q is kept)"},
+    {"outlier_distance_scale", &F::outlier_distance_scale,
+     Rule::at_least(0).and_finite().noting("0 disables outlier exclusion"),
+     "points farther from the initial states' centroid than this x their mean distance to it are "
+     "dropped"},
+};
+
+}  // namespace
+
+const Schema<NewtonOptions>& NewtonOptions::schema() {
+  static constexpr Schema<NewtonOptions> kSchema{kNewtonFields};
+  return kSchema;
+}
+
+void NewtonOptions::validate() const { schema().validate(*this); }
+
+const Schema<FixedPointOptions>& FixedPointOptions::schema() {
+  static constexpr Schema<FixedPointOptions> kSchema{kFixedPointFields};
+  return kSchema;
 }
 
 void FixedPointOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(tol_q, tol_q >= 0 && std::isfinite(tol_q), ">= 0 and finite");
-  RNNATLAS_CHECK_FIELD(tol_dq, tol_dq >= 0 && std::isfinite(tol_dq), ">= 0 and finite");
-  RNNATLAS_CHECK_FIELD(max_iters, max_iters >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(adam_beta1, adam_beta1 >= 0 && adam_beta1 < 1, "in [0, 1)");
-  RNNATLAS_CHECK_FIELD(adam_beta2, adam_beta2 >= 0 && adam_beta2 < 1, "in [0, 1)");
-  RNNATLAS_CHECK_FIELD(adam_epsilon, adam_epsilon > 0 && std::isfinite(adam_epsilon),
-                       "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(lr_initial, lr_initial > 0 && std::isfinite(lr_initial), "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(lr_min, lr_min > 0 && lr_min <= lr_initial, "in (0, lr_initial]");
-  RNNATLAS_CHECK_FIELD(lr_max, lr_max >= lr_initial && std::isfinite(lr_max),
-                       ">= lr_initial and finite");
-  RNNATLAS_CHECK_FIELD(lr_decrease_factor, lr_decrease_factor > 0 && lr_decrease_factor < 1,
-                       "in (0, 1)");
-  RNNATLAS_CHECK_FIELD(lr_increase_factor,
-                       lr_increase_factor >= 1 && std::isfinite(lr_increase_factor),
-                       ">= 1 and finite");
-  RNNATLAS_CHECK_FIELD(lr_steps_per_increase, lr_steps_per_increase >= 1, ">= 1");
+  schema().validate(*this);
   internal::validate_within("newton", newton);
-  RNNATLAS_CHECK_FIELD(tol_unique, tol_unique >= 0 && std::isfinite(tol_unique), ">= 0 and finite");
-  RNNATLAS_CHECK_FIELD(outlier_distance_scale,
-                       outlier_distance_scale >= 0 && std::isfinite(outlier_distance_scale),
-                       ">= 0 and finite (0 disables outlier exclusion)");
+  RNNATLAS_CHECK_FIELD(lr_min, lr_min <= lr_initial, "in (0, lr_initial]");
+  RNNATLAS_CHECK_FIELD(lr_max, lr_max >= lr_initial, ">= lr_initial and finite");
 }
 
 void InitialStateOptions::validate() const {

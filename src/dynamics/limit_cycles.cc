@@ -228,37 +228,69 @@ std::string format_exponents(const VectorXd& exponents) {
 
 // ==== Options ====================================================================================
 
+namespace {
+
+using ShootingField = OptionField<ShootingOptions>;
+constexpr ShootingField kShootingFields[] = {
+    {"tol_residual", &ShootingOptions::tol_residual, Rule::greater_than(0).and_finite(),
+     "the orbit is converged when ||F^P(s) - s|| <= this (state units)"},
+    {"stability_tol", &ShootingOptions::stability_tol, Rule::in_closed_open(0, 1),
+     "Floquet multipliers within this of modulus 1 are marginal"},
+};
+
+using C = LimitCycleOptions;
+constexpr OptionField<C> kLimitCycleFields[] = {
+    {"n_transient", &C::n_transient, Rule::at_least(0),
+     "steps discarded before the analysis (on top of the transition's max_steps)"},
+    {"n_record", &C::n_record, Rule::at_least(16).noting("and >= 2 max_period + 1"),
+     "steps recorded and analysed"},
+    {"divergence_norm", &C::divergence_norm, Rule::greater_than(0).and_finite(),
+     "a run diverged when a state's norm exceeds this"},
+    {"max_period", &C::max_period, Rule::at_least(1), "periods 1 .. max_period are tried"},
+    {"tol_recurrence", &C::tol_recurrence, Rule::greater_than(0).and_finite(),
+     "a period P is a candidate when the window recurs within this after P steps"},
+    {"tol_match", &C::tol_match, Rule::greater_than(0).and_finite(),
+     "the refined orbit must pass within this of the last recorded state"},
+    {"min_turns", &C::min_turns, Rule::greater_than(0).and_finite(),
+     "turns an invariant curve makes around its mean over the window, at least"},
+    {"min_winding_consistency", &C::min_winding_consistency, Rule::in_open_closed(0.5, 1),
+     "fraction of the steps that turn in the dominant direction, at least"},
+    {"max_curve_gap", &C::max_curve_gap, Rule::greater_than(0).and_finite(),
+     "largest gap between angle-sorted window points over the RMS radius, at most"},
+    {"max_radius_drift", &C::max_radius_drift, Rule::greater_than(0).and_finite(),
+     "change of the mean radius between the window's halves, relative, at most"},
+    {"n_curve_points", &C::n_curve_points, Rule::at_least(0),
+     "window points kept for an invariant curve"},
+    {"n_lyapunov", &C::n_lyapunov, Rule::at_least(1),
+     "Lyapunov exponents computed for non-periodic runs (capped at n_state)"},
+    {"tol_lyapunov", &C::tol_lyapunov, Rule::greater_than(0).and_finite(),
+     "|Lyapunov exponent| <= this counts as zero (per step)"},
+    {"tol_unique", &C::tol_unique, Rule::at_least(0).and_finite(),
+     "two runs reached the same orbit or curve when within this"},
+};
+
+}  // namespace
+
+const Schema<ShootingOptions>& ShootingOptions::schema() {
+  static constexpr Schema<ShootingOptions> kSchema{kShootingFields};
+  return kSchema;
+}
+
 void ShootingOptions::validate() const {
+  schema().validate(*this);
   internal::validate_within("newton", newton);
-  RNNATLAS_CHECK_FIELD(tol_residual, tol_residual > 0 && std::isfinite(tol_residual),
-                       "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(stability_tol, stability_tol >= 0 && stability_tol < 1, "in [0, 1)");
+}
+
+const Schema<LimitCycleOptions>& LimitCycleOptions::schema() {
+  static constexpr Schema<LimitCycleOptions> kSchema{kLimitCycleFields};
+  return kSchema;
 }
 
 void LimitCycleOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(n_transient, n_transient >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(max_period, max_period >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(n_record, n_record >= 16 && n_record >= 2 * max_period + 1,
+  schema().validate(*this);
+  RNNATLAS_CHECK_FIELD(n_record, n_record >= 2 * max_period + 1,
                        ">= 16 and >= 2 max_period + 1 = " + std::to_string(2 * max_period + 1));
-  RNNATLAS_CHECK_FIELD(divergence_norm, divergence_norm > 0 && std::isfinite(divergence_norm),
-                       "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(tol_recurrence, tol_recurrence > 0 && std::isfinite(tol_recurrence),
-                       "> 0 and finite");
   internal::validate_within("shooting", shooting);
-  RNNATLAS_CHECK_FIELD(tol_match, tol_match > 0 && std::isfinite(tol_match), "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(min_turns, min_turns > 0 && std::isfinite(min_turns), "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(min_winding_consistency,
-                       min_winding_consistency > 0.5 && min_winding_consistency <= 1,
-                       "in (0.5, 1]");
-  RNNATLAS_CHECK_FIELD(max_curve_gap, max_curve_gap > 0 && std::isfinite(max_curve_gap),
-                       "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(max_radius_drift, max_radius_drift > 0 && std::isfinite(max_radius_drift),
-                       "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(n_curve_points, n_curve_points >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(n_lyapunov, n_lyapunov >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(tol_lyapunov, tol_lyapunov > 0 && std::isfinite(tol_lyapunov),
-                       "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(tol_unique, tol_unique >= 0 && std::isfinite(tol_unique), ">= 0 and finite");
 }
 
 constexpr EnumName<AttractorKind> kAttractorKindNames[] = {

@@ -24,9 +24,24 @@ std::string_view to_string(StabilityClass stability) {
   return enum_to_string<StabilityClass>(kStabilityClassNames, stability);
 }
 
-void LinearizationOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(stability_tol, stability_tol >= 0 && stability_tol < 1, "in [0, 1)");
+namespace {
+
+using L = LinearizationOptions;
+constexpr OptionField<L> kLinearizationFields[] = {
+    {"stability_tol", &L::stability_tol, Rule::in_closed_open(0, 1),
+     "half-width of the marginal band around |lambda| = 1"},
+    {"compute_eigenvectors", &L::compute_eigenvectors, Rule::none(),
+     "right and left eigenvectors too (else only eigenvalues)", 0},
+};
+
+}  // namespace
+
+const Schema<LinearizationOptions>& LinearizationOptions::schema() {
+  static constexpr Schema<LinearizationOptions> kSchema{kLinearizationFields};
+  return kSchema;
 }
+
+void LinearizationOptions::validate() const { schema().validate(*this); }
 
 Eigen::VectorXd Linearization::frequencies() const {
   return eigenvalues.unaryExpr([](const std::complex<double>& z) { return std::abs(std::arg(z)); });

@@ -26,13 +26,30 @@ int matching_point(const FixedPoints& points, const Eigen::VectorXd& state, doub
 
 }  // namespace
 
+namespace {
+
+using T = TransitionOptions;
+constexpr OptionField<T> kTransitionFields[] = {
+    {"perturbation", &T::perturbation, Rule::greater_than(0).and_finite(),
+     "initial step along each unstable direction (state units)"},
+    {"max_steps", &T::max_steps, Rule::at_least(1), "steps to follow each unstable direction"},
+    {"tol_settled", &T::tol_settled, Rule::greater_than(0).and_finite(),
+     "a run has settled when ||F(s) - s|| <= this"},
+    {"tol_match", &T::tol_match, Rule::greater_than(0).and_finite(),
+     "a settled run reached fixed point j when within this of it"},
+    {"find_limit_cycles", &T::find_limit_cycles, Rule::none(),
+     "examine the runs still moving after max_steps for limit cycles", kStored},
+};
+
+}  // namespace
+
+const Schema<TransitionOptions>& TransitionOptions::schema() {
+  static constexpr Schema<TransitionOptions> kSchema{kTransitionFields};
+  return kSchema;
+}
+
 void TransitionOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(perturbation, perturbation > 0 && std::isfinite(perturbation),
-                       "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(max_steps, max_steps >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(tol_settled, tol_settled > 0 && std::isfinite(tol_settled),
-                       "> 0 and finite");
-  RNNATLAS_CHECK_FIELD(tol_match, tol_match > 0 && std::isfinite(tol_match), "> 0 and finite");
+  schema().validate(*this);
   internal::validate_within("limit_cycles", limit_cycles);
 }
 

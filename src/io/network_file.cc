@@ -55,6 +55,8 @@ void read_attribute(const Node& node, const char* name, T& value) {
     value = read_uint64(node, name);
   } else if constexpr (std::is_same_v<T, double>) {
     value = read_double(node, name);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    value = h5::read_bool(node, name);
   } else {
     static_assert(std::is_same_v<T, std::string>, "no HDF5 mapping for this field type");
     value = read_string(node, name);

@@ -14,6 +14,7 @@
 #include "rnnatlas/config.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
+#include "rnnatlas/schema.h"
 
 namespace rnnatlas {
 namespace {
@@ -27,76 +28,22 @@ using h5::Node;
 constexpr const char* kFormatName = "rnnatlas.dynamics";
 constexpr const char* kWhat = "rnnatlas dynamics file";
 
-/// Calls f(name, field) for every field of AnalysisOptions that determines the result, with the
-/// attribute names of /options. Options may be const.
+/// Calls f(name, field) for every kStored field of AnalysisOptions (the fields that determine the
+/// result), named by its path: the attributes of /options. Options may be const.
 template <typename Options, typename F>
 void visit_options(Options& o, F&& f) {
-  auto& fp = o.fixed_points;
-  f("fixed_points.tol_q", fp.tol_q);
-  f("fixed_points.tol_dq", fp.tol_dq);
-  f("fixed_points.max_iters", fp.max_iters);
-  f("fixed_points.adam_beta1", fp.adam_beta1);
-  f("fixed_points.adam_beta2", fp.adam_beta2);
-  f("fixed_points.adam_epsilon", fp.adam_epsilon);
-  f("fixed_points.lr_initial", fp.lr_initial);
-  f("fixed_points.lr_min", fp.lr_min);
-  f("fixed_points.lr_max", fp.lr_max);
-  f("fixed_points.lr_decrease_factor", fp.lr_decrease_factor);
-  f("fixed_points.lr_increase_factor", fp.lr_increase_factor);
-  f("fixed_points.lr_steps_per_increase", fp.lr_steps_per_increase);
-  f("fixed_points.newton.enabled", fp.newton.enabled);
-  f("fixed_points.newton.max_iters", fp.newton.max_iters);
-  f("fixed_points.newton.tol_q", fp.newton.tol_q);
-  f("fixed_points.newton.max_backtracks", fp.newton.max_backtracks);
-  f("fixed_points.newton.min_rcond", fp.newton.min_rcond);
-  f("fixed_points.newton.lm_damping", fp.newton.lm_damping);
-  f("fixed_points.tol_unique", fp.tol_unique);
-  f("fixed_points.outlier_distance_scale", fp.outlier_distance_scale);
-  f("linearization.stability_tol", o.linearization.stability_tol);
-  f("transitions.perturbation", o.transitions.perturbation);
-  f("transitions.max_steps", o.transitions.max_steps);
-  f("transitions.tol_settled", o.transitions.tol_settled);
-  f("transitions.tol_match", o.transitions.tol_match);
-  f("transitions.find_limit_cycles", o.transitions.find_limit_cycles);
-  auto& lc = o.transitions.limit_cycles;
-  f("transitions.limit_cycles.n_transient", lc.n_transient);
-  f("transitions.limit_cycles.n_record", lc.n_record);
-  f("transitions.limit_cycles.divergence_norm", lc.divergence_norm);
-  f("transitions.limit_cycles.max_period", lc.max_period);
-  f("transitions.limit_cycles.tol_recurrence", lc.tol_recurrence);
-  f("transitions.limit_cycles.shooting.newton.enabled", lc.shooting.newton.enabled);
-  f("transitions.limit_cycles.shooting.newton.max_iters", lc.shooting.newton.max_iters);
-  f("transitions.limit_cycles.shooting.newton.tol_q", lc.shooting.newton.tol_q);
-  f("transitions.limit_cycles.shooting.newton.max_backtracks", lc.shooting.newton.max_backtracks);
-  f("transitions.limit_cycles.shooting.newton.min_rcond", lc.shooting.newton.min_rcond);
-  f("transitions.limit_cycles.shooting.newton.lm_damping", lc.shooting.newton.lm_damping);
-  f("transitions.limit_cycles.shooting.tol_residual", lc.shooting.tol_residual);
-  f("transitions.limit_cycles.shooting.stability_tol", lc.shooting.stability_tol);
-  f("transitions.limit_cycles.tol_match", lc.tol_match);
-  f("transitions.limit_cycles.min_turns", lc.min_turns);
-  f("transitions.limit_cycles.min_winding_consistency", lc.min_winding_consistency);
-  f("transitions.limit_cycles.max_curve_gap", lc.max_curve_gap);
-  f("transitions.limit_cycles.max_radius_drift", lc.max_radius_drift);
-  f("transitions.limit_cycles.n_curve_points", lc.n_curve_points);
-  f("transitions.limit_cycles.n_lyapunov", lc.n_lyapunov);
-  f("transitions.limit_cycles.tol_lyapunov", lc.tol_lyapunov);
-  f("transitions.limit_cycles.tol_unique", lc.tol_unique);
-  f("capture_fraction", o.capture_fraction);
-  f("n_initial_states", o.n_initial_states);
-  f("noise_scale", o.noise_scale);
-  f("n_trials", o.n_trials);
-  f("seed", o.seed);
-  f("input_stride", o.input_stride);
-  f("frequency_transient_steps", o.frequency_transient_steps);
-  f("frequency_measure_steps", o.frequency_measure_steps);
-  f("line_attractor_tol", o.line_attractor_tol);
+  for_each_field(o, [&](const std::string& path, const auto& field, auto& value) {
+    if (field.is(kStored)) f(path.c_str(), value);
+  });
 }
 
-/// The options added with the limit cycles of the transitions: files written before them lack
-/// these attributes (and sought no limit cycles).
+/// Options added to /options after its first version. A file written before them lacks them:
+/// - the limit cycles of the transitions: such a file sought none;
+/// - newton.round_iters: no flag or key set it then, so such a file used the default.
 bool is_limit_cycle_option(std::string_view name) {
   return name == "transitions.find_limit_cycles" || name.starts_with("transitions.limit_cycles.");
 }
+bool is_round_iters_option(std::string_view name) { return name.ends_with("newton.round_iters"); }
 
 void read_field(const Node& node, const char* name, double& value) {
   value = h5::read_double(node, name);
@@ -607,7 +554,9 @@ NetworkDynamics parse_dynamics_file_image(const std::vector<unsigned char>& imag
     // Files written before the limit cycles of the transitions sought none.
     const bool before_cycles = !h5::has_attribute(g, "transitions.find_limit_cycles");
     visit_options(d.options, [&](const char* name, auto& value) {
-      if (!(before_cycles && is_limit_cycle_option(name))) read_field(g, name, value);
+      if (before_cycles && is_limit_cycle_option(name)) return;
+      if (is_round_iters_option(name) && !h5::has_attribute(g, name)) return;
+      read_field(g, name, value);
     });
     if (before_cycles) d.options.transitions.find_limit_cycles = false;
     try {

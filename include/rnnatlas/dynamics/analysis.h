@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "rnnatlas/dynamics/fixed_points.h"
@@ -39,6 +40,7 @@
 #include "rnnatlas/dynamics/transitions.h"
 #include "rnnatlas/execution.h"
 #include "rnnatlas/models/network.h"
+#include "rnnatlas/schema.h"
 #include "rnnatlas/tasks/task.h"
 
 namespace rnnatlas {
@@ -89,8 +91,19 @@ struct AnalysisOptions {
   /// <= 0 means 1 / n_time of the task: memory over a whole trial.
   double line_attractor_tol = 0.0;
 
-  /// Throws InvalidArgument naming the first field that breaks its rule (nested options too, e.g.
-  /// "FixedPointOptions::tol_q").
+  /// The fields above, with their rules and help (rnnatlas/schema.h); nested() the structs.
+  /// for_each_field() walks all of them: the /options block of a dynamics file, the flags of
+  /// `rnnatlas dynamics` and the keys of a study's [dynamics] table are their paths
+  /// ("fixed_points.max_iters", docs/options.md).
+  static const Schema<AnalysisOptions>& schema();
+  static constexpr auto nested() {
+    using A = AnalysisOptions;
+    return std::tuple{Nest<A, FixedPointOptions>{"fixed_points", &A::fixed_points},
+                      Nest<A, LinearizationOptions>{"linearization", &A::linearization},
+                      Nest<A, TransitionOptions>{"transitions", &A::transitions}};
+  }
+  /// Throws InvalidArgument naming the first field that breaks its rule by its path
+  /// ("n_trials", "fixed_points.tol_q").
   void validate() const;
 };
 

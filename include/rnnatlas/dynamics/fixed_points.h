@@ -42,9 +42,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "rnnatlas/models/network.h"
+#include "rnnatlas/schema.h"
 #include "rnnatlas/types.h"
 
 namespace rnnatlas {
@@ -70,6 +72,8 @@ struct NewtonOptions {
   double min_rcond = 1e-12;
   double lm_damping = 1e-10;  ///< > 0
 
+  /// Every field, with its rule and help (rnnatlas/schema.h).
+  static const Schema<NewtonOptions>& schema();
   /// Throws InvalidArgument naming the field, its value and what is allowed.
   void validate() const;
 };
@@ -111,8 +115,13 @@ struct FixedPointOptions {
   /// the initial states to their centroid are dropped as outliers. >= 0; 0 disables the test.
   double outlier_distance_scale = 10.0;
 
-  /// Throws InvalidArgument naming the first field (e.g. "FixedPointOptions::tol_q") that breaks
-  /// its rule, with its value and the rule.
+  /// Every field but newton's, with its rule and help (rnnatlas/schema.h).
+  static const Schema<FixedPointOptions>& schema();
+  static constexpr auto nested() {
+    return std::tuple{Nest<FixedPointOptions, NewtonOptions>{"newton", &FixedPointOptions::newton}};
+  }
+  /// Throws InvalidArgument naming the first field (e.g. "tol_q", "newton.max_iters") that breaks
+  /// its rule, with its value and the rule; lr_min <= lr_initial <= lr_max is checked last.
   void validate() const;
 };
 

@@ -53,12 +53,14 @@
 #include <Eigen/Core>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "rnnatlas/dynamics/fixed_points.h"
 #include "rnnatlas/dynamics/linearization.h"
 #include "rnnatlas/execution.h"
 #include "rnnatlas/models/network.h"
+#include "rnnatlas/schema.h"
 
 namespace rnnatlas {
 
@@ -99,8 +101,14 @@ struct ShootingOptions {
   /// Floquet multipliers with | |mu| - 1 | <= stability_tol are marginal, in [0, 1) (as
   /// LinearizationOptions::stability_tol).
   double stability_tol = 1e-3;
-  /// Throws InvalidArgument naming the field ("ShootingOptions::...", "ShootingOptions::newton.")
-  /// its value and the rule.
+
+  /// Every field but newton's, with its rule and help (rnnatlas/schema.h).
+  static const Schema<ShootingOptions>& schema();
+  static constexpr auto nested() {
+    return std::tuple{Nest<ShootingOptions, NewtonOptions>{"newton", &ShootingOptions::newton}};
+  }
+  /// Throws InvalidArgument naming the field ("tol_residual", "newton.max_iters"), its value and
+  /// the rule.
   void validate() const;
 };
 
@@ -219,8 +227,14 @@ struct LimitCycleOptions {
   /// largest angle-sorted gap of the other's kept points (never with n_curve_points = 0). >= 0.
   double tol_unique = 1e-3;
 
-  /// Throws InvalidArgument naming the first field ("LimitCycleOptions::...") that breaks its rule,
-  /// with its value and the rule.
+  /// Every field but shooting's, with its rule and help (rnnatlas/schema.h).
+  static const Schema<LimitCycleOptions>& schema();
+  static constexpr auto nested() {
+    return std::tuple{
+        Nest<LimitCycleOptions, ShootingOptions>{"shooting", &LimitCycleOptions::shooting}};
+  }
+  /// Throws InvalidArgument naming the first field ("n_record", "shooting.tol_residual") that
+  /// breaks its rule, with its value and the rule.
   void validate() const;
 };
 

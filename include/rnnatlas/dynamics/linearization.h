@@ -23,6 +23,7 @@
 #include "rnnatlas/dynamics/fixed_points.h"
 #include "rnnatlas/execution.h"
 #include "rnnatlas/models/network.h"
+#include "rnnatlas/schema.h"
 
 namespace rnnatlas {
 
@@ -33,6 +34,8 @@ std::string_view to_string(StabilityClass stability);
 struct LinearizationOptions {
   double stability_tol = 1e-3;  ///< half-width of the marginal band around |lambda| = 1, in [0, 1)
   bool compute_eigenvectors = true;  ///< right and left eigenvectors (else only eigenvalues)
+  /// Every field, with its rule and help (rnnatlas/schema.h).
+  static const Schema<LinearizationOptions>& schema();
   /// Throws InvalidArgument naming the field, its value and the rule.
   void validate() const;
 };

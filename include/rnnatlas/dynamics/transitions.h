@@ -24,6 +24,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <tuple>
 #include <vector>
 
 #include "rnnatlas/dynamics/fixed_points.h"
@@ -31,6 +32,7 @@
 #include "rnnatlas/dynamics/linearization.h"
 #include "rnnatlas/execution.h"
 #include "rnnatlas/models/network.h"
+#include "rnnatlas/schema.h"
 
 namespace rnnatlas {
 
@@ -45,8 +47,15 @@ struct TransitionOptions {
   /// classify_attractors() options for that examination. Its n_transient steps come on top of
   /// max_steps.
   LimitCycleOptions limit_cycles;
-  /// Throws InvalidArgument naming the field ("TransitionOptions::...", or
-  /// "LimitCycleOptions::..." for limit_cycles), its value and the rule.
+
+  /// Every field but limit_cycles', with its rule and help (rnnatlas/schema.h).
+  static const Schema<TransitionOptions>& schema();
+  static constexpr auto nested() {
+    return std::tuple{Nest<TransitionOptions, LimitCycleOptions>{"limit_cycles",
+                                                                 &TransitionOptions::limit_cycles}};
+  }
+  /// Throws InvalidArgument naming the field ("max_steps", "limit_cycles.n_record"), its value and
+  /// the rule.
   void validate() const;
 };
 

@@ -15,7 +15,19 @@ import sys
 import textwrap
 
 STUB = pathlib.Path(__file__).resolve().parent / "rnnatlas" / "_core.pyi"
-SCHEMA_CLASSES = ("TrainOptions",)
+# Each class with a schema, and whether Python sees only its stored fields (TrainOptions: the
+# callbacks and checkpoint_every are set through train()) or all of them. Nested fields (with a
+# '.' in their path) belong to the nested class's stub.
+SCHEMA_CLASSES = {
+    "TrainOptions": "stored",
+    "NewtonOptions": "all",
+    "FixedPointOptions": "all",
+    "LinearizationOptions": "all",
+    "TransitionOptions": "all",
+    "ShootingOptions": "all",
+    "LimitCycleOptions": "all",
+    "AnalysisOptions": "all",
+}
 INDENT = "    "
 
 
@@ -39,21 +51,21 @@ def docstring(field: dict) -> str:
     return f'{INDENT}"""\n{body}\n{INDENT}"""\n'
 
 
-def fields_block(schema: list[dict]) -> str:
-    """The stub lines of the fields Python sees: the stored ones."""
-    return "".join(f"{INDENT}{f['name']}: {f['type']}\n" + docstring(f)
-                   for f in schema if f["stored"])
+def fields_block(schema: list[dict], which: str) -> str:
+    """The stub lines of the class's own fields that Python sees (`which`: "stored" or "all")."""
+    return "".join(f"{INDENT}{f['name']}: {f['type']}\n" + docstring(f) for f in schema
+                   if "." not in f["name"] and (which == "all" or f["stored"]))
 
 
 def generate(text: str, core) -> str:
     """`text` (the stub) with every schema class's block rewritten from `core`."""
-    for cls in SCHEMA_CLASSES:
+    for cls, which in SCHEMA_CLASSES.items():
         begin, end = begin_marker(cls), end_marker(cls)
         if begin not in text or end not in text:
             raise ValueError(f"_core.pyi: the markers of {cls} are missing; expected\n{begin}{end}")
         head, rest = text.split(begin, 1)
         _, tail = rest.split(end, 1)
-        text = head + begin + fields_block(getattr(core, cls).schema()) + end + tail
+        text = head + begin + fields_block(getattr(core, cls).schema(), which) + end + tail
     return text
 
 

@@ -19,8 +19,8 @@ enum class CliMode {
 int run_cli(int argc, char** argv, CliMode mode = CliMode::kRun);
 
 /// "" when `args` (a command line without the program name, e.g. {"dynamics", "DIR",
-/// "--max-iters", "100"}) parses; otherwise the parser's message. Nothing runs. Lets `reproduce`
-/// check every stage's flags before the first stage starts.
+/// "--fixed-points.max-iters", "100"}) parses; otherwise the parser's message. Nothing runs. Lets
+/// `reproduce` check every stage's flags before the first stage starts.
 std::string parse_problem(const std::vector<std::string>& args);
 
 }  // namespace rnnatlas::cli

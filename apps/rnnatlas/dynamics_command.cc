@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "rnnatlas/io/network_file.h"
 #include "rnnatlas/pipeline/dynamics_file.h"
 #include "rnnatlas/pipeline/population.h"
+#include "schema_flags.h"
 
 namespace rnnatlas::cli {
 namespace {
@@ -31,35 +33,9 @@ struct DynamicsArgs {
   bool quiet = false;
   bool no_limit_cycles = false;
   AnalysisOptions options;
-  std::string seed = std::to_string(AnalysisOptions{}.seed);
+  FlagNames flags;  ///< the flag of each option path
+  const CLI::Option* lr_min = nullptr;
 };
-
-/// The flag of each option field (InvalidArgument::field() of AnalysisOptions::validate()).
-const FlagNames& flag_names() {
-  static const FlagNames names = {
-      {"n_initial_states", "--n-initial-states"},
-      {"noise_scale", "--noise-scale"},
-      {"n_trials", "--n-trials"},
-      {"input_stride", "--input-stride"},
-      {"frequency_transient_steps", "--frequency-transient-steps"},
-      {"frequency_measure_steps", "--frequency-measure-steps"},
-      {"line_attractor_tol", "--line-attractor-tol"},
-      {"fixed_points.max_iters", "--max-iters"},
-      {"fixed_points.tol_q", "--tol-q"},
-      {"fixed_points.lr_initial", "--lr-initial"},
-      {"fixed_points.tol_unique", "--tol-unique"},
-      {"fixed_points.newton.max_iters", "--newton-iters"},
-      {"linearization.stability_tol", "--stability-tol"},
-      {"transitions.max_steps", "--transition-steps"},
-      {"transitions.perturbation", "--perturbation"},
-  };
-  return names;
-}
-
-/// options.validate(), naming the flag the user typed rather than the option field.
-void validate_flags(const AnalysisOptions& options) {
-  naming_flags(flag_names(), [&] { options.validate(); });
-}
 
 std::string frequency_text(double w) { return std::isnan(w) ? "-" : strprintf("%.4f", w); }
 
@@ -227,15 +203,13 @@ int run_dynamics(DynamicsArgs args) {
                      "' does not exist: give a network file written by "
                      "`rnnatlas train` or a sweep directory written by `rnnatlas sweep`");
   }
-  const std::string seed_problem = seed_error(args.seed);
-  if (!seed_problem.empty()) throw UsageError("--seed: " + seed_problem);
-  args.options.seed = std::stoull(args.seed);
   const int n_threads = thread_count(args.n_threads);
   args.options.transitions.find_limit_cycles = !args.no_limit_cycles;
-  // The rate's floor follows a smaller initial rate (FixedPointOptions needs lr_min <= lr_initial).
+  // Unless given, the rate's floor follows a smaller initial rate (FixedPointOptions needs
+  // lr_min <= lr_initial).
   FixedPointOptions& fp = args.options.fixed_points;
-  if (fp.lr_initial > 0) fp.lr_min = std::min(fp.lr_min, fp.lr_initial);
-  validate_flags(args.options);
+  if (args.lr_min->count() == 0) fp.lr_min = std::min(fp.lr_min, fp.lr_initial);
+  naming_flags(args.flags, [&] { args.options.validate(); });
   if (fs::is_directory(args.input, error)) return run_directory(args, args.options, n_threads);
   return run_file(args, args.options, n_threads);
 }
@@ -249,7 +223,6 @@ Command add_dynamics_command(CLI::App& parent) {
   // A repeated flag keeps its last value: `rnnatlas reproduce` appends a task's overrides.
   cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   auto args = std::make_shared<DynamicsArgs>();
-  AnalysisOptions& o = args->options;
   cmd->add_option("input", args->input,
                   "a network file (`rnnatlas train`) or a sweep directory (`rnnatlas sweep`)")
       ->required()
@@ -263,84 +236,44 @@ Command add_dynamics_command(CLI::App& parent) {
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", args->quiet, "no progress output");
 
+  // Every option of AnalysisOptions and of the structs it nests, by its path
+  // (--fixed-points.max-iters); the old short spellings warn (docs/options.md).
   const std::string search = "Fixed-point search";
-  cmd->add_option("--n-initial-states", o.n_initial_states,
-                  "initial states per condition (visited states plus noise)")
-      ->capture_default_str()
-      ->group(search);
-  cmd->add_option("--noise-scale", o.noise_scale, "std of the noise added to visited states")
-      ->capture_default_str()
-      ->group(search);
-  cmd->add_option("--n-trials", o.n_trials,
-                  "task trials for the visited states and the stored example trajectories")
-      ->capture_default_str()
-      ->group(search);
-  cmd->add_option("--seed", args->seed, "stream of the example trials and initial states")
-      ->capture_default_str()
-      ->type_name("UINT")
-      ->group(search);
-  cmd->add_option("--max-iters", o.fixed_points.max_iters, "Adam iterations per initial state")
-      ->capture_default_str()
-      ->group(search);
-  cmd->add_option("--lr-initial", o.fixed_points.lr_initial,
-                  "initial Adam learning rate (FixedPointFinder's 1.0 loses gated networks' "
-                  "fixed points)")
-      ->capture_default_str()
-      ->group(search);
-  cmd->add_option("--tol-q", o.fixed_points.tol_q,
-                  "a point is fixed when q = |F(s) - s|^2 / 2 <= this, else slow")
-      ->capture_default_str()
-      ->group(search);
-  cmd->add_option("--newton-iters", o.fixed_points.newton.max_iters,
-                  "Newton refinement steps per candidate after Adam (0 = none)")
-      ->capture_default_str()
-      ->group(search);
-  cmd->add_option("--tol-unique", o.fixed_points.tol_unique, "points closer than this are one")
-      ->capture_default_str()
-      ->group(search);
-
-  const std::string stability = "Stability and transitions";
-  cmd->add_option("--stability-tol", o.linearization.stability_tol,
-                  "half-width of the marginal band around |lambda| = 1")
-      ->capture_default_str()
-      ->group(stability);
-  cmd->add_option("--transition-steps", o.transitions.max_steps,
-                  "steps to follow each unstable direction")
-      ->capture_default_str()
-      ->group(stability);
-  cmd->add_option("--perturbation", o.transitions.perturbation,
-                  "initial step along each unstable direction")
-      ->capture_default_str()
-      ->group(stability);
-  cmd->add_flag("--no-limit-cycles", args->no_limit_cycles,
-                "leave transition runs still moving after --transition-steps unresolved instead "
-                "of examining them for limit cycles")
-      ->group(stability);
-
+  const std::string stability = "Stability and transitions (linearization, transitions)";
+  const std::string cycles = "Limit cycles of the transitions (transitions.limit_cycles)";
   const std::string tasks = "Task analyses";
-  cmd->add_option("--input-stride", o.input_stride,
-                  "sine_wave: analyse every k-th static input (1 = all 51)")
-      ->capture_default_str()
-      ->group(tasks);
-  // The flags are the fields' names; --frequency-transient and --frequency-steps are old
-  // spellings (docs/options.md).
-  CLI::Option* transient =
-      cmd->add_option("--frequency-transient-steps", o.frequency_transient_steps,
-                      "sine_wave: steps dropped before measuring the output frequency")
-          ->capture_default_str()
-          ->group(tasks);
-  deprecated_alias(cmd->add_option("--frequency-transient", o.frequency_transient_steps),
-                   transient->get_name());
-  CLI::Option* measure = cmd->add_option("--frequency-measure-steps", o.frequency_measure_steps,
-                                         "sine_wave: steps the output frequency is measured on")
-                             ->capture_default_str()
-                             ->group(tasks);
-  deprecated_alias(cmd->add_option("--frequency-steps", o.frequency_measure_steps),
-                   measure->get_name());
-  cmd->add_option("--line-attractor-tol", o.line_attractor_tol,
-                  "context_integration: | |lambda| - 1 | of a line-attractor mode; 0 = 1/n_time")
-      ->capture_default_str()
-      ->group(tasks);
+  const auto group_of = [&](const std::string& path) {
+    if (path.starts_with("transitions.limit_cycles.")) return cycles;
+    if (path.starts_with("fixed_points.")) return search;
+    if (path.starts_with("linearization.") || path.starts_with("transitions.") ||
+        path == "capture_fraction") {
+      return stability;
+    }
+    if (path == "input_stride" || path.starts_with("frequency_") || path == "line_attractor_tol") {
+      return tasks;
+    }
+    return search;
+  };
+  const std::map<std::string, std::string> deprecated = {
+      {"fixed_points.max_iters", "--max-iters"},
+      {"fixed_points.lr_initial", "--lr-initial"},
+      {"fixed_points.tol_q", "--tol-q"},
+      {"fixed_points.newton.max_iters", "--newton-iters"},
+      {"fixed_points.tol_unique", "--tol-unique"},
+      {"linearization.stability_tol", "--stability-tol"},
+      {"transitions.max_steps", "--transition-steps"},
+      {"transitions.perturbation", "--perturbation"},
+      {"frequency_transient_steps", "--frequency-transient"},
+      {"frequency_measure_steps", "--frequency-steps"},
+  };
+  for (const auto& [path, flag] : add_schema_flags(*cmd, args->options, group_of, deprecated)) {
+    args->flags.emplace(path, flag->get_name());
+    if (path == "fixed_points.lr_min") args->lr_min = flag;
+  }
+  cmd->add_flag("--no-limit-cycles", args->no_limit_cycles,
+                "leave transition runs still moving after --transitions.max-steps unresolved "
+                "instead of examining them for limit cycles")
+      ->group(stability);
 
   cmd->footer(
       "For a network file: prints the fixed points per condition (zero input for the flip-flop,\n"
@@ -349,8 +282,10 @@ Command add_dynamics_command(CLI::App& parent) {
       "FILE.dynamics.h5 (or --out). For a sweep\n"
       "directory: analyses every kept network into DIR/dynamics/<id>.h5; rerunning resumes.\n"
       "Defaults are the paper's (1024 initial states, FixedPointFinder's tolerances); for a quick\n"
-      "look try --n-initial-states 256 --max-iters 500 --newton-iters 5 --transition-steps 1000\n"
-      "--input-stride 10. Analysis and file layout: docs/dynamics.md, docs/pipeline.md.\n"
+      "look try --n-initial-states 256 --fixed-points.max-iters 500\n"
+      "--fixed-points.newton.max-iters 5 --transitions.max-steps 1000 --input-stride 10.\n"
+      "Every option is also a key of a study config's [dynamics] table (fixed_points.max_iters).\n"
+      "Analysis and file layout: docs/dynamics.md, docs/pipeline.md, docs/options.md.\n"
       "\n"
       "Exit status: 0 ok; 1 a file could not be read or written; 2 bad flags, FILE|DIR does\n"
       "not exist or is not a sweep directory, or the output cannot be written (checked first).");

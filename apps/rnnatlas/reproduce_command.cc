@@ -114,13 +114,33 @@ std::optional<std::string> scalar_text(const toml::node& node) {
   return std::nullopt;
 }
 
+/// True for a subtable that overrides its table for one task (or, in [compare], is one metric's
+/// table); any other subtable holds nested options.
+using IsOverride = std::function<bool(const std::string& key)>;
+
+bool is_task_name(const std::string& key) {
+  static const std::vector<std::string> names = task_names();
+  return std::find(names.begin(), names.end(), key) != names.end();
+}
+
 /// The flags of a stage table: scalars (and arrays, comma-joined) become "--key value"; booleans
-/// become "--key" when true; subtables (per task or per metric) are skipped here.
-std::vector<std::string> table_flags(const toml::table& table, const std::string& where) {
+/// become "--key" when true. A subtable of nested options (or a dotted key,
+/// `fixed_points.max_iters = 500`) gives "--fixed-points.max-iters 500"; the override subtables
+/// (per task or per metric) are skipped here.
+std::vector<std::string> table_flags(const toml::table& table,
+                                     const std::string& where,
+                                     const IsOverride& is_override = is_task_name,
+                                     const std::string& prefix = {}) {
   std::vector<std::string> flags;
   for (const auto& [key, node] : table) {
-    if (node.is_table()) continue;
-    const std::string flag = flag_name(key.str());
+    const std::string path = prefix + std::string(key.str());
+    if (const toml::table* nested = node.as_table()) {
+      if (prefix.empty() && is_override(path)) continue;
+      std::vector<std::string> more = table_flags(*nested, where, is_override, path + ".");
+      flags.insert(flags.end(), more.begin(), more.end());
+      continue;
+    }
+    const std::string flag = flag_name(path);
     if (const auto* b = node.as_boolean()) {
       if (b->get()) flags.push_back(flag);
       continue;
@@ -130,18 +150,14 @@ std::vector<std::string> table_flags(const toml::table& table, const std::string
       std::vector<std::string> items;
       for (const toml::node& item : *a) {
         std::optional<std::string> text = scalar_text(item);
-        if (!text) {
-          throw UsageError(where + "." + std::string(key.str()) +
-                           ": array items must be strings or numbers");
-        }
+        if (!text)
+          throw UsageError(where + "." + path + ": array items must be strings or numbers");
         items.push_back(std::move(*text));
       }
       value = join(items, ",");
     }
-    if (!value) {
-      throw UsageError(where + "." + std::string(key.str()) +
-                       ": must be a string, number, boolean or array");
-    }
+    if (!value)
+      throw UsageError(where + "." + path + ": must be a string, number, boolean or array");
     flags.push_back(flag);
     flags.push_back(std::move(*value));
   }
@@ -161,37 +177,43 @@ std::vector<std::string> stage_flags(const toml::table& table,
   return flags;
 }
 
-/// Checks every key of stage table `table` (and of its subtables, which must be named in `subs`)
-/// by parsing `command` plus that key's flags, as the stage will be run: an unknown key or a
-/// value the flag refuses is a UsageError naming file:line, the table and the key, before any
-/// stage runs. `sub_command(name)` gives the command line of a subtable's stage.
+/// Checks every key of stage table `table` by parsing `command` plus that key's flags, as the
+/// stage will be run: an unknown key or a value the flag refuses is a UsageError naming file:line,
+/// the table and the key, before any stage runs. A subtable named in `subs` overrides the table
+/// for one task or metric and is checked against `sub_command(name)`; any other subtable holds
+/// nested options, whose keys are checked by their paths (`prefix` + key).
 void check_stage_table(
     const toml::table& table,
     const std::vector<std::string>& command,
     const std::string& file,
     const std::string& where,
     const std::vector<std::string>& subs,
-    const std::function<std::vector<std::string>(const std::string&)>& sub_command) {
+    const std::function<std::vector<std::string>(const std::string&)>& sub_command,
+    const std::string& prefix = {}) {
   for (const auto& [key, node] : table) {
-    const std::string k(key.str());
+    const std::string k = prefix + std::string(key.str());
     const std::string at = file + ":" + std::to_string(node.source().begin.line) + ": " + where;
     if (const toml::table* sub = node.as_table()) {
-      if (std::find(subs.begin(), subs.end(), k) == subs.end()) {
-        throw UsageError(at + " [" + k + "]: not one of " + join(subs, ", ") +
-                         "; a subtable of this table is one of those");
+      if (prefix.empty() && std::find(subs.begin(), subs.end(), k) != subs.end()) {
+        check_stage_table(*sub, sub_command(k), file, where + " [" + k + "]", {}, sub_command);
+      } else {
+        check_stage_table(*sub, command, file, where, subs, sub_command, k + ".");
       }
-      check_stage_table(*sub, sub_command(k), file, where + " [" + k + "]", {}, sub_command);
       continue;
     }
     toml::table one;
     one.insert(key, node);
     std::vector<std::string> argv = command;
-    for (std::string& f : table_flags(one, where)) argv.push_back(std::move(f));
+    for (std::string& f : table_flags(one, where, is_task_name, prefix)) argv.push_back(f);
     const std::string problem = parse_problem(argv);
     if (!problem.empty()) {
-      throw UsageError(at + " " + k + ": " + problem + " (a key is a flag of `rnnatlas " +
-                       command[0] + "` with '_' for '-'; see `rnnatlas " + command[0] +
-                       " --help`)");
+      std::string hint = "a key is a flag of `rnnatlas " + command[0] +
+                         "` with '_' for '-', a dotted key a nested option";
+      if (!prefix.empty() && !subs.empty()) {
+        hint += "; a subtable is a group of nested options or one of " + join(subs, ", ");
+      }
+      throw UsageError(at + " " + k + ": " + problem + " (" + hint + "; see `rnnatlas " +
+                       command[0] + " --help`)");
     }
   }
 }
@@ -445,7 +467,8 @@ int run_reproduce(const ReproduceArgs& args) {
     // [compare.<metric>] tables, one per metric, in name order (toml++ sorts keys); [compare] keys
     // (not tables) apply to all of them. A metric's [compare.<metric>.<task>] overrides for one
     // task.
-    const std::vector<std::string> common = table_flags(study.compare, where + " [compare]");
+    const std::vector<std::string> common =
+        table_flags(study.compare, where + " [compare]", [](const std::string&) { return true; });
     for (const auto& [metric_key, metric_node] : study.compare) {
       const toml::table* metric_table = metric_node.as_table();
       if (metric_table == nullptr) continue;

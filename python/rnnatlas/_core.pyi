@@ -321,35 +321,80 @@ def file_content_hash(path: str) -> str:
 class NewtonOptions:
     """Newton refinement after the Adam search (rnnatlas/dynamics/fixed_points.h)."""
 
+    # Generated from NewtonOptions.schema() by python/generate_stubs.py: edit the schema.
     enabled: bool
+    """Refine with Newton; false: Adam alone, to its own end (default True)."""
     max_iters: int
+    """Newton steps per try; >= 0 (0 disables Newton) (default 20)."""
     round_iters: int
+    """Adam iterations between the Newton rounds; >= 1 (default 10)."""
     tol_q: float
+    """Stop refining once q <= this; >= 0 and finite (default 1e-30)."""
     max_backtracks: int
+    """Halvings of a step before giving up on a candidate; >= 0 (default 30)."""
     min_rcond: float
+    """
+    J - I is singular below this reciprocal condition estimate (then Levenberg-Marquardt); in [0, 1)
+    (default 1e-12).
+    """
     lm_damping: float
+    """
+    Levenberg-Marquardt damping, mu = lm_damping * ||J - I||_F^2; > 0 and finite (default 1e-10).
+    """
+    # End of the fields generated from NewtonOptions.schema().
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None: ...
 
 class FixedPointOptions:
     """Options of find_fixed_points(); fields, rules and defaults of dynamics/fixed_points.h."""
 
+    # Generated from FixedPointOptions.schema() by python/generate_stubs.py: edit the schema.
     tol_q: float
+    """
+    A point is fixed when q = |F(s) - s|^2 / 2 <= this, else slow; >= 0 and finite (default 1e-12).
+    """
     tol_dq: float
+    """Stalled when |q_k - q_{k-1}| < this x the learning rate; >= 0 and finite (default 1e-20)."""
     max_iters: int
+    """Adam iterations per initial state; >= 0 (0 = Newton only) (default 5000)."""
     adam_beta1: float
+    """Adam's decay of the mean; in [0, 1) (default 0.9)."""
     adam_beta2: float
+    """Adam's decay of the squared gradient; in [0, 1) (default 0.999)."""
     adam_epsilon: float
+    """Adam's offset of the denominator; > 0 and finite (default 0.01)."""
     lr_initial: float
+    """
+    Initial Adam learning rate (FixedPointFinder's 1.0 loses gated networks' fixed points); > 0 and
+    finite (default 0.01).
+    """
     lr_min: float
+    """Floor of the adaptive learning rate; > 0 (and <= lr_initial) (default 0.001)."""
     lr_max: float
+    """Ceiling of the adaptive learning rate; finite (>= lr_initial) (default 1000.0)."""
     lr_decrease_factor: float
+    """The rate is multiplied by this whenever q increases; in (0, 1) (default 0.95)."""
     lr_increase_factor: float
+    """
+    ... and by this after lr_steps_per_increase consecutive decreases of q; >= 1 and finite (default
+    1.0526315789473684).
+    """
     lr_steps_per_increase: int
-    newton: NewtonOptions
+    """Consecutive decreases of q before the rate increases; >= 1 (default 5)."""
     tol_unique: float
+    """Points closer than this are one (the lower q is kept); >= 0 and finite (default 0.001)."""
     outlier_distance_scale: float
+    """
+    Points farther from the initial states' centroid than this x their mean distance to it are
+    dropped; >= 0 and finite (0 disables outlier exclusion) (default 10.0).
+    """
+    # End of the fields generated from FixedPointOptions.schema().
+    newton: NewtonOptions
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None:
         """Raises ValueError naming the first field that breaks its rule."""
 
@@ -460,9 +505,15 @@ def sample_initial_states(options: InitialStateOptions, pool: _Array) -> _F64:
     """[n_states, n_state] drawn from task trajectories or from the rows of a pool."""
 
 class LinearizationOptions:
+    # Generated from LinearizationOptions.schema() by python/generate_stubs.py: edit the schema.
     stability_tol: float
+    """Half-width of the marginal band around |lambda| = 1; in [0, 1) (default 0.001)."""
     compute_eigenvectors: bool
+    """Right and left eigenvectors too (else only eigenvalues) (default True)."""
+    # End of the fields generated from LinearizationOptions.schema().
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None: ...
 
 class Linearization:
@@ -516,15 +567,25 @@ def analyze_jacobian(options: LinearizationOptions, J: _Array) -> Linearization:
     """Eigen-decomposition and stability class of J [n, n]."""
 
 class TransitionOptions:
+    # Generated from TransitionOptions.schema() by python/generate_stubs.py: edit the schema.
     perturbation: float
+    """Initial step along each unstable direction (state units); > 0 and finite (default 0.001)."""
     max_steps: int
+    """Steps to follow each unstable direction; >= 1 (default 5000)."""
     tol_settled: float
+    """A run has settled when ||F(s) - s|| <= this; > 0 and finite (default 1e-10)."""
     tol_match: float
+    """
+    A settled run reached fixed point j when within this of it; > 0 and finite (default 0.001).
+    """
     find_limit_cycles: bool
-    """Examine runs still moving after max_steps for a periodic attractor."""
+    """Examine the runs still moving after max_steps for limit cycles (default True)."""
+    # End of the fields generated from TransitionOptions.schema().
     limit_cycles: LimitCycleOptions
     """Options of that examination (classify_attractors)."""
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None: ...
 
 class Transition:
@@ -609,9 +670,18 @@ class ShootingOptions:
     """Newton shooting on F^P(s) - s: newton (NewtonOptions), tol_residual, stability_tol."""
 
     newton: NewtonOptions
+    # Generated from ShootingOptions.schema() by python/generate_stubs.py: edit the schema.
     tol_residual: float
+    """
+    The orbit is converged when ||F^P(s) - s|| <= this (state units); > 0 and finite (default
+    1e-10).
+    """
     stability_tol: float
+    """Floquet multipliers within this of modulus 1 are marginal; in [0, 1) (default 0.001)."""
+    # End of the fields generated from ShootingOptions.schema().
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None: ...
 
 class OrbitAmplitude:
@@ -675,22 +745,61 @@ class PeriodicOrbit:
 class LimitCycleOptions:
     """Options of classify_attractors(); fields, rules and defaults of dynamics/limit_cycles.h."""
 
+    # Generated from LimitCycleOptions.schema() by python/generate_stubs.py: edit the schema.
     n_transient: int
+    """
+    Steps discarded before the analysis (on top of the transition's max_steps); >= 0 (default 2000).
+    """
     n_record: int
+    """Steps recorded and analysed; >= 16 (and >= 2 max_period + 1) (default 4000)."""
     divergence_norm: float
+    """A run diverged when a state's norm exceeds this; > 0 and finite (default 1000000.0)."""
     max_period: int
+    """Periods 1 .. max_period are tried; >= 1 (default 64)."""
     tol_recurrence: float
-    shooting: ShootingOptions
+    """
+    A period P is a candidate when the window recurs within this after P steps; > 0 and finite
+    (default 1e-05).
+    """
     tol_match: float
+    """
+    The refined orbit must pass within this of the last recorded state; > 0 and finite (default
+    0.001).
+    """
     min_turns: float
+    """
+    Turns an invariant curve makes around its mean over the window, at least; > 0 and finite
+    (default 3.0).
+    """
     min_winding_consistency: float
+    """
+    Fraction of the steps that turn in the dominant direction, at least; in (0.5, 1] (default 0.99).
+    """
     max_curve_gap: float
+    """
+    Largest gap between angle-sorted window points over the RMS radius, at most; > 0 and finite
+    (default 0.25).
+    """
     max_radius_drift: float
+    """
+    Change of the mean radius between the window's halves, relative, at most; > 0 and finite
+    (default 0.01).
+    """
     n_curve_points: int
+    """Window points kept for an invariant curve; >= 0 (default 512)."""
     n_lyapunov: int
+    """Lyapunov exponents computed for non-periodic runs (capped at n_state); >= 1 (default 2)."""
     tol_lyapunov: float
+    """|Lyapunov exponent| <= this counts as zero (per step); > 0 and finite (default 0.002)."""
     tol_unique: float
+    """
+    Two runs reached the same orbit or curve when within this; >= 0 and finite (default 0.001).
+    """
+    # End of the fields generated from LimitCycleOptions.schema().
+    shooting: ShootingOptions
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None:
         """Raises ValueError naming the first field that breaks its rule."""
 
@@ -822,16 +931,38 @@ class AnalysisOptions:
     fixed_points: FixedPointOptions
     linearization: LinearizationOptions
     transitions: TransitionOptions
-    capture_fraction: float
+    # Generated from AnalysisOptions.schema() by python/generate_stubs.py: edit the schema.
     n_initial_states: int
+    """
+    Initial states of the fixed-point search per condition (visited states plus noise); >= 1
+    (default 1024).
+    """
     noise_scale: float
+    """Std of the noise added to visited states; >= 0 and finite (default 0.5)."""
     n_trials: int
+    """Task trials for the visited states and the stored example trajectories; >= 1 (default 16)."""
     seed: int
+    """Stream of the example trials and initial states (default 20190719)."""
+    capture_fraction: float
+    """
+    A transition run still moving counts as reaching a stable point when this close to it, relative
+    to the point's nearest neighbour; in [0, 0.5] (0: only runs that settle count) (default 0.25).
+    """
     input_stride: int
+    """Sine_wave: analyse every k-th static input; >= 1 (1 analyses every input) (default 1)."""
     frequency_transient_steps: int
+    """Sine_wave: steps dropped before measuring the output frequency; >= 0 (default 100)."""
     frequency_measure_steps: int
+    """Sine_wave: steps the output frequency is measured on; >= 8 (default 1000)."""
     line_attractor_tol: float
+    """
+    | |lambda| - 1 | of a marginal (line-attractor) mode; < 1 and finite (<= 0 selects 1 / n_time of
+    the task) (default 0.0).
+    """
+    # End of the fields generated from AnalysisOptions.schema().
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None:
         """Raises ValueError naming the first field that breaks its rule."""
 

@@ -19,6 +19,7 @@
 #include "rnnatlas/dynamics/analysis.h"
 #include "rnnatlas/pipeline/dynamics_file.h"
 #include "rnnatlas/tasks/task.h"
+#include "schema_binding.h"
 
 namespace rnnatlas::python {
 namespace {
@@ -86,26 +87,14 @@ Eigen::VectorXd real_vector(const py::handle& values, const std::string& what) {
 void bind_analysis(py::module_& m) {
   m.attr("DYNAMICS_FILE_FORMAT_VERSION") = kDynamicsFileFormatVersion;
 
-  py::class_<AnalysisOptions>(m, "AnalysisOptions", R"pbdoc(
+  py::class_<AnalysisOptions> analysis_options(m, "AnalysisOptions", R"pbdoc(
 Options of analyze_network(); fields, rules and defaults of dynamics/analysis.h (the paper's, with
 the fixed-point search's initial Adam rate 0.01). Nested: fixed_points (FixedPointOptions),
 linearization (LinearizationOptions), transitions (TransitionOptions, with limit_cycles).
-)pbdoc")
-      .def(py::init<>())
-      .def_readwrite("fixed_points", &AnalysisOptions::fixed_points)
-      .def_readwrite("linearization", &AnalysisOptions::linearization)
-      .def_readwrite("transitions", &AnalysisOptions::transitions)
-      .def_readwrite("capture_fraction", &AnalysisOptions::capture_fraction)
-      .def_readwrite("n_initial_states", &AnalysisOptions::n_initial_states)
-      .def_readwrite("noise_scale", &AnalysisOptions::noise_scale)
-      .def_readwrite("n_trials", &AnalysisOptions::n_trials)
-      .def_readwrite("seed", &AnalysisOptions::seed)
-      .def_readwrite("input_stride", &AnalysisOptions::input_stride)
-      .def_readwrite("frequency_transient_steps", &AnalysisOptions::frequency_transient_steps)
-      .def_readwrite("frequency_measure_steps", &AnalysisOptions::frequency_measure_steps)
-      .def_readwrite("line_attractor_tol", &AnalysisOptions::line_attractor_tol)
-      .def("validate", &AnalysisOptions::validate,
-           "Raises ValueError naming the first field that breaks its rule.");
+AnalysisOptions.schema() lists every field of the tree by its path, the name of its
+`rnnatlas dynamics` flag and study-config key.
+)pbdoc");
+  def_schema(analysis_options.def(py::init<>()));
 
   py::class_<ContinuousAttractor>(m, "ContinuousAttractor", R"pbdoc(
 A continuum of fixed points at one condition (a line attractor, a ring, a plane), counted once in

@@ -16,6 +16,7 @@
 #include "rnnatlas/dynamics/linearization.h"
 #include "rnnatlas/dynamics/transitions.h"
 #include "rnnatlas/tasks/task.h"
+#include "schema_binding.h"
 
 namespace rnnatlas::python {
 namespace {
@@ -34,37 +35,12 @@ py::array_t<bool> bool_array(const std::vector<bool>& flags) {
 
 /// The bindings of dynamics/fixed_points.h: the search, its options and initial states.
 void bind_fixed_points(py::module_& m) {
-  py::class_<NewtonOptions>(m, "NewtonOptions", "Newton refinement after the Adam search.")
-      .def(py::init<>())
-      .def_readwrite("enabled", &NewtonOptions::enabled)
-      .def_readwrite("max_iters", &NewtonOptions::max_iters)
-      .def_readwrite("round_iters", &NewtonOptions::round_iters)
-      .def_readwrite("tol_q", &NewtonOptions::tol_q)
-      .def_readwrite("max_backtracks", &NewtonOptions::max_backtracks)
-      .def_readwrite("min_rcond", &NewtonOptions::min_rcond)
-      .def_readwrite("lm_damping", &NewtonOptions::lm_damping)
-      .def("validate", &NewtonOptions::validate);
+  py::class_<NewtonOptions> newton(m, "NewtonOptions", "Newton refinement after the Adam search.");
+  def_schema(newton.def(py::init<>()));
 
-  py::class_<FixedPointOptions>(m, "FixedPointOptions",
-                                "Options of find_fixed_points(); see dynamics/fixed_points.h.")
-      .def(py::init<>())
-      .def_readwrite("tol_q", &FixedPointOptions::tol_q)
-      .def_readwrite("tol_dq", &FixedPointOptions::tol_dq)
-      .def_readwrite("max_iters", &FixedPointOptions::max_iters)
-      .def_readwrite("adam_beta1", &FixedPointOptions::adam_beta1)
-      .def_readwrite("adam_beta2", &FixedPointOptions::adam_beta2)
-      .def_readwrite("adam_epsilon", &FixedPointOptions::adam_epsilon)
-      .def_readwrite("lr_initial", &FixedPointOptions::lr_initial)
-      .def_readwrite("lr_min", &FixedPointOptions::lr_min)
-      .def_readwrite("lr_max", &FixedPointOptions::lr_max)
-      .def_readwrite("lr_decrease_factor", &FixedPointOptions::lr_decrease_factor)
-      .def_readwrite("lr_increase_factor", &FixedPointOptions::lr_increase_factor)
-      .def_readwrite("lr_steps_per_increase", &FixedPointOptions::lr_steps_per_increase)
-      .def_readwrite("newton", &FixedPointOptions::newton)
-      .def_readwrite("tol_unique", &FixedPointOptions::tol_unique)
-      .def_readwrite("outlier_distance_scale", &FixedPointOptions::outlier_distance_scale)
-      .def("validate", &FixedPointOptions::validate,
-           "Raises ValueError naming the first field that breaks its rule.");
+  py::class_<FixedPointOptions> fixed_point_options(
+      m, "FixedPointOptions", "Options of find_fixed_points(); see dynamics/fixed_points.h.");
+  def_schema(fixed_point_options.def(py::init<>()));
 
   py::class_<FixedPoints>(m, "FixedPoints",
                           "The points found, sorted by q ascending; arrays are copies.")
@@ -203,11 +179,9 @@ void bind_fixed_points(py::module_& m) {
 
 /// The bindings of dynamics/linearization.h.
 void bind_linearization(py::module_& m) {
-  py::class_<LinearizationOptions>(m, "LinearizationOptions", "Options of linearize().")
-      .def(py::init<>())
-      .def_readwrite("stability_tol", &LinearizationOptions::stability_tol)
-      .def_readwrite("compute_eigenvectors", &LinearizationOptions::compute_eigenvectors)
-      .def("validate", &LinearizationOptions::validate);
+  py::class_<LinearizationOptions> linearization(m, "LinearizationOptions",
+                                                 "Options of linearize().");
+  def_schema(linearization.def(py::init<>()));
 
   py::class_<Linearization>(m, "Linearization", R"pbdoc(
 s_{t+1} - s* ~= J (s_t - s*) + B (u_t - u*) and the eigen-decomposition of J, sorted by |lambda|
@@ -262,17 +236,9 @@ are biorthonormal to them). Arrays are read-only views of the object.
 
 /// The bindings of dynamics/transitions.h.
 void bind_transitions(py::module_& m) {
-  py::class_<TransitionOptions>(m, "TransitionOptions", "Options of find_transitions().")
-      .def(py::init<>())
-      .def_readwrite("perturbation", &TransitionOptions::perturbation)
-      .def_readwrite("max_steps", &TransitionOptions::max_steps)
-      .def_readwrite("tol_settled", &TransitionOptions::tol_settled)
-      .def_readwrite("tol_match", &TransitionOptions::tol_match)
-      .def_readwrite("find_limit_cycles", &TransitionOptions::find_limit_cycles,
-                     "examine runs still moving after max_steps for a periodic attractor")
-      .def_readwrite("limit_cycles", &TransitionOptions::limit_cycles,
-                     "LimitCycleOptions of that examination (classify_attractors)")
-      .def("validate", &TransitionOptions::validate);
+  py::class_<TransitionOptions> transitions(m, "TransitionOptions",
+                                            "Options of find_transitions().");
+  def_schema(transitions.def(py::init<>()));
 
   py::class_<Transition>(m, "Transition", "One perturbed run from an unstable point.")
       .def_readonly("from_", &Transition::from, "index of the unstable point ('from' in C++)")
@@ -340,13 +306,9 @@ exponents, amplitude and a state on it. See dynamics/transitions.h.
 
 /// The bindings of dynamics/limit_cycles.h: periodic orbits, invariant curves, attractors.
 void bind_limit_cycles(py::module_& m) {
-  py::class_<ShootingOptions>(m, "ShootingOptions",
-                              "Newton shooting on F^P(s) - s; see dynamics/limit_cycles.h.")
-      .def(py::init<>())
-      .def_readwrite("newton", &ShootingOptions::newton)
-      .def_readwrite("tol_residual", &ShootingOptions::tol_residual)
-      .def_readwrite("stability_tol", &ShootingOptions::stability_tol)
-      .def("validate", &ShootingOptions::validate);
+  py::class_<ShootingOptions> shooting(
+      m, "ShootingOptions", "Newton shooting on F^P(s) - s; see dynamics/limit_cycles.h.");
+  def_schema(shooting.def(py::init<>()));
 
   py::class_<OrbitAmplitude>(m, "OrbitAmplitude", "Size of an orbit around its mean.")
       .def_readonly("center", &OrbitAmplitude::center, "float64 [n_state], mean of the points")
@@ -392,26 +354,9 @@ Floquet multipliers (sorted by |mu| descending), stability, frequency and amplit
             .format(o.period, o.converged, o.residual, std::string(to_string(o.stability)));
       });
 
-  py::class_<LimitCycleOptions>(m, "LimitCycleOptions",
-                                "Options of classify_attractors(); see dynamics/limit_cycles.h.")
-      .def(py::init<>())
-      .def_readwrite("n_transient", &LimitCycleOptions::n_transient)
-      .def_readwrite("n_record", &LimitCycleOptions::n_record)
-      .def_readwrite("divergence_norm", &LimitCycleOptions::divergence_norm)
-      .def_readwrite("max_period", &LimitCycleOptions::max_period)
-      .def_readwrite("tol_recurrence", &LimitCycleOptions::tol_recurrence)
-      .def_readwrite("shooting", &LimitCycleOptions::shooting)
-      .def_readwrite("tol_match", &LimitCycleOptions::tol_match)
-      .def_readwrite("min_turns", &LimitCycleOptions::min_turns)
-      .def_readwrite("min_winding_consistency", &LimitCycleOptions::min_winding_consistency)
-      .def_readwrite("max_curve_gap", &LimitCycleOptions::max_curve_gap)
-      .def_readwrite("max_radius_drift", &LimitCycleOptions::max_radius_drift)
-      .def_readwrite("n_curve_points", &LimitCycleOptions::n_curve_points)
-      .def_readwrite("n_lyapunov", &LimitCycleOptions::n_lyapunov)
-      .def_readwrite("tol_lyapunov", &LimitCycleOptions::tol_lyapunov)
-      .def_readwrite("tol_unique", &LimitCycleOptions::tol_unique)
-      .def("validate", &LimitCycleOptions::validate,
-           "Raises ValueError naming the first field that breaks its rule.");
+  py::class_<LimitCycleOptions> limit_cycles(
+      m, "LimitCycleOptions", "Options of classify_attractors(); see dynamics/limit_cycles.h.");
+  def_schema(limit_cycles.def(py::init<>()));
 
   py::class_<InvariantCurve>(m, "InvariantCurve", R"pbdoc(
 Measures of a bounded non-periodic orbit over its recorded window: frequency (rad/step, weighted

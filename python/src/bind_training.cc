@@ -12,6 +12,7 @@
 #include "bindings.h"
 #include "rnnatlas/io/network_file.h"
 #include "rnnatlas/training/train.h"
+#include "schema_binding.h"
 
 namespace rnnatlas::python {
 namespace {
@@ -94,11 +95,8 @@ void bind_training(py::module_& m) {
   // by these names, and pickling keeps them in the schema's order.
   py::class_<TrainOptions> train_options(m, "TrainOptions",
                                          "Options of train(); see training/train.h.");
-  train_options.def(py::init<>());
-  for (const OptionField<TrainOptions>& f : TrainOptions::schema().fields) {
-    if (!f.is(kStored)) continue;
-    std::visit([&](auto member) { train_options.def_readwrite(f.name.data(), member); }, f.member);
-  }
+  def_schema(train_options.def(py::init<>()),
+             [](const OptionField<TrainOptions>& f) { return f.is(kStored); });
   train_options
       // A Python callable, called with the GIL held (pybind11's function wrapper takes it) although
       // train() itself runs without the GIL. An exception it raises stops training and propagates.
@@ -124,34 +122,7 @@ void bind_training(py::module_& m) {
             RNNATLAS_CHECK_ARG(i == t.size(), "TrainOptions.__setstate__: expected "
                                                   << i << " fields, got " << t.size());
             return o;
-          }))
-      .def_static(
-          "schema",
-          [] {
-            // Every field of TrainOptions::schema() as a dict: name, type, default, rule, help,
-            // stored, settable.
-            py::list out;
-            const TrainOptions defaults;
-            for (const OptionField<TrainOptions>& f : TrainOptions::schema().fields) {
-              py::dict d;
-              d["name"] = std::string(f.name);
-              f.visit(defaults, [&](auto value) {
-                using T = decltype(value);
-                d["type"] = std::is_same_v<T, double> ? "float" : "int";
-                d["default"] = value;
-              });
-              d["rule"] = f.rule.text();
-              d["help"] = std::string(f.help);
-              d["stored"] = f.is(kStored);
-              d["settable"] = f.is(kSettable);
-              out.append(std::move(d));
-            }
-            return out;
-          },
-          "Every field of the options: name, type, default, rule, help, and whether it is stored "
-          "in a network file and settable in a config.")
-      .def("validate", &TrainOptions::validate,
-           "Raises ValueError naming the first field that breaks its rule.");
+          }));
 
   py::class_<EvalMetrics>(m, "EvalMetrics", "Held-out performance of a network on a task.")
       .def(py::init<>())

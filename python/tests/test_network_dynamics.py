@@ -208,8 +208,8 @@ def test_load_dynamics_of_the_cli_file_equals_analyze_network(tmp_path):
     out = tmp_path / "ff.dynamics.h5"
     result = subprocess.run(
         [str(cli), "dynamics", str(network_file), "--out", str(out), "--threads", "2", "-q",
-         "--n-initial-states", "32", "--n-trials", "4", "--max-iters", "100",
-         "--transition-steps", "200", "--frequency-steps", "100"],
+         "--n-initial-states", "32", "--n-trials", "4", "--fixed-points.max-iters", "100",
+         "--transitions.max-steps", "200", "--frequency-measure-steps", "100"],
         capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     from_file = rnnatlas.load_dynamics(out)
@@ -245,3 +245,76 @@ def test_options_and_errors_name_the_problem(tmp_path):
     assert options.fixed_points.lr_initial == 0.01 and options.transitions.find_limit_cycles
     with pytest.raises(ValueError, match="stability = 'wobbly'"):
         rnnatlas.analyze_network(net, task, **QUICK).conditions[0].count("wobbly")
+
+
+def get_path(options, path):
+    for part in path.split("."):
+        options = getattr(options, part)
+    return options
+
+
+def set_path(options, path, value):
+    *parents, last = path.split(".")
+    for part in parents:
+        options = getattr(options, part)
+    setattr(options, last, value)
+
+
+def other_valid_value(options, field):
+    """A value of `field` other than its default that keeps `options` valid, or None."""
+    default = field["default"]
+    if field["type"] == "int":
+        candidates = [3, 5, 8, 17, default + 1]
+    else:
+        candidates = [default * 0.5, default * 0.9, default * 1.1, default + 0.01]
+    for value in candidates:
+        if value == default:
+            continue
+        set_path(options, field["name"], value)
+        try:
+            options.validate()
+            return value
+        except ValueError:
+            set_path(options, field["name"], default)
+    return None
+
+
+def test_every_analysis_option_has_one_name_in_python_the_cli_and_the_file(tmp_path):
+    """Each field of AnalysisOptions.schema() is the Python attribute at its path, the flag of
+    `rnnatlas dynamics` named by the path, and the /options attribute of the file it writes: set
+    every settable flag to a value other than its default and read the same values back."""
+    cli = cli_path()
+    if not cli.is_file():
+        pytest.skip(f"no rnnatlas CLI at {cli} (set RNNATLAS_CLI)")
+    schema = rnnatlas.AnalysisOptions.schema()
+    defaults = rnnatlas.AnalysisOptions()
+    for field in schema:
+        assert get_path(defaults, field["name"]) == field["default"], field["name"]
+    help_text = subprocess.run([str(cli), "dynamics", "--help"], capture_output=True, text=True,
+                               check=True).stdout
+    chosen = rnnatlas.AnalysisOptions()
+    flags = []
+    for field in schema:
+        if not field["settable"]:
+            continue
+        flag = "--" + field["name"].replace("_", "-")
+        assert f"{flag} " in help_text, flag
+        if field["name"] == "seed":
+            value = field["default"] + 1
+            chosen.seed = value
+        else:
+            value = other_valid_value(chosen, field)
+            assert value is not None, field["name"]
+        flags += [flag, repr(value)]
+    task = rnnatlas.make_task("flip_flop", n_time=20)
+    net = rnnatlas.Network("vanilla", 3, 6, 3, seed=4)
+    summary = rnnatlas.train(net, task, n_iterations=20, n_batch=16, n_eval_batch=16)
+    network_file = tmp_path / "ff.h5"
+    rnnatlas.save_network(network_file, net, task=task, summary=summary)
+    out = tmp_path / "ff.dynamics.h5"
+    result = subprocess.run([str(cli), "dynamics", str(network_file), "--out", str(out), "-q",
+                             "--threads", "1", *flags], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    stored = rnnatlas.load_dynamics(out).options
+    for field in schema:
+        assert get_path(stored, field["name"]) == get_path(chosen, field["name"]), field["name"]

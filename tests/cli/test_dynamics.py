@@ -16,7 +16,7 @@ import pytest
 ERROR = "rnnatlas: error: "
 
 # Cheap analysis options: each run takes a fraction of a second.
-QUICK = ["--n-initial-states", "32", "--max-iters", "100", "--transition-steps", "200",
+QUICK = ["--n-initial-states", "32", "--fixed-points.max-iters", "100", "--transitions.max-steps", "200",
          "--n-trials", "4", "--frequency-measure-steps", "100", "--threads", "1"]
 
 TINY_SWEEP = """\
@@ -195,11 +195,17 @@ def test_a_dynamics_file_is_not_a_network_file(run, flip_flop_network, tmp_path)
 
 
 @pytest.mark.parametrize("flags, needles", [
-    (["--n-initial-states", "0"], ["--n-initial-states = 0", ">= 1"]),
-    (["--stability-tol", "2"], ["--stability-tol = 2", "[0, 1)"]),
-    (["--input-stride", "0"], ["--input-stride = 0"]),
-    (["--noise-scale", "-1"], ["--noise-scale = -1"]),
-    (["--lr-initial", "0"], ["--lr-initial = 0"]),
+    (["--n-initial-states", "0"], ["--n-initial-states: must be >= 1, got 0"]),
+    (["--linearization.stability-tol", "2"],
+     ["--linearization.stability-tol: must be in [0, 1), got 2"]),
+    (["--stability-tol", "2"], ["--stability-tol: must be in [0, 1), got 2"]),
+    (["--input-stride", "0"], ["--input-stride: must be >= 1"]),
+    (["--noise-scale", "-1"], ["--noise-scale: must be >= 0 and finite, got -1"]),
+    (["--fixed-points.lr-initial", "0"], ["--fixed-points.lr-initial: must be > 0"]),
+    (["--transitions.limit-cycles.min-winding-consistency", "0.5"],
+     ["--transitions.limit-cycles.min-winding-consistency: must be in (0.5, 1], got 0.5"]),
+    # A rule between two fields is checked after parsing and names the flag given.
+    (["--fixed-points.lr-min", "0.5"], ["--fixed-points.lr-min = 0.5: must be in (0, lr_initial]"]),
     (["--seed", "-1"], ["--seed", "-1"]),
     (["--n-trials", "abc"], ["--n-trials", "abc"]),
     (["--threads", "-2"], ["--threads"]),

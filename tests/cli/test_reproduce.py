@@ -43,6 +43,10 @@ n_eval_batch = 32
 max_normalized_mse = 10.0
 """
 
+# A [dynamics] value that its flag accepts and the stage refuses: lr_min must be <= lr_initial, a
+# rule between two options, checked when the stage runs (after training).
+STOP_AT_DYNAMICS = "n_initial_states = 32\nfixed_points.lr_min = 0.5"
+
 TINY_STUDY = """\
 tasks = ["flip_flop"]
 
@@ -105,7 +109,13 @@ def test_bad_study_config_names_key_and_line(run, tiny_experiments, tmp_path):
      "study_tiny.toml:4: [dynamics] n_intial_states: The following arguments were not expected"),
     (("k = 4", "kk = 4"), "study_tiny.toml:7: [compare.svcca] kk:"),
     (("k_neighbors = 1", "k_neighbors = 1\n[embed.flip_flp]\nseed = 1"),
-     "[embed] [flip_flp]: not one of"),
+     "[embed] flip_flp.seed: The following arguments were not expected"),
+    # Nested options are dotted keys (or subtables) named by their path; a value outside the
+    # rule is refused by the flag's parser, so before any network trains.
+    (("n_initial_states = 32", "n_initial_states = 32\nfixed_points.max_iter = 50"),
+     "[dynamics] fixed_points.max_iter: The following arguments were not expected"),
+    (("n_initial_states = 32", "n_initial_states = -5"),
+     "[dynamics] n_initial_states: --n-initial-states: must be >= 1, got -5"),
 ])
 def test_a_bad_stage_key_fails_before_any_work(run, tiny_experiments, tmp_path, edit, needle):
     """Every key of every stage is checked with that stage's parser before the first network
@@ -122,14 +132,15 @@ def test_a_bad_stage_key_fails_before_any_work(run, tiny_experiments, tmp_path, 
 
 def test_a_value_its_stage_refuses_stops_at_that_stage_with_usage_status(run, tiny_experiments,
                                                                          tmp_path):
-    """A value the flag's parser accepts but the stage refuses (ranges are checked when the stage
-    runs) stops the study at that stage; the stages before it are kept."""
+    """A value the flag's parser accepts but the stage refuses (a rule between two options is
+    checked when the stage runs) stops the study at that stage; the stages before it are kept."""
     write(tiny_experiments / "study_tiny.toml",
-          TINY_STUDY.replace("n_initial_states = 32", "n_initial_states = -5"))
+          TINY_STUDY.replace("n_initial_states = 32", STOP_AT_DYNAMICS))
     result = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments,
                  "--out", tmp_path / "out", "--no-report", timeout=300)
     assert result.returncode == 2
     assert "failed" in result.stderr and "dynamics" in result.stderr
+    assert "--fixed-points.lr-min = 0.5: must be in (0, lr_initial]" in result.stderr
     assert (tmp_path / "out/flip_flop/manifest.csv").is_file()
 
 
@@ -217,7 +228,7 @@ def test_seed_offsets_every_seed_of_the_study(run, tiny_experiments, tmp_path):
 def test_seed_offset_adds_to_a_seed_the_study_sets(run, tiny_experiments, tmp_path):
     # Stopped at the dynamics stage (a usage error there), after its command line is printed.
     write(tiny_experiments / "study_tiny.toml",
-          TINY_STUDY.replace("n_initial_states = 32", "n_initial_states = -5\nseed = 100"))
+          TINY_STUDY.replace("n_initial_states = 32", STOP_AT_DYNAMICS + "\nseed = 100"))
     result = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--out",
                  tmp_path / "out", "--seed", "2", "--no-report", timeout=300)
     assert result.returncode == 2, result.stderr
@@ -227,7 +238,7 @@ def test_seed_offset_adds_to_a_seed_the_study_sets(run, tiny_experiments, tmp_pa
 def stopping_after_training(experiments):
     """The tiny study made to stop at the dynamics stage (a usage error there), after training."""
     write(experiments / "study_tiny.toml",
-          TINY_STUDY.replace("n_initial_states = 32", "n_initial_states = -5"))
+          TINY_STUDY.replace("n_initial_states = 32", STOP_AT_DYNAMICS))
     return experiments
 
 

@@ -196,15 +196,27 @@ def cli_path():
     return pathlib.Path(rnnatlas.__file__).resolve().parents[2] / "apps/rnnatlas/rnnatlas"
 
 
-def test_load_dynamics_of_the_cli_file_equals_analyze_network(tmp_path):
+def the_cli():
     cli = cli_path()
     if not cli.is_file():
         pytest.skip(f"no rnnatlas CLI at {cli} (set RNNATLAS_CLI)")
+    return cli
+
+
+def flip_flop_network_file(tmp_path, n_iterations):
+    """A small vanilla network trained on the flip-flop, saved as tmp_path/ff.h5: (path, task,
+    network)."""
     task = rnnatlas.make_task("flip_flop", n_time=20)
     net = rnnatlas.Network("vanilla", 3, 6, 3, seed=4)
-    summary = rnnatlas.train(net, task, n_iterations=40, n_batch=16, n_eval_batch=16)
+    summary = rnnatlas.train(net, task, n_iterations=n_iterations, n_batch=16, n_eval_batch=16)
     network_file = tmp_path / "ff.h5"
     rnnatlas.save_network(network_file, net, task=task, summary=summary)
+    return network_file, task, net
+
+
+def test_load_dynamics_of_the_cli_file_equals_analyze_network(tmp_path):
+    cli = the_cli()
+    network_file, task, net = flip_flop_network_file(tmp_path, n_iterations=40)
     out = tmp_path / "ff.dynamics.h5"
     result = subprocess.run(
         [str(cli), "dynamics", str(network_file), "--out", str(out), "--threads", "2", "-q",
@@ -283,9 +295,7 @@ def test_every_analysis_option_has_one_name_in_python_the_cli_and_the_file(tmp_p
     """Each field of AnalysisOptions.schema() is the Python attribute at its path, the flag of
     `rnnatlas dynamics` named by the path, and the /options attribute of the file it writes: set
     every settable flag to a value other than its default and read the same values back."""
-    cli = cli_path()
-    if not cli.is_file():
-        pytest.skip(f"no rnnatlas CLI at {cli} (set RNNATLAS_CLI)")
+    cli = the_cli()
     schema = rnnatlas.AnalysisOptions.schema()
     defaults = rnnatlas.AnalysisOptions()
     for field in schema:
@@ -306,11 +316,7 @@ def test_every_analysis_option_has_one_name_in_python_the_cli_and_the_file(tmp_p
             value = other_valid_value(chosen, field)
             assert value is not None, field["name"]
         flags += [flag, repr(value)]
-    task = rnnatlas.make_task("flip_flop", n_time=20)
-    net = rnnatlas.Network("vanilla", 3, 6, 3, seed=4)
-    summary = rnnatlas.train(net, task, n_iterations=20, n_batch=16, n_eval_batch=16)
-    network_file = tmp_path / "ff.h5"
-    rnnatlas.save_network(network_file, net, task=task, summary=summary)
+    network_file, _, _ = flip_flop_network_file(tmp_path, n_iterations=20)
     out = tmp_path / "ff.dynamics.h5"
     result = subprocess.run([str(cli), "dynamics", str(network_file), "--out", str(out), "-q",
                              "--threads", "1", *flags], capture_output=True, text=True)

@@ -27,6 +27,7 @@ SCHEMA_CLASSES = {
     "ShootingOptions": "all",
     "LimitCycleOptions": "all",
     "AnalysisOptions": "all",
+    "SmacofOptions": "all",
 }
 INDENT = "    "
 

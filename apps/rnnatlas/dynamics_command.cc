@@ -242,7 +242,7 @@ Command add_dynamics_command(CLI::App& parent) {
   const std::string stability = "Stability and transitions (linearization, transitions)";
   const std::string cycles = "Limit cycles of the transitions (transitions.limit_cycles)";
   const std::string tasks = "Task analyses";
-  const auto group_of = [&](const std::string& path) {
+  const auto group_of = [&](const std::string& path) -> const std::string& {
     if (path.starts_with("transitions.limit_cycles.")) return cycles;
     if (path.starts_with("fixed_points.")) return search;
     if (path.starts_with("linearization.") || path.starts_with("transitions.") ||

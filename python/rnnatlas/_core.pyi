@@ -1371,13 +1371,26 @@ class ClassicalMdsResult:
 def classical_mds(distances: _Array, n_components: int = 2) -> ClassicalMdsResult: ...
 
 class SmacofOptions:
+    # Generated from SmacofOptions.schema() by python/generate_stubs.py: edit the schema.
     n_components: int
+    """Embedding dimension (at most n); >= 1 (default 2)."""
     n_starts: int
+    """Random starts (plus the classical MDS start when enabled); >= 1 (default 4)."""
     classical_start: bool
+    """Also start from classical MDS (default True)."""
     max_iterations: int
+    """Guttman transforms per start; >= 1 (default 300)."""
     tolerance: float
+    """
+    A start stops when the relative decrease of stress is below this; >= 0 and finite (default
+    1e-09).
+    """
     seed: int
+    """Start s draws from stream (seed, s) (default 0)."""
+    # End of the fields generated from SmacofOptions.schema().
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None: ...
 
 class SmacofSummary:

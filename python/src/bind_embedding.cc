@@ -12,6 +12,7 @@
 #include "rnnatlas/embedding/embedding.h"
 #include "rnnatlas/pipeline/embed.h"
 #include "rnnatlas/pipeline/embedding_file.h"
+#include "schema_binding.h"
 
 namespace rnnatlas::python {
 
@@ -29,15 +30,8 @@ void bind_embedding(py::module_& m) {
   m.def("classical_mds", &emb::classical_mds, py::arg("distances"), py::arg("n_components") = 2,
         no_gil, "Classical (Torgerson) MDS of a distance matrix [n, n].");
 
-  py::class_<emb::SmacofOptions>(m, "SmacofOptions", "Options of smacof().")
-      .def(py::init<>())
-      .def_readwrite("n_components", &emb::SmacofOptions::n_components)
-      .def_readwrite("n_starts", &emb::SmacofOptions::n_starts)
-      .def_readwrite("classical_start", &emb::SmacofOptions::classical_start)
-      .def_readwrite("max_iterations", &emb::SmacofOptions::max_iterations)
-      .def_readwrite("tolerance", &emb::SmacofOptions::tolerance)
-      .def_readwrite("seed", &emb::SmacofOptions::seed)
-      .def("validate", &emb::SmacofOptions::validate);
+  py::class_<emb::SmacofOptions> smacof_options(m, "SmacofOptions", "Options of smacof().");
+  def_schema(smacof_options.def(py::init<>()));
 
   py::class_<emb::SmacofSummary>(m, "SmacofSummary", "smacof() result: the best start.")
       .def_property_readonly(

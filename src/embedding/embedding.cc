@@ -106,12 +106,28 @@ ClassicalMdsResult classical_mds(const Eigen::Ref<const Eigen::MatrixXd>& distan
   return result;
 }
 
-void SmacofOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(n_components, n_components >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(n_starts, n_starts >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(max_iterations, max_iterations >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(tolerance, tolerance >= 0.0 && std::isfinite(tolerance), ">= 0 and finite");
+namespace {
+
+using S = SmacofOptions;
+constexpr OptionField<S> kSmacofFields[] = {
+    {"n_components", &S::n_components, Rule::at_least(1), "embedding dimension (at most n)"},
+    {"n_starts", &S::n_starts, Rule::at_least(1),
+     "random starts (plus the classical MDS start when enabled)"},
+    {"classical_start", &S::classical_start, Rule::none(), "also start from classical MDS"},
+    {"max_iterations", &S::max_iterations, Rule::at_least(1), "Guttman transforms per start"},
+    {"tolerance", &S::tolerance, Rule::at_least(0).and_finite(),
+     "a start stops when the relative decrease of stress is below this"},
+    {"seed", &S::seed, Rule::none(), "start s draws from stream (seed, s)"},
+};
+
+}  // namespace
+
+const Schema<SmacofOptions>& SmacofOptions::schema() {
+  static constexpr Schema<SmacofOptions> kSchema{kSmacofFields};
+  return kSchema;
 }
+
+void SmacofOptions::validate() const { schema().validate(*this); }
 
 SmacofSummary smacof(const SmacofOptions& options,
                      const Eigen::Ref<const Eigen::MatrixXd>& distances) {

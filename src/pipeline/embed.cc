@@ -112,18 +112,8 @@ std::vector<LabelClusters> cluster_labels(const EmbedOptions& options,
 using EmbedField = OptionField<EmbedOptions>;
 using E = EmbedOptions;
 
-constexpr EmbedField kEmbedFields[] = {
-    {"k_neighbors", &E::k_neighbors, Rule::at_least(1),
-     "neighbours of the k-NN accuracy (at most N - 1 are used)"},
-    {"n_permutations", &E::n_permutations, Rule::at_least(0).noting("0: no p-values"),
-     "label permutations per p-value"},
-    {"seed", &E::seed, Rule::none(), "stream of the permutations and of SMACOF's random starts"},
-    {"n_starts", &E::n_starts, Rule::at_least(1),
-     "SMACOF random starts (plus the classical start)"},
-    {"max_iterations", &E::max_iterations, Rule::at_least(1), "SMACOF iterations per start"},
-    {"tolerance", &E::tolerance, Rule::at_least(0).and_finite(),
-     "SMACOF's relative decrease of stress that ends a start"},
-};
+/// The rule of SmacofOptions' field `name`, which EmbedOptions passes on to smacof().
+Rule smacof_rule(std::string_view name) { return SmacofOptions::schema().find(name)->rule; }
 
 /// The file's /options block: the digest of the distances, then every field of the schema.
 Params options_params(const EmbedOptions& options, const std::string& digest) {
@@ -167,7 +157,20 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 const Schema<EmbedOptions>& EmbedOptions::schema() {
-  static constexpr Schema<EmbedOptions> kSchema{kEmbedFields};
+  static const EmbedField kFields[] = {
+      {"k_neighbors", &E::k_neighbors, Rule::at_least(1),
+       "neighbours of the k-NN accuracy (at most N - 1 are used)"},
+      {"n_permutations", &E::n_permutations, Rule::at_least(0).noting("0: no p-values"),
+       "label permutations per p-value"},
+      {"seed", &E::seed, Rule::none(), "stream of the permutations and of SMACOF's random starts"},
+      {"n_starts", &E::n_starts, smacof_rule("n_starts"),
+       "SMACOF random starts (plus the classical start)"},
+      {"max_iterations", &E::max_iterations, smacof_rule("max_iterations"),
+       "SMACOF iterations per start"},
+      {"tolerance", &E::tolerance, smacof_rule("tolerance"),
+       "SMACOF's relative decrease of stress that ends a start"},
+  };
+  static const Schema<EmbedOptions> kSchema{kFields};
   return kSchema;
 }
 

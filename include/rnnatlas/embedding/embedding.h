@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "rnnatlas/schema.h"
 #include "rnnatlas/types.h"
 
 namespace rnnatlas::embedding {
@@ -38,6 +39,8 @@ struct SmacofOptions {
   double tolerance = 1e-9;
   std::uint64_t seed = 0;  ///< start s draws from stream (seed, s): independent of anything else
 
+  /// Every field, with its rule and help (rnnatlas/schema.h).
+  static const Schema<SmacofOptions>& schema();
   void validate() const;
 };
 

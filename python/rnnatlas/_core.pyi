@@ -86,7 +86,7 @@ class Network:
 
     def __init__(
         self,
-        arch: str,
+        cell: str,
         n_input: int,
         n_hidden: int,
         n_output: int,
@@ -96,10 +96,11 @@ class Network:
         """PyTorch's default initialisation drawn from `seed` (kept as init_seed). activation:
         'tanh', 'relu', 'softplus' or 'linear'. Invalid names or sizes raise ValueError."""
     @property
-    def arch(self) -> str: ...
-    @property
     def cell(self) -> str:
-        """Same as arch."""
+        """'vanilla', 'ugrnn', 'gru' or 'lstm': `--cell` of `rnnatlas train`, `cell` of a grid."""
+    @property
+    def arch(self) -> str:
+        """Deprecated (DeprecationWarning): Network.cell."""
     @property
     def activation(self) -> str: ...
     @property

@@ -89,7 +89,7 @@ void check_activation(const Network& network,
     RNNATLAS_CHECK_ARG(field("cell") == cell && field("activation") == activation,
                        "load_state_dict: the state dict is of a "
                            << field("activation") << " " << field("cell") << " network, not a "
-                           << activation << " " << cell << "; build the network with arch='"
+                           << activation << " " << cell << "; build the network with cell='"
                            << field("cell") << "', activation='" << field("activation") << "'");
     return;
   }
@@ -251,22 +251,33 @@ parameters in float64. Vanilla, GRU and LSTM follow torch.nn.RNN/GRU/LSTM exactl
 gate order), so state_dict() and load_state_dict() exchange weights with PyTorch. The state is h,
 or [h; c] for LSTM (n_state = 2 n_hidden).
 )pbdoc")
-      .def(py::init([](const std::string& arch, int n_input, int n_hidden, int n_output,
+      .def(py::init([](const std::string& cell, int n_input, int n_hidden, int n_output,
                        const std::string& activation, std::uint64_t seed) {
-             return Network(Architecture{.cell = parse_cell_kind(arch),
+             return Network(Architecture{.cell = parse_cell_kind(cell),
                                          .activation = parse_activation(activation),
                                          .n_input = n_input,
                                          .n_hidden = n_hidden,
                                          .n_output = n_output},
                             seed);
            }),
-           py::arg("arch"), py::arg("n_input"), py::arg("n_hidden"), py::arg("n_output"),
+           py::arg("cell"), py::arg("n_input"), py::arg("n_hidden"), py::arg("n_output"),
            py::arg("activation") = "tanh", py::arg("seed") = 0,
            "PyTorch's default initialisation drawn from `seed`.")
       .def_property_readonly(
-          "arch", [](const Network& n) { return std::string(to_string(n.architecture().cell)); })
+          "cell", [](const Network& n) { return std::string(to_string(n.architecture().cell)); },
+          "'vanilla', 'ugrnn', 'gru' or 'lstm': the `--cell` of `rnnatlas train` and the `cell` "
+          "of a sweep grid")
       .def_property_readonly(
-          "cell", [](const Network& n) { return std::string(to_string(n.architecture().cell)); })
+          "arch",
+          [](const Network& n) {
+            // The old name of `cell`; kept one release (docs/options.md).
+            if (PyErr_WarnEx(PyExc_DeprecationWarning,
+                             "Network.arch is deprecated: it is Network.cell", 1) != 0) {
+              throw py::error_already_set();
+            }
+            return std::string(to_string(n.architecture().cell));
+          },
+          "Deprecated: Network.cell.")
       .def_property_readonly(
           "activation",
           [](const Network& n) { return std::string(to_string(n.architecture().activation)); })
@@ -378,12 +389,12 @@ or [h; c] for LSTM (n_state = 2 n_hidden).
   py::object network_class = m.attr("Network");
   py::object construct = network_class.attr("__init__");
   network_class.attr("__init__") = py::cpp_function(
-      [construct](const py::object& self, const std::string& arch, int n_input, int n_hidden,
+      [construct](const py::object& self, const std::string& cell, int n_input, int n_hidden,
                   int n_output, const std::string& activation, std::uint64_t seed) {
-        construct(self, arch, n_input, n_hidden, n_output, activation, seed);
+        construct(self, cell, n_input, n_hidden, n_output, activation, seed);
         self.attr("__dict__")[kInitSeedKey] = seed;
       },
-      py::name("__init__"), py::is_method(network_class), py::arg("arch"), py::arg("n_input"),
+      py::name("__init__"), py::is_method(network_class), py::arg("cell"), py::arg("n_input"),
       py::arg("n_hidden"), py::arg("n_output"), py::arg("activation") = "tanh", py::arg("seed") = 0,
       "PyTorch's default initialisation drawn from `seed` (kept as init_seed). activation: "
       "'tanh', 'relu', 'softplus' or 'linear'. Invalid names or sizes raise ValueError.");

@@ -86,7 +86,9 @@ def test_batch_arrays_share_the_batch_memory():
 def test_network_properties_and_state_dict_shapes(arch):
     net = net_of(arch, activation="relu")
     gates = {"vanilla": 1, "ugrnn": 2, "gru": 3, "lstm": 4}[arch]
-    assert (net.arch, net.cell, net.activation) == (arch, arch, "relu")
+    assert (net.cell, net.activation) == (arch, "relu")
+    with pytest.warns(DeprecationWarning, match="Network.cell"):
+        assert net.arch == arch  # the old name of cell
     assert (net.n_input, net.n_hidden, net.n_output) == (3, 6, 2)
     assert net.n_state == (12 if arch == "lstm" else 6)
     state = net.state_dict()
@@ -124,7 +126,7 @@ def test_parameters_round_trip_and_copies():
     assert net.parameters()[0] == theta[0]
     for clone in [copy.copy(net), copy.deepcopy(net), pickle.loads(pickle.dumps(net))]:
         np.testing.assert_array_equal(clone.parameters(), net.parameters())
-        assert (clone.arch, clone.n_hidden) == ("gru", 6)
+        assert (clone.cell, clone.n_hidden) == ("gru", 6)
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -133,7 +135,7 @@ def test_save_and_load_are_bit_identical(arch, tmp_path):
     path = tmp_path / f"{arch}.h5"
     net.save(path)
     loaded = rnnatlas.load_network(str(path))
-    assert (loaded.arch, loaded.activation, loaded.n_input, loaded.n_hidden, loaded.n_output) == (
+    assert (loaded.cell, loaded.activation, loaded.n_input, loaded.n_hidden, loaded.n_output) == (
         arch, "softplus", 3, 6, 2)
     np.testing.assert_array_equal(loaded.parameters(), net.parameters())
 

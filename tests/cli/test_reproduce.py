@@ -9,6 +9,7 @@ with messages naming the problem.
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import time
@@ -289,3 +290,25 @@ def test_training_under_mpirun_gives_the_threaded_networks(run, mpi_launcher, cl
                    "--threads", "2", "--quiet", timeout=300)
     assert threaded.returncode == 0, threaded.stderr
     assert_same_weights(weights(tmp_path / "mpi/flip_flop"), weights(tmp_path / "threaded"))
+
+
+def test_every_dynamics_flag_is_a_key_of_the_dynamics_table(run, tiny_experiments):
+    """Each flag of `rnnatlas dynamics` that --help lists with a default (the option fields, nested
+    ones by their path) is accepted as the key of the same name in a study's [dynamics] table: as
+    a dotted key, and nested in a subtable."""
+    help_text = run("dynamics", "--help").stdout
+    # "  --fixed-points.newton.max-iters INT:>= 0 (0 disables Newton)=20": the default ends the line.
+    flags = re.findall(r"^  --([a-z0-9.-]+) (?:INT|FLOAT|UINT).*=(\S+)$", help_text, re.M)
+    keys = {flag.replace("-", "_"): default for flag, default in flags}
+    assert "fixed_points.newton.max_iters" in keys and "n_initial_states" in keys
+    assert "transitions.limit_cycles.shooting.newton.lm_damping" in keys
+    dotted = "".join(f"{key} = {value}\n" for key, value in keys.items())
+    study = TINY_STUDY.replace("n_initial_states = 32\n", dotted)
+    write(tiny_experiments / "study_tiny.toml", study)
+    checked = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--check")
+    assert checked.returncode == 0, checked.stderr
+    subtable = TINY_STUDY.replace(
+        "[compare.svcca]", "[dynamics.fixed_points.newton]\nmax_iters = 3\n\n[compare.svcca]")
+    write(tiny_experiments / "study_tiny.toml", subtable)
+    checked = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--check")
+    assert checked.returncode == 0, checked.stderr

@@ -1130,6 +1130,9 @@ class NetworkDynamics:
     network_id: str
     network_file: str
     @property
+    def network_hash(self) -> str:
+        """Content hash of the network file analysed; "" in older files or not from a file."""
+    @property
     def task(self) -> str: ...
     @property
     def cell(self) -> str: ...

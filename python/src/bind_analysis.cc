@@ -236,6 +236,9 @@ eigenvalues, stability, transitions and limit cycles; example trajectories; the 
 )pbdoc")
       .def_readwrite("network_id", &NetworkDynamics::network_id)
       .def_readwrite("network_file", &NetworkDynamics::network_file)
+      .def_readonly("network_hash", &NetworkDynamics::network_hash,
+                    "content hash of the network file analysed (file_content_hash); \"\" in a "
+                    "file written before hashes were recorded, or not from a file")
       .def_readonly("task", &NetworkDynamics::task)
       .def_property_readonly(
           "cell",

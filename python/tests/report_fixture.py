@@ -16,6 +16,8 @@ import pathlib
 import h5py
 import numpy as np
 
+import rnnatlas
+
 CELLS = ("vanilla", "ugrnn", "gru", "lstm")
 ACTIVATIONS = ("tanh", "relu")
 N_PER_GROUP = 2  # kept networks per cell x activation
@@ -297,6 +299,7 @@ def _write_context_integration(f: h5py.File, n: Network, position: int):
         spectrum = np.concatenate([[1.0], np.linspace(0.95, 0.6, n_state - 1)])
     a = f.create_group("analysis")
     a.attrs["task"] = "context_integration"
+    a.attrs["line_attractor_tol"] = 1.0 / 40  # 1 / n_time, the resolved default
     signature = np.zeros((2, 5), dtype=np.int64)
     for c in range(2):
         line = np.linspace(-1, 1, CDI_MARGINAL_POINTS)
@@ -346,9 +349,13 @@ def write_dynamics(path: pathlib.Path, task: str, n: Network, position: int) -> 
         for key, value in (("n_hidden", N_HIDDEN), ("n_state", n.n_state), ("n_input", n_input),
                            ("n_output", n_output), ("n_conditions", n_conditions)):
             f.attrs[key] = np.int64(value)
-        options = f.create_group("options")
-        options.attrs["tol_q"] = 1e-12
-        options.attrs["stability_tol"] = 1e-3
+        options = f.create_group("options")  # the defaults, every stored field
+        for field in rnnatlas.AnalysisOptions.schema():
+            if field["stored"]:
+                value = field["default"]
+                options.attrs[field["name"]] = (np.uint8(value) if field["type"] == "bool" else
+                                                np.int64(value) if field["type"] == "int" else
+                                                np.float64(value))
         inputs, targets, outputs, states = WRITERS[task](f, n, position)
         g = f.create_group("trajectories")
         g["inputs"], g["targets"] = inputs.astype(np.float64), targets.astype(np.float64)

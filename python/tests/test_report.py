@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import report_fixture as fx
+import rnnatlas
 from rnnatlas import _core, report
 from rnnatlas.report import _analysis, _files
 
@@ -472,6 +473,28 @@ def test_similarity_files_are_read_by_the_library_reader(tmp_path):
     assert any("cka.embedding.h5: skipped" in w and "99" in w for w in warnings), warnings
     loaded = data.distances["cka"]
     assert loaded.labels["cell"] == [n.cell for n in fx.population(1) if n.kept]
+
+
+def test_dynamics_files_are_read_by_the_library_reader(tmp_path):
+    # The report reads dynamics files through load_dynamics_file, as `rnnatlas compare` does: a
+    # file it refuses (here /options without a stored option) is skipped with the library's
+    # reason; the others give the typed task analysis under the file's /analysis names.
+    import h5py
+
+    out = fx.make_pipeline_output(tmp_path, tasks=("flip_flop",), n_per_group=1)
+    paths = sorted((out / "flip_flop/dynamics").glob("*.h5"))
+    with h5py.File(paths[0], "r+") as f:
+        del f["options"].attrs["fixed_points.newton.max_iters"]
+    data = _files.read_task(out / "flip_flop")
+    assert paths[0].stem not in {d.network_id for d in data.dynamics}
+    assert any(paths[0].name in w and "fixed_points.newton.max_iters" in w for w in data.warnings)
+    loaded = data.dynamics[0]
+    reference = rnnatlas.load_dynamics(loaded.path)
+    assert loaded.analysis["n_stable_corners"] == reference.flip_flop.n_stable_corners
+    assert np.array_equal(loaded.analysis["count_by_unstable"],
+                          reference.flip_flop.count_by_unstable)
+    codes = {"stable": 0, "marginal": 1, "saddle": 2, "unstable": 3}
+    assert list(loaded.stability[0]) == [codes[s] for s in reference.conditions[0].stability]
 
 
 def test_a_stale_summary_csv_is_not_used(tmp_path):

@@ -16,8 +16,9 @@ import pytest
 ERROR = "rnnatlas: error: "
 
 # Cheap analysis options: each run takes a fraction of a second.
-QUICK = ["--n-initial-states", "32", "--fixed-points.max-iters", "100", "--transitions.max-steps", "200",
-         "--n-trials", "4", "--frequency-measure-steps", "100", "--threads", "1"]
+QUICK = ["--n-initial-states", "32", "--fixed-points.max-iters", "100",
+         "--transitions.max-steps", "200", "--n-trials", "4", "--frequency-measure-steps", "100",
+         "--threads", "1"]
 
 TINY_SWEEP = """\
 [task]
@@ -205,7 +206,8 @@ def test_a_dynamics_file_is_not_a_network_file(run, flip_flop_network, tmp_path)
     (["--transitions.limit-cycles.min-winding-consistency", "0.5"],
      ["--transitions.limit-cycles.min-winding-consistency: must be in (0.5, 1], got 0.5"]),
     # A rule between two fields is checked after parsing and names the flag given.
-    (["--fixed-points.lr-min", "0.5"], ["--fixed-points.lr-min = 0.5: must be in (0, lr_initial]"]),
+    (["--fixed-points.lr-min", "0.5"],
+     ["--fixed-points.lr-min = 0.5: must be in (0, lr_initial]"]),
     (["--seed", "-1"], ["--seed", "-1"]),
     (["--n-trials", "abc"], ["--n-trials", "abc"]),
     (["--threads", "-2"], ["--threads"]),

@@ -38,8 +38,9 @@ n_eval_batch = 8
 max_normalized_mse = 1e9
 """
 
-QUICK = ["--n-initial-states", "16", "--fixed-points.max-iters", "100", "--transitions.max-steps", "100",
-         "--n-trials", "4", "--frequency-measure-steps", "100", "--threads", "1"]
+QUICK = ["--n-initial-states", "16", "--fixed-points.max-iters", "100",
+         "--transitions.max-steps", "100", "--n-trials", "4", "--frequency-measure-steps", "100",
+         "--threads", "1"]
 
 
 def stages(run, directory):

@@ -297,7 +297,8 @@ def test_every_dynamics_flag_is_a_key_of_the_dynamics_table(run, tiny_experiment
     ones by their path) is accepted as the key of the same name in a study's [dynamics] table: as
     a dotted key, and nested in a subtable."""
     help_text = run("dynamics", "--help").stdout
-    # "  --fixed-points.newton.max-iters INT:>= 0 (0 disables Newton)=20": the default ends the line.
+    # "  --fixed-points.newton.max-iters INT:>= 0 (0 disables Newton)=20": the default ends the
+    # line.
     flags = re.findall(r"^  --([a-z0-9.-]+) (?:INT|FLOAT|UINT).*=(\S+)$", help_text, re.M)
     keys = {flag.replace("-", "_"): default for flag, default in flags}
     assert "fixed_points.newton.max_iters" in keys and "n_initial_states" in keys

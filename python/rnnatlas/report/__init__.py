@@ -9,7 +9,8 @@ every file atomically. A task whose directory is absent, or a stage that has not
 "not run" in the page and in results.json; it is never an error. docs/report.md describes every
 figure and number and the rule behind each verdict.
 
-Python (numpy, h5py, matplotlib); the compiled module reads the manifests and computes the sine
+Python (numpy, matplotlib); the compiled module reads every file of the study (manifests,
+dynamics, distance and embedding files, through the library's own readers) and computes the sine
 frequency fit and the Mantel test.
 """
 

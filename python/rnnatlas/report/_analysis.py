@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ._files import Distances, Dynamics, Embedding, TaskData
+from ._files import STABILITY_NAMES, Distances, Dynamics, Embedding, TaskData
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -26,7 +26,7 @@ NOT_RUN = "not run"
 
 ARCHITECTURES = ("vanilla", "ugrnn", "gru", "lstm")
 NONLINEARITIES = ("tanh", "relu", "softplus", "linear")
-STABILITY_CLASSES = ("stable", "marginal", "saddle", "unstable")
+STABILITY_CLASSES = STABILITY_NAMES  # the codes of Dynamics.stability, in order
 
 ALPHA = 0.01  # significance level of every permutation test
 MIN_NETWORKS = 3  # fewer networks than this: "not enough networks"

@@ -13,10 +13,8 @@ import os
 import pathlib
 from typing import Any, Callable, Optional
 
-import h5py
 import numpy as np
 
-DYNAMICS_FORMAT = "rnnatlas.dynamics"
 EMBEDDING_SUFFIX = ".embedding.h5"
 
 _temp_counter = itertools.count()
@@ -52,35 +50,6 @@ def remove_stale_temporaries(directory: pathlib.Path) -> None:
     if directory.is_dir():
         for path in directory.glob("*.tmp-*"):
             path.unlink(missing_ok=True)
-
-
-# ---- small helpers -----------------------------------------------------------------------------
-
-
-def as_str(value: Any) -> str:
-    """An HDF5 string (str, bytes or a 0-d array of either) as str."""
-    if isinstance(value, np.ndarray):
-        value = value[()]
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    return str(value)
-
-
-def string_array(dataset: h5py.Dataset) -> list[str]:
-    return [as_str(v) for v in np.asarray(dataset[()]).ravel()]
-
-
-def _check_format(file: h5py.File, expected: str) -> None:
-    found = as_str(file.attrs.get("format", ""))
-    if found != expected:
-        raise OSError(f"format is '{found}', expected '{expected}'")
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return float("nan")
 
 
 # ---- CSV files ---------------------------------------------------------------------------------
@@ -139,51 +108,49 @@ class Dynamics:
     stability: list[np.ndarray]  # per condition [n_points] int
     n_unstable: list[np.ndarray]  # per condition [n_points] int
     is_slow: list[np.ndarray]  # per condition [n_points] bool
-    analysis: Optional[dict[str, Any]]  # attributes and datasets of /analysis, None if absent
+    # The task analysis (the names of the file's /analysis entries), None if the file has none.
+    analysis: Optional[dict[str, Any]]
     has_trajectories: bool
 
 
+# The StabilityClass names, in the order of the codes of a dynamics file (0 = stable, ...).
+STABILITY_NAMES = ("stable", "marginal", "saddle", "unstable")
+
+
+def _stability_codes(names: list[str]) -> np.ndarray:
+    return np.asarray([STABILITY_NAMES.index(name) for name in names], dtype=np.int64)
+
+
 def read_dynamics(path: pathlib.Path) -> Dynamics:
-    """Reads one dynamics file (OSError or KeyError if it is not a readable one)."""
-    with h5py.File(path, "r") as f:
-        _check_format(f, DYNAMICS_FORMAT)
-        attrs = f.attrs
-        n_conditions = int(attrs["n_conditions"])
-        stability, n_unstable, is_slow = [], [], []
-        for k in range(n_conditions):
-            g = f[f"conditions/{k}"]
-            stability.append(np.asarray(g["stability"][()], dtype=np.int64).reshape(-1))
-            n_unstable.append(np.asarray(g["n_unstable"][()], dtype=np.int64).reshape(-1))
-            is_slow.append(np.asarray(g["is_slow"][()]).astype(bool).reshape(-1))
-        analysis = None
-        if "analysis" in f:
-            g = f["analysis"]
-            analysis = {key: _attribute_value(value) for key, value in g.attrs.items()}
-            analysis.update({key: g[key][()] for key in g if isinstance(g[key], h5py.Dataset)})
-        return Dynamics(
-            path=path,
-            network_id=as_str(attrs.get("network_id", path.stem)),
-            network_hash=as_str(attrs.get("network_hash", "")),
-            cell=as_str(attrs["cell"]),
-            activation=as_str(attrs["activation"]),
-            n_hidden=int(attrs["n_hidden"]),
-            n_state=int(attrs["n_state"]),
-            n_output=int(attrs["n_output"]),
-            n_conditions=n_conditions,
-            stability=stability,
-            n_unstable=n_unstable,
-            is_slow=is_slow,
-            analysis=analysis,
-            has_trajectories="trajectories" in f,
-        )
+    """Reads one dynamics file with the library's reader (load_dynamics_file), which checks it
+    (OSError if it is not a readable one)."""
+    from .. import _core
 
-
-def _attribute_value(value: Any) -> Any:
-    if isinstance(value, (bytes, str)):
-        return as_str(value)
-    if isinstance(value, np.ndarray) and value.shape == ():
-        return value[()]
-    return value
+    d = _core.load_dynamics_file(str(path))
+    task_analysis = next((a for a in (d.flip_flop, d.sine_wave, d.context_integration)
+                          if a is not None), None)
+    analysis = None
+    if task_analysis is not None:
+        # The typed analysis as {name: value}: the names of the file's /analysis entries.
+        analysis = {name: getattr(task_analysis, name) for name in dir(task_analysis)
+                    if not name.startswith("_")}
+        analysis["task"] = d.task
+    return Dynamics(
+        path=path,
+        network_id=d.network_id or path.stem,
+        network_hash=d.network_hash,
+        cell=d.cell,
+        activation=d.activation,
+        n_hidden=d.n_hidden,
+        n_state=d.n_state,
+        n_output=d.n_output,
+        n_conditions=len(d.conditions),
+        stability=[_stability_codes(c.stability) for c in d.conditions],
+        n_unstable=[np.asarray(c.n_unstable, dtype=np.int64).reshape(-1) for c in d.conditions],
+        is_slow=[np.asarray(c.is_slow).astype(bool).reshape(-1) for c in d.conditions],
+        analysis=analysis,
+        has_trajectories=d.trajectories.n_trials > 0,
+    )
 
 
 @dataclasses.dataclass
@@ -195,10 +162,11 @@ class Trajectories:
 
 
 def read_trajectories(path: pathlib.Path) -> Trajectories:
-    with h5py.File(path, "r") as f:
-        g = f["trajectories"]
-        return Trajectories(*(np.asarray(g[name][()], dtype=np.float64)
-                              for name in ("inputs", "targets", "outputs", "states")))
+    from .. import _core
+
+    t = _core.load_dynamics_file(str(path)).trajectories
+    return Trajectories(*(np.asarray(getattr(t, name), dtype=np.float64)
+                          for name in ("inputs", "targets", "outputs", "states")))
 
 
 @dataclasses.dataclass
@@ -211,20 +179,18 @@ class ConditionPoints:
 
 def read_fixed_points(path: pathlib.Path) -> list[ConditionPoints]:
     """The fixed points of every condition of one dynamics file."""
-    out = []
-    with h5py.File(path, "r") as f:
-        for k in range(int(f.attrs["n_conditions"])):
-            g = f[f"conditions/{k}"]
-            states = np.asarray(g["states"][()], dtype=np.float64)
-            out.append(
-                ConditionPoints(
-                    label=as_str(g.attrs.get("label", f"condition {k}")),
-                    states=states.reshape(-1, int(f.attrs["n_state"])),
-                    n_unstable=np.asarray(g["n_unstable"][()], dtype=np.int64).reshape(-1),
-                    stability=np.asarray(g["stability"][()], dtype=np.int64).reshape(-1),
-                )
-            )
-    return out
+    from .. import _core
+
+    d = _core.load_dynamics_file(str(path))
+    return [
+        ConditionPoints(
+            label=c.label,
+            states=np.asarray(c.states, dtype=np.float64).reshape(-1, d.n_state),
+            n_unstable=np.asarray(c.n_unstable, dtype=np.int64).reshape(-1),
+            stability=_stability_codes(c.stability),
+        )
+        for c in d.conditions
+    ]
 
 
 # ---- similarity files --------------------------------------------------------------------------

@@ -357,7 +357,8 @@ def test_a_grown_config_trains_only_the_new_networks(run, tmp_path, growth):
 
     # The later stages accept the grown population.
     dynamics = run("dynamics", out, "--n-initial-states", 16, "--fixed-points.max-iters", 50,
-                   "--transitions.max-steps", 100, "--n-trials", 4, "--frequency-measure-steps", 50, "-q")
+                   "--transitions.max-steps", 100, "--n-trials", 4,
+                   "--frequency-measure-steps", 50, "-q")
     assert dynamics.returncode == 0, dynamics.stderr
     assert sorted(p.name for p in (out / "dynamics").iterdir()) == \
         sorted(r["id"] + ".h5" for r in rows)

@@ -43,10 +43,10 @@ echo "rnnatlas sweep $config -> $out: $SLURM_NTASKS ranks x $threads threads on"
 if [[ $launcher == srun ]]; then
   # One rank per task. --mpi=pmix is how Slurm starts Open MPI 4 processes (`srun --mpi=list`
   # shows what the site supports); --mpi tells rnnatlas to use MPI whatever the launcher sets.
-  srun --mpi=pmix "$rnnatlas" sweep "$config" --out "$out" --mpi --threads "$threads"
+  srun --mpi=pmix "$rnnatlas" sweep "$config" --out "$out" --mpi --n-threads "$threads"
 else
   # Open MPI's mpirun reads the allocation from Slurm: one rank per task.
-  mpirun --map-by "slot:PE=$threads" "$rnnatlas" sweep "$config" --out "$out" --threads "$threads"
+  mpirun --map-by "slot:PE=$threads" "$rnnatlas" sweep "$config" --out "$out" --n-threads "$threads"
 fi
 
 # The manifest is complete: print the population table (also written to DIR/summary.csv).

@@ -2,7 +2,7 @@
 """Runs the study at several seeds and writes the generated part of docs/reproduction.md.
 
     /usr/bin/python3 scripts/reproduction_seeds.py [--scale small] [--seeds 0,1,2]
-                                                   [--out out/seeds] [--no-run] [--threads N]
+                                                   [--out out/seeds] [--no-run] [--n-threads N]
                                                    [--cli PATH]
                                                    [--doc docs/reproduction.md]
 
@@ -46,7 +46,7 @@ def parse_args(argv):
                         help="comma-separated seed offsets (at least 3 for the doc)")
     parser.add_argument("--out", default="out/seeds", help="runs go to OUT/seed-S")
     parser.add_argument("--no-run", action="store_true", help="only regenerate the tables")
-    parser.add_argument("--threads", type=int, default=0, help="threads per stage (0: all cores)")
+    parser.add_argument("--n-threads", type=int, default=0, help="threads per stage (0: all cores)")
     parser.add_argument("--cli", default=str(CLI), help="the rnnatlas program (default: the build's)")
     parser.add_argument("--doc", default=str(ROOT / "docs" / "reproduction.md"))
     args = parser.parse_args(argv)
@@ -62,7 +62,7 @@ def parse_args(argv):
 def run_seed(args, seed: int) -> float:
     out = pathlib.Path(args.out) / f"seed-{seed}"
     command = [args.cli, "reproduce", "--scale", args.scale, "--seed", str(seed),
-               "--out", str(out), "--threads", str(args.threads)]
+               "--out", str(out), "--n-threads", str(args.n_threads)]
     print("$ " + " ".join(command), file=sys.stderr, flush=True)
     start = time.monotonic()
     status = subprocess.call(command)

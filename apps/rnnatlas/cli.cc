@@ -38,6 +38,20 @@ CLI::Option* deprecated_alias(CLI::Option* alias, const std::string& current) {
   });
 }
 
+bool ThreadsFlag::given() const { return flag->count() + old->count() > 0; }
+
+ThreadsFlag add_threads_flag(CLI::App& cmd, int& n_threads, const std::string& help) {
+  ThreadsFlag t;
+  t.flag = cmd.add_option("-j,--n-threads", n_threads, help)
+               ->check(at_least(0))
+               ->capture_default_str()
+               ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  t.old = deprecated_alias(cmd.add_option("--threads", n_threads)->check(at_least(0)),
+                           t.flag->get_name())
+              ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  return t;
+}
+
 void warn_if_snapshot(const std::string& dir) {
   // Without a manifest the stage itself says what DIR lacks.
   std::error_code error;

@@ -63,8 +63,19 @@ void print_note(std::string_view message);
 
 /// Makes `alias`, an option under an old spelling (--clip) that sets the same value as `current`
 /// (--gradient-clip-norm), a deprecated one: listed in the "Deprecated" group of --help, and a
-/// warning on stderr when used. Old spellings are kept for one release (docs/cli.md lists them).
+/// warning on stderr when used. Old spellings are kept for one release (docs/options.md lists
+/// them).
 CLI::Option* deprecated_alias(CLI::Option* alias, const std::string& current);
+
+/// The thread count of a command: "-j,--n-threads N" (the n_threads of the Python functions),
+/// >= 0 (0 = all cores), its default shown, and the old spelling --threads as a deprecated alias.
+struct ThreadsFlag {
+  CLI::Option* flag = nullptr;
+  CLI::Option* old = nullptr;
+  /// Either spelling was given on the command line.
+  bool given() const;
+};
+ThreadsFlag add_threads_flag(CLI::App& cmd, int& n_threads, const std::string& help);
 /// Prints "rnnatlas: warning: ..." when sweep directory `dir` is being trained or was stopped
 /// before the end (population_snapshot_note()): the command then sees a snapshot. Nothing when
 /// DIR has no manifest (the stage reports that); IoError for a manifest that cannot be read.

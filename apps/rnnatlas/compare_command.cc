@@ -312,12 +312,10 @@ Command add_compare_command(CLI::App& parent) {
           ->check(CLI::IsMember({"h", "hc"}))
           ->capture_default_str()};
 
-  CLI::Option* threads =
-      cmd->add_option("-j,--threads", args->n_threads,
-                      "threads running networks and computing pairs; 0 = all cores. Under MPI: "
-                      "threads per rank, default 1")
-          ->check(at_least(0))
-          ->capture_default_str();
+  const ThreadsFlag threads = add_threads_flag(
+      *cmd, args->n_threads,
+      "threads running networks and computing pairs; 0 = all cores. Under MPI: threads per rank, "
+      "default 1");
   cmd->add_flag("--mpi", args->mpi,
                 "run as one rank of an MPI job (automatic under mpirun and srun; see below)");
   cmd->add_flag("--force", o.force,
@@ -342,7 +340,7 @@ Command add_compare_command(CLI::App& parent) {
       "DIR/similarity/ cannot be written (checked before any work). Under\n"
       "MPI every rank exits with the same status and only rank 0 prints.");
   return {cmd, [args, threads] {
-            args->threads_given = threads->count() > 0;
+            args->threads_given = threads.given();
             return run_compare(*args);
           }};
 }

@@ -230,10 +230,8 @@ Command add_dynamics_command(CLI::App& parent) {
   cmd->add_option("-o,--out", args->out,
                   "output for a network file [default: FILE's stem + .dynamics.h5, beside it]")
       ->type_name("FILE");
-  cmd->add_option("-j,--threads", args->n_threads,
-                  "threads; a directory's networks run one per thread; 0 = all cores")
-      ->check(at_least(0))
-      ->capture_default_str();
+  add_threads_flag(*cmd, args->n_threads,
+                   "threads; a directory's networks run one per thread; 0 = all cores");
   cmd->add_flag("-q,--quiet", args->quiet, "no progress output");
 
   // Every option of AnalysisOptions and of the structs it nests, by its path

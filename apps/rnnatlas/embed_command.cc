@@ -73,9 +73,7 @@ Command add_embed_command(CLI::App& parent) {
   // The options of EmbedOptions::schema(); --permutations and --starts are old spellings.
   add_schema_flags(*cmd, o, "Options",
                    {{"n_permutations", "--permutations"}, {"n_starts", "--starts"}});
-  cmd->add_option("-j,--threads", args->n_threads, "threads over permutations; 0 = all cores")
-      ->check(at_least(0))
-      ->capture_default_str();
+  add_threads_flag(*cmd, args->n_threads, "threads over permutations; 0 = all cores");
   cmd->add_flag("--force", o.force, "replace an embedding computed with other options");
   cmd->footer(
       "Reads DIR/similarity/<metric>.h5 (rnnatlas compare) and writes classical MDS and SMACOF\n"

@@ -450,7 +450,7 @@ int run_reproduce(const ReproduceArgs& args) {
     const std::string where = study.name;
     if (launcher.empty()) {
       steps.push_back({task + ": train the population",
-                       {self, "sweep", config.string(), "--out", dir, "--threads", threads}});
+                       {self, "sweep", config.string(), "--out", dir, "--n-threads", threads}});
     } else {  // one thread per rank, the sweep's default under MPI
       Step sweep{task + ": train the population over MPI ranks", launcher};
       sweep.argv.insert(sweep.argv.end(), {self, "sweep", config.string(), "--out", dir});
@@ -458,7 +458,7 @@ int run_reproduce(const ReproduceArgs& args) {
     }
     steps.push_back({task + ": summary", {self, "summary", dir}});
     Step dynamics{task + ": fixed points, linearizations, transitions",
-                  {self, "dynamics", dir, "--threads", threads}};
+                  {self, "dynamics", dir, "--n-threads", threads}};
     for (std::string& f : stage_flags(study.dynamics, task, where + " [dynamics]")) {
       dynamics.argv.push_back(std::move(f));
     }
@@ -474,7 +474,7 @@ int run_reproduce(const ReproduceArgs& args) {
       if (metric_table == nullptr) continue;
       const std::string metric(metric_key.str());
       Step compare{task + ": " + metric + " distances",
-                   {self, "compare", dir, "--metric", metric, "--threads", threads}};
+                   {self, "compare", dir, "--metric", metric, "--n-threads", threads}};
       compare.argv.insert(compare.argv.end(), common.begin(), common.end());
       for (std::string& f : stage_flags(*metric_table, task, where + " [compare." + metric + "]")) {
         compare.argv.push_back(std::move(f));
@@ -552,9 +552,7 @@ Command add_reproduce_command(CLI::App& parent) {
                   "read study_<scale>.toml and <task>_<scale>.toml from DIR instead of the "
                   "compiled-in experiments/")
       ->type_name("DIR");
-  cmd->add_option("-j,--threads", args->n_threads, "threads per stage; 0 = all cores")
-      ->check(at_least(0))
-      ->capture_default_str();
+  add_threads_flag(*cmd, args->n_threads, "threads per stage; 0 = all cores");
   cmd->add_option("--python", args->python,
                   "Python interpreter with numpy, h5py and matplotlib for the report "
                   "(default: $RNNATLAS_PYTHON, else the one rnnatlas was built with)")

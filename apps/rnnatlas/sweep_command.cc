@@ -191,18 +191,16 @@ Command add_sweep_command(CLI::App& parent) {
   cmd->add_option("-o,--out", args->out, "sweep directory (created if needed; rerun to resume)")
       ->type_name("DIR");
   cmd->add_flag("--list", args->list, "check the config and list the network ids; train nothing");
-  CLI::Option* threads =
-      cmd->add_option("-j,--threads", args->n_threads,
-                      "networks trained at once, one per thread; 0 = all cores. Under MPI: "
-                      "threads per rank, default 1")
-          ->check(at_least(0))
-          ->capture_default_str();
+  const ThreadsFlag threads = add_threads_flag(
+      *cmd, args->n_threads,
+      "networks trained at once, one per thread; 0 = all cores. Under MPI: threads per rank, "
+      "default 1");
   cmd->add_flag("--mpi", args->mpi,
                 "run as one rank of an MPI job (automatic under mpirun and srun; see below)");
   cmd->add_flag("-q,--quiet", args->quiet, "no progress output");
   cmd->footer(std::string(kFooter) + kMpiBuildNote + kFooterExitStatus);
   return {cmd, [args, threads] {
-            args->threads_given = threads->count() > 0;
+            args->threads_given = threads.given();
             return run_sweep_command(*args);
           }};
 }

@@ -219,7 +219,7 @@ def test_load_dynamics_of_the_cli_file_equals_analyze_network(tmp_path):
     network_file, task, net = flip_flop_network_file(tmp_path, n_iterations=40)
     out = tmp_path / "ff.dynamics.h5"
     result = subprocess.run(
-        [str(cli), "dynamics", str(network_file), "--out", str(out), "--threads", "2", "-q",
+        [str(cli), "dynamics", str(network_file), "--out", str(out), "--n-threads", "2", "-q",
          "--n-initial-states", "32", "--n-trials", "4", "--fixed-points.max-iters", "100",
          "--transitions.max-steps", "200", "--frequency-measure-steps", "100"],
         capture_output=True, text=True)
@@ -319,7 +319,7 @@ def test_every_analysis_option_has_one_name_in_python_the_cli_and_the_file(tmp_p
     network_file, _, _ = flip_flop_network_file(tmp_path, n_iterations=20)
     out = tmp_path / "ff.dynamics.h5"
     result = subprocess.run([str(cli), "dynamics", str(network_file), "--out", str(out), "-q",
-                             "--threads", "1", *flags], capture_output=True, text=True)
+                             "--n-threads", "1", *flags], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     stored = rnnatlas.load_dynamics(out).options
     for field in schema:

@@ -195,6 +195,15 @@ def test_old_spellings_still_work_and_warn(run, tmp_path, tiny_network):
     moved = run("dynamics", tmp_path / "none.h5", "--frequency-steps", "10")
     assert "--frequency-steps is deprecated" in moved.stderr and moved.returncode == 2
     assert "use --frequency-measure-steps" in moved.stderr
+    # The thread count is --n-threads, the n_threads of the Python API; --threads warns.
+    for command in ("sweep", "dynamics", "compare", "embed", "reproduce"):
+        threads = run(command, "--help").stdout
+        assert "-j,--n-threads" in threads and "old spelling of --n-threads" in threads, command
+    moved = run("dynamics", tmp_path / "none.h5", "--threads", "1")
+    assert "--threads is deprecated" in moved.stderr and "use --n-threads" in moved.stderr
+    assert moved.returncode == 2
+    assert run("dynamics", ".", "--threads", "-2").stderr.startswith(
+        "rnnatlas: error: --threads: must be >= 0, got -2")
     assert run("embed", "x", "--starts", "0").stderr.startswith(
         "rnnatlas: error: --starts: must be >= 1, got 0")
     for old_flag, new_flag in [("--iterations", "--n-iterations"),
@@ -416,13 +425,13 @@ RANGE_ERRORS = [
      "--variance-fraction: must be in [0, 1], got 1.5"),
     (["compare", ".", "--metric", "shape", "--alpha", "-0.5"],
      "--alpha: must be in [0, 1], got -0.5"),
-    (["compare", ".", "--metric", "svcca", "--threads", "-1"], "--threads: must be >= 0, got -1"),
-    (["sweep", "x.toml", "--threads", "-1"], "--threads: must be >= 0, got -1"),
-    (["dynamics", ".", "--threads", "-2"], "--threads: must be >= 0, got -2"),
+    (["compare", ".", "--metric", "svcca", "--n-threads", "-1"], "--n-threads: must be >= 0, got -1"),
+    (["sweep", "x.toml", "--n-threads", "-1"], "--n-threads: must be >= 0, got -1"),
+    (["dynamics", ".", "--n-threads", "-2"], "--n-threads: must be >= 0, got -2"),
     (["embed", ".", "--metric", "svcca", "--k-neighbors", "0"],
      "--k-neighbors: must be >= 1, got 0"),
     (["eval", "x.h5", "--n-eval-batch", "0"], "--n-eval-batch: must be >= 1, got 0"),
-    (["reproduce", "--out", "x", "--threads", "-3"], "--threads: must be >= 0, got -3"),
+    (["reproduce", "--out", "x", "--n-threads", "-3"], "--n-threads: must be >= 0, got -3"),
     (["train", *TINY, "--out", "x.h5", "--checkpoint-every", "-1"],
      "--checkpoint-every: must be >= 0, got -1"),
     (["compare", ".", "--metric", "svcca", "--k", "two"],

@@ -37,7 +37,7 @@ def sweep(run, tmp_path_factory):
     config = root / "sweep.toml"
     config.write_text(SWEEP)
     out = root / "sweep"
-    result = run("sweep", config, "--out", out, "--threads", 2, "--quiet", timeout=300)
+    result = run("sweep", config, "--out", out, "--n-threads", 2, "--quiet", timeout=300)
     assert result.returncode == 0, result.stderr
     assert len(kept_ids(out)) == 8
     return out

@@ -18,7 +18,7 @@ ERROR = "rnnatlas: error: "
 # Cheap analysis options: each run takes a fraction of a second.
 QUICK = ["--n-initial-states", "32", "--fixed-points.max-iters", "100",
          "--transitions.max-steps", "200", "--n-trials", "4", "--frequency-measure-steps", "100",
-         "--threads", "1"]
+         "--n-threads", "1"]
 
 TINY_SWEEP = """\
 [task]
@@ -108,7 +108,7 @@ def test_out_elsewhere_and_threads_do_not_change_the_result(run, flip_flop_netwo
     a, b = tmp_path / "a.h5", tmp_path / "sub" / "b.h5"
     b.parent.mkdir()
     assert run("dynamics", flip_flop_network, *QUICK, "--out", a, "-q").returncode == 0
-    result = run("dynamics", flip_flop_network, *QUICK, "--out", b, "--threads", "2", "-q")
+    result = run("dynamics", flip_flop_network, *QUICK, "--out", b, "--n-threads", "2", "-q")
     assert result.returncode == 0, result.stderr
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
         assert fb.attrs["network_file"] == os.path.relpath(flip_flop_network, b.parent)
@@ -146,13 +146,13 @@ def sweep_dir(run, tmp_path):
     config = tmp_path / "tiny.toml"
     config.write_text(TINY_SWEEP)
     directory = tmp_path / "sweep"
-    result = run("sweep", config, "--out", directory, "--threads", "2", "-q")
+    result = run("sweep", config, "--out", directory, "--n-threads", "2", "-q")
     assert result.returncode == 0, result.stderr
     return directory
 
 
 def test_sweep_directory_is_analysed_and_resumed(run, sweep_dir):
-    result = run("dynamics", sweep_dir, *QUICK, "--threads", "2")
+    result = run("dynamics", sweep_dir, *QUICK, "--n-threads", "2")
     assert result.returncode == 0, result.stderr
     assert "analysed 4 networks (0 already done) of 4 kept" in result.stdout
     assert "[4/4]" in result.stderr and "ETA" in result.stderr
@@ -165,7 +165,7 @@ def test_sweep_directory_is_analysed_and_resumed(run, sweep_dir):
             assert f.attrs["network_file"] == f"networks/{path.stem}.h5"
     mtimes = {p: p.stat().st_mtime_ns for p in files}
 
-    again = run("dynamics", sweep_dir, *QUICK, "--threads", "2")
+    again = run("dynamics", sweep_dir, *QUICK, "--n-threads", "2")
     assert again.returncode == 0, again.stderr
     assert "analysed 0 networks (4 already done) of 4 kept" in again.stdout
     assert {p: p.stat().st_mtime_ns for p in files} == mtimes
@@ -210,7 +210,7 @@ def test_a_dynamics_file_is_not_a_network_file(run, flip_flop_network, tmp_path)
      ["--fixed-points.lr-min = 0.5: must be in (0, lr_initial]"]),
     (["--seed", "-1"], ["--seed", "-1"]),
     (["--n-trials", "abc"], ["--n-trials", "abc"]),
-    (["--threads", "-2"], ["--threads"]),
+    (["--n-threads", "-2"], ["--n-threads"]),
 ])
 def test_bad_flags_are_usage_errors(run, flip_flop_network, tmp_path, flags, needles):
     out = tmp_path / "x.h5"

@@ -40,7 +40,7 @@ max_normalized_mse = 1e9
 
 QUICK = ["--n-initial-states", "16", "--fixed-points.max-iters", "100",
          "--transitions.max-steps", "100", "--n-trials", "4", "--frequency-measure-steps", "100",
-         "--threads", "1"]
+         "--n-threads", "1"]
 
 
 def stages(run, directory):
@@ -81,7 +81,7 @@ def pipeline(run, tmp_path_factory):
     root = tmp_path_factory.mktemp("integrity")
     (root / "sweep.toml").write_text(SWEEP)
     out = root / "study" / "flip_flop"
-    result = run("sweep", root / "sweep.toml", "--out", out, "--threads", 1, "--quiet",
+    result = run("sweep", root / "sweep.toml", "--out", out, "--n-threads", 1, "--quiet",
                  timeout=300)
     assert result.returncode == 0, result.stderr
     for name, result in stages(run, out).items():

@@ -169,7 +169,7 @@ def test_the_shipped_study_configs_pass_the_check(run, scale):
 def test_tiny_study_end_to_end_then_resume(run, tiny_experiments, tmp_path):
     out = tmp_path / "out"
     args = ("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--out", out,
-            "--threads", "2")
+            "--n-threads", "2")
     start = time.monotonic()
     first = run(*args, timeout=600)
     first_seconds = time.monotonic() - start
@@ -262,7 +262,7 @@ os.execv(sys.argv[2], sys.argv[2:])
     assert len(calls) == 1, calls  # the sweep only; summary and dynamics ran directly
     words = calls[0].split()
     assert words[0] == "--ranks-flag" and words[2] == "sweep", words
-    assert "--threads" not in words  # one thread per rank, the sweep's default under MPI
+    assert "--n-threads" not in words  # one thread per rank, the sweep's default under MPI
     assert (tmp_path / "out/flip_flop/manifest.csv").is_file()
 
 
@@ -287,7 +287,7 @@ def test_training_under_mpirun_gives_the_threaded_networks(run, mpi_launcher, cl
     assert mpi.returncode == 2, mpi.stderr  # stopped at dynamics, as arranged
     assert "2 MPI ranks" in mpi.stderr
     threaded = run("sweep", experiments / "flip_flop_tiny.toml", "--out", tmp_path / "threaded",
-                   "--threads", "2", "--quiet", timeout=300)
+                   "--n-threads", "2", "--quiet", timeout=300)
     assert threaded.returncode == 0, threaded.stderr
     assert_same_weights(weights(tmp_path / "mpi/flip_flop"), weights(tmp_path / "threaded"))
 

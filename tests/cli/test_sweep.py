@@ -100,7 +100,7 @@ def tiny_sweep(run, tmp_path_factory):
     root = tmp_path_factory.mktemp("sweep")
     config = write(root / "tiny.toml", TINY)
     out = root / "out"
-    result = run("sweep", config, "--out", out, "--threads", 2)
+    result = run("sweep", config, "--out", out, "--n-threads", 2)
     assert result.returncode == 0, result.stderr
     return config, out, result
 
@@ -136,7 +136,7 @@ def test_sweep_writes_every_network_and_the_manifest(tiny_sweep):
 def test_one_and_two_threads_give_identical_weights(run, tiny_sweep, tmp_path):
     config, out, _ = tiny_sweep
     one = tmp_path / "one"
-    result = run("sweep", config, "--out", one, "--threads", 1, "--quiet")
+    result = run("sweep", config, "--out", one, "--n-threads", 1, "--quiet")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert_same_weights(weights(one), weights(out))
@@ -154,12 +154,12 @@ def test_rerun_resumes_without_training(run, tiny_sweep):
 def test_killed_run_resumes_to_the_uninterrupted_result(run, cli_path, tmp_path):
     config = write(tmp_path / "slow.toml", SLOW)
     reference = tmp_path / "reference"
-    result = run("sweep", config, "--out", reference, "--threads", 2, "--quiet", timeout=120)
+    result = run("sweep", config, "--out", reference, "--n-threads", 2, "--quiet", timeout=120)
     assert result.returncode == 0, result.stderr
 
     out = tmp_path / "killed"
     process = subprocess.Popen([str(cli_path), "sweep", str(config), "--out", str(out),
-                                "--threads", "2", "--quiet"],
+                                "--n-threads", "2", "--quiet"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     networks = out / "networks"
     deadline = time.monotonic() + 60
@@ -179,7 +179,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(run, cli_path, tmp_path)
     assert len(rows) == 16
     assert sum(row["outcome"] != "pending" for row in rows) <= len(finished)
 
-    result = run("sweep", config, "--out", out, "--threads", 2, timeout=120)
+    result = run("sweep", config, "--out", out, "--n-threads", 2, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "resuming" in result.stderr
     assert sorted(p.name for p in networks.iterdir()) == sorted(
@@ -201,7 +201,7 @@ def test_a_second_concurrent_run_is_refused(run, cli_path, tmp_path):
     config = write(tmp_path / "slow.toml", SLOW)
     out = tmp_path / "out"
     first = subprocess.Popen([str(cli_path), "sweep", str(config), "--out", str(out),
-                              "--threads", "1", "--quiet"],
+                              "--n-threads", "1", "--quiet"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

@@ -54,7 +54,7 @@ def threaded(run, tmp_path_factory):
     root = tmp_path_factory.mktemp("sweep_mpi")
     config = write(root / "config.toml", CONFIG)
     out = root / "threaded"
-    result = run("sweep", config, "--out", out, "--threads", 2, "--quiet")
+    result = run("sweep", config, "--out", out, "--n-threads", 2, "--quiet")
     assert result.returncode == 0, result.stderr
     return config, out
 

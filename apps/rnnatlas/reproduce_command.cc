@@ -23,6 +23,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -378,22 +379,11 @@ std::vector<std::string> launcher_words(const std::string& launcher) {
   return words;
 }
 
-int run_reproduce(const ReproduceArgs& args) {
-  if (args.out.empty() && !args.check) {
-    throw UsageError("--out DIR is required (the directory of the study's results)");
-  }
-  int n_ranks = 0;
-  if (started_by_mpi_launcher(n_ranks)) {
-    throw UsageError(
-        "reproduce was started by an MPI launcher (mpirun or srun), so every rank would run the "
-        "whole study; run it as one process and give the launcher to the stages that spread over "
-        "ranks instead: rnnatlas reproduce --launcher 'mpirun -n K' ...");
-  }
-  const std::vector<std::string> launcher = launcher_words(args.launcher);
-  const std::string study_file = "study_" + args.scale + ".toml";
-  const Study study = parse_study(experiment_text(args, study_file), study_file);
-  std::vector<std::string> tasks = args.tasks.empty() ? study.tasks : args.tasks;
-  // Fail before any work on a task without a config or with a config that does not parse.
+/// Parses every task's population config and checks every key of every stage table of `study`,
+/// before any work. Throws UsageError naming the file, line and key at fault.
+void check_study(const ReproduceArgs& args,
+                 const Study& study,
+                 const std::vector<std::string>& tasks) {
   for (const std::string& task : tasks) {
     const std::string name = task + "_" + args.scale + ".toml";
     try {
@@ -402,8 +392,6 @@ int run_reproduce(const ReproduceArgs& args) {
       throw UsageError(e.what());
     }
   }
-
-  // Every key of every stage table is checked before the first network trains.
   const std::vector<std::string> all_tasks = task_names();
   check_stage_table(study.parsed("dynamics"), {"dynamics", "DIR"}, study.name, "[dynamics]",
                     all_tasks, [](const std::string&) {
@@ -428,89 +416,90 @@ int run_reproduce(const ReproduceArgs& args) {
                         [](const std::string&) { return std::vector<std::string>{}; });
     }
   }
+}
 
-  if (args.check) {
-    std::cout << study.name << " and the configs of " << join(tasks, ", ")
-              << ": every key and flag checked, nothing run\n";
-    return kExitOk;
-  }
+/// Appends `flags` to `step`'s command line.
+void append(Step& step, std::vector<std::string> flags) {
+  for (std::string& f : flags) step.argv.push_back(std::move(f));
+}
 
+/// The stages of one task: train the population (over `launcher` when given), its summary, the
+/// dynamics, then for each [compare.<metric>] table (in name order; toml++ sorts keys) the
+/// distances and their embedding. The population config goes to OUT/configs/ with its seed offset.
+std::vector<Step> task_steps(const ReproduceArgs& args,
+                             const Study& study,
+                             const std::vector<std::string>& launcher,
+                             const std::string& task) {
   const fs::path out(args.out);
-  fs::create_directories(out / "configs");
   const std::string self = self_path();
   const std::string threads = std::to_string(args.n_threads);
+  const std::string sweep_name = task + "_" + args.scale + ".toml";
+  const fs::path config = out / "configs" / sweep_name;
+  write_config(config, offset_sweep_seed(experiment_text(args, sweep_name), sweep_name, args.seed));
+  const std::string dir = (out / task).string();
+  const std::string& where = study.name;
 
   std::vector<Step> steps;
-  for (const std::string& task : tasks) {
-    const std::string sweep_name = task + "_" + args.scale + ".toml";
-    const fs::path config = out / "configs" / sweep_name;
-    write_config(config,
-                 offset_sweep_seed(experiment_text(args, sweep_name), sweep_name, args.seed));
-    const std::string dir = (out / task).string();
-    const std::string where = study.name;
-    if (launcher.empty()) {
-      steps.push_back({task + ": train the population",
-                       {self, "sweep", config.string(), "--out", dir, "--n-threads", threads}});
-    } else {  // one thread per rank, the sweep's default under MPI
-      Step sweep{task + ": train the population over MPI ranks", launcher};
-      sweep.argv.insert(sweep.argv.end(), {self, "sweep", config.string(), "--out", dir});
-      steps.push_back(std::move(sweep));
-    }
-    steps.push_back({task + ": summary", {self, "summary", dir}});
-    Step dynamics{task + ": fixed points, linearizations, transitions",
-                  {self, "dynamics", dir, "--n-threads", threads}};
-    for (std::string& f : stage_flags(study.dynamics, task, where + " [dynamics]")) {
-      dynamics.argv.push_back(std::move(f));
-    }
-    offset_seed_flag(dynamics.argv, AnalysisOptions{}.seed, args.seed);
-    steps.push_back(std::move(dynamics));
-    // [compare.<metric>] tables, one per metric, in name order (toml++ sorts keys); [compare] keys
-    // (not tables) apply to all of them. A metric's [compare.<metric>.<task>] overrides for one
-    // task.
-    const std::vector<std::string> common =
-        table_flags(study.compare, where + " [compare]", [](const std::string&) { return true; });
-    for (const auto& [metric_key, metric_node] : study.compare) {
-      const toml::table* metric_table = metric_node.as_table();
-      if (metric_table == nullptr) continue;
-      const std::string metric(metric_key.str());
-      Step compare{task + ": " + metric + " distances",
-                   {self, "compare", dir, "--metric", metric, "--n-threads", threads}};
-      compare.argv.insert(compare.argv.end(), common.begin(), common.end());
-      for (std::string& f : stage_flags(*metric_table, task, where + " [compare." + metric + "]")) {
-        compare.argv.push_back(std::move(f));
-      }
-      steps.push_back(std::move(compare));
-      Step embed{task + ": " + metric + " embedding and cluster statistics",
-                 {self, "embed", dir, "--metric", metric}};
-      for (std::string& f : stage_flags(study.embed, task, where + " [embed]")) {
-        embed.argv.push_back(std::move(f));
-      }
-      offset_seed_flag(embed.argv, embedding::EmbedOptions{}.seed, args.seed);
-      steps.push_back(std::move(embed));
-    }
+  if (launcher.empty()) {
+    steps.push_back({task + ": train the population",
+                     {self, "sweep", config.string(), "--out", dir, "--n-threads", threads}});
+  } else {  // one thread per rank, the sweep's default under MPI
+    Step sweep{task + ": train the population over MPI ranks", launcher};
+    sweep.argv.insert(sweep.argv.end(), {self, "sweep", config.string(), "--out", dir});
+    steps.push_back(std::move(sweep));
   }
-  if (!args.no_report) {
-    const auto [python, python_path] = python_for_report(args.python);
-    Step report{"report",
-                {python, "-m", "rnnatlas.report", out.string(), "--tasks", join(tasks, ",")}};
-    for (std::string& f : table_flags(study.report, study.name + " [report]")) {
-      report.argv.push_back(std::move(f));
-    }
-    if (!python_path.empty()) {
-      const char* existing = std::getenv("PYTHONPATH");
-      report.env.emplace_back("PYTHONPATH", existing != nullptr && *existing
-                                                ? python_path + ":" + existing
-                                                : python_path);
-    }
-    steps.push_back(std::move(report));
+  steps.push_back({task + ": summary", {self, "summary", dir}});
+  Step dynamics{task + ": fixed points, linearizations, transitions",
+                {self, "dynamics", dir, "--n-threads", threads}};
+  append(dynamics, stage_flags(study.dynamics, task, where + " [dynamics]"));
+  offset_seed_flag(dynamics.argv, AnalysisOptions{}.seed, args.seed);
+  steps.push_back(std::move(dynamics));
+  // [compare] keys (not tables) apply to every metric; a metric's [compare.<metric>.<task>]
+  // overrides for one task.
+  const std::vector<std::string> common =
+      table_flags(study.compare, where + " [compare]", [](const std::string&) { return true; });
+  for (const auto& [metric_key, metric_node] : study.compare) {
+    const toml::table* metric_table = metric_node.as_table();
+    if (metric_table == nullptr) continue;
+    const std::string metric(metric_key.str());
+    Step compare{task + ": " + metric + " distances",
+                 {self, "compare", dir, "--metric", metric, "--n-threads", threads}};
+    compare.argv.insert(compare.argv.end(), common.begin(), common.end());
+    append(compare, stage_flags(*metric_table, task, where + " [compare." + metric + "]"));
+    steps.push_back(std::move(compare));
+    Step embed{task + ": " + metric + " embedding and cluster statistics",
+               {self, "embed", dir, "--metric", metric}};
+    append(embed, stage_flags(study.embed, task, where + " [embed]"));
+    offset_seed_flag(embed.argv, embedding::EmbedOptions{}.seed, args.seed);
+    steps.push_back(std::move(embed));
   }
+  return steps;
+}
 
+/// The report of the study's tasks, run by the Python that has the rnnatlas package.
+Step report_step(const ReproduceArgs& args,
+                 const Study& study,
+                 const std::vector<std::string>& tasks) {
+  const auto [python, python_path] = python_for_report(args.python);
+  Step report{"report", {python, "-m", "rnnatlas.report", args.out, "--tasks", join(tasks, ",")}};
+  append(report, table_flags(study.report, study.name + " [report]"));
+  if (!python_path.empty()) {
+    const char* existing = std::getenv("PYTHONPATH");
+    report.env.emplace_back("PYTHONPATH", existing != nullptr && *existing
+                                              ? python_path + ":" + existing
+                                              : python_path);
+  }
+  return report;
+}
+
+/// Runs `steps` in order, each printed with its command line; stops at the first that fails.
+int run_steps(const ReproduceArgs& args, std::size_t n_tasks, const std::vector<Step>& steps) {
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   print_note(strprintf("reproduce --scale %s: %zu tasks, %zu stages, into %s", args.scale.c_str(),
-                       tasks.size(), steps.size(), args.out.c_str()));
+                       n_tasks, steps.size(), args.out.c_str()));
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const Step& step = steps[i];
     std::cerr << strprintf("\n== [%zu/%zu %s] %s\n", i + 1, steps.size(),
@@ -528,8 +517,45 @@ int run_reproduce(const ReproduceArgs& args) {
   }
   std::cout << strprintf("reproduce --scale %s done in %s\n", args.scale.c_str(),
                          format_duration(elapsed()).c_str());
-  if (!args.no_report) std::cout << "report: " << (out / "report" / "index.html").string() << '\n';
   return kExitOk;
+}
+
+int run_reproduce(const ReproduceArgs& args) {
+  if (args.out.empty() && !args.check) {
+    throw UsageError("--out DIR is required (the directory of the study's results)");
+  }
+  int n_ranks = 0;
+  if (started_by_mpi_launcher(n_ranks)) {
+    throw UsageError(
+        "reproduce was started by an MPI launcher (mpirun or srun), so every rank would run the "
+        "whole study; run it as one process and give the launcher to the stages that spread over "
+        "ranks instead: rnnatlas reproduce --launcher 'mpirun -n K' ...");
+  }
+  const std::vector<std::string> launcher = launcher_words(args.launcher);
+  const std::string study_file = "study_" + args.scale + ".toml";
+  const Study study = parse_study(experiment_text(args, study_file), study_file);
+  const std::vector<std::string> tasks = args.tasks.empty() ? study.tasks : args.tasks;
+  // Everything is checked before the first network trains.
+  check_study(args, study, tasks);
+  if (args.check) {
+    std::cout << study.name << " and the configs of " << join(tasks, ", ")
+              << ": every key and flag checked, nothing run\n";
+    return kExitOk;
+  }
+
+  fs::create_directories(fs::path(args.out) / "configs");
+  std::vector<Step> steps;
+  for (const std::string& task : tasks) {
+    std::vector<Step> more = task_steps(args, study, launcher, task);
+    steps.insert(steps.end(), std::make_move_iterator(more.begin()),
+                 std::make_move_iterator(more.end()));
+  }
+  if (!args.no_report) steps.push_back(report_step(args, study, tasks));
+  const int status = run_steps(args, tasks.size(), steps);
+  if (status == kExitOk && !args.no_report) {
+    std::cout << "report: " << (fs::path(args.out) / "report" / "index.html").string() << '\n';
+  }
+  return status;
 }
 
 }  // namespace

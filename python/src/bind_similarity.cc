@@ -17,13 +17,16 @@
 #include "rnnatlas/similarity/metrics.h"
 
 namespace rnnatlas::python {
+namespace {
 
-void bind_similarity(py::module_& m) {
-  namespace sim = rnnatlas::similarity;
-  using Matrix = Eigen::Ref<const Eigen::MatrixXd>;
-  const auto no_gil = py::call_guard<py::gil_scoped_release>();
+namespace sim = rnnatlas::similarity;
+using Matrix = Eigen::Ref<const Eigen::MatrixXd>;
 
-  // ---- metrics.h ---------------------------------------------------------------------------
+/// Long calls release the GIL once their arguments are converted.
+py::call_guard<py::gil_scoped_release> no_gil() { return {}; }
+
+/// metrics.h: CCA, SVCCA, PWCCA, CKA and the shape metrics, their options and results.
+void bind_metrics(py::module_& m) {
   py::class_<sim::CcaOptions>(m, "CcaOptions", "Options of cca() and pwcca().")
       .def(py::init<>())
       .def_readwrite("rank_tolerance", &sim::CcaOptions::rank_tolerance)
@@ -82,7 +85,7 @@ void bind_similarity(py::module_& m) {
   m.def(
       "cca",
       [](const sim::CcaOptions& o, const Matrix& x, const Matrix& y) { return sim::cca(o, x, y); },
-      py::arg("options"), py::arg("x"), py::arg("y"), no_gil,
+      py::arg("options"), py::arg("x"), py::arg("y"), no_gil(),
       "All canonical correlations [min(rank x, rank y)], descending, of x [n_samples, n_x] and "
       "y [n_samples, n_y].");
   m.def(
@@ -90,29 +93,31 @@ void bind_similarity(py::module_& m) {
       [](const sim::SvccaOptions& o, const Matrix& x, const Matrix& y) {
         return sim::svcca(o, x, y);
       },
-      py::arg("options"), py::arg("x"), py::arg("y"), no_gil,
+      py::arg("options"), py::arg("x"), py::arg("y"), no_gil(),
       "CCA between the top-k principal subspaces of x and y.");
   m.def(
       "pwcca",
       [](const sim::CcaOptions& o, const Matrix& x, const Matrix& y) {
         return sim::pwcca(o, x, y);
       },
-      py::arg("options"), py::arg("x"), py::arg("y"), no_gil,
+      py::arg("options"), py::arg("x"), py::arg("y"), no_gil(),
       "Projection-weighted CCA, weights from x (asymmetric).");
   m.def(
       "cka",
       [](const sim::CkaOptions& o, const Matrix& x, const Matrix& y) { return sim::cka(o, x, y); },
-      py::arg("options"), py::arg("x"), py::arg("y"), no_gil,
+      py::arg("options"), py::arg("x"), py::arg("y"), no_gil(),
       "Centered kernel alignment (a similarity; 1 for x = y).");
   m.def(
       "shape_distance",
       [](const sim::ShapeOptions& o, const Matrix& x, const Matrix& y) {
         return sim::shape_distance(o, x, y);
       },
-      py::arg("options"), py::arg("x"), py::arg("y"), no_gil,
+      py::arg("options"), py::arg("x"), py::arg("y"), no_gil(),
       "Generalized shape metric (angular or Euclidean) with partial whitening alpha.");
+}
 
-  // ---- dsa.h -------------------------------------------------------------------------------
+/// dsa.h: dynamical similarity analysis.
+void bind_dsa(py::module_& m) {
   py::class_<sim::DsaAlignmentOptions>(m, "DsaAlignmentOptions",
                                        "Options of DSA's orthogonal alignment of two operators.")
       .def(py::init<>())
@@ -177,28 +182,30 @@ void bind_similarity(py::module_& m) {
   m.def(
       "prepare_dsa",
       [](const sim::DsaOptions& o, const Matrix& x) { return sim::prepare_dsa(o, x); },
-      py::arg("options"), py::arg("x"), no_gil,
+      py::arg("options"), py::arg("x"), no_gil(),
       "The fitted operator of x [n_trials * n_steps, n_units] (rows time-major).");
   m.def(
       "dsa",
       [](const sim::DsaOptions& o, const Matrix& x, const Matrix& y) { return sim::dsa(o, x, y); },
-      py::arg("options"), py::arg("x"), py::arg("y"), no_gil,
+      py::arg("options"), py::arg("x"), py::arg("y"), no_gil(),
       "Dynamical similarity analysis of two activities (rows time-major, options.n_steps set).");
   m.def(
       "dsa_prepared",
       [](const sim::DsaOptions& o, const sim::PreparedDsa& x, const sim::PreparedDsa& y) {
         return sim::dsa(o, x, y);
       },
-      py::arg("options"), py::arg("x"), py::arg("y"), no_gil, "DSA between two prepared sides.");
+      py::arg("options"), py::arg("x"), py::arg("y"), no_gil(), "DSA between two prepared sides.");
   m.def(
       "operator_distance",
       [](const sim::DsaOptions& o, const Matrix& a, const Matrix& b) {
         return sim::operator_distance(o, a, b);
       },
-      py::arg("options"), py::arg("a"), py::arg("b"), no_gil,
+      py::arg("options"), py::arg("a"), py::arg("b"), no_gil(),
       "Procrustes analysis over vector fields of two square operators.");
+}
 
-  // ---- distance_matrix.h -------------------------------------------------------------------
+/// distance_matrix.h, and the distance files of pipeline/distance_file.h.
+void bind_distance_matrices(py::module_& m) {
   py::class_<sim::DistanceMatrixOptions>(m, "DistanceMatrixOptions",
                                          "Options of distance_matrix().")
       .def(py::init<>())
@@ -220,7 +227,7 @@ void bind_similarity(py::module_& m) {
       "distance_matrix",
       [](const sim::DistanceMatrixOptions& o, const std::vector<Eigen::MatrixXd>& activities,
          int n_threads) { return sim::distance_matrix(o, activities, Execution{n_threads}); },
-      py::arg("options"), py::arg("activities"), py::arg("n_threads") = 1, no_gil,
+      py::arg("options"), py::arg("activities"), py::arg("n_threads") = 1, no_gil(),
       "[N, N] distances between N activities [n_samples, n_units_i]; symmetric, zero "
       "diagonal, identical for any n_threads.");
 
@@ -242,17 +249,25 @@ void bind_similarity(py::module_& m) {
       .def_readonly("library_version", &sim::DistanceFile::library_version)
       .def_readonly("created", &sim::DistanceFile::created);
 
-  m.def("load_distance_file", &sim::load_distance_file, py::arg("path"), no_gil,
+  m.def("load_distance_file", &sim::load_distance_file, py::arg("path"), no_gil(),
         "Reads a distance file (DIR/similarity/<metric>.h5).");
   m.def(
       "distance_file_staleness",
       [](const std::string& dir, const std::string& path) {
         return sim::distance_file_staleness(dir, sim::load_distance_file(path));
       },
-      py::arg("dir"), py::arg("path"), no_gil,
+      py::arg("dir"), py::arg("path"), no_gil(),
       "'' when the distance file at `path` is current for sweep directory DIR (the manifest's "
       "kept networks, inputs with the recorded content hashes); otherwise what differs. OSError "
       "when the population fails its checks.");
+}
+
+}  // namespace
+
+void bind_similarity(py::module_& m) {
+  bind_metrics(m);
+  bind_dsa(m);
+  bind_distance_matrices(m);
 }
 
 }  // namespace rnnatlas::python

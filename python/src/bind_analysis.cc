@@ -82,11 +82,8 @@ Eigen::VectorXd real_vector(const py::handle& values, const std::string& what) {
   return v;
 }
 
-}  // namespace
-
-void bind_analysis(py::module_& m) {
-  m.attr("DYNAMICS_FILE_FORMAT_VERSION") = kDynamicsFileFormatVersion;
-
+/// The options and the per-condition results: points, attractors, example trajectories.
+void bind_conditions(py::module_& m) {
   py::class_<AnalysisOptions> analysis_options(m, "AnalysisOptions", R"pbdoc(
 Options of analyze_network(); fields, rules and defaults of dynamics/analysis.h (the paper's, with
 the fixed-point search's initial Adam rate 0.01). Nested: fixed_points (FixedPointOptions),
@@ -187,7 +184,10 @@ rows.
           "states",
           [](const ExampleTrajectories& e) { return trials_of(e.states, e.n_trials, e.n_time); },
           "the state after each step");
+}
 
+/// The task analyses and the topology signature.
+void bind_task_analyses(py::module_& m) {
   py::class_<FlipFlopAnalysis>(m, "FlipFlopAnalysis", "The flip-flop analysis (condition 0).")
       .def_readonly("labels", &FlipFlopAnalysis::labels,
                     "int [n_points, n_bits] in {-1, 0, 1}: the rounded readout of each point")
@@ -228,7 +228,11 @@ rows.
                     "then continuous attractors by shape and stability (dynamics/topology.h)")
       .def_readonly("label_graph", &TopologySignature::label_graph,
                     "int [3^n_bits, 3^n_bits] (flip-flop), else empty");
+}
 
+/// NetworkDynamics, analyze_network() and the dynamics files.
+void bind_network_dynamics(py::module_& m) {
+  m.attr("DYNAMICS_FILE_FORMAT_VERSION") = kDynamicsFileFormatVersion;
   py::class_<NetworkDynamics>(m, "NetworkDynamics", R"pbdoc(
 Everything analyze_network() finds, the content of a dynamics file: per-condition fixed points,
 eigenvalues, stability, transitions and limit cycles; example trajectories; the task analysis
@@ -310,6 +314,14 @@ eigenvalues, stability, transitions and limit cycles; example trajectories; the 
       },
       py::arg("path"), py::arg("dynamics"),
       "Writes a dynamics file atomically; IoError naming the path on failure.");
+}
+
+}  // namespace
+
+void bind_analysis(py::module_& m) {
+  bind_conditions(m);
+  bind_task_analyses(m);
+  bind_network_dynamics(m);
 }
 
 }  // namespace rnnatlas::python

@@ -304,8 +304,8 @@ exponents, amplitude and a state on it. See dynamics/transitions.h.
       "`linearizations` must be linearize(network, points).");
 }
 
-/// The bindings of dynamics/limit_cycles.h: periodic orbits, invariant curves, attractors.
-void bind_limit_cycles(py::module_& m) {
+/// The bindings of dynamics/limit_cycles.h, part 1: periodic orbits and their shooting.
+void bind_periodic_orbits(py::module_& m) {
   py::class_<ShootingOptions> shooting(
       m, "ShootingOptions", "Newton shooting on F^P(s) - s; see dynamics/limit_cycles.h.");
   def_schema(shooting.def(py::init<>()));
@@ -353,7 +353,11 @@ Floquet multipliers (sorted by |mu| descending), stability, frequency and amplit
         return py::str("PeriodicOrbit(period={}, converged={}, residual={:.3g}, stability={!r})")
             .format(o.period, o.converged, o.residual, std::string(to_string(o.stability)));
       });
+}
 
+/// The bindings of dynamics/limit_cycles.h, part 2: invariant curves, attractors and their
+/// classification.
+void bind_attractors(py::module_& m) {
   py::class_<LimitCycleOptions> limit_cycles(
       m, "LimitCycleOptions", "Options of classify_attractors(); see dynamics/limit_cycles.h.");
   def_schema(limit_cycles.def(py::init<>()));
@@ -515,7 +519,8 @@ void bind_dynamics(py::module_& m) {
   bind_fixed_points(m);
   bind_linearization(m);
   bind_transitions(m);
-  bind_limit_cycles(m);
+  bind_periodic_orbits(m);
+  bind_attractors(m);
 }
 
 }  // namespace rnnatlas::python

@@ -28,6 +28,12 @@ SCHEMA_CLASSES = {
     "LimitCycleOptions": "all",
     "AnalysisOptions": "all",
     "SmacofOptions": "all",
+    "CcaOptions": "all",
+    "SvccaOptions": "all",
+    "CkaOptions": "all",
+    "ShapeOptions": "all",
+    "DsaAlignmentOptions": "all",
+    "DsaOptions": "all",
 }
 INDENT = "    "
 

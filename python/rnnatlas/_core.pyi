@@ -1185,31 +1185,64 @@ def fit_line(x: _Array, y: _Array) -> Optional[dict[str, Any]]:
 # ---- similarity ------------------------------------------------------------------------------
 
 class CcaOptions:
+    # Generated from CcaOptions.schema() by python/generate_stubs.py: edit the schema.
     rank_tolerance: float
+    """
+    Singular values below this x the largest are dropped from each side's basis; in [0, 1) (default
+    1e-10).
+    """
+    # End of the fields generated from CcaOptions.schema().
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None: ...
 
 class SvccaOptions:
+    # Generated from SvccaOptions.schema() by python/generate_stubs.py: edit the schema.
     k: int
+    """Principal directions kept per network; >= 1 (default 10)."""
     variance_fraction: float
+    """
+    Keep the directions that explain this fraction of the variance instead of k; in [0, 1] (0 = use
+    k) (default 0.0).
+    """
     rank_tolerance: float
+    """
+    Singular values below this x the largest count as zero; in [1e-7, 1) (directions come from X^T
+    X, which resolves ~sqrt(eps)) (default 1e-07).
+    """
+    # End of the fields generated from SvccaOptions.schema().
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None: ...
 
 class CkaOptions:
     kernel: str
     """'linear' or 'rbf'."""
+    # Generated from CkaOptions.schema() by python/generate_stubs.py: edit the schema.
     threshold: float
+    """RBF bandwidth as a multiple of the median distance; > 0 and finite (default 1.0)."""
     debiased: bool
+    """Unbiased HSIC estimator (Song et al. 2012) (default False)."""
+    # End of the fields generated from CkaOptions.schema().
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None: ...
 
 class ShapeOptions:
+    # Generated from ShapeOptions.schema() by python/generate_stubs.py: edit the schema.
     alpha: float
+    """Partial whitening; in [0, 1] (1 = Procrustes, 0 = full whitening) (default 1.0)."""
+    rank_tolerance: float
+    """Covariance eigenvalues below this x the largest count as zero; in [0, 1) (default 1e-10)."""
+    # End of the fields generated from ShapeOptions.schema().
     distance: str
     """'angular' or 'euclidean'."""
-    rank_tolerance: float
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None: ...
 
 class SvccaResult:
@@ -1237,25 +1270,52 @@ def cka(options: CkaOptions, x: _Array, y: _Array) -> float: ...
 def shape_distance(options: ShapeOptions, x: _Array, y: _Array) -> float: ...
 
 class DsaAlignmentOptions:
+    # Generated from DsaAlignmentOptions.schema() by python/generate_stubs.py: edit the schema.
     n_random_starts: int
+    """Random orthogonal starts besides the identity; >= 0 (default 16)."""
     n_screening_iterations: int
+    """Iterations each start gets before the best are refined; >= 1 (default 40)."""
     n_refined: int
+    """Starts refined to convergence; >= 1 (default 3)."""
     max_iterations: int
+    """Iterations of a refined start; >= 1 (default 1000)."""
     tolerance: float
+    """
+    A start has converged when the gradient's norm is below this; in (0, 1) (norm of the Riemannian
+    gradient for unit-norm operators) (default 1e-06).
+    """
     seed: int
+    """Stream of the random starts (default 0)."""
+    # End of the fields generated from DsaAlignmentOptions.schema().
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None: ...
 
 class DsaOptions:
+    # Generated from DsaOptions.schema() by python/generate_stubs.py: edit the schema.
     n_steps: int
+    """
+    Kept steps per trial (the activity's rows are n_trials x n_steps); >= 0 (0 = unset) (default 0).
+    """
     n_delays: int
+    """Delay vectors per embedded sample; >= 1 (1 = no delay embedding) (default 1)."""
     delay_interval: int
+    """Steps between delays; >= 1 (default 1)."""
     rank: int
+    """Principal coordinates of the operator; >= 1 (default 10)."""
     rank_tolerance: float
+    """
+    Singular values below this x the largest count as zero; in [1e-7, 1) (directions come from Z^T
+    Z, which resolves ~sqrt(eps)) (default 1e-07).
+    """
+    # End of the fields generated from DsaOptions.schema().
     distance: str
     """'angular' or 'euclidean'."""
     alignment: DsaAlignmentOptions
     def __init__(self) -> None: ...
+    @staticmethod
+    def schema() -> list[dict[str, Any]]: ...
     def validate(self) -> None: ...
 
 class PreparedDsa:

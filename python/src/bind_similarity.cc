@@ -15,6 +15,7 @@
 #include "rnnatlas/similarity/distance_matrix.h"
 #include "rnnatlas/similarity/dsa.h"
 #include "rnnatlas/similarity/metrics.h"
+#include "schema_binding.h"
 
 namespace rnnatlas::python {
 namespace {
@@ -27,42 +28,31 @@ py::call_guard<py::gil_scoped_release> no_gil() { return {}; }
 
 /// metrics.h: CCA, SVCCA, PWCCA, CKA and the shape metrics, their options and results.
 void bind_metrics(py::module_& m) {
-  py::class_<sim::CcaOptions>(m, "CcaOptions", "Options of cca() and pwcca().")
-      .def(py::init<>())
-      .def_readwrite("rank_tolerance", &sim::CcaOptions::rank_tolerance)
-      .def("validate", &sim::CcaOptions::validate);
+  py::class_<sim::CcaOptions> cca_options(m, "CcaOptions", "Options of cca() and pwcca().");
+  def_schema(cca_options.def(py::init<>()));
 
-  py::class_<sim::SvccaOptions>(m, "SvccaOptions", "Options of svcca().")
-      .def(py::init<>())
-      .def_readwrite("k", &sim::SvccaOptions::k)
-      .def_readwrite("variance_fraction", &sim::SvccaOptions::variance_fraction)
-      .def_readwrite("rank_tolerance", &sim::SvccaOptions::rank_tolerance)
-      .def("validate", &sim::SvccaOptions::validate);
+  py::class_<sim::SvccaOptions> svcca_options(m, "SvccaOptions", "Options of svcca().");
+  def_schema(svcca_options.def(py::init<>()));
 
-  py::class_<sim::CkaOptions>(m, "CkaOptions", "Options of cka().")
-      .def(py::init<>())
+  // The enum fields are not in the schemas: a string property each.
+  py::class_<sim::CkaOptions> cka_options(m, "CkaOptions", "Options of cka().");
+  def_schema(cka_options.def(py::init<>()))
       .def_property(
           "kernel", [](const sim::CkaOptions& o) { return std::string(sim::to_string(o.kernel)); },
           [](sim::CkaOptions& o, const std::string& name) {
             o.kernel = sim::parse_cka_kernel(name);
           },
-          "'linear' or 'rbf'")
-      .def_readwrite("threshold", &sim::CkaOptions::threshold)
-      .def_readwrite("debiased", &sim::CkaOptions::debiased)
-      .def("validate", &sim::CkaOptions::validate);
+          "'linear' or 'rbf'");
 
-  py::class_<sim::ShapeOptions>(m, "ShapeOptions", "Options of shape_distance().")
-      .def(py::init<>())
-      .def_readwrite("alpha", &sim::ShapeOptions::alpha)
+  py::class_<sim::ShapeOptions> shape_options(m, "ShapeOptions", "Options of shape_distance().");
+  def_schema(shape_options.def(py::init<>()))
       .def_property(
           "distance",
           [](const sim::ShapeOptions& o) { return std::string(sim::to_string(o.distance)); },
           [](sim::ShapeOptions& o, const std::string& name) {
             o.distance = sim::parse_shape_distance(name);
           },
-          "'angular' or 'euclidean'")
-      .def_readwrite("rank_tolerance", &sim::ShapeOptions::rank_tolerance)
-      .def("validate", &sim::ShapeOptions::validate);
+          "'angular' or 'euclidean'");
 
   py::class_<sim::SvccaResult>(m, "SvccaResult", "svcca(): canonical correlations and distance.")
       .def_readonly("rho", &sim::SvccaResult::rho)
@@ -118,33 +108,19 @@ void bind_metrics(py::module_& m) {
 
 /// dsa.h: dynamical similarity analysis.
 void bind_dsa(py::module_& m) {
-  py::class_<sim::DsaAlignmentOptions>(m, "DsaAlignmentOptions",
-                                       "Options of DSA's orthogonal alignment of two operators.")
-      .def(py::init<>())
-      .def_readwrite("n_random_starts", &sim::DsaAlignmentOptions::n_random_starts)
-      .def_readwrite("n_screening_iterations", &sim::DsaAlignmentOptions::n_screening_iterations)
-      .def_readwrite("n_refined", &sim::DsaAlignmentOptions::n_refined)
-      .def_readwrite("max_iterations", &sim::DsaAlignmentOptions::max_iterations)
-      .def_readwrite("tolerance", &sim::DsaAlignmentOptions::tolerance)
-      .def_readwrite("seed", &sim::DsaAlignmentOptions::seed)
-      .def("validate", &sim::DsaAlignmentOptions::validate);
+  py::class_<sim::DsaAlignmentOptions> alignment_options(
+      m, "DsaAlignmentOptions", "Options of DSA's orthogonal alignment of two operators.");
+  def_schema(alignment_options.def(py::init<>()));
 
-  py::class_<sim::DsaOptions>(m, "DsaOptions", "Options of prepare_dsa() and dsa().")
-      .def(py::init<>())
-      .def_readwrite("n_steps", &sim::DsaOptions::n_steps)
-      .def_readwrite("n_delays", &sim::DsaOptions::n_delays)
-      .def_readwrite("delay_interval", &sim::DsaOptions::delay_interval)
-      .def_readwrite("rank", &sim::DsaOptions::rank)
-      .def_readwrite("rank_tolerance", &sim::DsaOptions::rank_tolerance)
+  py::class_<sim::DsaOptions> dsa_options(m, "DsaOptions", "Options of prepare_dsa() and dsa().");
+  def_schema(dsa_options.def(py::init<>()))
       .def_property(
           "distance",
           [](const sim::DsaOptions& o) { return std::string(sim::to_string(o.distance)); },
           [](sim::DsaOptions& o, const std::string& name) {
             o.distance = sim::parse_shape_distance(name);
           },
-          "'angular' or 'euclidean'")
-      .def_readwrite("alignment", &sim::DsaOptions::alignment)
-      .def("validate", &sim::DsaOptions::validate);
+          "'angular' or 'euclidean'");
 
   py::class_<sim::PreparedDsa>(m, "PreparedDsa", "The fitted linear operator of one activity.")
       .def_readonly("n_samples", &sim::PreparedDsa::n_samples)

@@ -5,6 +5,23 @@
 #include "rnnatlas/format.h"
 
 namespace rnnatlas {
+namespace {
+
+/// A bound as a rule says it: the shortest round-trip text, exponent without leading zeros
+/// ("1e-7", not "1e-07").
+std::string bound_text(double v) {
+  std::string text = format_shortest(v);
+  const std::size_t e = text.find('e');
+  if (e != std::string::npos) {
+    std::size_t digits = e + 1;
+    if (digits < text.size() && (text[digits] == '-' || text[digits] == '+')) ++digits;
+    while (digits + 1 < text.size() && text[digits] == '0') text.erase(digits, 1);
+    if (text[e + 1] == '+') text.erase(e + 1, 1);
+  }
+  return text;
+}
+
+}  // namespace
 
 bool Rule::holds(double value) const {
   if (!checked) return true;
@@ -21,12 +38,12 @@ std::string Rule::text() const {
   if (!checked) return "";
   std::string out;
   if (lo_end != End::kNone && hi_end != End::kNone) {
-    out = std::string("in ") + (lo_end == End::kOpen ? "(" : "[") + format_shortest(lo) + ", " +
-          format_shortest(hi) + (hi_end == End::kOpen ? ")" : "]");
+    out = std::string("in ") + (lo_end == End::kOpen ? "(" : "[") + bound_text(lo) + ", " +
+          bound_text(hi) + (hi_end == End::kOpen ? ")" : "]");
   } else if (lo_end != End::kNone) {
-    out = (lo_end == End::kOpen ? "> " : ">= ") + format_shortest(lo);
+    out = (lo_end == End::kOpen ? "> " : ">= ") + bound_text(lo);
   } else if (hi_end != End::kNone) {
-    out = (hi_end == End::kOpen ? "< " : "<= ") + format_shortest(hi);
+    out = (hi_end == End::kOpen ? "< " : "<= ") + bound_text(hi);
   }
   if (finite) out = out.empty() ? "finite" : out + " and finite";
   if (out.empty()) out = "a number";

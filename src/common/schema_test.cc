@@ -22,6 +22,8 @@ TEST(RuleTest, SaysWhatItChecks) {
   EXPECT_EQ(Rule::number().noting("<= 0 disables").text(), "a number (<= 0 disables)");
   EXPECT_EQ(Rule::at_least(0).noting("0 = off").text(), ">= 0 (0 = off)");
   EXPECT_EQ(Rule::none().text(), "");
+  EXPECT_EQ(Rule::in_closed_open(1e-7, 1).text(), "in [1e-7, 1)");
+  EXPECT_EQ(Rule::at_least(1e20).text(), ">= 1e20");
 }
 
 TEST(RuleTest, ChecksEachEndAsWritten) {

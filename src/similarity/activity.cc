@@ -20,11 +20,26 @@ StateSelection parse_state_selection(std::string_view name) {
   return parse_enum<StateSelection>(kStateSelectionNames, name, "state selection");
 }
 
-void ActivityOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(n_trials, n_trials >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(first_step, first_step >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(step_stride, step_stride >= 1, ">= 1");
+namespace {
+
+constexpr OptionField<ActivityOptions> kActivityFields[] = {
+    {"n_trials", &ActivityOptions::n_trials, Rule::at_least(1),
+     "held-out trials every network is run on"},
+    {"seed", &ActivityOptions::seed, Rule::none(), "stream of the trials"},
+    {"first_step", &ActivityOptions::first_step, Rule::at_least(0).noting("and < n_time"),
+     "first time step kept"},
+    {"step_stride", &ActivityOptions::step_stride, Rule::at_least(1),
+     "keep every step_stride-th step from first_step"},
+};
+
+}  // namespace
+
+const Schema<ActivityOptions>& ActivityOptions::schema() {
+  static constexpr Schema<ActivityOptions> kSchema{kActivityFields};
+  return kSchema;
 }
+
+void ActivityOptions::validate() const { schema().validate(*this); }
 
 int ActivityOptions::n_steps(int n_time) const {
   return n_time > first_step ? (n_time - first_step + step_stride - 1) / step_stride : 0;

@@ -359,22 +359,52 @@ internal::AlignmentRun internal::maximise_alignment(const MatrixXd& a,
 
 // ---- options ---------------------------------------------------------------------------------
 
-void DsaAlignmentOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(n_random_starts, n_random_starts >= 0, ">= 0");
-  RNNATLAS_CHECK_FIELD(max_iterations, max_iterations >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(n_screening_iterations, n_screening_iterations >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(n_refined, n_refined >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(tolerance, tolerance > 0.0 && tolerance < 1.0,
-                       "in (0, 1) (norm of the Riemannian gradient for unit-norm operators)");
+namespace {
+
+using Alignment = DsaAlignmentOptions;
+constexpr OptionField<Alignment> kAlignmentFields[] = {
+    {"n_random_starts", &Alignment::n_random_starts, Rule::at_least(0),
+     "random orthogonal starts besides the identity"},
+    {"n_screening_iterations", &Alignment::n_screening_iterations, Rule::at_least(1),
+     "iterations each start gets before the best are refined"},
+    {"n_refined", &Alignment::n_refined, Rule::at_least(1), "starts refined to convergence"},
+    {"max_iterations", &Alignment::max_iterations, Rule::at_least(1),
+     "iterations of a refined start"},
+    {"tolerance", &Alignment::tolerance,
+     Rule::bounded(Rule::End::kOpen, 0, Rule::End::kOpen, 1)
+         .noting("norm of the Riemannian gradient for unit-norm operators"),
+     "a start has converged when the gradient's norm is below this"},
+    {"seed", &Alignment::seed, Rule::none(), "stream of the random starts"},
+};
+
+constexpr OptionField<DsaOptions> kDsaFields[] = {
+    {"n_steps", &DsaOptions::n_steps, Rule::at_least(0).noting("0 = unset"),
+     "kept steps per trial (the activity's rows are n_trials x n_steps)"},
+    {"n_delays", &DsaOptions::n_delays, Rule::at_least(1).noting("1 = no delay embedding"),
+     "delay vectors per embedded sample"},
+    {"delay_interval", &DsaOptions::delay_interval, Rule::at_least(1), "steps between delays"},
+    {"rank", &DsaOptions::rank, Rule::at_least(1), "principal coordinates of the operator"},
+    {"rank_tolerance", &DsaOptions::rank_tolerance,
+     Rule::in_closed_open(1e-7, 1).noting("directions come from Z^T Z, which resolves ~sqrt(eps)"),
+     "singular values below this x the largest count as zero"},
+};
+
+}  // namespace
+
+const Schema<DsaAlignmentOptions>& DsaAlignmentOptions::schema() {
+  static constexpr Schema<DsaAlignmentOptions> kSchema{kAlignmentFields};
+  return kSchema;
+}
+
+void DsaAlignmentOptions::validate() const { schema().validate(*this); }
+
+const Schema<DsaOptions>& DsaOptions::schema() {
+  static constexpr Schema<DsaOptions> kSchema{kDsaFields};
+  return kSchema;
 }
 
 void DsaOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(n_steps, n_steps >= 0, ">= 0 (kept steps per trial; 0 = unset)");
-  RNNATLAS_CHECK_FIELD(n_delays, n_delays >= 1, ">= 1 (1 = no delay embedding)");
-  RNNATLAS_CHECK_FIELD(delay_interval, delay_interval >= 1, ">= 1");
-  RNNATLAS_CHECK_FIELD(rank, rank >= 1, ">= 1 (principal coordinates kept)");
-  RNNATLAS_CHECK_FIELD(rank_tolerance, rank_tolerance >= 1e-7 && rank_tolerance < 1.0,
-                       "in [1e-7, 1) (directions come from Z^T Z, which resolves ~sqrt(eps))");
+  schema().validate(*this);
   rnnatlas::internal::validate_within("alignment", alignment);
 }
 

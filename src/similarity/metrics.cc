@@ -61,8 +61,60 @@ Eigen::VectorXd principal_cosines_from_gram(const Eigen::MatrixXd& m) {
 
 // ---- CCA -------------------------------------------------------------------------------------
 
-void CcaOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(rank_tolerance, rank_tolerance >= 0.0 && rank_tolerance < 1.0, "in [0, 1)");
+namespace {
+
+constexpr OptionField<CcaOptions> kCcaFields[] = {
+    {"rank_tolerance", &CcaOptions::rank_tolerance, Rule::in_closed_open(0, 1),
+     "singular values below this x the largest are dropped from each side's basis"},
+};
+
+constexpr OptionField<SvccaOptions> kSvccaFields[] = {
+    {"k", &SvccaOptions::k, Rule::at_least(1), "principal directions kept per network"},
+    {"variance_fraction", &SvccaOptions::variance_fraction,
+     Rule::bounded(Rule::End::kClosed, 0, Rule::End::kClosed, 1).noting("0 = use k"),
+     "keep the directions that explain this fraction of the variance instead of k"},
+    {"rank_tolerance", &SvccaOptions::rank_tolerance,
+     Rule::in_closed_open(1e-7, 1).noting("directions come from X^T X, which resolves ~sqrt(eps)"),
+     "singular values below this x the largest count as zero"},
+};
+
+constexpr OptionField<CkaOptions> kCkaFields[] = {
+    {"threshold", &CkaOptions::threshold, Rule::greater_than(0).and_finite(),
+     "RBF bandwidth as a multiple of the median distance"},
+    {"debiased", &CkaOptions::debiased, Rule::none(), "unbiased HSIC estimator (Song et al. 2012)"},
+};
+
+constexpr OptionField<ShapeOptions> kShapeFields[] = {
+    {"alpha", &ShapeOptions::alpha,
+     Rule::bounded(Rule::End::kClosed, 0, Rule::End::kClosed, 1)
+         .noting("1 = Procrustes, 0 = full whitening"),
+     "partial whitening"},
+    {"rank_tolerance", &ShapeOptions::rank_tolerance, Rule::in_closed_open(0, 1),
+     "covariance eigenvalues below this x the largest count as zero"},
+};
+
+}  // namespace
+
+const Schema<CcaOptions>& CcaOptions::schema() {
+  static constexpr Schema<CcaOptions> kSchema{kCcaFields};
+  return kSchema;
+}
+
+void CcaOptions::validate() const { schema().validate(*this); }
+
+const Schema<SvccaOptions>& SvccaOptions::schema() {
+  static constexpr Schema<SvccaOptions> kSchema{kSvccaFields};
+  return kSchema;
+}
+
+const Schema<CkaOptions>& CkaOptions::schema() {
+  static constexpr Schema<CkaOptions> kSchema{kCkaFields};
+  return kSchema;
+}
+
+const Schema<ShapeOptions>& ShapeOptions::schema() {
+  static constexpr Schema<ShapeOptions> kSchema{kShapeFields};
+  return kSchema;
 }
 
 PreparedCca prepare_cca(const CcaOptions& options, const Eigen::Ref<const Eigen::MatrixXd>& x) {
@@ -97,13 +149,7 @@ Eigen::VectorXd cca(const CcaOptions& options,
 
 // ---- SVCCA -----------------------------------------------------------------------------------
 
-void SvccaOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(k, k >= 1, ">= 1 (directions kept per side)");
-  RNNATLAS_CHECK_FIELD(variance_fraction, variance_fraction >= 0.0 && variance_fraction <= 1.0,
-                       "in [0, 1] (0 = use k)");
-  RNNATLAS_CHECK_FIELD(rank_tolerance, rank_tolerance >= 1e-7 && rank_tolerance < 1.0,
-                       "in [1e-7, 1) (directions come from X^T X, which resolves ~sqrt(eps))");
-}
+void SvccaOptions::validate() const { schema().validate(*this); }
 
 PreparedSvcca prepare_svcca(const SvccaOptions& options,
                             const Eigen::Ref<const Eigen::MatrixXd>& x) {
@@ -205,10 +251,7 @@ CkaKernel parse_cka_kernel(std::string_view name) {
   return parse_enum<CkaKernel>(kCkaKernelNames, name, "CKA kernel");
 }
 
-void CkaOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(threshold, threshold > 0.0 && std::isfinite(threshold),
-                       "> 0 and finite (RBF bandwidth as a multiple of the median distance)");
-}
+void CkaOptions::validate() const { schema().validate(*this); }
 
 namespace {
 
@@ -358,11 +401,7 @@ ShapeDistance parse_shape_distance(std::string_view name) {
   return parse_enum<ShapeDistance>(kShapeDistanceNames, name, "shape distance");
 }
 
-void ShapeOptions::validate() const {
-  RNNATLAS_CHECK_FIELD(alpha, alpha >= 0.0 && alpha <= 1.0,
-                       "in [0, 1] (1 = Procrustes, 0 = full whitening)");
-  RNNATLAS_CHECK_FIELD(rank_tolerance, rank_tolerance >= 0.0 && rank_tolerance < 1.0, "in [0, 1)");
-}
+void ShapeOptions::validate() const { schema().validate(*this); }
 
 PreparedShape prepare_shape(const ShapeOptions& options,
                             const Eigen::Ref<const Eigen::MatrixXd>& x) {

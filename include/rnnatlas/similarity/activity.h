@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "rnnatlas/models/network.h"
+#include "rnnatlas/schema.h"
 #include "rnnatlas/tasks/task.h"
 
 namespace rnnatlas::similarity {
@@ -41,6 +42,8 @@ struct ActivityOptions {
   int step_stride = 1;
   StateSelection state = StateSelection::kHidden;
 
+  /// Every field but state (an enum), with its rule and help (rnnatlas/schema.h).
+  static const Schema<ActivityOptions>& schema();
   /// Throws InvalidArgument naming the field, its value and the rule (first_step is checked
   /// against the task by activity_trials() and network_activity()).
   void validate() const;

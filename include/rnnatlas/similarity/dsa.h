@@ -60,7 +60,9 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <tuple>
 
+#include "rnnatlas/schema.h"
 #include "rnnatlas/similarity/metrics.h"
 
 namespace rnnatlas::similarity {
@@ -118,6 +120,8 @@ struct DsaAlignmentOptions {
   /// the order or the threads computing them.
   std::uint64_t seed = 0;
 
+  /// Every field, with its rule and help (rnnatlas/schema.h).
+  static const Schema<DsaAlignmentOptions>& schema();
   /// Throws InvalidArgument naming the field, its value and the rule.
   void validate() const;
 };
@@ -141,7 +145,14 @@ struct DsaOptions {
   ShapeDistance distance = ShapeDistance::kAngular;
   DsaAlignmentOptions alignment{};
 
-  /// Throws InvalidArgument naming the field, its value and the rule.
+  /// Every field but distance (an enum) and alignment's, with its rule and help
+  /// (rnnatlas/schema.h).
+  static const Schema<DsaOptions>& schema();
+  static constexpr auto nested() {
+    return std::tuple{Nest<DsaOptions, DsaAlignmentOptions>{"alignment", &DsaOptions::alignment}};
+  }
+  /// Throws InvalidArgument naming the field ("rank", "alignment.tolerance"), its value and the
+  /// rule.
   void validate() const;
   /// Throws InvalidArgument unless activity of [n_samples, n_units] can be fitted with these
   /// options: n_steps set and dividing n_samples, n_steps - (n_delays - 1) delay_interval >= 2

@@ -27,6 +27,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rnnatlas/schema.h"
+
 namespace rnnatlas::similarity {
 
 // ---- CCA -------------------------------------------------------------------------------------
@@ -36,6 +38,8 @@ struct CcaOptions {
   /// dropped from the basis of each side (numerical rank). In [0, 1).
   double rank_tolerance = 1e-10;
 
+  /// Every field, with its rule and help (rnnatlas/schema.h).
+  static const Schema<CcaOptions>& schema();
   /// Throws InvalidArgument naming the field, its value and the rule.
   void validate() const;
 };
@@ -75,6 +79,8 @@ struct SvccaOptions {
   /// the eigen-decomposition of X_c^T X_c (fast, resolves about sqrt(eps)), so in [1e-7, 1).
   double rank_tolerance = 1e-7;
 
+  /// Every field, with its rule and help (rnnatlas/schema.h).
+  static const Schema<SvccaOptions>& schema();
   void validate() const;
 };
 
@@ -152,6 +158,8 @@ struct CkaOptions {
   /// Use the unbiased HSIC estimator of Song et al. 2012 (debiased CKA; may be slightly negative).
   bool debiased = false;
 
+  /// Every field but kernel (an enum), with its rule and help (rnnatlas/schema.h).
+  static const Schema<CkaOptions>& schema();
   void validate() const;
 };
 
@@ -210,6 +218,8 @@ struct ShapeOptions {
   /// pseudo-inverse square root. In [0, 1).
   double rank_tolerance = 1e-10;
 
+  /// Every field but distance (an enum), with its rule and help (rnnatlas/schema.h).
+  static const Schema<ShapeOptions>& schema();
   void validate() const;
 };
 

@@ -39,6 +39,7 @@
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
 #include "rnnatlas/pipeline/embed.h"
+#include "rnnatlas/schema.h"
 #include "rnnatlas/sweep/sweep_spec.h"
 #include "rnnatlas/tasks/task.h"
 
@@ -100,13 +101,6 @@ std::string experiment_text(const ReproduceArgs& args, const std::string& name) 
   return std::string(it->second);
 }
 
-/// "n_initial_states" -> "--n-initial-states".
-std::string flag_name(std::string_view key) {
-  std::string flag = "--";
-  for (char c : key) flag += c == '_' ? '-' : c;
-  return flag;
-}
-
 /// The text of a string or number node as a flag value; nullopt for any other node.
 std::optional<std::string> scalar_text(const toml::node& node) {
   if (const auto* s = node.as_string()) return s->get();
@@ -141,7 +135,7 @@ std::vector<std::string> table_flags(const toml::table& table,
       flags.insert(flags.end(), more.begin(), more.end());
       continue;
     }
-    const std::string flag = flag_name(path);
+    const std::string flag = flag_of(path);  // the key's flag (rnnatlas/schema.h)
     if (const auto* b = node.as_boolean()) {
       if (b->get()) flags.push_back(flag);
       continue;

@@ -15,18 +15,18 @@ void Architecture::validate() const {
   RNNATLAS_CHECK_FIELD(n_input, n_input >= 1, ">= 1");
   RNNATLAS_CHECK_FIELD(n_hidden, n_hidden >= 1, ">= 1");
   RNNATLAS_CHECK_FIELD(n_output, n_output >= 1, ">= 1");
+  RNNATLAS_CHECK_FIELD(n_hidden, n_hidden <= 16384, "<= 16384");
+  RNNATLAS_CHECK_FIELD(n_input, n_input <= 1 << 20, "<= 2^20");
+  RNNATLAS_CHECK_FIELD(n_output, n_output <= 1 << 20, "<= 2^20");
   // Keeps every flat index inside int: the largest cell (LSTM) has 4N(n_input + N + 2) parameters
-  // and the readout O(N + 1). Counted in 64 bits, since the product of valid-looking sizes (from a
-  // damaged file, say) can overflow int.
+  // and the readout O(N + 1). Counted in 64 bits, which the three bounds above keep from
+  // overflowing, since sizes that are each valid (from a damaged file, say) can overflow int.
   const std::int64_t N = n_hidden;
   const std::int64_t n_params_bound = 4 * N * (n_input + N + 2) + std::int64_t{n_output} * (N + 1);
-  RNNATLAS_CHECK_FIELD(n_hidden,
-                       n_hidden <= 16384 && n_input <= 1 << 20 && n_output <= 1 << 20 &&
-                           n_params_bound <= std::numeric_limits<int>::max(),
-                       "<= 16384, with n_input = " + std::to_string(n_input) +
-                           " and n_output = " + std::to_string(n_output) +
-                           " <= 2^20 and 4 n_hidden (n_input + n_hidden + 2) + n_output "
-                           "(n_hidden + 1) <= 2^31 - 1");
+  RNNATLAS_CHECK_FIELD(n_hidden, n_params_bound <= std::numeric_limits<int>::max(),
+                       "such that 4 n_hidden (n_input + n_hidden + 2) + n_output (n_hidden + 1) "
+                       "<= 2^31 - 1, with n_input = " +
+                           std::to_string(n_input) + " and n_output = " + std::to_string(n_output));
 }
 
 Network::Network(const Architecture& architecture, std::uint64_t seed)

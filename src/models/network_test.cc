@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "rnnatlas/error.h"
 #include "testing/random_matrix.h"
@@ -149,6 +150,15 @@ TEST(Architecture, SizesWhoseParameterCountOverflowsIntAreRejected) {
   EXPECT_THROW(lstm.validate(), InvalidArgument);
   const Architecture readout{CellKind::kVanilla, Activation::kTanh, 1, 16384, 1 << 20};
   EXPECT_THROW(readout.validate(), InvalidArgument);
+  // Sizes near INT_MAX are rejected by their own bounds before the parameter count is formed (the
+  // count would overflow even 64 bits; a fuzzed network file found this).
+  const int huge = std::numeric_limits<int>::max();
+  EXPECT_THROW((Architecture{CellKind::kLstm, Activation::kTanh, huge, huge, huge}.validate()),
+               InvalidArgument);
+  EXPECT_THROW((Architecture{CellKind::kLstm, Activation::kTanh, 1, 1, huge}.validate()),
+               InvalidArgument);
+  EXPECT_THROW((Architecture{CellKind::kLstm, Activation::kTanh, huge, 1, 1}.validate()),
+               InvalidArgument);
   // The largest network along n_hidden stays valid: 4 * 16384 * 16387 + 16385 < 2^31.
   EXPECT_NO_THROW((Architecture{CellKind::kLstm, Activation::kTanh, 1, 16384, 1}.validate()));
 }

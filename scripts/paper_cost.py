@@ -279,7 +279,7 @@ def measure_dynamics(args) -> dict:
 # ---- compare and embed ------------------------------------------------------------------------
 
 COMPARE_SEEDS = [2, 4, 8]          # populations of 24 x seeds networks: N = 48, 96, 192
-COMPARE_METRICS = {"svcca": ["--metric", "svcca", "--k", "10"], "cka": ["--metric", "cka"]}
+COMPARE_METRICS = {"svcca": ["--metric", "svcca", "--svcca.k", "10"], "cka": ["--metric", "cka"]}
 
 
 def population_config(task, n_seeds) -> str:

@@ -88,13 +88,29 @@ std::string format_metrics(double mse, double normalized_mse, double sign_accura
   return out;
 }
 
-CLI::Validator rule_check(const Rule& rule) {
+CLI::Validator rule_check(const Rule& rule, bool integer) {
   return CLI::Validator(
-      [rule](std::string& text) -> std::string {
-        double value = 0;
+      [rule, integer](std::string& text) -> std::string {
         const char* end = text.data() + text.size();
-        const auto [ptr, error] = std::from_chars(text.data(), end, value);
-        if (error != std::errc() || ptr != end) return "must be a number, got '" + text + "'";
+        double value = 0;
+        bool parsed = false;
+        if (integer) {
+          long long n = 0;
+          const auto [ptr, error] = std::from_chars(text.data(), end, n);
+          parsed = error == std::errc() && ptr == end;
+          value = static_cast<double>(n);
+        } else {
+          const auto [ptr, error] = std::from_chars(text.data(), end, value);
+          parsed = error == std::errc() && ptr == end;
+        }
+        if (!parsed) {
+          // "must be an integer >= 1, got 'two'"; "must be a number, got 'x'"
+          const std::string what = integer ? "an integer" : "a number";
+          const std::string bounds = rule.text();
+          return "must be " +
+                 (bounds.starts_with("a number") || !integer ? what : what + " " + bounds) +
+                 ", got '" + text + "'";
+        }
         return rule.holds(value) ? std::string() : "must be " + rule.text() + ", got " + text;
       },
       rule.text());

@@ -54,6 +54,11 @@ Command add_summary_command(CLI::App& parent);
 Command add_reproduce_command(CLI::App& parent);
 Command add_dynamics_command(CLI::App& parent);
 Command add_compare_command(CLI::App& parent);
+/// The option path of `key` in a study's [compare.<metric>] table: a key of the metric's own
+/// options is inside them ("k" in [compare.svcca] is svcca.k, "rank_tolerance" in
+/// [compare.pwcca] is cca.rank_tolerance); any other key is a path of CompareOptions as written
+/// ("activity.n_trials").
+std::string compare_key_path(const std::string& metric, const std::string& key);
 Command add_embed_command(CLI::App& parent);
 
 /// Prints "rnnatlas: error: <message>" on stderr.

@@ -1,10 +1,16 @@
 // `rnnatlas compare`: the distance matrix of a sweep's kept networks (the similarity stage).
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "cli.h"
 #include "rnnatlas/config.h"
@@ -13,6 +19,7 @@
 #include "rnnatlas/format.h"
 #include "rnnatlas/pipeline/compare.h"
 #include "rnnatlas/pipeline/distance_file.h"
+#include "schema_flags.h"
 #if RNNATLAS_WITH_MPI
 #include "rnnatlas/sweep/mpi_runner.h"
 #endif
@@ -29,39 +36,95 @@ constexpr const char* kMpiBuildNote =
 struct CompareArgs {
   std::string dir;
   sim::CompareOptions options;
-  std::string kernel = "linear";
-  std::string shape_distance = "angular";
-  std::string state = "h";
+  // The enum options, as typed; configure() parses them into `options`.
+  std::string cka_kernel{sim::to_string(sim::CkaOptions{}.kernel)};
+  std::string shape_distance{sim::to_string(sim::ShapeOptions{}.distance)};
+  std::string dsa_distance{sim::to_string(sim::DsaOptions{}.distance)};
+  std::string state{sim::to_string(sim::ActivityOptions{}.state)};
   std::string topology_kind = "auto";
-  std::string activity_seed = std::to_string(sim::ActivityOptions{}.seed);
+  // Deprecated flags that set an option of several metrics at once.
   double rank_tolerance = 0.0;
+  std::string distance = shape_distance;
+  CLI::Option* old_rank_tolerance = nullptr;
+  CLI::Option* old_distance = nullptr;
+  CLI::Option* topology_kind_flag = nullptr;
   int n_threads = 0;
   bool threads_given = false;  // -j on the command line
   bool mpi = false;
-  // Flags that only some metrics take, to refuse them for the others.
-  CLI::Option* k = nullptr;
-  CLI::Option* variance_fraction = nullptr;
-  CLI::Option* rank_tolerance_flag = nullptr;
-  CLI::Option* kernel_flag = nullptr;
-  CLI::Option* threshold = nullptr;
-  CLI::Option* debiased = nullptr;
-  CLI::Option* alpha = nullptr;
-  CLI::Option* distance = nullptr;
-  CLI::Option* topology_kind_flag = nullptr;
-  std::vector<CLI::Option*> dsa_flags;
-  std::vector<CLI::Option*> activity_flags;
+  /// The flag of every option path of CompareOptions (svcca.k, cka.kernel, activity.n_trials).
+  std::map<std::string, SchemaFlag> flags;
 };
 
-/// Throws UsageError when `flag` was given but `metric` is not among `metrics`.
-void require_metric(const CLI::Option* flag,
-                    const std::string& metric,
-                    std::initializer_list<const char*> metrics) {
-  if (flag == nullptr || flag->count() == 0) return;
-  std::vector<std::string> names(metrics.begin(), metrics.end());
-  for (const std::string& name : names)
-    if (name == metric) return;
-  throw UsageError(flag->get_name() + " applies to --metric " + join(names, ", ") + ", not to " +
-                   metric);
+/// An option of CompareOptions that is one name of a fixed set (an enum), outside the schemas.
+struct Choice {
+  const char* path;
+  std::string CompareArgs::*value;
+  const char* help;
+  std::vector<std::string> names;
+  const char* old;  ///< its deprecated spelling, or nullptr
+};
+
+const std::vector<Choice>& choices() {
+  static const std::vector<Choice> kChoices = {
+      {"cka.kernel", &CompareArgs::cka_kernel, "linear or rbf", {"linear", "rbf"}, "--kernel"},
+      {"shape.distance",
+       &CompareArgs::shape_distance,
+       "angular or euclidean",
+       {"angular", "euclidean"},
+       nullptr},
+      {"dsa.distance",
+       &CompareArgs::dsa_distance,
+       "angular or euclidean",
+       {"angular", "euclidean"},
+       nullptr},
+      {"activity.state", &CompareArgs::state, "h, or hc for LSTM's [h; c]", {"h", "hc"}, "--state"},
+  };
+  return kChoices;
+}
+
+/// The metrics that use the options nested as `head` ("cca" -> "cca, pwcca").
+std::string metrics_using(std::string_view head) {
+  std::vector<std::string> names;
+  for (const std::string& m : sim::compare_metric_names()) {
+    if (sim::metric_options_name(m) == head) names.push_back(m);
+  }
+  return join(names, ", ");
+}
+
+/// The spelling of `flag` that the user typed.
+std::string typed_name(const SchemaFlag& flag) {
+  return flag.old != nullptr && flag.old->count() > 0 ? flag.old->get_name()
+                                                      : flag.flag->get_name();
+}
+
+/// Throws UsageError for a flag that sets options `metric` does not use: another metric's
+/// (--svcca.k with --metric cka), or the activity's with --metric topology.
+void check_flags_apply(const CompareArgs& args) {
+  const std::string& metric = args.options.metric;
+  const std::string_view own = sim::metric_options_name(metric);
+  for (const auto& [path, flag] : args.flags) {
+    if (!flag.given()) continue;
+    const std::string head = path.substr(0, path.find('.'));
+    if (head == "activity") {
+      if (metric != "topology") continue;
+      throw UsageError(typed_name(flag) +
+                       " sets the activity of the activity metrics; topology uses the dynamics "
+                       "files");
+    }
+    if (head != own) {
+      throw UsageError(typed_name(flag) + " applies to --metric " + metrics_using(head) +
+                       ", not to " + metric);
+    }
+  }
+  const auto require = [&](const CLI::Option* flag, const std::vector<std::string>& metrics) {
+    if (flag->count() == 0 || std::find(metrics.begin(), metrics.end(), metric) != metrics.end())
+      return;
+    throw UsageError(flag->get_name() + " applies to --metric " + join(metrics, ", ") +
+                     ", not to " + metric);
+  };
+  require(args.old_rank_tolerance, {"cca", "svcca", "pwcca", "shape", "dsa"});
+  require(args.old_distance, {"shape", "dsa"});
+  require(args.topology_kind_flag, {"topology"});
 }
 
 /// Checks the flags and completes args.options from them. Throws UsageError.
@@ -69,72 +132,43 @@ void configure(CompareArgs& args) {
   // Before any work: DIR/similarity/ must take the distance file.
   check_output_directory("DIR", (std::filesystem::path(args.dir) / "similarity").string());
   sim::CompareOptions& o = args.options;
-  const std::string& metric = o.metric;
-  require_metric(args.k, metric, {"svcca"});
-  require_metric(args.variance_fraction, metric, {"svcca"});
-  require_metric(args.rank_tolerance_flag, metric, {"cca", "pwcca", "svcca", "shape", "dsa"});
-  require_metric(args.kernel_flag, metric, {"cka"});
-  require_metric(args.threshold, metric, {"cka"});
-  require_metric(args.debiased, metric, {"cka"});
-  require_metric(args.alpha, metric, {"shape"});
-  require_metric(args.distance, metric, {"shape", "dsa"});
-  for (const CLI::Option* flag : args.dsa_flags) require_metric(flag, metric, {"dsa"});
-  require_metric(args.topology_kind_flag, metric, {"topology"});
-  for (const CLI::Option* flag : args.activity_flags) {
-    if (metric == "topology" && flag->count() > 0) {
-      throw UsageError(flag->get_name() +
-                       " sets the activity of the activity metrics; topology uses the dynamics "
-                       "files");
-    }
+  // The old shared flags set each metric's option that its own flag did not.
+  const auto unless_given = [&](const char* path, auto& field, const auto& value) {
+    if (!args.flags.at(path).given()) field = value;
+  };
+  if (args.old_rank_tolerance->count() > 0) {
+    unless_given("cca.rank_tolerance", o.cca.rank_tolerance, args.rank_tolerance);
+    unless_given("svcca.rank_tolerance", o.svcca.rank_tolerance, args.rank_tolerance);
+    unless_given("shape.rank_tolerance", o.shape.rank_tolerance, args.rank_tolerance);
+    unless_given("dsa.rank_tolerance", o.dsa.rank_tolerance, args.rank_tolerance);
   }
-  if (const std::string problem = seed_error(args.activity_seed); !problem.empty()) {
-    throw UsageError("--activity-seed: " + problem);
+  if (args.old_distance->count() > 0) {
+    unless_given("shape.distance", args.shape_distance, args.distance);
+    unless_given("dsa.distance", args.dsa_distance, args.distance);
   }
-  o.activity.seed = std::stoull(args.activity_seed);
-  o.cka.kernel = sim::parse_cka_kernel(args.kernel);
+  o.cka.kernel = sim::parse_cka_kernel(args.cka_kernel);
   o.shape.distance = sim::parse_shape_distance(args.shape_distance);
-  o.dsa.distance = o.shape.distance;
+  o.dsa.distance = sim::parse_shape_distance(args.dsa_distance);
   o.activity.state = sim::parse_state_selection(args.state);
-  if (args.rank_tolerance_flag->count() > 0) {
-    o.cca.rank_tolerance = args.rank_tolerance;
-    o.svcca.rank_tolerance = args.rank_tolerance;
-    o.shape.rank_tolerance = args.rank_tolerance;
-    o.dsa.rank_tolerance = args.rank_tolerance;
-  }
   o.topology_kind = parse_topology_distance_kind(args.topology_kind);
 }
 
-/// The flag of each option of CompareOptions that one sets (InvalidArgument::field()).
-const FlagNames& flag_names() {
-  static const FlagNames names = {
-      {"metric", "--metric"},
-      {"name", "--name"},
-      {"svcca.k", "--k"},
-      {"svcca.variance_fraction", "--variance-fraction"},
-      {"cca.rank_tolerance", "--rank-tolerance"},
-      {"svcca.rank_tolerance", "--rank-tolerance"},
-      {"shape.rank_tolerance", "--rank-tolerance"},
-      {"dsa.rank_tolerance", "--rank-tolerance"},
-      {"cka.threshold", "--threshold"},
-      {"shape.alpha", "--alpha"},
-      {"dsa.n_delays", "--n-delays"},
-      {"dsa.delay_interval", "--delay-interval"},
-      {"dsa.rank", "--rank"},
-      {"dsa.alignment.n_random_starts", "--alignment-starts"},
-      {"dsa.alignment.n_screening_iterations", "--alignment-screening"},
-      {"dsa.alignment.n_refined", "--alignment-refined"},
-      {"dsa.alignment.max_iterations", "--alignment-iterations"},
-      {"dsa.alignment.tolerance", "--alignment-tolerance"},
-      {"activity.n_trials", "--trials"},
-      {"activity.first_step", "--first-step"},
-      {"activity.step_stride", "--step-stride"},
-  };
+/// The flag the user typed for each option path (InvalidArgument::field()).
+FlagNames flag_names(const CompareArgs& args) {
+  FlagNames names = {{"metric", "--metric"}, {"name", "--name"}};
+  for (const auto& [path, flag] : args.flags) {
+    names[path] = typed_name(flag);
+    if (path.ends_with(".rank_tolerance") && !flag.given() &&
+        args.old_rank_tolerance->count() > 0) {
+      names[path] = args.old_rank_tolerance->get_name();
+    }
+  }
   return names;
 }
 
 /// compare_population(), with its errors about options naming the flags.
 sim::CompareSummary compare(const CompareArgs& args, const Execution& execution) {
-  return naming_flags(flag_names(),
+  return naming_flags(flag_names(args),
                       [&] { return sim::compare_population(args.dir, args.options, execution); });
 }
 
@@ -201,6 +235,21 @@ int run_compare(CompareArgs& args) {
 
 }  // namespace
 
+std::string compare_key_path(const std::string& metric, const std::string& key) {
+  static const std::set<std::string> paths = [] {
+    std::set<std::string> all;
+    const sim::CompareOptions defaults;
+    for_each_field(defaults,
+                   [&](const std::string& path, const auto&, const auto&) { all.insert(path); });
+    for (const Choice& c : choices()) all.insert(c.path);
+    return all;
+  }();
+  const std::string_view own = sim::metric_options_name(metric);
+  if (own.empty()) return key;
+  const std::string path = std::string(own) + "." + key;
+  return paths.contains(path) ? path : key;
+}
+
 Command add_compare_command(CLI::App& parent) {
   CLI::App* cmd = parent.add_subcommand(
       "compare", "Distance matrix of a sweep's kept networks (writes DIR/similarity/<metric>.h5)");
@@ -218,99 +267,64 @@ Command add_compare_command(CLI::App& parent) {
                   "metric)")
       ->type_name("NAME");
 
-  auto* group = cmd->add_option_group("metric options");
-  args->k = group->add_option("-k,--k", o.svcca.k, "svcca: principal directions kept per network")
-                ->check(at_least(1))
-                ->capture_default_str();
-  args->variance_fraction =
-      group
-          ->add_option("--variance-fraction", o.svcca.variance_fraction,
-                       "svcca: keep the fewest directions reaching this fraction of variance "
-                       "instead of --k (e.g. 0.99)")
-          ->check(in_range(0.0, 1.0));
-  args->rank_tolerance_flag =
-      group->add_option("--rank-tolerance", args->rank_tolerance,
-                        "cca, pwcca, svcca, shape, dsa: relative singular value below which a "
-                        "direction is dropped (defaults: 1e-10; svcca, dsa 1e-7)");
-  args->kernel_flag = group->add_option("--kernel", args->kernel, "cka: linear or rbf")
-                          ->check(CLI::IsMember({"linear", "rbf"}))
-                          ->capture_default_str();
-  args->threshold = group
-                        ->add_option("--threshold", o.cka.threshold,
-                                     "cka rbf: bandwidth as a multiple of the median distance")
-                        ->capture_default_str();
-  args->debiased =
-      group->add_flag("--debiased", o.cka.debiased, "cka: unbiased HSIC estimator (Song 2012)");
-  args->alpha = group
-                    ->add_option("--alpha", o.shape.alpha,
-                                 "shape: partial whitening, 1 = Procrustes, 0 = CCA-like")
-                    ->check(in_range(0.0, 1.0))
-                    ->capture_default_str();
-  args->distance =
-      group->add_option("--distance", args->shape_distance, "shape, dsa: angular or euclidean")
-          ->check(CLI::IsMember({"angular", "euclidean"}))
-          ->capture_default_str();
+  // The options of each metric and of the activity, by their paths in CompareOptions
+  // (--svcca.k, --dsa.alignment.seed, --activity.n-trials); the old short spellings warn
+  // (docs/options.md).
+  const auto group_of = [](const std::string& path) -> std::optional<std::string> {
+    if (path == "dsa.n_steps") return std::nullopt;  // set from the activity's kept steps
+    const std::string head = path.substr(0, path.find('.'));
+    if (head == "activity") return "activity (every network runs the same held-out trials)";
+    return "options of --metric " + metrics_using(head);
+  };
+  args->flags =
+      add_schema_flags(*cmd, o, group_of,
+                       {
+                           {"svcca.k", "-k,--k"},
+                           {"svcca.variance_fraction", "--variance-fraction"},
+                           {"cka.threshold", "--threshold"},
+                           {"cka.debiased", "--debiased"},
+                           {"shape.alpha", "--alpha"},
+                           {"dsa.n_delays", "--n-delays"},
+                           {"dsa.delay_interval", "--delay-interval"},
+                           {"dsa.rank", "--rank"},
+                           {"dsa.alignment.n_random_starts", "--alignment-starts"},
+                           {"dsa.alignment.n_screening_iterations", "--alignment-screening"},
+                           {"dsa.alignment.n_refined", "--alignment-refined"},
+                           {"dsa.alignment.max_iterations", "--alignment-iterations"},
+                           {"dsa.alignment.tolerance", "--alignment-tolerance"},
+                           {"dsa.alignment.seed", "--alignment-seed"},
+                           {"activity.n_trials", "--trials"},
+                           {"activity.seed", "--activity-seed"},
+                           {"activity.first_step", "--first-step"},
+                           {"activity.step_stride", "--step-stride"},
+                       });
+  // The enum options, outside the schemas: a name from a fixed set.
+  for (const Choice& c : choices()) {
+    SchemaFlag& added = args->flags[c.path];
+    std::string& value = (*args).*(c.value);
+    added.flag = cmd->add_option(flag_of(c.path), value, c.help)
+                     ->check(CLI::IsMember(c.names))
+                     ->capture_default_str()
+                     ->group(*group_of(c.path));
+    if (c.old != nullptr) {
+      added.old = deprecated_alias(cmd->add_option(c.old, value)->check(CLI::IsMember(c.names)),
+                                   added.flag->get_name());
+    }
+  }
   args->topology_kind_flag =
-      group
-          ->add_option("--topology-distance", args->topology_kind,
-                       "topology: auto (label graphs for the flip-flop, else signatures), "
-                       "label_graph or signature")
+      cmd->add_option("--topology-distance", args->topology_kind,
+                      "topology: auto (label graphs for the flip-flop, else signatures), "
+                      "label_graph or signature")
           ->check(CLI::IsMember({"auto", "label_graph", "signature"}))
-          ->capture_default_str();
-  args->dsa_flags = {
-      group->add_option("--n-delays", o.dsa.n_delays, "dsa: delay vectors per embedded sample")
-          ->check(at_least(1))
-          ->capture_default_str(),
-      group->add_option("--delay-interval", o.dsa.delay_interval, "dsa: steps between delays")
-          ->check(at_least(1))
-          ->capture_default_str(),
-      group->add_option("--rank", o.dsa.rank, "dsa: principal coordinates of the operator")
-          ->check(at_least(1))
-          ->capture_default_str(),
-      group
-          ->add_option("--alignment-starts", o.dsa.alignment.n_random_starts,
-                       "dsa: random orthogonal starts besides the 4 deterministic ones")
-          ->check(at_least(0))
-          ->capture_default_str(),
-      group
-          ->add_option("--alignment-screening", o.dsa.alignment.n_screening_iterations,
-                       "dsa: iterations every start runs before the best are refined")
-          ->check(at_least(1))
-          ->capture_default_str(),
-      group
-          ->add_option("--alignment-refined", o.dsa.alignment.n_refined,
-                       "dsa: starts refined to convergence after screening")
-          ->check(at_least(1))
-          ->capture_default_str(),
-      group
-          ->add_option("--alignment-iterations", o.dsa.alignment.max_iterations,
-                       "dsa: gradient iterations per start, screening included")
-          ->check(at_least(1))
-          ->capture_default_str(),
-      group
-          ->add_option("--alignment-tolerance", o.dsa.alignment.tolerance,
-                       "dsa: Riemannian gradient norm at which a start has converged")
-          ->capture_default_str(),
-      group
-          ->add_option("--alignment-seed", o.dsa.alignment.seed, "dsa: stream of the random starts")
-          ->capture_default_str()};
-
-  auto* activity = cmd->add_option_group("activity (every network runs the same held-out trials)");
-  args->activity_flags = {
-      activity->add_option("--trials", o.activity.n_trials, "held-out trials")
-          ->check(at_least(1))
-          ->capture_default_str(),
-      activity->add_option("--activity-seed", args->activity_seed, "stream of the trials")
-          ->capture_default_str(),
-      activity->add_option("--first-step", o.activity.first_step, "first time step kept")
-          ->check(at_least(0))
-          ->capture_default_str(),
-      activity->add_option("--step-stride", o.activity.step_stride, "keep every n-th step")
-          ->check(at_least(1))
-          ->capture_default_str(),
-      activity->add_option("--state", args->state, "h, or hc for LSTM's [h; c]")
-          ->check(CLI::IsMember({"h", "hc"}))
-          ->capture_default_str()};
+          ->capture_default_str()
+          ->group("options of --metric topology");
+  // Old flags that set the option of several metrics.
+  args->old_rank_tolerance =
+      deprecated_alias(cmd->add_option("--rank-tolerance", args->rank_tolerance),
+                       "--<metric>.rank-tolerance (--svcca.rank-tolerance, ...)");
+  args->old_distance = deprecated_alias(
+      cmd->add_option("--distance", args->distance)->check(CLI::IsMember({"angular", "euclidean"})),
+      "--shape.distance or --dsa.distance");
 
   const ThreadsFlag threads = add_threads_flag(
       *cmd, args->n_threads,
@@ -339,6 +353,14 @@ Command add_compare_command(CLI::App& parent) {
       "2 invalid flags, fewer than 2 kept networks, an existing file without --force, or\n"
       "DIR/similarity/ cannot be written (checked before any work). Under\n"
       "MPI every rank exits with the same status and only rank 0 prints.");
+  // A flag of another metric's options is a parse error, so `reproduce --check` sees it too.
+  cmd->parse_complete_callback([args] {
+    try {
+      check_flags_apply(*args);
+    } catch (const UsageError& e) {
+      throw CLI::ValidationError(e.what());
+    }
+  });
   return {cmd, [args, threads] {
             args->threads_given = threads.given();
             return run_compare(*args);

@@ -33,8 +33,8 @@ struct DynamicsArgs {
   bool quiet = false;
   bool no_limit_cycles = false;
   AnalysisOptions options;
-  FlagNames flags;  ///< the flag of each option path
-  const CLI::Option* lr_min = nullptr;
+  FlagNames flags;    ///< the flag of each option path
+  SchemaFlag lr_min;  ///< --fixed-points.lr-min
 };
 
 std::string frequency_text(double w) { return std::isnan(w) ? "-" : strprintf("%.4f", w); }
@@ -208,7 +208,7 @@ int run_dynamics(DynamicsArgs args) {
   // Unless given, the rate's floor follows a smaller initial rate (FixedPointOptions needs
   // lr_min <= lr_initial).
   FixedPointOptions& fp = args.options.fixed_points;
-  if (args.lr_min->count() == 0) fp.lr_min = std::min(fp.lr_min, fp.lr_initial);
+  if (!args.lr_min.given()) fp.lr_min = std::min(fp.lr_min, fp.lr_initial);
   naming_flags(args.flags, [&] { args.options.validate(); });
   if (fs::is_directory(args.input, error)) return run_directory(args, args.options, n_threads);
   return run_file(args, args.options, n_threads);
@@ -265,7 +265,7 @@ Command add_dynamics_command(CLI::App& parent) {
       {"frequency_measure_steps", "--frequency-steps"},
   };
   for (const auto& [path, flag] : add_schema_flags(*cmd, args->options, group_of, deprecated)) {
-    args->flags.emplace(path, flag->get_name());
+    args->flags.emplace(path, flag.flag->get_name());
     if (path == "fixed_points.lr_min") args->lr_min = flag;
   }
   cmd->add_flag("--no-limit-cycles", args->no_limit_cycles,

@@ -38,6 +38,7 @@
 #include "rnnatlas/dynamics/analysis.h"
 #include "rnnatlas/error.h"
 #include "rnnatlas/format.h"
+#include "rnnatlas/pipeline/compare.h"
 #include "rnnatlas/pipeline/embed.h"
 #include "rnnatlas/schema.h"
 #include "rnnatlas/sweep/sweep_spec.h"
@@ -112,30 +113,46 @@ std::optional<std::string> scalar_text(const toml::node& node) {
 /// True for a subtable that overrides its table for one task (or, in [compare], is one metric's
 /// table); any other subtable holds nested options.
 using IsOverride = std::function<bool(const std::string& key)>;
+/// The option path of a key of a table: the key itself, but in a [compare.<metric>] table
+/// (compare_key_path()).
+using KeyPath = std::function<std::string(const std::string& key)>;
 
 bool is_task_name(const std::string& key) {
   static const std::vector<std::string> names = task_names();
   return std::find(names.begin(), names.end(), key) != names.end();
 }
 
+bool is_metric_name(const std::string& key) {
+  const std::vector<std::string>& names = similarity::compare_metric_names();
+  return std::find(names.begin(), names.end(), key) != names.end();
+}
+
+std::string same_path(const std::string& key) { return key; }
+
+/// How the keys of a [compare.<metric>] table become option paths.
+KeyPath metric_key_path(const std::string& metric) {
+  return [metric](const std::string& key) { return compare_key_path(metric, key); };
+}
+
 /// The flags of a stage table: scalars (and arrays, comma-joined) become "--key value"; booleans
 /// become "--key" when true. A subtable of nested options (or a dotted key,
 /// `fixed_points.max_iters = 500`) gives "--fixed-points.max-iters 500"; the override subtables
-/// (per task or per metric) are skipped here.
+/// (per task or per metric) are skipped here. The flag is that of path_of(key).
 std::vector<std::string> table_flags(const toml::table& table,
                                      const std::string& where,
                                      const IsOverride& is_override = is_task_name,
-                                     const std::string& prefix = {}) {
+                                     const std::string& prefix = {},
+                                     const KeyPath& path_of = same_path) {
   std::vector<std::string> flags;
   for (const auto& [key, node] : table) {
     const std::string path = prefix + std::string(key.str());
     if (const toml::table* nested = node.as_table()) {
       if (prefix.empty() && is_override(path)) continue;
-      std::vector<std::string> more = table_flags(*nested, where, is_override, path + ".");
+      std::vector<std::string> more = table_flags(*nested, where, is_override, path + ".", path_of);
       flags.insert(flags.end(), more.begin(), more.end());
       continue;
     }
-    const std::string flag = flag_of(path);  // the key's flag (rnnatlas/schema.h)
+    const std::string flag = flag_of(path_of(path));  // the key's flag (rnnatlas/schema.h)
     if (const auto* b = node.as_boolean()) {
       if (b->get()) flags.push_back(flag);
       continue;
@@ -163,43 +180,59 @@ std::vector<std::string> table_flags(const toml::table& table,
 /// line (CLI11 keeps the last value of a repeated option).
 std::vector<std::string> stage_flags(const toml::table& table,
                                      const std::string& sub,
-                                     const std::string& where) {
-  std::vector<std::string> flags = table_flags(table, where);
+                                     const std::string& where,
+                                     const KeyPath& path_of = same_path) {
+  std::vector<std::string> flags = table_flags(table, where, is_task_name, {}, path_of);
   if (const toml::table* t = table[sub].as_table()) {
-    const std::vector<std::string> more = table_flags(*t, where + "." + sub);
+    const std::vector<std::string> more =
+        table_flags(*t, where + "." + sub, is_task_name, {}, path_of);
     flags.insert(flags.end(), more.begin(), more.end());
   }
   return flags;
 }
 
+/// The subtables of a stage table that override it (one per task, or in [compare] one per
+/// metric): their names, and how each is checked (with its place, "[dynamics.flip_flop]").
+struct Overrides {
+  std::vector<std::string> names;
+  std::function<void(const std::string& name, const toml::table& sub, const std::string& where)>
+      check;
+};
+
 /// Checks every key of stage table `table` by parsing `command` plus that key's flags, as the
 /// stage will be run: an unknown key or a value the flag refuses is a UsageError naming file:line,
-/// the table and the key, before any stage runs. A subtable named in `subs` overrides the table
-/// for one task or metric and is checked against `sub_command(name)`; any other subtable holds
-/// nested options, whose keys are checked by their paths (`prefix` + key).
-void check_stage_table(
-    const toml::table& table,
-    const std::vector<std::string>& command,
-    const std::string& file,
-    const std::string& where,
-    const std::vector<std::string>& subs,
-    const std::function<std::vector<std::string>(const std::string&)>& sub_command,
-    const std::string& prefix = {}) {
+/// the table and the key, before any stage runs. A subtable named in `overrides` is checked by
+/// it; any other subtable holds nested options, whose keys are checked by their paths (`prefix` +
+/// key, then path_of).
+void check_stage_table(const toml::table& table,
+                       const std::vector<std::string>& command,
+                       const std::string& file,
+                       const std::string& where,
+                       const Overrides& overrides = {},
+                       const std::string& prefix = {},
+                       const KeyPath& path_of = same_path) {
+  const std::vector<std::string>& subs = overrides.names;
   for (const auto& [key, node] : table) {
     const std::string k = prefix + std::string(key.str());
     const std::string at = file + ":" + std::to_string(node.source().begin.line) + ": " + where;
     if (const toml::table* sub = node.as_table()) {
       if (prefix.empty() && std::find(subs.begin(), subs.end(), k) != subs.end()) {
-        check_stage_table(*sub, sub_command(k), file, where + " [" + k + "]", {}, sub_command);
+        // "[dynamics]" -> "[dynamics.flip_flop]"
+        const std::string sub_where = where.ends_with(']')
+                                          ? where.substr(0, where.size() - 1) + "." + k + "]"
+                                          : where + " [" + k + "]";
+        overrides.check(k, *sub, sub_where);
       } else {
-        check_stage_table(*sub, command, file, where, subs, sub_command, k + ".");
+        check_stage_table(*sub, command, file, where, overrides, k + ".", path_of);
       }
       continue;
     }
     toml::table one;
     one.insert(key, node);
     std::vector<std::string> argv = command;
-    for (std::string& f : table_flags(one, where, is_task_name, prefix)) argv.push_back(f);
+    for (std::string& f : table_flags(one, where, is_task_name, prefix, path_of)) {
+      argv.push_back(f);
+    }
     const std::string problem = parse_problem(argv);
     if (!problem.empty()) {
       std::string hint = "a key is a flag of `rnnatlas " + command[0] +
@@ -211,6 +244,15 @@ void check_stage_table(
                        command[0] + " --help`)");
     }
   }
+}
+
+/// Overrides per task of a stage table run as `command`, their keys checked like the table's.
+Overrides task_overrides(const std::vector<std::string>& command,
+                         const std::string& file,
+                         const KeyPath& path_of = same_path) {
+  return {task_names(), [=](const std::string&, const toml::table& sub, const std::string& where) {
+            check_stage_table(sub, command, file, where, {}, {}, path_of);
+          }};
 }
 
 /// `text` parsed as TOML; a syntax error is a UsageError naming name:line.
@@ -386,30 +428,25 @@ void check_study(const ReproduceArgs& args,
       throw UsageError(e.what());
     }
   }
-  const std::vector<std::string> all_tasks = task_names();
-  check_stage_table(study.parsed("dynamics"), {"dynamics", "DIR"}, study.name, "[dynamics]",
-                    all_tasks, [](const std::string&) {
-                      return std::vector<std::string>{"dynamics", "DIR"};
-                    });
-  check_stage_table(study.parsed("embed"), {"embed", "DIR", "--metric", "svcca"}, study.name,
-                    "[embed]", all_tasks, [](const std::string&) {
-                      return std::vector<std::string>{"embed", "DIR", "--metric", "svcca"};
-                    });
-  for (const auto& [metric_key, metric_node] : study.parsed("compare")) {
-    const std::string metric(metric_key.str());
-    const auto compare = [&metric](const std::string& /*task*/) {
-      return std::vector<std::string>{"compare", "DIR", "--metric", metric};
-    };
-    if (const toml::table* metric_table = metric_node.as_table()) {
-      check_stage_table(*metric_table, compare(""), study.name, "[compare." + metric + "]",
-                        all_tasks, compare);
-    } else {
-      toml::table one;
-      one.insert(metric_key, metric_node);
-      check_stage_table(one, {"compare", "DIR", "--metric", "svcca"}, study.name, "[compare]", {},
-                        [](const std::string&) { return std::vector<std::string>{}; });
-    }
-  }
+  const std::vector<std::string> dynamics = {"dynamics", "DIR"};
+  check_stage_table(study.parsed("dynamics"), dynamics, study.name, "[dynamics]",
+                    task_overrides(dynamics, study.name));
+  const std::vector<std::string> embed = {"embed", "DIR", "--metric", "svcca"};
+  check_stage_table(study.parsed("embed"), embed, study.name, "[embed]",
+                    task_overrides(embed, study.name));
+  // [compare]: its keys apply to every metric (checked with svcca); a [compare.<metric>] table
+  // holds the metric's own keys (compare_key_path), and may override them per task.
+  const auto compare = [](const std::string& metric) {
+    return std::vector<std::string>{"compare", "DIR", "--metric", metric};
+  };
+  const Overrides metrics = {
+      similarity::compare_metric_names(),
+      [&](const std::string& metric, const toml::table& sub, const std::string& where) {
+        const KeyPath path_of = metric_key_path(metric);
+        check_stage_table(sub, compare(metric), study.name, where,
+                          task_overrides(compare(metric), study.name, path_of), {}, path_of);
+      }};
+  check_stage_table(study.parsed("compare"), compare("svcca"), study.name, "[compare]", metrics);
 }
 
 /// Appends `flags` to `step`'s command line.
@@ -451,15 +488,16 @@ std::vector<Step> task_steps(const ReproduceArgs& args,
   // [compare] keys (not tables) apply to every metric; a metric's [compare.<metric>.<task>]
   // overrides for one task.
   const std::vector<std::string> common =
-      table_flags(study.compare, where + " [compare]", [](const std::string&) { return true; });
+      table_flags(study.compare, where + " [compare]", is_metric_name);
   for (const auto& [metric_key, metric_node] : study.compare) {
     const toml::table* metric_table = metric_node.as_table();
-    if (metric_table == nullptr) continue;
     const std::string metric(metric_key.str());
+    if (metric_table == nullptr || !is_metric_name(metric)) continue;
     Step compare{task + ": " + metric + " distances",
                  {self, "compare", dir, "--metric", metric, "--n-threads", threads}};
     compare.argv.insert(compare.argv.end(), common.begin(), common.end());
-    append(compare, stage_flags(*metric_table, task, where + " [compare." + metric + "]"));
+    append(compare, stage_flags(*metric_table, task, where + " [compare." + metric + "]",
+                                metric_key_path(metric)));
     steps.push_back(std::move(compare));
     Step embed{task + ": " + metric + " embedding and cluster statistics",
                {self, "embed", dir, "--metric", metric}};

@@ -288,6 +288,17 @@ const std::vector<std::string>& compare_metric_names() {
   return names;
 }
 
+std::string_view metric_options_name(std::string_view metric) {
+  if (metric == "cca" || metric == "pwcca") return "cca";
+  if (metric == "svcca" || metric == "cka" || metric == "shape" || metric == "dsa") return metric;
+  return {};
+}
+
+const Schema<CompareOptions>& CompareOptions::schema() {
+  static constexpr Schema<CompareOptions> kSchema{};
+  return kSchema;
+}
+
 void CompareOptions::validate() const {
   const std::vector<std::string>& names = compare_metric_names();
   RNNATLAS_CHECK_FIELD(metric, std::find(names.begin(), names.end(), metric) != names.end(),
@@ -295,12 +306,18 @@ void CompareOptions::validate() const {
   RNNATLAS_CHECK_FIELD(name, name.empty() || internal::is_file_stem(name),
                        "a plain file name of letters, digits, '_', '-' and '.'");
   if (is_topology(metric)) return;
-  rnnatlas::internal::validate_within("activity", activity);
-  if (metric == "cca" || metric == "pwcca") rnnatlas::internal::validate_within("cca", cca);
-  if (metric == "svcca") rnnatlas::internal::validate_within("svcca", svcca);
-  if (metric == "cka") rnnatlas::internal::validate_within("cka", cka);
-  if (metric == "shape") rnnatlas::internal::validate_within("shape", shape);
-  if (metric == "dsa") rnnatlas::internal::validate_within("dsa", dsa);
+  // The activity's options and the metric's own; the others are not used.
+  const std::string_view own = metric_options_name(metric);
+  std::apply(
+      [&](const auto&... nest) {
+        const auto check = [&](const auto& n) {
+          if (n.name == own || n.name == "activity") {
+            rnnatlas::internal::validate_within(n.name, this->*(n.member));
+          }
+        };
+        (check(nest), ...);
+      },
+      nested());
 }
 
 std::string CompareOptions::file_stem() const { return name.empty() ? metric : name; }

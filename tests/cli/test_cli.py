@@ -420,11 +420,11 @@ def test_diverging_run_saves_and_fails(run, tmp_path):
 
 # Range checks of flags read as a person writes them, in every command that has them.
 RANGE_ERRORS = [
-    (["compare", ".", "--metric", "svcca", "--k", "0"], "--k: must be >= 1, got 0"),
-    (["compare", ".", "--metric", "svcca", "--variance-fraction", "1.5"],
-     "--variance-fraction: must be in [0, 1], got 1.5"),
-    (["compare", ".", "--metric", "shape", "--alpha", "-0.5"],
-     "--alpha: must be in [0, 1], got -0.5"),
+    (["compare", ".", "--metric", "svcca", "--svcca.k", "0"], "--svcca.k: must be >= 1, got 0"),
+    (["compare", ".", "--metric", "svcca", "--svcca.variance-fraction", "1.5"],
+     "--svcca.variance-fraction: must be in [0, 1] (0 = use k), got 1.5"),
+    (["compare", ".", "--metric", "shape", "--shape.alpha", "-0.5"],
+     "--shape.alpha: must be in [0, 1] (1 = Procrustes, 0 = full whitening), got -0.5"),
     (["compare", ".", "--metric", "svcca", "--n-threads", "-1"], "--n-threads: must be >= 0, got -1"),
     (["sweep", "x.toml", "--n-threads", "-1"], "--n-threads: must be >= 0, got -1"),
     (["dynamics", ".", "--n-threads", "-2"], "--n-threads: must be >= 0, got -2"),
@@ -434,8 +434,8 @@ RANGE_ERRORS = [
     (["reproduce", "--out", "x", "--n-threads", "-3"], "--n-threads: must be >= 0, got -3"),
     (["train", *TINY, "--out", "x.h5", "--checkpoint-every", "-1"],
      "--checkpoint-every: must be >= 0, got -1"),
-    (["compare", ".", "--metric", "svcca", "--k", "two"],
-     "--k: must be an integer >= 1, got 'two'"),
+    (["compare", ".", "--metric", "svcca", "--svcca.k", "two"],
+     "--svcca.k: must be an integer >= 1, got 'two'"),
 ]
 
 

@@ -70,8 +70,10 @@ def sweep(run, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def svcca(run, sweep):
-    """`compare --metric svcca --k 4` then `embed`: (distance file, embedding file, results)."""
-    compared = run("compare", sweep, "--metric", "svcca", "--k", 4, "--trials", 8, "-j", 2)
+    """`compare --metric svcca --svcca.k 4` then `embed`: (distance file, embedding file,
+    results)."""
+    compared = run("compare", sweep, "--metric", "svcca", "--svcca.k", 4, "--activity.n-trials", 8,
+                   "-j", 2)
     assert compared.returncode == 0, compared.stderr
     embedded = run("embed", sweep, "--metric", "svcca", "--n-permutations", 99,
                    "--k-neighbors", 3, "-j", 2)
@@ -144,12 +146,12 @@ def test_embedding_file_has_the_documented_layout(svcca):
 def test_rerun_resumes_and_other_options_need_force(run, sweep, svcca):
     path = svcca[0]
     before = path.stat().st_mtime_ns
-    again = run("compare", sweep, "--metric", "svcca", "--k", 4, "--trials", 8)
+    again = run("compare", sweep, "--metric", "svcca", "--svcca.k", 4, "--activity.n-trials", 8)
     assert again.returncode == 0, again.stderr
     assert "up to date" in again.stdout
     assert path.stat().st_mtime_ns == before
 
-    refused = run("compare", sweep, "--metric", "svcca", "--k", 5, "--trials", 8)
+    refused = run("compare", sweep, "--metric", "svcca", "--svcca.k", 5, "--activity.n-trials", 8)
     assert_error(refused, 2, "k = 4 there, 5 now", "--force", str(path))
     assert path.stat().st_mtime_ns == before
 
@@ -160,7 +162,8 @@ def test_rerun_resumes_and_other_options_need_force(run, sweep, svcca):
     embed_refused = run("embed", sweep, "--metric", "svcca", "--n-permutations", 9)
     assert_error(embed_refused, 2, "n_permutations = 99 there, 9 now", "--force")
 
-    forced = run("compare", sweep, "--metric", "svcca", "--k", 5, "--trials", 8, "--force")
+    forced = run("compare", sweep, "--metric", "svcca", "--svcca.k", 5, "--activity.n-trials", 8,
+                 "--force")
     assert forced.returncode == 0, forced.stderr
     assert "replaced: k = 4 there, 5 now" in forced.stdout
     with h5py.File(path, "r") as f:
@@ -175,27 +178,27 @@ def test_rerun_resumes_and_other_options_need_force(run, sweep, svcca):
     "args, params",
     [
         (["--metric", "cca"], {"rank_tolerance": 1e-10}),
-        (["--metric", "pwcca", "--rank-tolerance", "1e-8"], {"rank_tolerance": 1e-8}),
-        (["--metric", "svcca", "--variance-fraction", "0.9"], {"variance_fraction": 0.9}),
+        (["--metric", "pwcca", "--cca.rank-tolerance", "1e-8"], {"rank_tolerance": 1e-8}),
+        (["--metric", "svcca", "--svcca.variance-fraction", "0.9"], {"variance_fraction": 0.9}),
         (["--metric", "cka"], {"kernel": "linear", "debiased": 0}),
-        (["--metric", "cka", "--kernel", "rbf", "--threshold", "0.5"],
+        (["--metric", "cka", "--cka.kernel", "rbf", "--cka.threshold", "0.5"],
          {"kernel": "rbf", "threshold": 0.5}),
-        (["--metric", "cka", "--debiased"], {"debiased": 1}),
-        (["--metric", "shape", "--alpha", "0.5", "--distance", "euclidean"],
+        (["--metric", "cka", "--cka.debiased"], {"debiased": 1}),
+        (["--metric", "shape", "--shape.alpha", "0.5", "--shape.distance", "euclidean"],
          {"alpha": 0.5, "distance": "euclidean"}),
-        (["--metric", "dsa", "--rank", "4", "--n-delays", "2", "--distance", "euclidean",
-          "--alignment-starts", "2", "--alignment-refined", "2"],
+        (["--metric", "dsa", "--dsa.rank", "4", "--dsa.n-delays", "2", "--dsa.distance",
+          "euclidean", "--dsa.alignment.n-random-starts", "2", "--dsa.alignment.n-refined", "2"],
          {"rank": 4, "n_delays": 2, "delay_interval": 1, "distance": "euclidean",
           "n_random_starts": 2, "n_refined": 2, "n_screening_iterations": 40,
           "alignment_seed": 0}),
-        (["--metric", "svcca", "--k", "3", "--state", "hc", "--first-step", "5",
-          "--step-stride", "2", "--activity-seed", "7"],
+        (["--metric", "svcca", "--svcca.k", "3", "--activity.state", "hc",
+          "--activity.first-step", "5", "--activity.step-stride", "2", "--activity.seed", "7"],
          {"k": 3, "state": "hc", "first_step": 5, "step_stride": 2, "activity_seed": 7}),
     ],
 )
 def test_every_metric_with_its_parameters(run, sweep, args, params, tmp_path):
     name = "case_" + "_".join(a.strip("-").replace(".", "p") for a in args)
-    result = run("compare", sweep, *args, "--trials", 8, "--name", name)
+    result = run("compare", sweep, *args, "--activity.n-trials", 8, "--name", name)
     assert result.returncode == 0, result.stderr
     path = sweep / "similarity" / f"{name}.h5"
     with h5py.File(path, "r") as f:
@@ -209,29 +212,57 @@ def test_every_metric_with_its_parameters(run, sweep, args, params, tmp_path):
     path.unlink()
 
 
+def test_old_flag_spellings_still_work_and_warn(run, sweep):
+    """The flags before the options had their paths (--k, --trials, --rank-tolerance for every
+    metric, --distance for shape and dsa) work for one release, each with a warning naming the new
+    flag; a metric's own new flag wins over the shared old one."""
+    result = run("compare", sweep, "--metric", "svcca", "--k", 3, "--trials", 8,
+                 "--rank-tolerance", "1e-6", "--name", "old_svcca")
+    assert result.returncode == 0, result.stderr
+    for old, new in [("--k", "--svcca.k"), ("--trials", "--activity.n-trials"),
+                     ("--rank-tolerance", "--svcca.rank-tolerance")]:
+        assert f"{old} is deprecated" in result.stderr and new in result.stderr, result.stderr
+    path = sweep / "similarity" / "old_svcca.h5"
+    with h5py.File(path, "r") as f:
+        assert f["params"].attrs["k"] == 3 and f["params"].attrs["n_trials"] == 8
+        assert f["params"].attrs["rank_tolerance"] == 1e-6
+    path.unlink()
+    result = run("compare", sweep, "--metric", "shape", "--distance", "euclidean",
+                 "--rank-tolerance", "1e-6", "--shape.rank-tolerance", "1e-8",
+                 "--activity.n-trials", 8, "--name", "old_shape")
+    assert result.returncode == 0, result.stderr
+    path = sweep / "similarity" / "old_shape.h5"
+    with h5py.File(path, "r") as f:
+        assert text(f["params"].attrs["distance"]) == "euclidean"
+        assert f["params"].attrs["rank_tolerance"] == 1e-8
+    path.unlink()
+
+
 def test_bad_input_gets_a_clear_message(run, sweep, tmp_path):
     assert_error(run("compare", tmp_path / "nowhere"), 1, "no such directory", "nowhere")
     assert_error(run("compare", tmp_path), 1, "manifest.csv")
     assert_error(run("compare", sweep, "--metric", "rsa"), 2, "'rsa'", "svcca", "topology")
-    assert_error(run("compare", sweep, "--metric", "svcca", "--k", 9), 2,
-                 "--k = 9: must be <= 8")
-    assert_error(run("compare", sweep, "--metric", "cka", "--k", 3), 2, "--k applies to")
-    assert_error(run("compare", sweep, "--metric", "svcca", "--n-delays", 2), 2,
-                 "--n-delays applies to")
-    assert_error(run("compare", sweep, "--metric", "dsa", "--rank", 20, "--n-delays", 2), 2,
+    assert_error(run("compare", sweep, "--metric", "svcca", "--svcca.k", 9), 2,
+                 "--svcca.k = 9: must be <= 8")
+    assert_error(run("compare", sweep, "--metric", "cka", "--svcca.k", 3), 2,
+                 "--svcca.k applies to")
+    assert_error(run("compare", sweep, "--metric", "svcca", "--dsa.n-delays", 2), 2,
+                 "--dsa.n-delays applies to")
+    assert_error(run("compare", sweep, "--metric", "dsa", "--dsa.rank", 20, "--dsa.n-delays", 2), 2,
                  "rank = 20 exceeds the 2 x 8 dimensions", "network '")
-    assert_error(run("compare", sweep, "--metric", "dsa", "--n-delays", 30), 2,
+    assert_error(run("compare", sweep, "--metric", "dsa", "--dsa.n-delays", 30), 2,
                  "n_steps = 20", "window")
-    assert_error(run("compare", sweep, "--metric", "svcca", "--activity-seed", "-1"), 2,
-                 "--activity-seed")
+    assert_error(run("compare", sweep, "--metric", "svcca", "--activity.seed", "-1"), 2,
+                 "--activity.seed")
     assert_error(run("compare", sweep, "--name", "../x"), 2,
                  "--name = '../x': must be a plain file name")
     # Errors about an option name the flag that set it, not the library's field.
-    assert_error(run("compare", sweep, "--metric", "svcca", "--first-step", 1000), 2,
-                 "--first-step = 1000: must be < the task's n_time")
+    assert_error(run("compare", sweep, "--metric", "svcca", "--activity.first-step", 1000), 2,
+                 "--activity.first-step = 1000: must be < the task's n_time")
     assert_error(run("embed", sweep, "--metric", "nothing_here"), 1, "nothing_here.h5",
                  "rnnatlas compare")
     assert_error(run("embed", tmp_path / "nowhere"), 1, "svcca.h5")
     # Topology needs the dynamics stage's files.
     assert_error(run("compare", sweep, "--metric", "topology"), 1, "dynamics")
-    assert_error(run("compare", sweep, "--metric", "topology", "--trials", 4), 2, "--trials")
+    assert_error(run("compare", sweep, "--metric", "topology", "--activity.n-trials", 4), 2,
+                 "--activity.n-trials")

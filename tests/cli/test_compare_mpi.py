@@ -61,15 +61,15 @@ def assert_one_error(result, status, *needles):
 
 
 METRICS = {
-    "svcca": ["--k", 4],
+    "svcca": ["--svcca.k", 4],
     "cka": [],
-    "shape": ["--alpha", 0.5],  # one pair at a time, not tiles
+    "shape": ["--shape.alpha", 0.5],  # one pair at a time, not tiles
 }
 
 
 @pytest.mark.parametrize("metric", sorted(METRICS))
 def test_ranks_write_the_threaded_file(run, mpirun, sweep, metric):
-    flags = [*METRICS[metric], "--trials", 8]
+    flags = [*METRICS[metric], "--activity.n-trials", 8]
     threaded = run("compare", sweep, "--metric", metric, *flags, "-j", 2,
                    "--name", f"{metric}_threads")
     assert threaded.returncode == 0, threaded.stderr
@@ -90,13 +90,13 @@ def test_ranks_write_the_threaded_file(run, mpirun, sweep, metric):
 
 
 def test_rerun_under_mpi_resumes(mpirun, sweep):
-    first = mpirun(2, "compare", sweep, "--metric", "svcca", "--k", 3, "--trials", 8,
-                   "--name", "resume")
+    first = mpirun(2, "compare", sweep, "--metric", "svcca", "--svcca.k", 3,
+                   "--activity.n-trials", 8, "--name", "resume")
     assert first.returncode == 0, first.stderr
     path = sweep / "similarity/resume.h5"
     written = path.stat().st_mtime_ns
-    again = mpirun(2, "compare", sweep, "--metric", "svcca", "--k", 3, "--trials", 8,
-                   "--name", "resume")
+    again = mpirun(2, "compare", sweep, "--metric", "svcca", "--svcca.k", 3,
+                   "--activity.n-trials", 8, "--name", "resume")
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("is up to date") == 1, again.stdout
     assert path.stat().st_mtime_ns == written
@@ -104,8 +104,8 @@ def test_rerun_under_mpi_resumes(mpirun, sweep):
 
 def test_errors_end_every_rank_with_one_message(mpirun, sweep, tmp_path):
     # A usage error (k above the 8 units): exit 2 on every rank.
-    result = mpirun(2, "compare", sweep, "--metric", "svcca", "--k", 9, "--name", "bad_k")
-    assert_one_error(result, 2, "--k = 9: must be <= 8")
+    result = mpirun(2, "compare", sweep, "--metric", "svcca", "--svcca.k", 9, "--name", "bad_k")
+    assert_one_error(result, 2, "--svcca.k = 9: must be <= 8")
     assert not (sweep / "similarity/bad_k.h5").exists()
 
     # A network file that cannot be read (every rank loads every network): exit 1.
@@ -113,7 +113,8 @@ def test_errors_end_every_rank_with_one_message(mpirun, sweep, tmp_path):
     subprocess.run(["cp", "-r", str(sweep), str(broken)], check=True)
     victim = next((broken / "networks").iterdir())
     victim.write_bytes(b"not an HDF5 file")
-    result = mpirun(2, "compare", broken, "--metric", "cka", "--trials", 8, "--name", "broken")
+    result = mpirun(2, "compare", broken, "--metric", "cka", "--activity.n-trials", 8,
+                    "--name", "broken")
     assert_one_error(result, 1, victim.name)
     assert not (broken / "similarity/broken.h5").exists()
 

@@ -47,8 +47,8 @@ def stages(run, directory):
     """Runs dynamics, compare and embed on `directory`: {stage: CompletedProcess}."""
     return {
         "dynamics": run("dynamics", directory, *QUICK, timeout=300),
-        "compare": run("compare", directory, "--metric", "svcca", "--k", 2, "--trials", 8,
-                       "-j", 1),
+        "compare": run("compare", directory, "--metric", "svcca", "--svcca.k", 2,
+                       "--activity.n-trials", 8, "-j", 1),
         "embed": run("embed", directory, "--metric", "svcca", "--n-permutations", 9, "-j", 1),
     }
 

@@ -109,6 +109,10 @@ def test_bad_study_config_names_key_and_line(run, tiny_experiments, tmp_path):
     (("n_initial_states = 32", "n_intial_states = 32"),
      "study_tiny.toml:4: [dynamics] n_intial_states: The following arguments were not expected"),
     (("k = 4", "kk = 4"), "study_tiny.toml:7: [compare.svcca] kk:"),
+    (("k = 4", "k = 0"), "study_tiny.toml:7: [compare.svcca] k: --svcca.k: must be >= 1, got 0"),
+    # A key of another metric's options.
+    (("k = 4", "k = 4\nalpha = 0.5"),
+     "study_tiny.toml:8: [compare.svcca] alpha: --alpha applies to --metric shape, not to svcca"),
     (("k_neighbors = 1", "k_neighbors = 1\n[embed.flip_flp]\nseed = 1"),
      "[embed] flip_flp.seed: The following arguments were not expected"),
     # Nested options are dotted keys (or subtables) named by their path; a value outside the
@@ -313,3 +317,39 @@ def test_every_dynamics_flag_is_a_key_of_the_dynamics_table(run, tiny_experiment
     write(tiny_experiments / "study_tiny.toml", subtable)
     checked = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--check")
     assert checked.returncode == 0, checked.stderr
+
+
+def test_every_compare_flag_is_a_key_of_its_metric_table(run, tiny_experiments):
+    """Each option flag of `rnnatlas compare` (--<options>.<field>, the paths of CompareOptions) is
+    accepted as a key: a metric's own options as plain keys of its [compare.<metric>] table
+    ([compare.svcca] k is --svcca.k; pwcca uses cca's), the activity's as dotted keys of [compare].
+    None of them reaches a deprecated spelling."""
+    help_text = run("compare", "--help").stdout
+    # "  --svcca.k INT:>= 1=10", "  --activity.n-trials INT:>= 1=32 held-out trials ...": the
+    # default follows the first '=' that is not followed by a space.
+    flags = re.findall(
+        r"^  --([a-z]+)\.([a-z0-9.-]+) (?:INT|FLOAT|UINT|TEXT)[^\n]*?=(\S+)(?:\s|$)", help_text,
+        re.M)
+    tables = {}
+    for options, field, default in flags:
+        tables.setdefault(options, {})[field.replace("-", "_")] = default
+    assert set(tables) == {"cca", "svcca", "cka", "shape", "dsa", "activity"}, tables
+    assert "alignment.n_random_starts" in tables["dsa"] and "n_trials" in tables["activity"]
+    assert "n_steps" not in tables["dsa"]  # set from the activity, not a flag
+
+    def value(text):
+        if text is True:
+            return "true"
+        return text if re.fullmatch(r"[-+0-9.e]+", text) else f'"{text}"'
+
+    study = 'tasks = ["flip_flop"]\n\n[compare]\n'
+    study += "".join(f"activity.{k} = {value(v)}\n" for k, v in tables.pop("activity").items())
+    tables["pwcca"] = tables["cca"]
+    tables["cka"]["debiased"] = True  # a flag without a value
+    for metric, keys in sorted(tables.items()):
+        study += f"\n[compare.{metric}]\n"
+        study += "".join(f"{k} = {value(v)}\n" for k, v in keys.items())
+    write(tiny_experiments / "study_tiny.toml", study)
+    checked = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--check")
+    assert checked.returncode == 0, checked.stderr
+    assert "deprecated" not in checked.stderr, checked.stderr

@@ -362,7 +362,8 @@ def test_a_grown_config_trains_only_the_new_networks(run, tmp_path, growth):
     assert dynamics.returncode == 0, dynamics.stderr
     assert sorted(p.name for p in (out / "dynamics").iterdir()) == \
         sorted(r["id"] + ".h5" for r in rows)
-    compared = run("compare", out, "--metric", "svcca", "--k", 2, "--trials", 4, "-j", 2)
+    compared = run("compare", out, "--metric", "svcca", "--svcca.k", 2, "--activity.n-trials", 4,
+                   "-j", 2)
     assert compared.returncode == 0, compared.stderr
     with h5py.File(out / "similarity/svcca.h5", "r") as f:
         ids = [i.decode() if isinstance(i, bytes) else i for i in f["network_ids"][()]]

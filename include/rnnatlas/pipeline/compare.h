@@ -26,11 +26,14 @@
 #include <Eigen/Core>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "rnnatlas/dynamics/topology.h"
 #include "rnnatlas/execution.h"
 #include "rnnatlas/pipeline/distance_file.h"
+#include "rnnatlas/schema.h"
 #include "rnnatlas/similarity/activity.h"
 #include "rnnatlas/similarity/dsa.h"
 #include "rnnatlas/similarity/metrics.h"
@@ -40,6 +43,10 @@ namespace rnnatlas::similarity {
 /// The metrics compare_population() knows: the activity metrics of distance_matrix.h, then
 /// "topology".
 const std::vector<std::string>& compare_metric_names();
+
+/// The name under which CompareOptions nests the options of `metric`: "cca" for cca and pwcca,
+/// the metric itself for svcca, cka, shape and dsa; empty for topology (and unknown names).
+std::string_view metric_options_name(std::string_view metric);
 
 struct CompareOptions {
   /// One of compare_metric_names(): cca, svcca, pwcca, cka, shape, dsa, topology.
@@ -57,6 +64,18 @@ struct CompareOptions {
   /// For metric "topology": which matrices of the dynamics files topology_distance() compares
   /// (recorded in /params as "kind"); unused otherwise.
   TopologyDistanceKind topology_kind = TopologyDistanceKind::kAuto;
+
+  /// No numeric fields of its own: the options of the metrics and of the activity, nested by their
+  /// member names (svcca.k, dsa.alignment.seed, activity.n_trials). These paths are the flags of
+  /// `rnnatlas compare` and the keys of a study's [compare] tables (docs/options.md).
+  static const Schema<CompareOptions>& schema();
+  static constexpr auto nested() {
+    using O = CompareOptions;
+    return std::tuple{
+        Nest<O, CcaOptions>{"cca", &O::cca}, Nest<O, SvccaOptions>{"svcca", &O::svcca},
+        Nest<O, CkaOptions>{"cka", &O::cka}, Nest<O, ShapeOptions>{"shape", &O::shape},
+        Nest<O, DsaOptions>{"dsa", &O::dsa}, Nest<O, ActivityOptions>{"activity", &O::activity}};
+  }
 
   /// Throws InvalidArgument naming the field, its value and what is allowed.
   void validate() const;

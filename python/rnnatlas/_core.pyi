@@ -204,7 +204,10 @@ class TrainOptions:
     l2: float
     """Weight of ||W_ih||^2 + ||W_hh||^2 in the loss; >= 0 and finite (default 0.0)."""
     divergence_factor: float
-    """Diverged when the loss > this x the largest of the first 10 losses; > 1 (default 10000.0)."""
+    """
+    Diverged when the loss > this x the largest of the first 10 losses; > 1 (inf = only a non-finite
+    loss or gradient stops) (default 10000.0).
+    """
     seed: int
     """Seed of the training trials (not of the weights) (default 0)."""
     eval_seed: int

@@ -45,7 +45,8 @@ constexpr Field kTrainFields[] = {
     {"gradient_clip_norm", &T::gradient_clip_norm, Rule::number().noting("<= 0 disables"),
      "bound on the global gradient norm"},
     {"l2", &T::l2, Rule::at_least(0).and_finite(), "weight of ||W_ih||^2 + ||W_hh||^2 in the loss"},
-    {"divergence_factor", &T::divergence_factor, Rule::greater_than(1),
+    {"divergence_factor", &T::divergence_factor,
+     Rule::greater_than(1).noting("inf = only a non-finite loss or gradient stops"),
      "diverged when the loss > this x the largest of the first 10 losses"},
     {"seed", &T::seed, Rule::none(), "seed of the training trials (not of the weights)"},
     {"eval_seed", &T::eval_seed, Rule::none(), "seed of the held-out trials"},
@@ -232,7 +233,10 @@ TrainSummary train(const TrainOptions& options,
          << (finite ? " exceeds divergence_factor times the initial loss"
                     : " or its gradient is not finite")
          << "; the network keeps the last parameters with a finite loss. Try a lower "
-            "learning_rate or a tighter gradient_clip_norm.";
+            "learning_rate"
+         << (finite ? ", or divergence_factor = inf to train through a transient spike"
+                    : " or a tighter gradient_clip_norm")
+         << ".";
       summary.message = ss.str();
       theta = theta_good;
       break;

@@ -1030,10 +1030,12 @@ class ConditionDynamics:
         """int [n_points, n_cycles]: runs from fixed point i that reached limit cycle c."""
     @property
     def continuous_attractors(self) -> list[ContinuousAttractor]:
-        """The continua the fixed points form (line attractors, rings, ...)."""
+        """The continua (line attractors, rings, ...) the fixed points and the slow points on the
+        visited states form."""
     @property
     def attractor(self) -> _I32:
-        """int [n_points]: index into continuous_attractors, -1 for an isolated point."""
+        """int [n_points]: index into continuous_attractors, -1 for an isolated point and for a
+        slow point on none."""
     @property
     def n_candidates(self) -> int: ...
     @property

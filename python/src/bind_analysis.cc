@@ -143,9 +143,11 @@ rows.
       .def_readonly("cycle_transitions", &ConditionDynamics::cycle_transitions,
                     "int [n_points, n_cycles]: runs from fixed point i that reached cycle c")
       .def_readonly("continuous_attractors", &ConditionDynamics::continuous_attractors,
-                    "list of ContinuousAttractor: the continua the fixed points form")
+                    "list of ContinuousAttractor: the continua the fixed points and the slow "
+                    "points on the visited states form")
       .def_readonly("attractor", &ConditionDynamics::attractor,
-                    "int [n_points]: index into continuous_attractors, -1 for an isolated point")
+                    "int [n_points]: index into continuous_attractors, -1 for an isolated point "
+                    "and for a slow point on none")
       .def_readonly("n_candidates", &ConditionDynamics::n_candidates)
       .def_readonly("n_converged", &ConditionDynamics::n_converged)
       .def_readonly("n_slow", &ConditionDynamics::n_slow)

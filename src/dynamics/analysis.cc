@@ -163,16 +163,22 @@ TransitionGraph fixed_point_transitions(const Network& network,
   return graph;
 }
 
-/// Fills c.continuous_attractors and c.attractor from the fixed points (slow points excluded);
-/// tol is the resolved line_attractor_tol.
+/// Fills c.continuous_attractors and c.attractor from the fixed points and the slow points on the
+/// visited states that hold over a trial of n_time steps (slow_points_on_visited_states()); tol is
+/// the resolved line_attractor_tol. A slow point that joins no continuum stays outside the
+/// scaffold (attractor -1).
 void group_continuous_attractors(const Network& network,
                                  const FixedPoints& points,
                                  const std::vector<Linearization>& lins,
+                                 const MatrixXd& visited,
+                                 int n_time,
                                  double tol,
                                  ConditionDynamics& c) {
-  std::vector<int> fixed;
+  const std::vector<char> slow_on_visited =
+      slow_points_on_visited_states(points.states, points.q, visited, n_time);
+  std::vector<int> fixed;  // the candidates: fixed points and the qualifying slow points
   for (int p = 0; p < points.n_points(); ++p) {
-    if (!points.is_slow[p]) fixed.push_back(p);
+    if (!points.is_slow[p] || slow_on_visited[p]) fixed.push_back(p);
   }
   const auto n_fixed = static_cast<Eigen::Index>(fixed.size());
   MatrixXd states(points.states.rows(), n_fixed);
@@ -253,7 +259,7 @@ ConditionResult analyze_condition(const Network& network,
       n_points > 0 ? network.readout(points.states) : MatrixXd(network.architecture().n_output, 0);
   c.transitions = graph.weights;
   c.limit_cycles = std::move(graph.cycles);
-  group_continuous_attractors(network, points, lins, line_tol, c);
+  group_continuous_attractors(network, points, lins, condition.pool, horizon, line_tol, c);
   c.cycle_transitions = graph.cycle_weights;
   const FixedPointSummary& s = found.summary;
   c.n_candidates = s.n_candidates;
@@ -266,9 +272,10 @@ ConditionResult analyze_condition(const Network& network,
 
   if (relevant_input != nullptr) {
     const MatrixXd W = readout_weights(network);
-    result.mode_fractions = MatrixXd::Constant(n, n_points, kNaN);  // slow points: unused
+    // Slow points outside the scaffold: unused.
+    result.mode_fractions = MatrixXd::Constant(n, n_points, kNaN);
     for (int p = 0; p < n_points; ++p) {
-      if (points.is_slow[p]) continue;
+      if (points.is_slow[p] && c.attractor[p] < 0) continue;
       result.mode_fractions.col(p) = mode_response_fractions(lins[p], W, *relevant_input, horizon);
     }
   }
@@ -334,14 +341,14 @@ FlipFlopAnalysis analyze_flip_flop(const ConditionDynamics& c, int n_bits, int n
   return a;
 }
 
-/// One row of the signature: the fixed points of the condition as isolated points and continuous
-/// attractors (slow points are in neither).
+/// One row of the signature: the fixed points of the condition as isolated points, and its
+/// continuous attractors (which may hold slow points; a slow point on none is in neither).
 Eigen::VectorXi condition_signature(const ConditionDynamics& c) {
   ContinuousAttractors fixed;
   fixed.attractors = c.continuous_attractors;
   std::vector<int> attractor, n_unstable;
   for (int p = 0; p < c.n_points(); ++p) {
-    if (!is_fixed(c, p)) continue;
+    if (!is_fixed(c, p) && c.attractor[p] < 0) continue;
     attractor.push_back(c.attractor[p]);
     n_unstable.push_back(c.n_unstable[p]);
   }
@@ -723,13 +730,14 @@ NetworkDynamics analyze_network(const Network& network,
       for (int p = 0; p < n_points; ++p) {
         a.n_marginal_points[k] += ((modulus.col(p).array() - 1.0).abs() <= line_tol).any();
       }
-      // Spectrum and mode response: the mean over the fixed points on the context's continuous
-      // attractors (its line attractor), or over all its fixed points when it has none.
+      // Spectrum and mode response: the mean over the points of the context's continuous
+      // attractors (its line attractor, fixed and slow points), or over all its fixed points when
+      // it has none.
       const bool on_line = (c.attractor.array() >= 0).any();
       VectorXd modulus_sum = VectorXd::Zero(n), response_sum = VectorXd::Zero(n);
       int n_fixed = 0;
       for (int p = 0; p < n_points; ++p) {
-        if (!is_fixed(c, p) || (on_line && c.attractor[p] < 0)) continue;
+        if (on_line ? c.attractor[p] < 0 : !is_fixed(c, p)) continue;
         modulus_sum += modulus.col(p);
         response_sum += results[k].mode_fractions.col(p);
         ++n_fixed;

@@ -24,6 +24,7 @@ namespace rnnatlas {
 namespace {
 
 using Eigen::MatrixXd;
+using Eigen::RowVectorXi;
 using Eigen::VectorXd;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -511,6 +512,67 @@ TEST(AnalyzeNetwork, ContextIntegrationLineAttractorAndModeResponseInClosedForm)
     EXPECT_EQ(d.topology.signature.row(c),
               (Eigen::RowVectorXi(11) << 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0).finished());
   }
+}
+
+TEST(AnalyzeNetwork, AnApproximateLineAttractorOfSlowPointsIsOneObjectOfTheScaffold) {
+  // Context 1 drives the linear line attractor of line_attractor_network() along its line by
+  // `drift` per step: h' = diag(1, 0.8, 0.3) h + (drift, 1, 0). There is no fixed point, only the
+  // line h = (x, 5, 0) of slow points (q = drift^2 / 2 everywhere on it, so Adam stalls wherever it
+  // reaches the line). Context 2 keeps its exact line attractor.
+  ContextIntegrationOptions cdi;
+  cdi.n_time = 20;
+  const auto task = make_context_integration(cdi);
+  AnalysisOptions options = quick_options();
+  options.n_initial_states = 64;
+  const auto analyze = [&](double drift) {
+    MatrixXd W_ih(3, 4), W_out(1, 3);
+    W_ih << 1.0, 1.0, drift, 0.0,  //
+        2.0, 0.0, 1.0, 0.0,        //
+        0.0, 0.5, 0.0, 1.0;
+    W_out << 1.0, 1.0, 1.0;
+    const Network network = testing::vanilla_network(
+        Activation::kLinear, Eigen::Vector3d(1.0, 0.8, 0.3).asDiagonal().toDenseMatrix(), W_ih,
+        W_out);
+    return analyze_network(network, *task, options);
+  };
+  const RowVectorXi one_line = (RowVectorXi(11) << 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0).finished();
+
+  // A drift of 1e-4 per step moves a point by 2e-3 over a trial: the task cannot tell the line
+  // from a line of fixed points, and it is where the trials go.
+  const NetworkDynamics slow = analyze(1e-4);
+  const ConditionDynamics& c = slow.conditions[0];
+  ASSERT_GE(c.n_points(), 5);
+  for (int p = 0; p < c.n_points(); ++p) {
+    EXPECT_TRUE(c.is_slow[p]) << p;
+    EXPECT_NEAR(c.q[p], 0.5e-8, 1e-10) << p;
+  }
+  ASSERT_EQ(c.continuous_attractors.size(), 1u);
+  EXPECT_EQ(c.continuous_attractors[0].shape, AttractorShape::kOpenCurve);
+  EXPECT_EQ(c.continuous_attractors[0].n_points, c.n_points());
+  EXPECT_EQ(c.attractor, Eigen::VectorXi::Zero(c.n_points()));
+  EXPECT_EQ(slow.topology.signature.row(0), one_line);
+  EXPECT_EQ(slow.topology.signature.row(1), one_line);
+  // The spectrum and mode response average over the slow points of the line: the closed form of
+  // diag(1, 0.8, 0.3) with b = (1, 2, 0), as for the exact line attractor.
+  const ContextIntegrationAnalysis& a = *slow.context_integration;
+  EXPECT_LT((a.eigenvalue_modulus.row(0).transpose() - Eigen::Vector3d(1, 0.8, 0.3)).norm(), 1e-12);
+  EXPECT_LT((a.mode_response.row(0).transpose() -
+             diagonal_fractions(Eigen::Vector3d(1, 2, 0), Eigen::Vector3d(1, 0.8, 0.3), 20))
+                .norm(),
+            1e-10);
+  EXPECT_EQ(a.n_modes_90[0], 2);
+
+  // A drift of 1 per step leaves the line within a trial: its slow points are not a scaffold, and
+  // context 1 has nothing to count or to average over.
+  const NetworkDynamics fast = analyze(1.0);
+  const ConditionDynamics& f = fast.conditions[0];
+  ASSERT_GE(f.n_points(), 1);
+  EXPECT_TRUE(f.continuous_attractors.empty());
+  EXPECT_EQ(f.attractor, Eigen::VectorXi::Constant(f.n_points(), -1));
+  EXPECT_EQ(fast.topology.signature.row(0), RowVectorXi::Zero(11));
+  EXPECT_EQ(fast.topology.signature.row(1), one_line);
+  EXPECT_TRUE(fast.context_integration->mode_response.row(0).hasNaN());
+  EXPECT_EQ(fast.context_integration->n_modes_90[0], 0);
 }
 
 TEST(AnalyzeNetwork, LineAttractorSignatureDoesNotDependOnHowManyPointsTheSearchFinds) {

@@ -215,6 +215,33 @@ ContinuousAttractors find_continuous_attractors(const Eigen::Ref<const Eigen::Ma
   return result;
 }
 
+std::vector<char> slow_points_on_visited_states(const Eigen::Ref<const Eigen::MatrixXd>& states,
+                                                const Eigen::Ref<const Eigen::VectorXd>& q,
+                                                const Eigen::Ref<const Eigen::MatrixXd>& visited,
+                                                int n_time) {
+  const Eigen::Index n = states.cols();
+  RNNATLAS_CHECK_ARG(q.size() == n, "slow_points_on_visited_states: "
+                                        << n << " points but " << q.size() << " values of q");
+  RNNATLAS_CHECK_ARG(visited.cols() >= 1 && visited.rows() == states.rows(),
+                     "slow_points_on_visited_states: visited is ["
+                         << visited.rows() << ", " << visited.cols() << "]; expected ["
+                         << states.rows() << ", >= 1]");
+  RNNATLAS_CHECK_ARG(n_time >= 1,
+                     "slow_points_on_visited_states: n_time = " << n_time << ": must be >= 1");
+  const Eigen::VectorXd mean = visited.rowwise().mean();
+  const double spread = std::sqrt((visited.colwise() - mean).colwise().squaredNorm().mean());
+  std::vector<char> on(n, 0);
+  for (Eigen::Index p = 0; p < n; ++p) {
+    const double drift = std::sqrt(2.0 * std::max(q[p], 0.0));
+    if (!(static_cast<double>(n_time) * drift <= spread)) continue;
+    // Differences, not |s|^2 + |v|^2 - 2 s.v, which cancels far from the origin.
+    const double nearest =
+        std::sqrt((visited.colwise() - states.col(p)).colwise().squaredNorm().minCoeff());
+    on[p] = nearest <= spread;
+  }
+  return on;
+}
+
 Eigen::VectorXi signature_row(const ContinuousAttractors& continuous,
                               const Eigen::Ref<const Eigen::VectorXi>& n_unstable) {
   RNNATLAS_CHECK_ARG(continuous.attractor.size() == n_unstable.size(),

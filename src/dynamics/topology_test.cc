@@ -18,6 +18,7 @@ namespace {
 
 using Eigen::MatrixXd;
 using Eigen::MatrixXi;
+using Eigen::VectorXd;
 using Eigen::VectorXi;
 using ::testing::HasSubstr;
 
@@ -144,6 +145,53 @@ TEST(ContinuousAttractors, AnApproximateLineOfSlowPointsIsOneOpenCurveAtAnySampl
     return Eigen::Vector3d(0.998 * s[0], std::tanh(2.0 * s[1]), 0.5 * s[2]);
   });
   EXPECT_EQ(attractors_of(two, slow_two).attractors.size(), 2u);
+}
+
+TEST(SlowPointsOnVisitedStates, NearTheTrialsAndHeldOverATrial) {
+  // Visited states: four corners of a square of side 2 in the first two coordinates. Their mean
+  // is the origin, every one is sqrt(2) from it: the spread is sqrt(2).
+  MatrixXd visited(3, 4);
+  visited << 1, 1, -1, -1,  //
+      1, -1, 1, -1,         //
+      0, 0, 0, 0;
+  const double spread = std::sqrt(2.0);
+  const int n_time = 50;
+  // Drift per step sqrt(2 q): held over the trial while 50 sqrt(2 q) <= sqrt(2), q <= 4e-4.
+  MatrixXd states(3, 5);
+  VectorXd q(5);
+  states.col(0) << 1, 1, 0.5;  // on a visited state's doorstep, q tiny: on
+  q[0] = 1e-8;
+  states.col(1) << 1, 1, spread * 0.999;  // just inside one spread of (1, 1, 0): on
+  q[1] = 1e-8;
+  states.col(2) << 1, 1, spread * 1.001;  // just outside: off
+  q[2] = 1e-8;
+  states.col(3) << 0, 0.01, 0;  // 1.407 from the nearest visited state, but drifts too fast: off
+  q[3] = 4.1e-4;
+  states.col(4) << 0, 0.01, 0;  // the same place, held: on
+  q[4] = 3.9e-4;
+  const std::vector<char> on = slow_points_on_visited_states(states, q, visited, n_time);
+  EXPECT_EQ(on, (std::vector<char>{1, 1, 0, 0, 1}));
+  // The same points against a trial 10 times longer: the drift of point 4 no longer holds.
+  EXPECT_EQ(slow_points_on_visited_states(states, q, visited, 10 * n_time),
+            (std::vector<char>{1, 1, 0, 0, 0}));
+  // Shifting everything together changes nothing.
+  const Eigen::Vector3d shift(100, -3, 7);
+  EXPECT_EQ(
+      slow_points_on_visited_states(states.colwise() + shift, q, visited.colwise() + shift, n_time),
+      on);
+}
+
+TEST(SlowPointsOnVisitedStates, RejectsInconsistentShapes) {
+  const MatrixXd visited = MatrixXd::Zero(3, 4);
+  EXPECT_THROW(slow_points_on_visited_states(MatrixXd::Zero(3, 2), VectorXd::Zero(3), visited, 5),
+               InvalidArgument);
+  EXPECT_THROW(slow_points_on_visited_states(MatrixXd::Zero(2, 2), VectorXd::Zero(2), visited, 5),
+               InvalidArgument);
+  EXPECT_THROW(
+      slow_points_on_visited_states(MatrixXd::Zero(3, 2), VectorXd::Zero(2), MatrixXd(3, 0), 5),
+      InvalidArgument);
+  EXPECT_THROW(slow_points_on_visited_states(MatrixXd::Zero(3, 2), VectorXd::Zero(2), visited, 0),
+               InvalidArgument);
 }
 
 TEST(ContinuousAttractors, ARingIsAClosedCurveAndAnArcOfItAnOpenOne) {

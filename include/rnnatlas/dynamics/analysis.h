@@ -23,8 +23,11 @@
 //              fraction of the linearized response to the relevant input explained by the leading k
 //              modes (mode_response_fractions()).
 // Topology counts, transitions and task statistics use the fixed points (q <= tol_q); slow points
-// are kept and flagged, and count only towards the point counts of context_integration, whose line
-// attractors are approximate.
+// are kept and flagged. A slow point joins the scaffold only as part of a continuous attractor,
+// and only when it lies on the visited states and holds over a trial
+// (slow_points_on_visited_states()): that is what makes the gated networks' line attractors of
+// context_integration, which are approximate, one object of the signature, and the points the
+// context's spectrum and mode response average over.
 #pragma once
 
 #include <Eigen/Core>
@@ -134,11 +137,12 @@ struct ConditionDynamics {
   /// [n_points, n_cycles]: runs from fixed point i that reached limit cycle c (slow points: zero
   /// rows).
   Eigen::MatrixXi cycle_transitions;
-  /// The continuous attractors (line attractors, rings, ...) that the fixed points form
-  /// (find_continuous_attractors(), with tol = the resolved line_attractor_tol).
+  /// The continuous attractors (line attractors, rings, ...) that the fixed points and the slow
+  /// points on the visited states form (slow_points_on_visited_states(),
+  /// find_continuous_attractors(), with tol = the resolved line_attractor_tol).
   std::vector<ContinuousAttractor> continuous_attractors;
   /// [n_points]: the index in continuous_attractors of the attractor point p lies on; -1 for an
-  /// isolated fixed point and for every slow point.
+  /// isolated fixed point and for a slow point on none (outside the scaffold).
   Eigen::VectorXi attractor;
   // Finder and transition summary.
   int n_candidates = 0;  ///< initial states
@@ -229,15 +233,15 @@ std::optional<LinearFit> fit_line(const Eigen::Ref<const Eigen::VectorXd>& x,
 struct ContextIntegrationAnalysis {
   Eigen::VectorXi n_points;           ///< [n_contexts], points (slow points included)
   Eigen::VectorXi n_marginal_points;  ///< [n_contexts], points with a line-attractor eigenvalue
-  /// [n_contexts, n_state]: the |lambda| spectrum sorted descending, averaged over the fixed points
-  /// of the context's line attractor as mode_response (the linearization describes the dynamics
-  /// only where F(s) = s); NaN rows for a context without fixed points.
+  /// [n_contexts, n_state]: the |lambda| spectrum sorted descending, averaged over the points of
+  /// the context's line attractor as mode_response; NaN rows for a context without such points.
   Eigen::MatrixXd eigenvalue_modulus;
   /// [n_contexts, n_state]: column k - 1 = mode_response_fractions() of the relevant evidence
   /// stream (stream c in context c) with k modes over the task's n_time steps, averaged over the
-  /// fixed points on the context's continuous attractors (its line attractor; all its fixed points
-  /// when it has none), as the study averages over the points of the line attractor; NaN rows for
-  /// a context without fixed points. eigenvalue_modulus averages over the same points.
+  /// points on the context's continuous attractors (its line attractor: fixed points and the slow
+  /// points that joined it; all its fixed points when it has none), as the study averages over the
+  /// points of the line attractor; NaN rows for a context without such points.
+  /// eigenvalue_modulus averages over the same points.
   Eigen::MatrixXd mode_response;
   /// [n_contexts]: the least k with mode_response >= 0.9; 0 for a context without fixed points.
   Eigen::VectorXi n_modes_90;
@@ -264,8 +268,9 @@ inline constexpr int kMaxLabelGraphBits = 5;
 /// The version of the analysis's method, stored in every dynamics file: a file of another
 /// method is analysed again by `rnnatlas dynamics DIR`, like one of other options. 1: initial
 /// states drawn from visited states plus noise; 2: one in 8 of them replaced by visited states
-/// (without noise) run freely for 4 trials at the condition's input.
-inline constexpr int kAnalysisMethod = 2;
+/// (without noise) run freely for 4 trials at the condition's input; 3: slow points on the visited
+/// states that hold over a trial join the continuous attractors (slow_points_on_visited_states()).
+inline constexpr int kAnalysisMethod = 3;
 
 /// Everything analyze_network() finds: the content of a dynamics file (docs/pipeline.md).
 struct NetworkDynamics {

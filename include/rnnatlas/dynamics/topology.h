@@ -92,6 +92,23 @@ ContinuousAttractors find_continuous_attractors(const Eigen::Ref<const Eigen::Ma
                                                 const Eigen::Ref<const Eigen::VectorXi>& n_marginal,
                                                 const FlowFunction& flow);
 
+/// Which slow points (q > tol_q) of one condition may join its continuous attractors: those that
+/// lie where the task's trials go and that a trial cannot tell from fixed points. Slow point p
+/// qualifies when both
+///   - its distance to the nearest visited state is at most the spread of the visited states (the
+///     root mean square distance of the visited states to their mean), and
+///   - it holds over a trial: its drift per step, ||F(s) - s|| = sqrt(2 q), times n_time is at most
+///     that spread.
+/// An approximate line attractor (the paper's, for gated networks) is made of such points; the slow
+/// points of saturated regions far from every trial are not (docs/dynamics.md, "Which slow points
+/// belong to the scaffold"). states [n_state, n_points], q [n_points], visited [n_state,
+/// n_visited] (at least one). Returns [n_points] of 0 and 1. Throws InvalidArgument for
+/// inconsistent shapes, n_time < 1 or no visited state.
+std::vector<char> slow_points_on_visited_states(const Eigen::Ref<const Eigen::MatrixXd>& states,
+                                                const Eigen::Ref<const Eigen::VectorXd>& q,
+                                                const Eigen::Ref<const Eigen::MatrixXd>& visited,
+                                                int n_time);
+
 /// One row of the topology signature: isolated points by unstable dimensions, then the continuous
 /// attractors by shape and stability off them ([kSignatureColumns]).
 Eigen::VectorXi signature_row(const ContinuousAttractors& continuous,

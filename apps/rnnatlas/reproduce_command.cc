@@ -129,6 +129,14 @@ bool is_metric_name(const std::string& key) {
 
 std::string same_path(const std::string& key) { return key; }
 
+/// The subtables of [compare] that are not common keys of `metric`'s command: the metric tables,
+/// and for topology (which reads the dynamics files) the options of the activity.
+IsOverride not_common_to(const std::string& metric) {
+  return [metric](const std::string& key) {
+    return is_metric_name(key) || (metric == "topology" && key == "activity");
+  };
+}
+
 /// How the keys of a [compare.<metric>] table become option paths.
 KeyPath metric_key_path(const std::string& metric) {
   return [metric](const std::string& key) { return compare_key_path(metric, key); };
@@ -434,19 +442,33 @@ void check_study(const ReproduceArgs& args,
   const std::vector<std::string> embed = {"embed", "DIR", "--metric", "svcca"};
   check_stage_table(study.parsed("embed"), embed, study.name, "[embed]",
                     task_overrides(embed, study.name));
-  // [compare]: its keys apply to every metric (checked with svcca); a [compare.<metric>] table
-  // holds the metric's own keys (compare_key_path), and may override them per task.
+  // [compare]: its keys apply to every metric of the study, so they are checked with each (with
+  // svcca when the study compares by none); a [compare.<metric>] table holds the metric's own keys
+  // (compare_key_path), and may override them per task.
   const auto compare = [](const std::string& metric) {
     return std::vector<std::string>{"compare", "DIR", "--metric", metric};
   };
-  const Overrides metrics = {
-      similarity::compare_metric_names(),
-      [&](const std::string& metric, const toml::table& sub, const std::string& where) {
-        const KeyPath path_of = metric_key_path(metric);
-        check_stage_table(sub, compare(metric), study.name, where,
-                          task_overrides(compare(metric), study.name, path_of), {}, path_of);
-      }};
-  check_stage_table(study.parsed("compare"), compare("svcca"), study.name, "[compare]", metrics);
+  const toml::table& table = study.parsed("compare");
+  std::vector<std::string> metrics;
+  for (const auto& [key, node] : table) {
+    if (node.is_table() && is_metric_name(std::string(key.str()))) metrics.emplace_back(key.str());
+  }
+  if (metrics.empty()) metrics.emplace_back("svcca");
+  for (std::size_t i = 0; i < metrics.size(); ++i) {
+    const IsOverride skip = not_common_to(metrics[i]);
+    std::vector<std::string> names = similarity::compare_metric_names();
+    if (skip("activity")) names.emplace_back("activity");
+    // The metric tables are checked once, in the first round.
+    const Overrides subtables = {
+        names, [&, first = i == 0](const std::string& name, const toml::table& sub,
+                                   const std::string& where) {
+          if (!first || !is_metric_name(name)) return;
+          const KeyPath path_of = metric_key_path(name);
+          check_stage_table(sub, compare(name), study.name, where,
+                            task_overrides(compare(name), study.name, path_of), {}, path_of);
+        }};
+    check_stage_table(table, compare(metrics[i]), study.name, "[compare]", subtables);
+  }
 }
 
 /// Appends `flags` to `step`'s command line.
@@ -485,17 +507,15 @@ std::vector<Step> task_steps(const ReproduceArgs& args,
   append(dynamics, stage_flags(study.dynamics, task, where + " [dynamics]"));
   offset_seed_flag(dynamics.argv, AnalysisOptions{}.seed, args.seed);
   steps.push_back(std::move(dynamics));
-  // [compare] keys (not tables) apply to every metric; a metric's [compare.<metric>.<task>]
-  // overrides for one task.
-  const std::vector<std::string> common =
-      table_flags(study.compare, where + " [compare]", is_metric_name);
+  // [compare] keys (not metric tables) apply to every metric that uses them; a metric's
+  // [compare.<metric>.<task>] overrides for one task.
   for (const auto& [metric_key, metric_node] : study.compare) {
     const toml::table* metric_table = metric_node.as_table();
     const std::string metric(metric_key.str());
     if (metric_table == nullptr || !is_metric_name(metric)) continue;
     Step compare{task + ": " + metric + " distances",
                  {self, "compare", dir, "--metric", metric, "--n-threads", threads}};
-    compare.argv.insert(compare.argv.end(), common.begin(), common.end());
+    append(compare, table_flags(study.compare, where + " [compare]", not_common_to(metric)));
     append(compare, stage_flags(*metric_table, task, where + " [compare." + metric + "]",
                                 metric_key_path(metric)));
     steps.push_back(std::move(compare));

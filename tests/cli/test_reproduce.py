@@ -113,6 +113,10 @@ def test_bad_study_config_names_key_and_line(run, tiny_experiments, tmp_path):
     # A key of another metric's options.
     (("k = 4", "k = 4\nalpha = 0.5"),
      "study_tiny.toml:8: [compare.svcca] alpha: --alpha applies to --metric shape, not to svcca"),
+    # A [compare] key applies to every metric of the study: one that only svcca takes fails for
+    # topology, before any work.
+    (("[compare.svcca]", "[compare]\nk = 4\n\n[compare.svcca]"),
+     "study_tiny.toml:7: [compare] k: --k applies to --metric svcca, not to topology"),
     (("k_neighbors = 1", "k_neighbors = 1\n[embed.flip_flp]\nseed = 1"),
      "[embed] flip_flp.seed: The following arguments were not expected"),
     # Nested options are dotted keys (or subtables) named by their path; a value outside the
@@ -199,6 +203,25 @@ def test_tiny_study_end_to_end_then_resume(run, tiny_experiments, tmp_path):
     second = run(*args, timeout=600)
     assert second.returncode == 0, second.stderr[-4000:]
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
+
+
+def test_common_compare_keys_go_to_every_metric_that_uses_them(run, tiny_experiments, tmp_path):
+    """The activity's options in [compare] go to every activity metric and not to topology, which
+    reads the dynamics files (and refuses them): the check and the run both pass."""
+    common = "[compare]\nactivity.n_trials = 16\n\n[compare.svcca]"
+    write(tiny_experiments / "study_tiny.toml", TINY_STUDY.replace("[compare.svcca]", common))
+    checked = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--check")
+    assert checked.returncode == 0, checked.stderr
+    result = run("reproduce", "--scale", "tiny", "--experiments", tiny_experiments, "--out",
+                 tmp_path / "out", "--no-report", timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    compares = {metric: line for line in result.stderr.splitlines() if " compare " in line
+                for metric in ("svcca", "topology") if f"--metric {metric}" in line}
+    assert set(compares) == {"svcca", "topology"}, result.stderr[-4000:]
+    assert "--activity.n-trials 16" in compares["svcca"]
+    assert "--activity" not in compares["topology"]
+    with h5py.File(tmp_path / "out/flip_flop/similarity/svcca.h5", "r") as f:
+        assert f["params"].attrs["n_trials"] == 16
 
 
 def test_seed_offsets_every_seed_of_the_study(run, tiny_experiments, tmp_path):

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cli.h"
@@ -66,29 +67,59 @@ struct Choice {
 
 const std::vector<Choice>& choices() {
   static const std::vector<Choice> kChoices = {
-      {"cka.kernel", &CompareArgs::cka_kernel, "linear or rbf", {"linear", "rbf"}, "--kernel"},
-      {"shape.distance",
-       &CompareArgs::shape_distance,
-       "angular or euclidean",
-       {"angular", "euclidean"},
-       nullptr},
-      {"dsa.distance",
-       &CompareArgs::dsa_distance,
-       "angular or euclidean",
-       {"angular", "euclidean"},
-       nullptr},
-      {"activity.state", &CompareArgs::state, "h, or hc for LSTM's [h; c]", {"h", "hc"}, "--state"},
+      {"cka.kernel", &CompareArgs::cka_kernel, "linear or rbf", sim::cka_kernel_names(),
+       "--kernel"},
+      {"shape.distance", &CompareArgs::shape_distance, "angular or euclidean",
+       sim::shape_distance_names(), nullptr},
+      {"dsa.distance", &CompareArgs::dsa_distance, "angular or euclidean",
+       sim::shape_distance_names(), nullptr},
+      {"activity.state", &CompareArgs::state, "h, or hc for LSTM's [h; c]",
+       sim::state_selection_names(), "--state"},
   };
   return kChoices;
 }
 
-/// The metrics that use the options nested as `head` ("cca" -> "cca, pwcca").
-std::string metrics_using(std::string_view head) {
+/// The metrics that use the options nested as `head` ("cca" -> cca, pwcca).
+std::vector<std::string> metrics_of(std::string_view head) {
   std::vector<std::string> names;
   for (const std::string& m : sim::compare_metric_names()) {
     if (sim::metric_options_name(m) == head) names.push_back(m);
   }
-  return join(names, ", ");
+  return names;
+}
+std::string metrics_using(std::string_view head) { return join(metrics_of(head), ", "); }
+
+/// A deprecated flag that sets one option of several metrics, each unless its own flag is given:
+/// the flag, and the paths of the options it sets (which give the metrics it applies to).
+struct SharedFlag {
+  CLI::Option* CompareArgs::*flag;
+  std::vector<std::string> paths;
+  /// Sets the option at `path` from the flag's value.
+  void (*set)(CompareArgs& args, const std::string& path);
+};
+
+void set_rank_tolerance(CompareArgs& args, const std::string& path) {
+  for_each_field(args.options, [&](const std::string& p, const auto&, auto& value) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(value)>, double>) {
+      if (p == path) value = args.rank_tolerance;
+    }
+  });
+}
+
+void set_distance(CompareArgs& args, const std::string& path) {
+  for (const Choice& c : choices()) {
+    if (c.path == path) args.*(c.value) = args.distance;
+  }
+}
+
+const std::vector<SharedFlag>& shared_flags() {
+  static const std::vector<SharedFlag> kShared = {
+      {&CompareArgs::old_rank_tolerance,
+       {"cca.rank_tolerance", "svcca.rank_tolerance", "shape.rank_tolerance", "dsa.rank_tolerance"},
+       set_rank_tolerance},
+      {&CompareArgs::old_distance, {"shape.distance", "dsa.distance"}, set_distance},
+  };
+  return kShared;
 }
 
 /// The spelling of `flag` that the user typed.
@@ -122,8 +153,15 @@ void check_flags_apply(const CompareArgs& args) {
     throw UsageError(flag->get_name() + " applies to --metric " + join(metrics, ", ") +
                      ", not to " + metric);
   };
-  require(args.old_rank_tolerance, {"cca", "svcca", "pwcca", "shape", "dsa"});
-  require(args.old_distance, {"shape", "dsa"});
+  for (const SharedFlag& shared : shared_flags()) {
+    std::vector<std::string> metrics;
+    for (const std::string& path : shared.paths) {
+      for (std::string& m : metrics_of(path.substr(0, path.find('.')))) {
+        metrics.push_back(std::move(m));
+      }
+    }
+    require(args.*(shared.flag), metrics);
+  }
   require(args.topology_kind_flag, {"topology"});
 }
 
@@ -133,18 +171,11 @@ void configure(CompareArgs& args) {
   check_output_directory("DIR", (std::filesystem::path(args.dir) / "similarity").string());
   sim::CompareOptions& o = args.options;
   // The old shared flags set each metric's option that its own flag did not.
-  const auto unless_given = [&](const char* path, auto& field, const auto& value) {
-    if (!args.flags.at(path).given()) field = value;
-  };
-  if (args.old_rank_tolerance->count() > 0) {
-    unless_given("cca.rank_tolerance", o.cca.rank_tolerance, args.rank_tolerance);
-    unless_given("svcca.rank_tolerance", o.svcca.rank_tolerance, args.rank_tolerance);
-    unless_given("shape.rank_tolerance", o.shape.rank_tolerance, args.rank_tolerance);
-    unless_given("dsa.rank_tolerance", o.dsa.rank_tolerance, args.rank_tolerance);
-  }
-  if (args.old_distance->count() > 0) {
-    unless_given("shape.distance", args.shape_distance, args.distance);
-    unless_given("dsa.distance", args.dsa_distance, args.distance);
+  for (const SharedFlag& shared : shared_flags()) {
+    if ((args.*(shared.flag))->count() == 0) continue;
+    for (const std::string& path : shared.paths) {
+      if (!args.flags.at(path).given()) shared.set(args, path);
+    }
   }
   o.cka.kernel = sim::parse_cka_kernel(args.cka_kernel);
   o.shape.distance = sim::parse_shape_distance(args.shape_distance);
@@ -156,11 +187,12 @@ void configure(CompareArgs& args) {
 /// The flag the user typed for each option path (InvalidArgument::field()).
 FlagNames flag_names(const CompareArgs& args) {
   FlagNames names = {{"metric", "--metric"}, {"name", "--name"}};
-  for (const auto& [path, flag] : args.flags) {
-    names[path] = typed_name(flag);
-    if (path.ends_with(".rank_tolerance") && !flag.given() &&
-        args.old_rank_tolerance->count() > 0) {
-      names[path] = args.old_rank_tolerance->get_name();
+  for (const auto& [path, flag] : args.flags) names[path] = typed_name(flag);
+  for (const SharedFlag& shared : shared_flags()) {
+    const CLI::Option* old = args.*(shared.flag);
+    if (old->count() == 0) continue;
+    for (const std::string& path : shared.paths) {
+      if (!args.flags.at(path).given()) names[path] = old->get_name();
     }
   }
   return names;
@@ -315,16 +347,16 @@ Command add_compare_command(CLI::App& parent) {
       cmd->add_option("--topology-distance", args->topology_kind,
                       "topology: auto (label graphs for the flip-flop, else signatures), "
                       "label_graph or signature")
-          ->check(CLI::IsMember({"auto", "label_graph", "signature"}))
+          ->check(CLI::IsMember(topology_distance_kind_names()))
           ->capture_default_str()
           ->group("options of --metric topology");
   // Old flags that set the option of several metrics.
   args->old_rank_tolerance =
       deprecated_alias(cmd->add_option("--rank-tolerance", args->rank_tolerance),
                        "--<metric>.rank-tolerance (--svcca.rank-tolerance, ...)");
-  args->old_distance = deprecated_alias(
-      cmd->add_option("--distance", args->distance)->check(CLI::IsMember({"angular", "euclidean"})),
-      "--shape.distance or --dsa.distance");
+  args->old_distance = deprecated_alias(cmd->add_option("--distance", args->distance)
+                                            ->check(CLI::IsMember(sim::shape_distance_names())),
+                                        "--shape.distance or --dsa.distance");
 
   const ThreadsFlag threads = add_threads_flag(
       *cmd, args->n_threads,

@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rnnatlas/error.h"
 
@@ -39,6 +40,14 @@ std::string_view enum_to_string(std::span<const EnumName<Enum>> names, Enum valu
     if (n.value == value) return n.name;
   }
   return "unknown";
+}
+
+/// The names in the table's order ({"linear", "rbf"}): a flag's allowed values.
+template <typename Enum>
+std::vector<std::string> enum_names(std::span<const EnumName<Enum>> names) {
+  std::vector<std::string> out;
+  for (const EnumName<Enum>& n : names) out.emplace_back(n.name);
+  return out;
 }
 
 /// "linear, rbf", or with notes "h (hidden state), hc (LSTM: [h; c])".

@@ -276,6 +276,10 @@ TopologyDistanceKind parse_topology_distance_kind(std::string_view name) {
   return parse_enum<TopologyDistanceKind>(kTopologyDistanceKindNames, name, "topology distance");
 }
 
+std::vector<std::string> topology_distance_kind_names() {
+  return enum_names<TopologyDistanceKind>(kTopologyDistanceKindNames);
+}
+
 double soergel_distance(const Eigen::Ref<const Eigen::MatrixXi>& a,
                         const Eigen::Ref<const Eigen::MatrixXi>& b) {
   RNNATLAS_CHECK_ARG(a.rows() == b.rows() && a.cols() == b.cols(),

@@ -20,6 +20,10 @@ StateSelection parse_state_selection(std::string_view name) {
   return parse_enum<StateSelection>(kStateSelectionNames, name, "state selection");
 }
 
+std::vector<std::string> state_selection_names() {
+  return enum_names<StateSelection>(kStateSelectionNames);
+}
+
 namespace {
 
 constexpr OptionField<ActivityOptions> kActivityFields[] = {

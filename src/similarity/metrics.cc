@@ -251,6 +251,8 @@ CkaKernel parse_cka_kernel(std::string_view name) {
   return parse_enum<CkaKernel>(kCkaKernelNames, name, "CKA kernel");
 }
 
+std::vector<std::string> cka_kernel_names() { return enum_names<CkaKernel>(kCkaKernelNames); }
+
 void CkaOptions::validate() const { schema().validate(*this); }
 
 namespace {
@@ -399,6 +401,10 @@ std::string_view to_string(ShapeDistance distance) {
 
 ShapeDistance parse_shape_distance(std::string_view name) {
   return parse_enum<ShapeDistance>(kShapeDistanceNames, name, "shape distance");
+}
+
+std::vector<std::string> shape_distance_names() {
+  return enum_names<ShapeDistance>(kShapeDistanceNames);
 }
 
 void ShapeOptions::validate() const { schema().validate(*this); }

@@ -136,6 +136,7 @@ enum class TopologyDistanceKind {
 std::string_view to_string(TopologyDistanceKind kind);
 /// Parses the names above; throws InvalidArgument listing them.
 TopologyDistanceKind parse_topology_distance_kind(std::string_view name);
+std::vector<std::string> topology_distance_kind_names();  ///< {"auto", "label_graph", "signature"}
 
 /// The Soergel distance above between two matrices of the same shape with non-negative entries.
 /// Throws InvalidArgument for different shapes or a negative entry.

@@ -11,7 +11,9 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "rnnatlas/models/network.h"
 #include "rnnatlas/schema.h"
@@ -28,6 +30,7 @@ enum class StateSelection {
 std::string_view to_string(StateSelection selection);
 /// Parses "h" and "hc"; throws InvalidArgument listing them.
 StateSelection parse_state_selection(std::string_view name);
+std::vector<std::string> state_selection_names();  ///< {"h", "hc"}
 
 struct ActivityOptions {
   /// Held-out trials every network is run on, >= 1. Samples = n_trials x kept steps.

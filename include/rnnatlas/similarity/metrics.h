@@ -24,6 +24,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -148,6 +149,7 @@ enum class CkaKernel {
 };
 std::string_view to_string(CkaKernel kernel);  ///< "linear", "rbf"
 CkaKernel parse_cka_kernel(std::string_view name);
+std::vector<std::string> cka_kernel_names();  ///< {"linear", "rbf"}
 
 struct CkaOptions {
   CkaKernel kernel = CkaKernel::kLinear;
@@ -205,6 +207,7 @@ enum class ShapeDistance {
 };
 std::string_view to_string(ShapeDistance distance);  ///< "angular", "euclidean"
 ShapeDistance parse_shape_distance(std::string_view name);
+std::vector<std::string> shape_distance_names();  ///< {"angular", "euclidean"}
 
 struct ShapeOptions {
   /// Partial whitening: Phi = X_c (alpha I + (1 - alpha) C^{-1/2}), C = X_c^T X_c / n_samples.

@@ -454,20 +454,21 @@ void check_study(const ReproduceArgs& args,
     if (node.is_table() && is_metric_name(std::string(key.str()))) metrics.emplace_back(key.str());
   }
   if (metrics.empty()) metrics.emplace_back("svcca");
-  for (std::size_t i = 0; i < metrics.size(); ++i) {
-    const IsOverride skip = not_common_to(metrics[i]);
+  bool first = true;  // the metric tables are checked once, in the first round
+  for (const std::string& metric : metrics) {
+    const IsOverride skip = not_common_to(metric);
     std::vector<std::string> names = similarity::compare_metric_names();
     if (skip("activity")) names.emplace_back("activity");
-    // The metric tables are checked once, in the first round.
     const Overrides subtables = {
-        names, [&, first = i == 0](const std::string& name, const toml::table& sub,
-                                   const std::string& where) {
-          if (!first || !is_metric_name(name)) return;
+        names, [&, check_tables = first](const std::string& name, const toml::table& sub,
+                                         const std::string& where) {
+          if (!check_tables || !is_metric_name(name)) return;
           const KeyPath path_of = metric_key_path(name);
           check_stage_table(sub, compare(name), study.name, where,
                             task_overrides(compare(name), study.name, path_of), {}, path_of);
         }};
-    check_stage_table(table, compare(metrics[i]), study.name, "[compare]", subtables);
+    check_stage_table(table, compare(metric), study.name, "[compare]", subtables);
+    first = false;
   }
 }
 

@@ -12,8 +12,10 @@ median number of marginal modes of its points) whose points lie on a line has ma
 the set, not a second dimension along it.
 
 Prints one row per architecture: conditions, and per condition the isolated fixed points, open
-curves, closed curves and manifolds; slow points on continua; the median first-component share of
-the open curves and of the manifolds.
+curves, closed curves and manifolds; the share of the isolated fixed points that have a marginal
+mode (| |lambda| - 1 | <= line_attractor_tol, 1 / n_time unless set: only those can join a
+continuum); slow points on continua; the median first-component share of the open curves and of
+the manifolds.
 """
 
 import argparse
@@ -49,12 +51,19 @@ def main(argv) -> int:
     for path in files:
         dynamics = rnnatlas.load_dynamics(str(path))
         arch = dynamics.cell
+        tol = dynamics.options.line_attractor_tol
+        if tol <= 0:
+            tol = 1.0 / dynamics.trajectories.n_time
         for c in dynamics.conditions:
             attractor = np.asarray(c.attractor)
             slow = np.asarray(c.is_slow, dtype=bool)
             states = np.asarray(c.states)
             counts[arch]["conditions"] += 1
-            counts[arch]["isolated"] += int(np.sum((attractor < 0) & ~slow))
+            isolated = (attractor < 0) & ~slow
+            moduli = np.abs(np.asarray(c.eigenvalues))  # [n_points, n_state]
+            marginal = (np.abs(moduli - 1.0) <= tol).any(axis=1) if len(moduli) else isolated
+            counts[arch]["isolated"] += int(np.sum(isolated))
+            counts[arch]["isolated marginal"] += int(np.sum(isolated & marginal))
             counts[arch]["slow on continua"] += int(np.sum((attractor >= 0) & slow))
             for i, a in enumerate(c.continuous_attractors):
                 counts[arch][a.shape] += 1
@@ -62,7 +71,8 @@ def main(argv) -> int:
                 if len(members) >= 3:
                     shares[arch][a.shape].append(first_component_share(members))
     header = ["architecture", "conditions", "isolated fixed points", "open curves",
-              "closed curves", "manifolds", "slow points on continua",
+              "closed curves", "manifolds", "isolated with a marginal mode",
+              "slow points on continua",
               "PC1 share (open curves)", "PC1 share (manifolds)"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -70,6 +80,7 @@ def main(argv) -> int:
         per = n["conditions"]
         row = [arch, str(per), f"{n['isolated'] / per:.2f}"]
         row += [f"{n[shape] / per:.2f}" for shape in SHAPES]
+        row.append(f"{n['isolated marginal'] / n['isolated']:.0%}" if n["isolated"] else "-")
         row.append(f"{n['slow on continua'] / per:.1f}")
         for shape in ("open_curve", "manifold"):
             values = shares[arch][shape]

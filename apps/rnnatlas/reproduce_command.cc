@@ -454,6 +454,20 @@ void check_study(const ReproduceArgs& args,
     if (node.is_table() && is_metric_name(std::string(key.str()))) metrics.emplace_back(key.str());
   }
   if (metrics.empty()) metrics.emplace_back("svcca");
+  // The activity's options with no metric of the study to take them.
+  const auto uses_activity = [](const std::string& m) { return !not_common_to(m)("activity"); };
+  const toml::node* activity = table.get("activity");
+  if (activity != nullptr && activity->is_table() &&
+      std::none_of(metrics.begin(), metrics.end(), uses_activity)) {
+    std::vector<std::string> users;
+    for (const std::string& m : similarity::compare_metric_names()) {
+      if (uses_activity(m)) users.push_back(m);
+    }
+    throw UsageError(study.name + ":" + std::to_string(activity->source().begin.line) +
+                     ": [compare] activity: the activity's options apply to " + join(users, ", ") +
+                     ", and this study compares by " + join(metrics, ", ") +
+                     " only; remove them or add a table [compare.<metric>] for one of those");
+  }
   bool first = true;  // the metric tables are checked once, in the first round
   for (const std::string& metric : metrics) {
     const IsOverride skip = not_common_to(metric);

@@ -117,6 +117,10 @@ def test_bad_study_config_names_key_and_line(run, tiny_experiments, tmp_path):
     # topology, before any work.
     (("[compare.svcca]", "[compare]\nk = 4\n\n[compare.svcca]"),
      "study_tiny.toml:7: [compare] k: --k applies to --metric svcca, not to topology"),
+    # The activity's options in a study that compares only by topology: nothing would use them.
+    (("[compare.svcca]\nk = 4\n", "[compare]\nactivity.n_trials = 16\n"),
+     "study_tiny.toml:7: [compare] activity: the activity's options apply to cca, svcca, pwcca, "
+     "cka, shape, dsa, and this study compares by topology only"),
     (("k_neighbors = 1", "k_neighbors = 1\n[embed.flip_flp]\nseed = 1"),
      "[embed] flip_flp.seed: The following arguments were not expected"),
     # Nested options are dotted keys (or subtables) named by their path; a value outside the

@@ -137,7 +137,7 @@ void check_flags_apply(const CompareArgs& args) {
     if (!flag.given()) continue;
     const std::string head = path.substr(0, path.find('.'));
     if (head == "activity") {
-      if (metric != "topology") continue;
+      if (sim::uses_activity(metric)) continue;
       throw UsageError(typed_name(flag) +
                        " sets the activity of the activity metrics; topology uses the dynamics "
                        "files");

@@ -130,10 +130,10 @@ bool is_metric_name(const std::string& key) {
 std::string same_path(const std::string& key) { return key; }
 
 /// The subtables of [compare] that are not common keys of `metric`'s command: the metric tables,
-/// and for topology (which reads the dynamics files) the options of the activity.
+/// and the options of the activity for a metric that does not use it (topology).
 IsOverride not_common_to(const std::string& metric) {
   return [metric](const std::string& key) {
-    return is_metric_name(key) || (metric == "topology" && key == "activity");
+    return is_metric_name(key) || (key == "activity" && !similarity::uses_activity(metric));
   };
 }
 
@@ -455,13 +455,12 @@ void check_study(const ReproduceArgs& args,
   }
   if (metrics.empty()) metrics.emplace_back("svcca");
   // The activity's options with no metric of the study to take them.
-  const auto uses_activity = [](const std::string& m) { return !not_common_to(m)("activity"); };
   const toml::node* activity = table.get("activity");
   if (activity != nullptr && activity->is_table() &&
-      std::none_of(metrics.begin(), metrics.end(), uses_activity)) {
+      std::none_of(metrics.begin(), metrics.end(), similarity::uses_activity)) {
     std::vector<std::string> users;
     for (const std::string& m : similarity::compare_metric_names()) {
-      if (uses_activity(m)) users.push_back(m);
+      if (similarity::uses_activity(m)) users.push_back(m);
     }
     throw UsageError(study.name + ":" + std::to_string(activity->source().begin.line) +
                      ": [compare] activity: the activity's options apply to " + join(users, ", ") +
@@ -470,9 +469,8 @@ void check_study(const ReproduceArgs& args,
   }
   bool first = true;  // the metric tables are checked once, in the first round
   for (const std::string& metric : metrics) {
-    const IsOverride skip = not_common_to(metric);
     std::vector<std::string> names = similarity::compare_metric_names();
-    if (skip("activity")) names.emplace_back("activity");
+    if (!similarity::uses_activity(metric)) names.emplace_back("activity");
     const Overrides subtables = {
         names, [&, check_tables = first](const std::string& name, const toml::table& sub,
                                          const std::string& where) {

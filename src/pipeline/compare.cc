@@ -288,6 +288,11 @@ const std::vector<std::string>& compare_metric_names() {
   return names;
 }
 
+bool uses_activity(std::string_view metric) {
+  const std::vector<std::string>& names = compare_metric_names();
+  return metric != kTopology && std::find(names.begin(), names.end(), metric) != names.end();
+}
+
 std::string_view metric_options_name(std::string_view metric) {
   if (metric == "cca" || metric == "pwcca") return "cca";
   if (metric == "svcca" || metric == "cka" || metric == "shape" || metric == "dsa") return metric;

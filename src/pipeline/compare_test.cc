@@ -68,6 +68,13 @@ class ComparePopulation : public ::testing::Test {
 };
 fs::path* ComparePopulation::root_ = nullptr;
 
+TEST(CompareMetrics, EveryMetricButTopologyUsesTheActivity) {
+  for (const std::string& metric : compare_metric_names()) {
+    EXPECT_EQ(uses_activity(metric), metric != "topology") << metric;
+  }
+  EXPECT_FALSE(uses_activity("no_such_metric"));
+}
+
 TEST_F(ComparePopulation, WritesTheDistanceMatrixOfTheKeptNetworks) {
   const CompareOptions options = svcca(3);
   const CompareSummary summary = compare_population(dir(), options);

@@ -48,6 +48,10 @@ const std::vector<std::string>& compare_metric_names();
 /// the metric itself for svcca, cka, shape and dsa; empty for topology (and unknown names).
 std::string_view metric_options_name(std::string_view metric);
 
+/// True for the metrics that compare the networks' activity, and so use CompareOptions::activity:
+/// all of compare_metric_names() but topology (which reads the dynamics files).
+bool uses_activity(std::string_view metric);
+
 struct CompareOptions {
   /// One of compare_metric_names(): cca, svcca, pwcca, cka, shape, dsa, topology.
   std::string metric = "svcca";

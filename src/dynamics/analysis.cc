@@ -176,16 +176,16 @@ void group_continuous_attractors(const Network& network,
                                  ConditionDynamics& c) {
   const std::vector<char> slow_on_visited =
       slow_points_on_visited_states(points.states, points.q, visited, n_time);
-  std::vector<int> fixed;  // the candidates: fixed points and the qualifying slow points
+  std::vector<int> candidates;  // the fixed points and the qualifying slow points
   for (int p = 0; p < points.n_points(); ++p) {
-    if (!points.is_slow[p] || slow_on_visited[p]) fixed.push_back(p);
+    if (!points.is_slow[p] || slow_on_visited[p]) candidates.push_back(p);
   }
-  const auto n_fixed = static_cast<Eigen::Index>(fixed.size());
-  MatrixXd states(points.states.rows(), n_fixed);
-  Eigen::VectorXi n_unstable(n_fixed), n_marginal(n_fixed);
-  for (Eigen::Index i = 0; i < n_fixed; ++i) {
-    const Linearization& lin = lins[fixed[i]];
-    states.col(i) = points.states.col(fixed[i]);
+  const auto n_candidates = static_cast<Eigen::Index>(candidates.size());
+  MatrixXd states(points.states.rows(), n_candidates);
+  Eigen::VectorXi n_unstable(n_candidates), n_marginal(n_candidates);
+  for (Eigen::Index i = 0; i < n_candidates; ++i) {
+    const Linearization& lin = lins[candidates[i]];
+    states.col(i) = points.states.col(candidates[i]);
     n_unstable[i] = lin.n_unstable;
     n_marginal[i] = static_cast<int>(((lin.eigenvalues.array().abs() - 1.0).abs() <= tol).count());
   }
@@ -202,7 +202,7 @@ void group_continuous_attractors(const Network& network,
   ContinuousAttractors found = find_continuous_attractors(states, n_unstable, n_marginal, flow);
   c.continuous_attractors = std::move(found.attractors);
   c.attractor = Eigen::VectorXi::Constant(points.n_points(), -1);
-  for (Eigen::Index i = 0; i < n_fixed; ++i) c.attractor[fixed[i]] = found.attractor[i];
+  for (Eigen::Index i = 0; i < n_candidates; ++i) c.attractor[candidates[i]] = found.attractor[i];
 }
 
 ConditionResult analyze_condition(const Network& network,
@@ -735,16 +735,16 @@ NetworkDynamics analyze_network(const Network& network,
       // it has none.
       const bool on_line = (c.attractor.array() >= 0).any();
       VectorXd modulus_sum = VectorXd::Zero(n), response_sum = VectorXd::Zero(n);
-      int n_fixed = 0;
+      int n_averaged = 0;
       for (int p = 0; p < n_points; ++p) {
         if (on_line ? c.attractor[p] < 0 : !is_fixed(c, p)) continue;
         modulus_sum += modulus.col(p);
         response_sum += results[k].mode_fractions.col(p);
-        ++n_fixed;
+        ++n_averaged;
       }
-      if (n_fixed == 0) continue;
-      a.eigenvalue_modulus.row(k) = modulus_sum.transpose() / n_fixed;
-      a.mode_response.row(k) = response_sum.transpose() / n_fixed;
+      if (n_averaged == 0) continue;
+      a.eigenvalue_modulus.row(k) = modulus_sum.transpose() / n_averaged;
+      a.mode_response.row(k) = response_sum.transpose() / n_averaged;
       for (int i = 0; i < n; ++i) {
         if (a.mode_response(k, i) >= 0.9 - 1e-12) {
           a.n_modes_90[k] = i + 1;
